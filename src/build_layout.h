@@ -1,0 +1,38 @@
+// Where things live in the build directory (DESIGN.md "Build directory"). All paths are
+// relative to the build directory, which is Ninja's working directory.
+#pragma once
+
+#include <string>
+
+namespace fanout::layout {
+
+inline constexpr const char* kBuildNinja = "build.ninja";
+inline constexpr const char* kInternalDir = ".fanout";
+inline constexpr const char* kPlan = ".fanout/plan.json";
+inline constexpr const char* kRegenStamp = ".fanout/build.ninja.stamp";
+inline constexpr const char* kRegenDepfile = ".fanout/build.ninja.d";
+inline constexpr const char* kSnapshotStamp = ".fanout/snapshot.stamp";
+inline constexpr const char* kSnapshotDepfile = ".fanout/snapshot.d";
+/// {"commit": sha|null, "tree": sha, "source": "worktree"|REV}: what the last snapshot saw.
+inline constexpr const char* kSource = ".fanout/source.json";
+inline constexpr const char* kManifest = "manifest.json";
+inline constexpr const char* kArtifactsDir = "artifacts";
+inline constexpr const char* kJunit = "junit.xml";
+inline constexpr const char* kSummary = "summary.md";
+inline constexpr const char* kPostSubmitStamp = ".fanout/post_submit.stamp";
+
+/// The input stamp of a target: the digest of its input set and resolved definition, rewritten
+/// by the snapshot edge only when it changes.
+inline std::string StampPath(const std::string& t) { return ".fanout/stamps/" + t + ".stamp"; }
+/// The per-target directory holding result.json, log.txt and out/.
+inline std::string TargetDir(const std::string& t) { return "targets/" + t; }
+inline std::string ResultPath(const std::string& t) { return "targets/" + t + "/result.json"; }
+inline std::string LogPath(const std::string& t) { return "targets/" + t + "/log.txt"; }
+inline std::string OutDir(const std::string& t) { return "targets/" + t + "/out"; }
+/// Written when a target fails or is interrupted (status, exit code, log tail), removed on
+/// success; read by `fanout report`.
+inline std::string FailurePath(const std::string& t) { return "targets/" + t + "/failure.json"; }
+/// The target's private workspace root (sandbox-owned; may be recreated each run).
+inline std::string WorkspaceDir(const std::string& t) { return ".fanout/ws/" + t; }
+
+}  // namespace fanout::layout

@@ -1,0 +1,51 @@
+// The command line: a table of subcommands (GN's pattern). Each cmd_<name>.cc adds its options
+// to a CLI11 subcommand and returns the function that runs it.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace fanout {
+
+/// Runs a parsed subcommand; returns the process exit code (exit_codes.h).
+using CommandFn = std::function<int()>;
+
+/// Options every subcommand shares.
+struct CommonOptions {
+  std::string file = "fanout.yaml";  ///< -f: the description
+  std::string build_dir = "build";   ///< -B: the build directory
+  std::string repo;                  ///< --repo: defaults to the repository holding `file`
+};
+
+/// Adds -f and --repo to `app`, bound to `opts`.
+void AddDescriptionOptions(CLI::App* app, CommonOptions* opts);
+/// Adds -B to `app`, bound to `opts`.
+void AddBuildDirOption(CLI::App* app, CommonOptions* opts);
+
+/// One entry of the subcommand table.
+struct Subcommand {
+  const char* name;
+  const char* help;
+  /// Adds the subcommand's options to `app` and returns what runs it after parsing.
+  CommandFn (*setup)(CLI::App* app);
+};
+
+CommandFn SetupGen(CLI::App* app);
+CommandFn SetupBuild(CLI::App* app);
+CommandFn SetupAffected(CLI::App* app);
+CommandFn SetupCheck(CLI::App* app);
+CommandFn SetupList(CLI::App* app);
+CommandFn SetupGraph(CLI::App* app);
+CommandFn SetupExec(CLI::App* app);
+CommandFn SetupSnapshot(CLI::App* app);
+CommandFn SetupGather(CLI::App* app);
+CommandFn SetupReport(CLI::App* app);
+CommandFn SetupMatrix(CLI::App* app);
+CommandFn SetupDoctor(CLI::App* app);
+
+/// Parses argv, runs the chosen subcommand, returns the exit code.
+int RunCli(int argc, char** argv);
+
+}  // namespace fanout

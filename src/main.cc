@@ -1,0 +1,3 @@
+#include "src/cli.h"
+
+int main(int argc, char** argv) { return fanout::RunCli(argc, argv); }

@@ -1,0 +1,191 @@
+#include "src/plan.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "src/build_layout.h"
+#include "src/file_util.h"
+
+namespace fanout {
+
+using nlohmann::json;
+
+const PlanTarget* Plan::FindTarget(const std::string& name) const {
+  auto it = std::lower_bound(targets.begin(), targets.end(), name,
+                             [](const PlanTarget& t, const std::string& n) { return t.def.name < n; });
+  if (it == targets.end() || it->def.name != name) return nullptr;
+  return &*it;
+}
+
+namespace {
+
+json TargetToJson(const Target& t) {
+  json j;
+  j["name"] = t.name;
+  j["line"] = t.mark.line;
+  j["column"] = t.mark.column;
+  j["command"] = t.command;
+  j["inputs"] = t.inputs;
+  j["deps"] = t.deps;
+  j["pool"] = t.pool;
+  j["artifacts"] = t.artifacts;
+  j["env"] = t.env;
+  j["pass_env"] = t.pass_env;
+  j["timeout_seconds"] = t.timeout_seconds ? json(*t.timeout_seconds) : json(nullptr);
+  j["retries"] = t.retries;
+  j["network"] = t.network;
+  j["checkout"] = t.checkout == Checkout::kFull ? "full" : "inputs";
+  j["limits"] = {{"memory", t.limits.memory_bytes},
+                 {"pids", t.limits.pids},
+                 {"nofile", t.limits.nofile}};
+  return j;
+}
+
+Target TargetFromJson(const json& j) {
+  Target t;
+  t.name = j.at("name").get<std::string>();
+  t.mark.line = j.value("line", 0);
+  t.mark.column = j.value("column", 0);
+  t.command = j.at("command").get<std::string>();
+  t.inputs = j.at("inputs").get<std::vector<std::string>>();
+  t.deps = j.at("deps").get<std::vector<std::string>>();
+  t.pool = j.at("pool").get<std::string>();
+  t.artifacts = j.at("artifacts").get<std::vector<std::string>>();
+  t.env = j.at("env").get<std::map<std::string, std::string>>();
+  t.pass_env = j.at("pass_env").get<std::vector<std::string>>();
+  if (!j.at("timeout_seconds").is_null()) t.timeout_seconds = j.at("timeout_seconds").get<int64_t>();
+  t.retries = j.at("retries").get<int>();
+  t.network = j.at("network").get<bool>();
+  t.checkout = j.at("checkout").get<std::string>() == "full" ? Checkout::kFull : Checkout::kInputs;
+  const json& l = j.at("limits");
+  t.limits.memory_bytes = l.at("memory").get<uint64_t>();
+  t.limits.pids = l.at("pids").get<uint64_t>();
+  t.limits.nofile = l.at("nofile").get<uint64_t>();
+  return t;
+}
+
+}  // namespace
+
+std::string DefinitionDigest(const Target& t, const std::vector<std::string>& global_inputs) {
+  json j = TargetToJson(t);
+  // Where the target sits in the file is not part of what it does.
+  j.erase("line");
+  j.erase("column");
+  j["global_inputs"] = global_inputs;
+  return Sha256Hex(j.dump());
+}
+
+Plan MakePlan(const Description& desc, const std::vector<std::string>* selected) {
+  Plan plan;
+  plan.pools = desc.pools;
+  plan.global_inputs = desc.global_inputs;
+  plan.post_submit = desc.post_submit;
+  plan.sandbox = desc.sandbox;
+  std::set<std::string> keep;
+  if (selected) keep.insert(selected->begin(), selected->end());
+
+  // Tiers over the whole description (targets are validated acyclic); memoized DFS.
+  std::map<std::string, int> tier;
+  std::function<int(const Target&)> tier_of = [&](const Target& t) -> int {
+    auto it = tier.find(t.name);
+    if (it != tier.end()) return it->second;
+    int best = 0;
+    for (const std::string& d : t.deps) {
+      if (const Target* dt = desc.FindTarget(d)) best = std::max(best, tier_of(*dt) + 1);
+    }
+    tier[t.name] = best;
+    return best;
+  };
+
+  for (const Target& t : desc.targets) {
+    if (selected && !keep.count(t.name)) {
+      plan.skipped.push_back(t.name);
+      continue;
+    }
+    PlanTarget pt;
+    pt.def = t;
+    std::sort(pt.def.deps.begin(), pt.def.deps.end());
+    pt.tier = tier_of(t);
+    pt.definition_digest = DefinitionDigest(pt.def, desc.global_inputs);
+    plan.targets.push_back(std::move(pt));
+  }
+  return plan;
+}
+
+std::string PlanToJson(const Plan& plan) {
+  json j;
+  j["version"] = 1;
+  j["repo_root"] = plan.repo_root;
+  j["description_path"] = plan.description_path;
+  j["build_dir"] = plan.build_dir;
+  j["fanout_binary"] = plan.fanout_binary;
+  j["source"] = plan.source;
+  j["base"] = plan.base ? json(*plan.base) : json(nullptr);
+  j["direct"] = plan.direct;
+  j["gen_args"] = plan.gen_args;
+  j["pools"] = plan.pools;
+  j["global_inputs"] = plan.global_inputs;
+  j["post_submit"] = {{"command", plan.post_submit.command}, {"always", plan.post_submit.always}};
+  j["sandbox"] = plan.sandbox == SandboxRequirement::kRequired ? "required" : "preferred";
+  json targets = json::array();
+  for (const PlanTarget& t : plan.targets) {
+    json jt = TargetToJson(t.def);
+    jt["tier"] = t.tier;
+    jt["definition_digest"] = t.definition_digest;
+    targets.push_back(std::move(jt));
+  }
+  j["targets"] = std::move(targets);
+  j["skipped"] = plan.skipped;
+  return j.dump(2) + "\n";
+}
+
+Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return MakeError(fmt::format("{}: not a valid plan; run 'fanout gen' again", path));
+  }
+  try {
+    Plan plan;
+    plan.repo_root = j.at("repo_root").get<std::string>();
+    plan.description_path = j.at("description_path").get<std::string>();
+    plan.build_dir = j.at("build_dir").get<std::string>();
+    plan.fanout_binary = j.at("fanout_binary").get<std::string>();
+    plan.source = j.at("source").get<std::string>();
+    if (!j.at("base").is_null()) plan.base = j.at("base").get<std::string>();
+    plan.direct = j.at("direct").get<bool>();
+    plan.gen_args = j.at("gen_args").get<std::vector<std::string>>();
+    plan.pools = j.at("pools").get<std::map<std::string, int>>();
+    plan.global_inputs = j.at("global_inputs").get<std::vector<std::string>>();
+    plan.post_submit.command = j.at("post_submit").at("command").get<std::string>();
+    plan.post_submit.always = j.at("post_submit").at("always").get<bool>();
+    plan.sandbox = j.at("sandbox").get<std::string>() == "required"
+                       ? SandboxRequirement::kRequired
+                       : SandboxRequirement::kPreferred;
+    for (const json& jt : j.at("targets")) {
+      PlanTarget t;
+      t.def = TargetFromJson(jt);
+      t.tier = jt.at("tier").get<int>();
+      t.definition_digest = jt.at("definition_digest").get<std::string>();
+      plan.targets.push_back(std::move(t));
+    }
+    plan.skipped = j.at("skipped").get<std::vector<std::string>>();
+    return plan;
+  } catch (const json::exception& e) {
+    return MakeError(fmt::format("{}: not a valid plan ({}); run 'fanout gen' again", path, e.what()));
+  }
+}
+
+Expected<Plan> ReadPlan(const std::string& build_dir) {
+  std::string path = build_dir + "/" + layout::kPlan;
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return MakeError(fmt::format("{}; run 'fanout gen -B {}' first", text.error().message, build_dir));
+  }
+  return PlanFromJson(*text, path);
+}
+
+}  // namespace fanout

@@ -1,0 +1,140 @@
+#include "test_util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <boost/filesystem.hpp>
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace fanout::testing {
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/fanout-test.XXXXXX";
+  char* p = mkdtemp(tmpl.data());
+  if (!p) {
+    ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
+    return;
+  }
+  path_ = boost::filesystem::canonical(p).string();
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  // Workspaces may be left read-only; make everything writable before removing.
+  std::string cmd = "chmod -R u+w '" + path_ + "' 2>/dev/null; rm -rf '" + path_ + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    // best effort
+  }
+}
+
+RunResult Run(const std::vector<std::string>& argv, const std::string& cwd,
+              const std::vector<std::string>& env) {
+  RunResult r;
+  int out_pipe[2], err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) return r;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(127);
+    for (const std::string& kv : env) putenv(strdup(kv.c_str()));
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+RunResult Sh(const std::string& script, const std::string& cwd) {
+  return Run({"/bin/sh", "-c", script}, cwd);
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  boost::filesystem::create_directories(boost::filesystem::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << content;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+GitRepo::GitRepo() {
+  Git({"init", "-q", "-b", "main"});
+  Git({"config", "user.email", "test@example.com"});
+  Git({"config", "user.name", "Test"});
+  Git({"config", "commit.gpgsign", "false"});
+}
+
+void GitRepo::Write(const std::string& rel, const std::string& content) {
+  WriteFile(dir_ / rel, content);
+}
+
+std::string GitRepo::Git(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"git", "-C", path()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunResult r = Run(argv);
+  EXPECT_EQ(r.exit_code, 0) << "git failed: " << r.err;
+  return r.out;
+}
+
+std::string GitRepo::Commit(const std::string& msg) {
+  Git({"add", "-A"});
+  Git({"commit", "-q", "--allow-empty", "-m", msg});
+  std::string sha = Git({"rev-parse", "HEAD"});
+  while (!sha.empty() && (sha.back() == '\n')) sha.pop_back();
+  return sha;
+}
+
+std::string FanoutBinary() { return FANOUT_BINARY; }
+
+}  // namespace fanout::testing

@@ -1,0 +1,64 @@
+// Helpers shared by the tests: temporary directories, running programs, real git repositories.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace fanout::testing {
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  /// path() + "/" + rel
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+ private:
+  std::string path_;
+};
+
+/// The outcome of running a program.
+struct RunResult {
+  int exit_code = -1;  ///< 128+N when killed by signal N
+  std::string out;     ///< stdout
+  std::string err;     ///< stderr
+};
+
+/// Runs `argv` in `cwd` (empty: current directory) with extra `env` entries ("K=V"), waits,
+/// and captures stdout and stderr.
+RunResult Run(const std::vector<std::string>& argv, const std::string& cwd = "",
+              const std::vector<std::string>& env = {});
+/// Runs `/bin/sh -c script` in `cwd`.
+RunResult Sh(const std::string& script, const std::string& cwd = "");
+
+/// Writes `content` to `path`, creating parent directories.
+void WriteFile(const std::string& path, const std::string& content);
+/// Reads a whole file ("" if missing).
+std::string ReadFile(const std::string& path);
+bool Exists(const std::string& path);
+
+/// A real git repository in a temporary directory, with an identity configured.
+class GitRepo {
+ public:
+  GitRepo();
+  const std::string& path() const { return dir_.path(); }
+  std::string operator/(const std::string& rel) const { return dir_ / rel; }
+  /// Writes a file relative to the repository root.
+  void Write(const std::string& rel, const std::string& content);
+  /// Runs `git ARGS...` in the repository; fails the test on a non-zero exit.
+  std::string Git(const std::vector<std::string>& args);
+  /// `git add -A && git commit -m msg`; returns the new commit's sha.
+  std::string Commit(const std::string& msg = "commit");
+
+ private:
+  TempDir dir_;
+};
+
+/// Absolute path of the fanout binary under test.
+std::string FanoutBinary();
+
+}  // namespace fanout::testing
