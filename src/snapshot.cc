@@ -1,0 +1,260 @@
+#include "src/snapshot.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "src/build_layout.h"
+#include "src/file_util.h"
+#include "src/glob.h"
+
+namespace fanout {
+
+using nlohmann::json;
+
+namespace {
+
+/// `path` relative to `root` when it lies inside it ("" when equal), else nullopt.
+std::optional<std::string> RelativeInside(const std::string& root, const std::string& path) {
+  if (path == root) return std::string();
+  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+      path[root.size()] == '/') {
+    return path.substr(root.size() + 1);
+  }
+  return std::nullopt;
+}
+
+bool IsDir(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+bool PathExists(const std::string& p) {
+  struct stat st;
+  return stat(p.c_str(), &st) == 0;
+}
+
+/// Adds `dir` and each of its ancestors (relative paths, "" is the root) to `dirs`.
+void AddDirAndAncestors(std::string dir, std::set<std::string>* dirs) {
+  for (;;) {
+    if (!dirs->insert(dir).second) return;
+    if (dir.empty()) return;
+    size_t slash = dir.rfind('/');
+    dir = slash == std::string::npos ? "" : dir.substr(0, slash);
+  }
+}
+
+/// Indices of `files` (sorted by path) that lie at or under `prefix`.
+template <class Fn>
+void ForEachUnder(const std::vector<TreeFile>& files, const std::string& prefix, Fn fn) {
+  auto by_path = [](const TreeFile& f, const std::string& p) { return f.path < p; };
+  if (prefix.empty()) {
+    for (size_t i = 0; i < files.size(); ++i) fn(i);
+    return;
+  }
+  auto exact = std::lower_bound(files.begin(), files.end(), prefix, by_path);
+  if (exact != files.end() && exact->path == prefix) fn(exact - files.begin());
+  // "prefix/" .. "prefix0": '0' sorts right after '/'.
+  auto lo = std::lower_bound(files.begin(), files.end(), prefix + "/", by_path);
+  auto hi = std::lower_bound(files.begin(), files.end(), prefix + "0", by_path);
+  for (auto it = lo; it != hi; ++it) fn(it - files.begin());
+}
+
+}  // namespace
+
+std::string EscapeDepfilePath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '#' || c == '\\') out += '\\';
+    if (c == '$') out += '$';
+    out += c;
+  }
+  return out;
+}
+
+Expected<SourceState> ResolveSource(const Repository& repo, const Plan& plan) {
+  SourceState state;
+  state.source = plan.source;
+  if (plan.source == "worktree") {
+    std::vector<std::string> exclude;
+    std::string workdir = repo.workdir();
+    if (!workdir.empty() && workdir.back() == '/') workdir.pop_back();
+    if (auto rel = RelativeInside(workdir, plan.build_dir); rel && !rel->empty()) {
+      exclude.push_back(*rel);
+    }
+    auto snap = SnapshotWorktree(repo, exclude);
+    if (!snap.ok()) return snap.error();
+    state.tree = OidToString(snap->tree);
+    if (snap->head) state.commit = OidToString(*snap->head);
+    return state;
+  }
+  auto commit = repo.ResolveCommit(plan.source);
+  if (!commit.ok()) return commit.error();
+  auto tree = repo.CommitTree(*commit);
+  if (!tree.ok()) return tree.error();
+  state.commit = OidToString(*commit);
+  state.tree = OidToString(*tree);
+  return state;
+}
+
+Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan) {
+  SnapshotResult result;
+  auto state = ResolveSource(repo, plan);
+  if (!state.ok()) return state.error();
+  result.state = std::move(*state);
+  git_oid tree = *ParseOid(result.state.tree);
+
+  // Compile every target's filter and collect the subtrees to walk: the minimal set of
+  // literal prefixes (a pattern starting with a wildcard means the whole tree).
+  std::vector<PathFilter> filters;
+  std::set<std::string> prefixes;
+  for (const PlanTarget& t : plan.targets) {
+    std::vector<std::string> patterns = t.def.inputs;
+    patterns.insert(patterns.end(), plan.global_inputs.begin(), plan.global_inputs.end());
+    auto filter = PathFilter::Compile(patterns);
+    if (!filter.ok()) {
+      return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
+                                   t.def.name, filter.error().message));
+    }
+    for (const Glob& g : filter->includes()) prefixes.insert(g.literal_prefix());
+    filters.push_back(std::move(*filter));
+    // A full checkout sees the whole tree, so the whole tree is its input.
+    if (t.def.checkout == Checkout::kFull) prefixes.insert("");
+  }
+  std::vector<std::string> roots;
+  for (const std::string& p : prefixes) {
+    bool covered = false;
+    for (const std::string& r : roots) {
+      if (r.empty() || p == r || (p.size() > r.size() && p.compare(0, r.size(), r) == 0 &&
+                                  p[r.size()] == '/')) {
+        covered = true;
+      }
+    }
+    if (!covered) roots.push_back(p);
+  }
+
+  std::vector<TreeFile> files;
+  for (const std::string& root : roots) {
+    FANOUT_TRY(repo.WalkTree(tree, root, [&](const TreeFile& f) { files.push_back(f); }));
+  }
+  std::sort(files.begin(), files.end(),
+            [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
+
+  std::vector<bool> read(files.size(), false);
+  for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
+    const PlanTarget& t = plan.targets[ti];
+    Sha256 h;
+    h.UpdateField("fanout-input-digest-v1");
+    h.UpdateField(t.definition_digest);
+    if (t.def.checkout == Checkout::kFull) {
+      h.UpdateField(result.state.tree);
+    }
+    std::vector<size_t> matched;
+    for (const Glob& g : filters[ti].includes()) {
+      ForEachUnder(files, g.literal_prefix(), [&](size_t i) {
+        if (filters[ti].Matches(files[i].path)) matched.push_back(i);
+      });
+    }
+    std::sort(matched.begin(), matched.end());
+    matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
+    for (size_t i : matched) {
+      read[i] = true;
+      h.UpdateField(files[i].path);
+      h.UpdateField(fmt::format("{:o}", static_cast<unsigned>(files[i].mode)));
+      h.UpdateField(OidToString(files[i].oid));
+    }
+    result.digests[t.def.name] = h.HexDigest();
+  }
+
+  // What Ninja must watch to know when to rerun this step.
+  const std::string gitdir = repo.gitdir();
+  for (const char* f : {"HEAD", "index", "packed-refs"}) {
+    if (PathExists(gitdir + f)) result.files_read.push_back(gitdir + f);
+  }
+  if (IsDir(gitdir + "refs/heads")) result.files_read.push_back(gitdir + "refs/heads");
+  if (IsDir(gitdir + "refs/tags")) result.files_read.push_back(gitdir + "refs/tags");
+  ReferencePtr head_ref;
+  {
+    git_reference* raw = nullptr;
+    if (git_reference_lookup(&raw, repo.get(), "HEAD") == 0) head_ref.reset(raw);
+  }
+  if (head_ref && git_reference_type(head_ref.get()) == GIT_REFERENCE_SYMBOLIC) {
+    std::string target = gitdir + git_reference_symbolic_target(head_ref.get());
+    if (PathExists(target)) result.files_read.push_back(target);
+  }
+  if (plan.source == "worktree") {
+    std::string workdir = repo.workdir();  // ends with '/'
+    std::set<std::string> dirs;
+    bool any_full = false;
+    for (const PlanTarget& t : plan.targets) any_full |= t.def.checkout == Checkout::kFull;
+    for (size_t i = 0; i < files.size(); ++i) {
+      if (!read[i] && !any_full) continue;
+      result.files_read.push_back(workdir + files[i].path);
+      size_t slash = files[i].path.rfind('/');
+      AddDirAndAncestors(slash == std::string::npos ? "" : files[i].path.substr(0, slash), &dirs);
+    }
+    // Where a new file could appear: each pattern's literal prefix, or its nearest ancestor.
+    for (const std::string& p : prefixes) {
+      std::string d = p;
+      while (!d.empty() && !IsDir(workdir + d)) {
+        size_t slash = d.rfind('/');
+        d = slash == std::string::npos ? "" : d.substr(0, slash);
+      }
+      AddDirAndAncestors(d, &dirs);
+    }
+    for (const std::string& d : dirs) {
+      std::string full = d.empty() ? workdir.substr(0, workdir.size() - 1) : workdir + d;
+      result.files_read.push_back(full);
+    }
+  }
+  return result;
+}
+
+std::string SourceStateToJson(const SourceState& state) {
+  json j;
+  j["source"] = state.source;
+  j["commit"] = state.commit ? json(*state.commit) : json(nullptr);
+  j["tree"] = state.tree;
+  return j.dump(2) + "\n";
+}
+
+Expected<SourceState> ReadSourceState(const std::string& build_dir) {
+  std::string path = build_dir + "/" + layout::kSource;
+  auto text = ReadFile(path);
+  if (!text.ok()) return MakeError(text.error().message + "; run 'ninja' to take a snapshot");
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("tree")) {
+    return MakeError(fmt::format("{}: not a valid source state; run 'ninja' again", path));
+  }
+  SourceState s;
+  s.source = j.value("source", "worktree");
+  if (j.contains("commit") && j["commit"].is_string()) s.commit = j["commit"].get<std::string>();
+  s.tree = j["tree"].get<std::string>();
+  return s;
+}
+
+Status RunSnapshot(const std::string& build_dir) {
+  auto plan = ReadPlan(build_dir);
+  if (!plan.ok()) return plan.error();
+  auto repo = Repository::Open(plan->repo_root);
+  if (!repo.ok()) return repo.error();
+  auto snap = ComputeSnapshot(*repo, *plan);
+  if (!snap.ok()) return snap.error();
+
+  FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
+  for (const auto& [name, digest] : snap->digests) {
+    FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::StampPath(name), digest + "\n"));
+  }
+  std::string depfile = std::string(layout::kSnapshotStamp) + ":";
+  std::vector<std::string> deps = snap->files_read;
+  deps.push_back(plan->build_dir + "/" + layout::kPlan);
+  for (const std::string& f : deps) depfile += " \\\n  " + EscapeDepfilePath(f);
+  depfile += "\n";
+  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile));
+  return WriteFileIfChanged(build_dir + "/" + layout::kSnapshotStamp, "");
+}
+
+}  // namespace fanout
