@@ -1,15 +1,192 @@
-#include <fmt/format.h>
+// `fanout affected`: which targets a git change affects (DESIGN.md, "Command line").
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 
+#include <fmt/format.h>
+#include <boost/filesystem.hpp>
+
+#include "src/affected.h"
+#include "src/affected_report.h"
 #include "src/cli.h"
+#include "src/description_loader.h"
 #include "src/exit_codes.h"
+#include "src/git.h"
 
 namespace fanout {
 
-CommandFn SetupAffected(CLI::App*) {
-  return [] {
-    fmt::print(stderr, "fanout affected: not implemented yet\n");
-    return kExitUsage;
+namespace {
+
+namespace fs = boost::filesystem;
+
+struct AffectedCli {
+  CommonOptions common;
+  std::string base;
+  std::string head = "HEAD";
+  bool direct = false;
+  std::string format = "text";
+  bool explain = false;
+  std::string on_missing_base = "error";
+};
+
+/// `path` relative to `root` (both made absolute and canonical as far as they exist), or
+/// nullopt when it lies outside.
+std::optional<std::string> RelativeTo(const std::string& path, const std::string& root) {
+  boost::system::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  if (ec) return std::nullopt;
+  fs::path r = fs::weakly_canonical(fs::absolute(root), ec);
+  if (ec) return std::nullopt;
+  std::string ps = p.generic_string(), rs = r.generic_string();
+  while (!rs.empty() && rs.back() == '/') rs.pop_back();
+  if (ps.size() <= rs.size() + 1 || ps.compare(0, rs.size(), rs) != 0 || ps[rs.size()] != '/') {
+    return std::nullopt;
+  }
+  return ps.substr(rs.size() + 1);
+}
+
+/// Where the description lives inside the repository ("" when outside it). In a bare
+/// repository -f names that path directly.
+Expected<std::string> DescriptionRelPath(const Repository& repo, const std::string& file) {
+  if (!repo.is_bare()) return RelativeTo(file, repo.workdir()).value_or("");
+  fs::path p(file);
+  if (p.is_absolute()) {
+    return MakeError(
+        fmt::format("the repository is bare, so -f names the description's path "
+                    "inside it (such as -f fanout.yaml), not '{}'",
+                    file));
+  }
+  std::string rel = p.lexically_normal().generic_string();
+  while (rel.rfind("./", 0) == 0) rel.erase(0, 2);
+  return rel;
+}
+
+/// The description as it is at the head: the work tree's file with --head worktree (or when
+/// the file is outside the repository), else the file as committed in the head revision.
+Expected<Description> LoadHeadDescription(const Repository& repo, const AffectedCli& cli,
+                                          const std::string& relpath) {
+  LoadResult loaded;
+  if (cli.head == "worktree" || relpath.empty()) {
+    loaded = LoadDescriptionFile(cli.common.file);
+  } else {
+    auto commit = repo.ResolveCommit(cli.head);
+    if (!commit.ok()) return commit.error();
+    auto tree = repo.CommitTree(*commit);
+    if (!tree.ok()) return tree.error();
+    auto text = repo.ReadFileAt(*tree, relpath);
+    if (!text.ok()) return text.error();
+    if (!*text) {
+      std::string hint = repo.is_bare()
+                             ? "pass -f with the description's path inside the repository"
+                             : "commit it, or pass --head worktree to use the work tree's";
+      return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath,
+                                   cli.head, OidToString(*commit).substr(0, 12), hint));
+    }
+    loaded = LoadDescriptionText(**text, cli.common.file);
+  }
+  if (!loaded.description) {
+    // Rendered diagnostics go out as they are; the empty Error says "already reported".
+    fmt::print(stderr, "{}", loaded.FormatErrors());
+    return MakeError("", kExitUsage);
+  }
+  return std::move(*loaded.description);
+}
+
+Status WriteGithubOutput(const std::string& text) {
+  const char* path = std::getenv("GITHUB_OUTPUT");
+  if (!path || !*path) {
+    fmt::print("{}", text);
+    return {};
+  }
+  std::FILE* f = std::fopen(path, "a");
+  if (!f) return MakeError(fmt::format("cannot append to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  }
+  return {};
+}
+
+int RunAffected(const AffectedCli& cli) {
+  auto fail = [](const Error& e) {
+    fmt::print(stderr, "fanout affected: error: {}\n", e.message);
+    return e.exit_code;
   };
+  std::string repo_path = cli.common.repo;
+  if (repo_path.empty()) {
+    repo_path = fs::absolute(cli.common.file).parent_path().string();
+  }
+  auto repo = Repository::Open(repo_path);
+  if (!repo.ok()) return fail(repo.error());
+  if (cli.head == "worktree" && repo->is_bare()) {
+    return fail(MakeError("--head worktree needs a work tree, but the repository is bare; pass "
+                          "--head REV"));
+  }
+  auto relpath = DescriptionRelPath(*repo, cli.common.file);
+  if (!relpath.ok()) return fail(relpath.error());
+  auto desc = LoadHeadDescription(*repo, cli, *relpath);
+  if (!desc.ok()) return desc.error().message.empty() ? desc.error().exit_code : fail(desc.error());
+
+  AffectedOptions opts;
+  opts.base = cli.base;
+  opts.head = cli.head;
+  opts.direct = cli.direct;
+  opts.on_missing_base_all = cli.on_missing_base == "all";
+  opts.description_relpath = *relpath;
+  if (!repo->is_bare()) {
+    boost::system::error_code ec;
+    auto build = RelativeTo(cli.common.build_dir, repo->workdir());
+    if (build && fs::is_directory(cli.common.build_dir, ec)) opts.exclude_dirs.push_back(*build);
+  }
+  auto result = ComputeAffected(*repo, *desc, opts);
+  if (!result.ok()) return fail(result.error());
+  if (result->missing_base) {
+    fmt::print(stderr, "fanout affected: warning: treating every target as affected: {}\n",
+               result->all_reason.value_or(""));
+  }
+
+  if (cli.format == "json") {
+    fmt::print("{}", AffectedToJson(*result));
+  } else if (cli.format == "github") {
+    if (Status s = WriteGithubOutput(AffectedToGithub(*result)); !s.ok()) return fail(s.error());
+  } else {
+    fmt::print("{}", cli.explain ? ExplainAffected(*result) : AffectedToText(*result));
+  }
+  // Machine formats keep stdout clean: the explanation goes to stderr.
+  if (cli.explain && cli.format != "text") fmt::print(stderr, "{}", ExplainAffected(*result));
+  std::fflush(stdout);
+  return kExitSuccess;
+}
+
+}  // namespace
+
+CommandFn SetupAffected(CLI::App* app) {
+  auto cli = std::make_shared<AffectedCli>();
+  AddDescriptionOptions(app, &cli->common);
+  AddBuildDirOption(app, &cli->common);
+  app->add_option("--base", cli->base,
+                  "the base revision (all zeros: a new branch, everything is affected)")
+      ->required();
+  app->add_option("--head", cli->head,
+                  "the head revision, or 'worktree' for the work tree with staged, unstaged and "
+                  "untracked files; the description is read from the head")
+      ->capture_default_str();
+  app->add_flag("--direct", cli->direct,
+                "compare base with head (two-dot, as pushes do) instead of merge-base(base, "
+                "head) with head");
+  app->add_option("--format", cli->format,
+                  "text: affected names in dependency order; json: the DESIGN.md document; "
+                  "github: step outputs, appended to $GITHUB_OUTPUT when set")
+      ->check(CLI::IsMember({"text", "json", "github"}))
+      ->capture_default_str();
+  app->add_flag("--explain", cli->explain,
+                "say why each target is affected (on stderr with --format json|github)");
+  app->add_option("--on-missing-base", cli->on_missing_base,
+                  "when the base or its history is missing: error (exit 3) or all (every "
+                  "target affected, with a warning)")
+      ->check(CLI::IsMember({"error", "all"}))
+      ->capture_default_str();
+  return [cli] { return RunAffected(*cli); };
 }
 
 }  // namespace fanout

@@ -1,14 +1,32 @@
-#include <fmt/format.h>
+// `fanout exec -B BUILD TARGET`: run by each build edge; the work is in sandbox/runner.h.
+#include <cstdlib>
+#include <memory>
 
+#include "sandbox/runner.h"
 #include "src/cli.h"
-#include "src/exit_codes.h"
 
 namespace fanout {
 
-CommandFn SetupExec(CLI::App*) {
-  return [] {
-    fmt::print(stderr, "fanout exec: not implemented yet\n");
-    return kExitUsage;
+CommandFn SetupExec(CLI::App* app) {
+  auto opts = std::make_shared<sandbox::ExecOptions>();
+  app->add_option("-B,--build-dir", opts->build_dir, "the build directory")->capture_default_str();
+  app->add_option("target", opts->target, "the target to build")->required();
+  app->add_flag("--require-sandbox", opts->require_sandbox,
+                "fail instead of falling back below the namespaces sandbox tier");
+  app->add_option("--sandbox", opts->sandbox_mode,
+                  "isolation tier: auto, namespaces or process (default: $FANOUT_SANDBOX or auto)");
+  CLI::Option* grace =
+      app->add_option("--kill-grace", opts->kill_grace_seconds,
+                      "seconds between SIGTERM and SIGKILL on timeout or interrupt "
+                      "(default: $FANOUT_KILL_GRACE or 10)");
+  return [opts, grace] {
+    const char* g = std::getenv("FANOUT_KILL_GRACE");
+    if (grace->count() == 0 && g && *g) {
+      char* end = nullptr;
+      double v = std::strtod(g, &end);
+      if (end && *end == '\0' && v >= 0) opts->kill_grace_seconds = v;
+    }
+    return sandbox::RunExec(*opts);
   };
 }
 

@@ -7,6 +7,7 @@
 
 #include "generator/make_generator.h"
 #include "generator/ninja_generator.h"
+#include "generator/ninja_writer.h"
 #include "src/build_layout.h"
 #include "src/description_loader.h"
 #include "src/exit_codes.h"
@@ -117,7 +118,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   if (opts.format == "make") {
     auto text = GenerateMakefile(plan);
     if (!text.ok()) return Fail(text.error());
-    st = WriteFileAtomically(dir + "Makefile", *text);
+    st = WriteFileAtomically(dir + kMakefileName, *text);
     if (!st.ok()) return Fail(st.error());
   } else {
     auto text = GenerateNinja(plan);
@@ -127,14 +128,21 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     if (st.ok()) {
       std::vector<std::string> read = {desc_path};
       read.insert(read.end(), selection->files_read.begin(), selection->files_read.end());
-      st = WriteFileAtomically(dir + layout::kRegenDepfile, GenerateRegenDepfile(read));
+      std::vector<std::string> left_out;
+      st = WriteFileAtomically(dir + layout::kRegenDepfile, GenerateRegenDepfile(read, &left_out));
+      for (const std::string& f : left_out) {
+        fmt::print(stderr,
+                   "fanout: warning: '{}' cannot be named in a Ninja depfile; editing it will "
+                   "not regenerate build.ninja (run 'fanout gen' by hand)\n",
+                   f);
+      }
     }
     if (st.ok()) st = WriteFileAtomically(dir + layout::kRegenStamp, "");
     if (!st.ok()) return Fail(st.error());
     // Run by hand, the generator leaves .ninja_log with the old time of build.ninja; without
     // this, the next `ninja` would regenerate needlessly (ninja#1376).
     if (!opts.regenerate && fs::exists(dir + ".ninja_log")) {
-      std::string cmd = fmt::format("ninja -C '{}' -t restat {} {} >/dev/null 2>&1", build_dir,
+      std::string cmd = fmt::format("ninja -C {} -t restat {} {} >/dev/null 2>&1", ShellQuote(build_dir),
                                     layout::kBuildNinja, layout::kRegenStamp);
       if (std::system(cmd.c_str()) != 0) {
         // Harmless: the next ninja run just regenerates once more.

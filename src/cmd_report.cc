@@ -1,14 +1,36 @@
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "src/cli.h"
 #include "src/exit_codes.h"
+#include "src/report.h"
+#include "src/report_files.h"
+#include "src/report_table.h"
 
 namespace fanout {
 
-CommandFn SetupReport(CLI::App*) {
-  return [] {
-    fmt::print(stderr, "fanout report: not implemented yet\n");
-    return kExitUsage;
+CommandFn SetupReport(CLI::App* app) {
+  auto opts = std::make_shared<CommonOptions>();
+  AddBuildDirOption(app, opts.get());
+  return [opts] {
+    auto report = LoadReport(opts->build_dir);
+    if (!report.ok()) {
+      fmt::print(stderr, "fanout report: error: {}\n", report.error().message);
+      return report.error().exit_code;
+    }
+    Status written = WriteReportFiles(opts->build_dir, *report);
+    if (!written.ok()) {
+      fmt::print(stderr, "fanout report: error: {}\n", written.error().message);
+      return kExitTargetFailed;
+    }
+    TableOptions table;
+    table.color = ShouldColor(STDOUT_FILENO);
+    table.build_dir = opts->build_dir;
+    fmt::print("{}", FormatReportTable(*report, table));
+    // Reporting on a failed (or interrupted) build fails the CI step that asked, but this
+    // command itself was not interrupted: 1, not 130.
+    return report->ExitCode() == kExitSuccess ? kExitSuccess : kExitTargetFailed;
   };
 }
 

@@ -2,6 +2,7 @@
 // completely, collecting every error.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,11 +14,16 @@
 
 namespace fanout {
 
+/// At most this many diagnostics are kept (the first ones in document order).
+inline constexpr std::size_t kMaxReportedErrors = 50;
+
 /// The outcome of loading: a Description when there were no errors, and every diagnostic.
 struct LoadResult {
   std::optional<Description> description;
   std::vector<Diagnostic> diagnostics;
   std::string source;  ///< the text that was parsed, for rendering diagnostics
+  /// How many further errors were found beyond the kMaxReportedErrors kept in `diagnostics`.
+  std::size_t omitted = 0;
 
   /// Every diagnostic rendered with FormatDiagnostic, then "N errors generated." style summary.
   std::string FormatErrors() const;

@@ -1,5 +1,5 @@
 // The gather step (the final edge): every target's result and artifacts into one manifest and
-// one artifacts/ tree, for the post-submit step.
+// one artifacts/ tree, for the post-submit step; and the post-submit step itself.
 #pragma once
 
 #include <string>
@@ -14,12 +14,24 @@ namespace fanout {
 /// Reads BUILD/targets/<t>/result.json; nullopt-like Error (exit 1) when missing.
 Expected<nlohmann::json> ReadResult(const std::string& build_dir, const std::string& target);
 
-/// Builds the manifest from the plan and the targets' results, hard-linking (or copying)
-/// each artifact to BUILD/artifacts/<t>/ and checking its SHA-256 against result.json.
-/// Targets without a result are listed with status "missing" (`fanout report` explains why).
+/// Builds the manifest from the plan and the targets' records, hard-linking (or copying)
+/// each succeeded target's artifacts to BUILD/artifacts/<t>/ and checking their SHA-256
+/// against result.json. Every planned target is listed with its report status (report.h):
+/// a target that did not succeed carries "message" (and "log" when it ran) instead of
+/// artifacts, and the manifest's "status" is "failed". So a manifest can be written after a
+/// failed build, and a `when: always` post-submit step learns what failed.
 Expected<nlohmann::json> GatherManifest(const std::string& build_dir, const Plan& plan);
 
-/// Runs the gather step: writes BUILD/manifest.json atomically.
+/// Runs the gather step: writes BUILD/manifest.json atomically, then refreshes summary.md and
+/// junit.xml (so a plain `ninja` run leaves them current too).
 Status RunGather(const std::string& build_dir);
+
+/// Runs the post-submit step (`post_submit.command` with /bin/sh -c in the repository root,
+/// with $FANOUT_ARTIFACTS and $FANOUT_MANIFEST, absolute). Its output streams to stdout and
+/// is kept in BUILD/post_submit.log; BUILD/.fanout/post_submit.json records the outcome and
+/// the manifest it ran with; on success BUILD/.fanout/post_submit.stamp is touched. It refuses
+/// to run on a failed manifest unless the description says `when: always`.
+/// Returns the exit code: 0 succeeded (or nothing to run), 1 failed, 130 interrupted.
+Expected<int> RunPostSubmit(const std::string& build_dir);
 
 }  // namespace fanout

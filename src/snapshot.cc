@@ -254,7 +254,9 @@ Status RunSnapshot(const std::string& build_dir) {
   for (const std::string& f : deps) depfile += " \\\n  " + EscapeDepfilePath(f);
   depfile += "\n";
   FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile));
-  return WriteFileIfChanged(build_dir + "/" + layout::kSnapshotStamp, "");
+  // Always rewritten: its mtime tells Ninja when the step last ran (the stamps below it are
+  // the ones that carry restat's savings).
+  return WriteFileAtomically(build_dir + "/" + layout::kSnapshotStamp, "");
 }
 
 }  // namespace fanout

@@ -40,6 +40,9 @@ class YamlNode {
   /// Whether the scalar was written plain (unquoted, not a block scalar, no `!!str` tag).
   /// Only plain scalars are integers, booleans or null: `1` is an integer, `"1"` a string.
   bool plain = true;
+  /// Whether the scalar was written in single or double quotes: its text starts one column
+  /// after `mark`.
+  bool quoted = false;
 
   /// The items of a sequence.
   std::vector<YamlNodePtr> items;
@@ -66,8 +69,11 @@ class YamlNode {
 
 /// Limits that keep hostile input from exhausting memory or the stack.
 struct YamlParseOptions {
-  /// Most nodes the document may have with every alias expanded.
+  /// Most nodes the document may have with every alias expanded: this many, or
+  /// `expanded_nodes_per_byte` times the length of the text when that is more, so a large
+  /// description is never refused for its size alone.
   std::size_t max_expanded_nodes = 1'000'000;
+  std::size_t expanded_nodes_per_byte = 2;
   /// Deepest nesting of sequences and mappings.
   int max_depth = 200;
 };

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Whole-command benchmarks of fanout's pipeline against Ninja itself, in one run.
+
+Run through scripts/bench-pipeline (it builds fanout and sets $FANOUT). Prints one table per
+benchmark with the ratio to its comparison; the figures are wall-clock medians on this machine.
+"""
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+FANOUT = os.environ.get("FANOUT", "fanout")
+QUICK = "--quick" in sys.argv
+
+
+def run(argv, cwd, check=True, quiet=True):
+    out = subprocess.DEVNULL if quiet else None
+    r = subprocess.run(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE if quiet else None)
+    if check and r.returncode != 0:
+        sys.exit(f"command failed ({r.returncode}): {' '.join(argv)}\n{r.stderr.decode() if r.stderr else ''}")
+    return r
+
+
+def timed(argv, cwd, repeat=5, setup=None):
+    """Median wall time of `argv` over `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        if setup:
+            setup()
+        t0 = time.perf_counter()
+        run(argv, cwd)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def make_repo(path, n_targets, pool_depth=4, command="true", files_per_target=1):
+    """A git repository with one directory of inputs per target and a description."""
+    os.makedirs(path)
+    run(["git", "init", "-q", "-b", "main"], path)
+    lines = ["version: 1", "pools:", f"  p: {pool_depth}", "targets:"]
+    for i in range(n_targets):
+        name = f"t{i:05d}"
+        d = os.path.join(path, "pkg", name)
+        os.makedirs(d)
+        for f in range(files_per_target):
+            with open(os.path.join(d, f"f{f}.txt"), "w") as fh:
+                fh.write(f"{name} {f}\n")
+        lines += [f"  {name}:", f"    command: {command}", f"    inputs: [pkg/{name}/**]", "    pool: p"]
+    with open(os.path.join(path, "fanout.yaml"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    run(["git", "add", "-A"], path)
+    run(["git", "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-q", "-m", "init"], path)
+
+
+def report(title, rows, ratio_label, ratio, goal):
+    print(f"\n## {title}")
+    for label, seconds in rows:
+        print(f"  {label:<58} {seconds * 1000:9.1f} ms")
+    verdict = "meets" if ratio <= goal else "MISSES"
+    print(f"  {ratio_label:<58} {ratio:9.2f}x  (goal <= {goal}x: {verdict})")
+
+
+def bench_generation(tmp):
+    n = 2000 if QUICK else 10000
+    repo = os.path.join(tmp, "gen")
+    make_repo(repo, n)
+    build = os.path.join(repo, "build")
+    gen = [FANOUT, "gen", "-B", build, "--source", "HEAD"]
+    run(gen, repo)
+    t_gen = timed(gen, repo)
+    def drop_stamps():
+        shutil.rmtree(os.path.join(build, ".fanout", "stamps"), ignore_errors=True)
+    t_snap = timed([FANOUT, "snapshot", "-B", build], build, setup=drop_stamps)
+    run(["ninja", "-C", build, "-j", "8"], repo)  # a real full build, for a real no-op
+    t_noop = timed(["ninja", "-C", build], repo)
+    report(f"generation of {n} targets (from a commit, inputs resolved)",
+           [("fanout gen", t_gen), ("fanout snapshot (every input digest, stamps rewritten)", t_snap),
+            ("ninja no-op on the result", t_noop)],
+           "(gen + snapshot) / ninja no-op", (t_gen + t_snap) / t_noop, 1.0)
+
+
+def bench_noop(tmp):
+    n = 1000
+    repo = os.path.join(tmp, "noop")
+    make_repo(repo, n)
+    build = os.path.join(repo, "build")
+    run([FANOUT, "build", "-B", build, "-j", "8"], repo)
+    t_fanout = timed(["ninja", "-C", build], repo, repeat=11)
+    # The same graph written by hand: each edge depends on its input files directly.
+    hand = os.path.join(tmp, "hand")
+    os.makedirs(hand)
+    lines = ["rule touch", "  command = touch $out", "pool p", "  depth = 4", ""]
+    outs = []
+    for i in range(n):
+        name = f"t{i:05d}"
+        lines += [f"build out/{name}.stamp: touch {repo}/pkg/{name}/f0.txt", "  pool = p"]
+        outs.append(f"out/{name}.stamp")
+    lines += ["build all: phony " + " ".join(outs), "default all", ""]
+    with open(os.path.join(hand, "build.ninja"), "w") as fh:
+        fh.write("\n".join(lines))
+    run(["ninja", "-C", hand], hand)
+    t_hand = timed(["ninja", "-C", hand], hand, repeat=11)
+    report(f"no-op ninja in a {n}-target build directory",
+           [("ninja no-op, fanout's build directory", t_fanout),
+            ("ninja no-op, the equivalent hand-written file", t_hand)],
+           "fanout / hand-written", t_fanout / t_hand, 2.0)
+
+
+def bench_fanout(tmp):
+    k, d, job = (8, 2, 0.5) if QUICK else (16, 4, 1.0)
+    repo = os.path.join(tmp, "fan")
+    make_repo(repo, k, pool_depth=d, command=f"sleep {job}")
+    build = os.path.join(repo, "build")
+    t = timed([FANOUT, "build", "-B", build, "-j", str(k)], repo, repeat=3,
+              setup=lambda: shutil.rmtree(build, ignore_errors=True))
+    ideal = math.ceil(k / d) * job
+    report(f"fan-out of {k} jobs of {job}s under pool depth {d} (cold build dir, gen included)",
+           [("fanout build", t), (f"ceil(K/D) job times", ideal)],
+           "fanout build / ideal", t / ideal, 1.10)
+
+
+def main():
+    print(f"fanout pipeline benchmarks ({os.cpu_count()} cores){' --quick' if QUICK else ''}")
+    with tempfile.TemporaryDirectory(prefix="fanout-bench.") as tmp:
+        bench_fanout(tmp)
+        bench_noop(tmp)
+        bench_generation(tmp)
+
+
+if __name__ == "__main__":
+    main()

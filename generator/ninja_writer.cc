@@ -1,0 +1,313 @@
+#include "generator/ninja_writer.h"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace fanout {
+
+namespace {
+
+// Shows text in an error message with control characters made visible.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\0':
+        out += "\\0";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// The name of the first character that neither a path nor a value can hold, or nullptr.
+const char* ForbiddenChar(std::string_view text) {
+  for (char c : text) {
+    if (c == '\n') return "a newline";
+    if (c == '\r') return "a carriage return";
+    if (c == '\0') return "a NUL byte";
+  }
+  return nullptr;
+}
+
+bool IsIdentifierChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+// Characters Ninja reads as part of `$name` (no '.'; that needs `${name}`).
+bool IsSimpleVarChar(char c) { return IsIdentifierChar(c) && c != '.'; }
+
+bool IsShellSafe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '@' || c == '%' || c == '+' || c == '=' || c == ':' || c == ',' || c == '.' ||
+         c == '/' || c == '-';
+}
+
+// `$` -> `$$`; an error for what no value can hold.
+Expected<std::string> EscapeValueText(std::string_view value) {
+  if (const char* bad = ForbiddenChar(value)) {
+    return MakeError(fmt::format("cannot write value '{}' in a Ninja file: it contains {}",
+                                 Printable(value), bad));
+  }
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '$') out += '$';
+    out += c;
+  }
+  return out;
+}
+
+// Ninja strips the spaces after `=`; an escaped space keeps a leading one.
+void EscapeLeadingSpace(std::string* value) {
+  if (!value->empty() && (*value)[0] == ' ') value->insert(0, "$");
+}
+
+// Escapes a list of paths, appending to `tokens`.
+Status AppendPaths(const std::vector<std::string>& paths, std::vector<std::string>* tokens) {
+  for (const std::string& p : paths) {
+    Expected<std::string> escaped = EscapeNinjaPath(p);
+    if (!escaped) return escaped.error();
+    tokens->push_back(std::move(*escaped));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string ShellQuote(std::string_view arg) {
+  bool safe = !arg.empty();
+  for (char c : arg) safe = safe && IsShellSafe(c);
+  if (safe) return std::string(arg);
+  std::string out = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  return out;
+}
+
+std::string ShellJoin(const std::vector<std::string>& args) {
+  std::string out;
+  for (const std::string& a : args) {
+    if (!out.empty()) out += ' ';
+    out += ShellQuote(a);
+  }
+  return out;
+}
+
+Expected<std::string> EscapeNinjaPath(std::string_view path) {
+  if (path.empty()) return MakeError("cannot write an empty path in a Ninja file");
+  if (const char* bad = ForbiddenChar(path)) {
+    return MakeError(fmt::format("cannot write path '{}' in a Ninja file: it contains {}",
+                                 Printable(path), bad));
+  }
+  if (path.find('|') != std::string_view::npos) {
+    return MakeError(fmt::format(
+        "cannot write path '{}' in a Ninja file: '|' cannot be escaped in a path", path));
+  }
+  std::string out;
+  out.reserve(path.size());
+  for (char c : path) {
+    if (c == '$' || c == ' ' || c == ':') out += '$';
+    out += c;
+  }
+  return out;
+}
+
+Expected<std::string> EscapeNinjaValue(std::string_view value) {
+  Expected<std::string> out = EscapeValueText(value);
+  if (out) EscapeLeadingSpace(&*out);
+  return out;
+}
+
+Status CheckNinjaIdentifier(std::string_view name, std::string_view what) {
+  bool ok = !name.empty();
+  for (char c : name) ok = ok && IsIdentifierChar(c);
+  if (!ok) {
+    return MakeError(fmt::format("invalid Ninja {} name '{}': names must match [a-zA-Z0-9_.-]+",
+                                 what, Printable(name)));
+  }
+  return {};
+}
+
+NinjaValue& NinjaValue::Append(std::string literal) {
+  if (literal.empty()) return *this;
+  if (!segments_.empty() && !segments_.back().is_var) {
+    segments_.back().text += literal;
+  } else {
+    segments_.push_back(Segment{false, std::move(literal)});
+  }
+  return *this;
+}
+
+NinjaValue& NinjaValue::AppendVar(std::string name) {
+  segments_.push_back(Segment{true, std::move(name)});
+  return *this;
+}
+
+Expected<std::string> NinjaValue::Render() const {
+  // Escape the literal parts first, so a reference can look at the character after it.
+  std::vector<std::string> parts;
+  for (const Segment& s : segments_) {
+    if (s.is_var) {
+      FANOUT_TRY(CheckNinjaIdentifier(s.text, "variable"));
+      parts.push_back(s.text);
+    } else {
+      Expected<std::string> escaped = EscapeValueText(s.text);
+      if (!escaped) return escaped.error();
+      parts.push_back(std::move(*escaped));
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (!segments_[i].is_var) {
+      out += parts[i];
+      continue;
+    }
+    bool braces = parts[i].find('.') != std::string::npos;
+    if (i + 1 < segments_.size() && IsSimpleVarChar(parts[i + 1][0])) braces = true;
+    out += braces ? "${" + parts[i] + "}" : "$" + parts[i];
+  }
+  EscapeLeadingSpace(&out);
+  return out;
+}
+
+void NinjaWriter::Newline() { out_ << '\n'; }
+
+Status NinjaWriter::Comment(std::string_view text) {
+  if (text.find('\r') != std::string_view::npos || text.find('\0') != std::string_view::npos) {
+    return MakeError(
+        fmt::format("cannot write comment '{}' in a Ninja file: it contains a "
+                    "carriage return or a NUL byte",
+                    Printable(text)));
+  }
+  std::string lines;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t end = text.find('\n', start);
+    std::string_view line = text.substr(start, end == std::string_view::npos ? end : end - start);
+    lines += line.empty() ? "#\n" : "# " + std::string(line) + "\n";
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  out_ << lines;
+  return {};
+}
+
+Status NinjaWriter::Variable(std::string_view key, const NinjaValue& value, int indent) {
+  FANOUT_TRY(CheckNinjaIdentifier(key, "variable"));
+  Expected<std::string> text = value.Render();
+  if (!text) return text.error();
+  out_ << std::string(static_cast<std::size_t>(indent), ' ') << key << " =";
+  if (!text->empty()) out_ << ' ' << *text;
+  out_ << '\n';
+  return {};
+}
+
+Status NinjaWriter::Pool(std::string_view name, int depth) {
+  FANOUT_TRY(CheckNinjaIdentifier(name, "pool"));
+  if (name == "console") {
+    return MakeError("cannot declare pool 'console': Ninja predefines it with depth 1");
+  }
+  if (depth < 0) return MakeError(fmt::format("pool '{}' has a negative depth {}", name, depth));
+  out_ << "pool " << name << "\n  depth = " << depth << '\n';
+  return {};
+}
+
+Status NinjaWriter::Rule(const NinjaRule& rule) {
+  FANOUT_TRY(CheckNinjaIdentifier(rule.name, "rule"));
+  if (rule.name == "phony") return MakeError("cannot declare rule 'phony': Ninja predefines it");
+  if (rule.command.empty()) return MakeError(fmt::format("rule '{}' has no command", rule.name));
+  if (!rule.pool.empty()) FANOUT_TRY(CheckNinjaIdentifier(rule.pool, "pool"));
+  if (!rule.deps.empty() && rule.deps != "gcc" && rule.deps != "msvc") {
+    return MakeError(fmt::format("rule '{}': deps must be 'gcc' or 'msvc', not '{}'", rule.name,
+                                 Printable(rule.deps)));
+  }
+  // Render into a buffer so an error writes nothing.
+  std::ostringstream block;
+  NinjaWriter w(block, width_);
+  block << "rule " << rule.name << '\n';
+  FANOUT_TRY(w.Variable("command", rule.command, 2));
+  if (!rule.description.empty()) FANOUT_TRY(w.Variable("description", rule.description, 2));
+  if (!rule.depfile.empty()) FANOUT_TRY(w.Variable("depfile", rule.depfile, 2));
+  if (rule.generator) FANOUT_TRY(w.Variable("generator", "1", 2));
+  if (!rule.pool.empty()) FANOUT_TRY(w.Variable("pool", rule.pool, 2));
+  if (rule.restat) FANOUT_TRY(w.Variable("restat", "1", 2));
+  if (!rule.deps.empty()) FANOUT_TRY(w.Variable("deps", rule.deps, 2));
+  out_ << block.str();
+  return {};
+}
+
+Status NinjaWriter::Build(const NinjaBuild& build) {
+  if (build.outputs.empty()) return MakeError("a Ninja build statement needs an output");
+  if (build.rule != "phony") FANOUT_TRY(CheckNinjaIdentifier(build.rule, "rule"));
+  std::vector<std::string> tokens = {"build"};
+  FANOUT_TRY(AppendPaths(build.outputs, &tokens));
+  if (!build.implicit_outputs.empty()) {
+    tokens.push_back("|");
+    FANOUT_TRY(AppendPaths(build.implicit_outputs, &tokens));
+  }
+  tokens.back() += ':';
+  tokens.push_back(build.rule);
+  FANOUT_TRY(AppendPaths(build.inputs, &tokens));
+  if (!build.implicit.empty()) {
+    tokens.push_back("|");
+    FANOUT_TRY(AppendPaths(build.implicit, &tokens));
+  }
+  if (!build.order_only.empty()) {
+    tokens.push_back("||");
+    FANOUT_TRY(AppendPaths(build.order_only, &tokens));
+  }
+  std::ostringstream block;
+  NinjaWriter w(block, width_);
+  block << WrapLine(tokens) << '\n';
+  for (const auto& [key, value] : build.variables) FANOUT_TRY(w.Variable(key, value, 2));
+  out_ << block.str();
+  return {};
+}
+
+Status NinjaWriter::Default(const std::vector<std::string>& targets) {
+  if (targets.empty()) return MakeError("a Ninja default statement needs a target");
+  std::vector<std::string> tokens = {"default"};
+  FANOUT_TRY(AppendPaths(targets, &tokens));
+  out_ << WrapLine(tokens) << '\n';
+  return {};
+}
+
+std::string NinjaWriter::WrapLine(const std::vector<std::string>& tokens) const {
+  // tokens[0] is the keyword; the first path always stays on the keyword's line.
+  std::string out = tokens[0];
+  std::size_t line_len = out.size();
+  for (std::size_t i = 1; i < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    // Leave room for the " $" that ends a wrapped line.
+    std::size_t reserve = i + 1 < tokens.size() ? 2 : 0;
+    if (i > 1 && line_len + 1 + t.size() + reserve > width_) {
+      out += " $\n    ";
+      line_len = 4;
+    } else {
+      out += ' ';
+      ++line_len;
+    }
+    out += t;
+    line_len += t.size();
+  }
+  return out;
+}
+
+}  // namespace fanout

@@ -1,0 +1,247 @@
+#include "sandbox/mounts.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "sandbox/fs_util.h"
+#include "src/unique_fd.h"
+
+namespace fanout::sandbox {
+
+namespace {
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      int v = 0;
+      bool ok = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        char c = s[i + k];
+        if (c < '0' || c > '7') ok = false;
+        v = v * 8 + (c - '0');
+      }
+      if (ok) {
+        out.push_back(static_cast<char>(v));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> MountPoints() {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    if (fields >> id >> parent >> dev >> root >> point) out.push_back(Unescape(point));
+  }
+  return out;
+}
+
+// The flags a read-only remount must keep: in a user namespace they are locked, and dropping
+// one fails with EPERM.
+unsigned long KeptFlags(const std::string& path) {
+  struct statvfs sv;
+  if (statvfs(path.c_str(), &sv) != 0) return 0;
+  unsigned long flags = 0;
+  if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+bool IsReadOnly(const std::string& path) {
+  struct statvfs sv;
+  return statvfs(path.c_str(), &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+}  // namespace
+
+std::string EscapeOverlayPath(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ',' || c == ':' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string OverlayOptions(const std::string& lower, const std::string& upper,
+                           const std::string& work, bool userxattr) {
+  std::string opts =
+      "lowerdir=" + EscapeOverlayPath(lower) + ",upperdir=" + EscapeOverlayPath(upper) +
+      ",workdir=" + EscapeOverlayPath(work) + ",index=off,xino=off,redirect_dir=off,metacopy=off";
+  if (userxattr) opts += ",userxattr";
+  return opts;
+}
+
+std::string SetUpMounts(const MountPlan& plan) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return Errno("make / private");
+  }
+  // 1. Writable directories become mount points of their own, so the read-only pass below can
+  //    tell them apart and they travel with the build directory when it is moved.
+  for (const std::string& w : plan.writable) {
+    if (mount(w.c_str(), w.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      return Errno("bind " + w);
+    }
+  }
+  if (plan.overlay) {
+    const std::string opts = OverlayOptions(plan.lower, plan.upper, plan.work, plan.userxattr);
+    if (mount("overlay", plan.workspace.c_str(), "overlay", 0, opts.c_str()) != 0) {
+      return Errno("mount overlay on " + plan.workspace);
+    }
+  } else if (mount(plan.workspace.c_str(), plan.workspace.c_str(), nullptr, MS_BIND | MS_REC,
+                   nullptr) != 0) {
+    return Errno("bind " + plan.workspace);
+  }
+
+  // 2. Hide the repository and give the sandbox its own /tmp and /dev/shm. The build
+  //    directory (with the mounts above) is cloned first and put back where it was.
+  std::vector<std::string> hide = plan.hide;
+  hide.push_back("/tmp");
+  hide.push_back("/dev/shm");
+  std::sort(hide.begin(), hide.end());
+  std::vector<std::string> covered;
+  for (const std::string& h : hide) {
+    if (!covered.empty() && PathIsUnder(h, covered.back())) continue;
+    if (!plan.keep.empty() && PathIsUnder(h, plan.keep)) continue;  // inside what we keep
+    covered.push_back(h);
+  }
+  const bool keep_covered =
+      !plan.keep.empty() && std::any_of(covered.begin(), covered.end(), [&](const std::string& h) {
+        return PathIsUnder(plan.keep, h);
+      });
+  UniqueFd keep_tree;
+  if (keep_covered) {
+    keep_tree.reset(
+        open_tree(AT_FDCWD, plan.keep.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!keep_tree) return Errno("open_tree " + plan.keep);
+  }
+  std::set<std::string> writable_points(plan.writable.begin(), plan.writable.end());
+  writable_points.insert(plan.workspace);
+  for (const std::string& h : covered) {
+    struct stat st;
+    if (stat(h.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+    const bool is_tmp = h == "/tmp" || h == "/dev/shm";
+    const char* opts = is_tmp ? "mode=1777" : "mode=0755";
+    if (mount("tmpfs", h.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
+      return Errno("mount tmpfs on " + h);
+    }
+    if (is_tmp) writable_points.insert(h);
+  }
+  if (keep_covered) {
+    if (!MakeDirs(plan.keep).ok()) return Errno("recreate " + plan.keep);
+    if (move_mount(keep_tree.get(), "", AT_FDCWD, plan.keep.c_str(), MOVE_MOUNT_F_EMPTY_PATH) !=
+        0) {
+      return Errno("move_mount " + plan.keep);
+    }
+  }
+
+  // 3. Everything else read-only (Bazel's "mostly read-only" pass). Mounts the kernel will not
+  //    remount (shadowed, special) are skipped; what matters is checked afterwards.
+  for (const std::string& point : MountPoints()) {
+    if (writable_points.count(point)) continue;
+    if (mount(nullptr, point.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | KeptFlags(point),
+              nullptr) != 0) {
+      if (errno == EACCES || errno == EPERM || errno == EINVAL || errno == ENOENT ||
+          errno == ESTALE || errno == ENODEV) {
+        continue;
+      }
+      return Errno("remount read-only " + point);
+    }
+  }
+  std::vector<std::string> must_be_ro = {"/", "/etc"};
+  if (!plan.keep.empty()) must_be_ro.push_back(plan.keep);
+  for (const std::string& h : covered) {
+    if (h != "/tmp" && h != "/dev/shm") must_be_ro.push_back(h);
+  }
+  for (const std::string& p : must_be_ro) {
+    if (access(p.c_str(), F_OK) == 0 && !IsReadOnly(p)) {
+      return "could not make " + p + " read-only";
+    }
+  }
+  return "";
+}
+
+bool MountProc() {
+  return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+}
+
+std::string WriteIdMaps(pid_t pid, bool full, uid_t uid, gid_t gid) {
+  const std::string dir = pid == 0 ? std::string("/proc/self") : "/proc/" + std::to_string(pid);
+  auto write_file = [](const std::string& path, const std::string& text) -> std::string {
+    UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Errno("open " + path);
+    if (write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      return Errno("write " + path);
+    }
+    return "";
+  };
+  std::string err;
+  if (full) {
+    err = write_file(dir + "/uid_map", "0 0 4294967295\n");
+    if (err.empty()) err = write_file(dir + "/gid_map", "0 0 4294967295\n");
+    return err;
+  }
+  err = write_file(dir + "/setgroups", "deny");
+  if (err.empty())
+    err = write_file(dir + "/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1\n");
+  if (err.empty())
+    err = write_file(dir + "/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1\n");
+  return err;
+}
+
+pid_t CloneProcess(int (*fn)(void*), void* arg, int flags) {
+  // The child runs on a copy of this stack (no CLONE_VM), so it can be freed right after.
+  constexpr size_t kStackSize = 1 << 20;
+  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  pid_t pid = clone(fn, static_cast<char*>(stack) + kStackSize, flags | SIGCHLD, arg);
+  int err = errno;
+  munmap(stack, kStackSize);
+  errno = err;
+  return pid;
+}
+
+std::string LoopbackUp() {
+  UniqueFd fd(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Errno("socket");
+  struct ifreq ifr {};
+  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+  if (ioctl(fd.get(), SIOCGIFFLAGS, &ifr) != 0) return Errno("SIOCGIFFLAGS lo");
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP | IFF_RUNNING);
+  if (ioctl(fd.get(), SIOCSIFFLAGS, &ifr) != 0) return Errno("SIOCSIFFLAGS lo");
+  return "";
+}
+
+}  // namespace fanout::sandbox

@@ -1,0 +1,56 @@
+// The file system view of the namespaces tier, set up by the sandbox's PID 1 in its own mount
+// namespace: the workspace (an overlay over the base, or a private copy) and a few directories
+// writable, a private /tmp and /dev/shm, the repository hidden, everything else read-only,
+// and a fresh /proc for the new PID namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fanout::sandbox {
+
+/// What SetUpMounts builds. All paths are absolute.
+struct MountPlan {
+  std::string workspace;  ///< the command's working directory (writable)
+  bool overlay = false;   ///< mount an overlay of `lower` at `workspace`
+  std::string lower, upper, work;
+  bool userxattr = false;             ///< overlay inside a user namespace
+  std::vector<std::string> writable;  ///< directories left writable besides the workspace
+  std::vector<std::string> hide;      ///< directories replaced by an empty read-only tmpfs
+  /// A directory kept visible (at the same path) even when it lies under a hidden one or
+  /// under /tmp: the build directory.
+  std::string keep;
+};
+
+/// Builds the view in the current (new, private) mount namespace. Returns an error text,
+/// empty on success. Must run in a process that owns its mount namespace.
+std::string SetUpMounts(const MountPlan& plan);
+
+/// Mounts a fresh procfs at /proc (for the new PID namespace); keeps the old one when the
+/// kernel refuses (/proc partly covered, as in some containers). Returns whether it mounted.
+bool MountProc();
+
+/// Brings the loopback interface up (in a new network namespace). Returns an error text.
+std::string LoopbackUp();
+
+/// Escapes a path for an overlayfs option value (',', ':' and '\').
+std::string EscapeOverlayPath(const std::string& path);
+
+/// The overlayfs mount options fanout uses (the probe tests the same string): the layers, and
+/// the optional features off, which spares the kernel probing for them on every mount.
+std::string OverlayOptions(const std::string& lower, const std::string& upper,
+                           const std::string& work, bool userxattr);
+
+/// Writes the uid and gid maps of the user namespace of `pid` ("self" when 0). `full` maps
+/// every id to itself (needs CAP_SETUID outside, i.e. root); otherwise only `uid`/`gid` map
+/// to themselves and setgroups is denied, which any user may do for itself. Returns an error
+/// text, empty on success.
+std::string WriteIdMaps(pid_t pid, bool full, uid_t uid, gid_t gid);
+
+/// clone(2) with its own stack, fork-like (SIGCHLD on exit): runs `fn(arg)` in the child and
+/// exits with its result. Returns the child's pid, or -1 with errno set.
+pid_t CloneProcess(int (*fn)(void*), void* arg, int flags);
+
+}  // namespace fanout::sandbox

@@ -1,0 +1,277 @@
+#include "sandbox/probe.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sandbox/confine.h"
+#include "sandbox/fs_util.h"
+#include "sandbox/mounts.h"
+#include "src/file_util.h"
+#include "src/unique_fd.h"
+
+namespace fanout::sandbox {
+
+namespace {
+
+// Result bits of the probe child (its exit status).
+enum : int {
+  kTmpfs = 1,
+  kOverlay = 2,
+  kDetached = 4,
+  kReadOnly = 8,
+  kProc = 16,
+  kNestedUserNs = 32,
+  kFatal = 100,  // exit statuses >= this: nothing worked
+};
+
+struct ProbeCtx {
+  std::string scratch;
+  bool user_ns;
+  uid_t uid;
+  gid_t gid;
+};
+
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string s;
+  std::getline(in, s);
+  return s;
+}
+
+bool HasCapSysAdmin() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("CapEff:", 0) == 0) {
+      unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+      return (caps >> 21) & 1;  // CAP_SYS_ADMIN
+    }
+  }
+  return false;
+}
+
+// Whether a nested user namespace gets a full identity map from its parent (root's way to run
+// the command without real capabilities).
+bool NestedUserNsWorks() {
+  int to_parent[2], to_child[2];
+  if (pipe2(to_parent, O_CLOEXEC) != 0) return false;
+  if (pipe2(to_child, O_CLOEXEC) != 0) return false;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char c = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
+    if (write(to_parent[1], &c, 1) != 1 || c != 'u') _exit(1);
+    if (read(to_child[0], &c, 1) != 1 || c != 'k') _exit(1);
+    _exit(getuid() == 0 ? 0 : 1);
+  }
+  close(to_parent[1]);
+  close(to_child[0]);
+  char c = 0;
+  bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u' && WriteIdMaps(pid, true, 0, 0).empty();
+  c = ok ? 'k' : 'x';
+  if (write(to_child[1], &c, 1) != 1) ok = false;
+  close(to_parent[0]);
+  close(to_child[1]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int ProbeChild(void* arg) {
+  auto* ctx = static_cast<ProbeCtx*>(arg);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (ctx->user_ns && !WriteIdMaps(0, false, ctx->uid, ctx->gid).empty()) return kFatal;
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return kFatal + 1;
+  int bits = 0;
+  const std::string s = ctx->scratch;
+  for (const char* d : {"/t", "/l", "/u", "/w", "/m", "/r"}) mkdir((s + d).c_str(), 0755);
+  if (mount("tmpfs", (s + "/t").c_str(), "tmpfs", 0, "mode=0755") == 0) bits |= kTmpfs;
+  const std::string opts = OverlayOptions(s + "/l", s + "/u", s + "/w", ctx->user_ns);
+  if (mount("overlay", (s + "/m").c_str(), "overlay", 0, opts.c_str()) == 0) bits |= kOverlay;
+  UniqueFd tree(open_tree(AT_FDCWD, s.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (tree) bits |= kDetached;
+  if (mount((s + "/r").c_str(), (s + "/r").c_str(), nullptr, MS_BIND, nullptr) == 0 &&
+      mount(nullptr, (s + "/r").c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) == 0) {
+    bits |= kReadOnly;
+  }
+  if (MountProc()) bits |= kProc;
+  if (!ctx->user_ns && NestedUserNsWorks()) bits |= kNestedUserNs;
+  return bits;
+}
+
+std::string BootId() { return ReadSmallFile("/proc/sys/kernel/random/boot_id"); }
+
+}  // namespace
+
+const char* TierName(Tier tier) { return tier == Tier::kNamespaces ? "namespaces" : "process"; }
+
+ProbeResult RunProbe(const std::string& scratch_dir) {
+  ProbeResult r;
+  struct utsname u;
+  if (uname(&u) == 0) r.kernel = u.release;
+  r.root = geteuid() == 0 && HasCapSysAdmin();
+  r.landlock_abi = LandlockAbi();
+  r.seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+
+  if (!MakeDirs(scratch_dir).ok()) {
+    r.namespaces_unavailable = "cannot create the probe directory " + scratch_dir;
+    return r;
+  }
+  ProbeCtx ctx{scratch_dir, !r.root, getuid(), getgid()};
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+  if (!r.root) flags |= CLONE_NEWUSER;
+  pid_t pid = CloneProcess(ProbeChild, &ctx, flags | CLONE_NEWNET);
+  if (pid > 0) {
+    r.net_ns = true;
+  } else {
+    pid = CloneProcess(ProbeChild, &ctx, flags);
+  }
+  if (pid < 0) {
+    const int err = errno;
+    std::string why =
+        fmt::format("creating {}namespaces failed: {}", r.root ? "" : "user ", std::strerror(err));
+    if (!r.root) {
+      if (ReadSmallFile("/proc/sys/kernel/unprivileged_userns_clone") == "0") {
+        why += " (kernel.unprivileged_userns_clone=0)";
+      } else if (ReadSmallFile("/proc/sys/user/max_user_namespaces") == "0") {
+        why += " (user.max_user_namespaces=0)";
+      } else if (ReadSmallFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1") {
+        why += " (AppArmor restricts unprivileged user namespaces)";
+      }
+    } else if (err == EPERM) {
+      why += " (a container's seccomp profile?)";
+    }
+    r.namespaces_unavailable = why;
+    (void)RemoveTree(scratch_dir);
+    return r;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  (void)RemoveTree(scratch_dir);
+  const int bits = WIFEXITED(status) ? WEXITSTATUS(status) : kFatal;
+  r.user_ns = !r.root && bits < kFatal;
+  if (bits >= kFatal) {
+    r.namespaces_unavailable = r.root ? "making the new mount namespace private failed"
+                                      : "setting up the user namespace's id maps failed";
+    return r;
+  }
+  r.overlay = bits & kOverlay;
+  r.proc = bits & kProc;
+  r.detached_mounts = bits & kDetached;
+  r.readonly_remount = bits & kReadOnly;
+  r.nested_user_ns = bits & kNestedUserNs;
+  if (!(bits & kTmpfs)) {
+    r.namespaces_unavailable = "mounting a tmpfs in a new mount namespace failed";
+  } else if (!r.readonly_remount) {
+    r.namespaces_unavailable = "remounting a bind mount read-only failed";
+  } else if (!r.detached_mounts) {
+    r.namespaces_unavailable = "open_tree/move_mount are not available (Linux < 5.2)";
+  } else if (r.root && !r.nested_user_ns) {
+    r.namespaces_unavailable = "a nested user namespace (to drop root's capabilities) failed";
+  } else {
+    r.namespaces = true;
+  }
+  return r;
+}
+
+std::string ProbeToJson(const ProbeResult& p) {
+  nlohmann::json j = {{"root", p.root},
+                      {"user_ns", p.user_ns},
+                      {"namespaces", p.namespaces},
+                      {"net_ns", p.net_ns},
+                      {"overlay", p.overlay},
+                      {"proc", p.proc},
+                      {"detached_mounts", p.detached_mounts},
+                      {"nested_user_ns", p.nested_user_ns},
+                      {"readonly_remount", p.readonly_remount},
+                      {"landlock_abi", p.landlock_abi},
+                      {"seccomp", p.seccomp},
+                      {"kernel", p.kernel},
+                      {"namespaces_unavailable", p.namespaces_unavailable}};
+  return j.dump(2) + "\n";
+}
+
+Expected<ProbeResult> ProbeFromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return MakeError("malformed probe result");
+  ProbeResult p;
+  auto b = [&](const char* k) { return j.contains(k) && j[k].is_boolean() && j[k].get<bool>(); };
+  p.root = b("root");
+  p.user_ns = b("user_ns");
+  p.namespaces = b("namespaces");
+  p.net_ns = b("net_ns");
+  p.overlay = b("overlay");
+  p.proc = b("proc");
+  p.detached_mounts = b("detached_mounts");
+  p.nested_user_ns = b("nested_user_ns");
+  p.readonly_remount = b("readonly_remount");
+  if (j.contains("landlock_abi") && j["landlock_abi"].is_number_integer()) {
+    p.landlock_abi = j["landlock_abi"].get<int>();
+  }
+  if (!j.contains("namespaces") || !j.contains("kernel") || !j["kernel"].is_string()) {
+    return MakeError("malformed probe result");
+  }
+  p.seccomp = b("seccomp");
+  p.kernel = j["kernel"].get<std::string>();
+  if (j.contains("namespaces_unavailable") && j["namespaces_unavailable"].is_string()) {
+    p.namespaces_unavailable = j["namespaces_unavailable"].get<std::string>();
+  }
+  return p;
+}
+
+ProbeResult CachedProbe(const std::string& cache_path, const std::string& scratch_dir) {
+  const std::string stamp = fmt::format("{} {}", BootId(), geteuid());
+  auto cached = fanout::ReadFile(cache_path);
+  if (cached.ok()) {
+    size_t nl = cached->find('\n');
+    if (nl != std::string::npos && cached->substr(0, nl) == stamp) {
+      auto p = ProbeFromJson(cached->substr(nl + 1));
+      if (p.ok()) return *p;
+    }
+  }
+  ProbeResult p = RunProbe(scratch_dir);
+  (void)WriteFileAtomically(cache_path, stamp + "\n" + ProbeToJson(p));
+  return p;
+}
+
+Expected<TierChoice> ChooseTier(const ProbeResult& probe, const std::string& forced,
+                                bool required) {
+  TierChoice c;
+  if (!forced.empty() && forced != "auto" && forced != "namespaces" && forced != "process") {
+    return MakeError(
+        fmt::format("FANOUT_SANDBOX='{}' is not one of auto, namespaces, process", forced));
+  }
+  const bool want_ns = forced != "process";
+  if (want_ns && probe.namespaces) {
+    c.tier = Tier::kNamespaces;
+    c.overlay = probe.overlay;
+    return c;
+  }
+  c.tier = Tier::kProcess;
+  c.fallback_reason = want_ns ? probe.namespaces_unavailable : "forced by FANOUT_SANDBOX=process";
+  if (required || forced == "namespaces") {
+    return MakeError(
+        fmt::format(
+            "the namespaces sandbox is required ({}) but not available: {}; run 'fanout doctor' "
+            "for details",
+            required ? "--require-sandbox or 'sandbox: required'" : "FANOUT_SANDBOX=namespaces",
+            c.fallback_reason),
+        kExitTargetFailed);
+  }
+  return c;
+}
+
+}  // namespace fanout::sandbox

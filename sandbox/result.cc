@@ -1,0 +1,79 @@
+#include "sandbox/result.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "src/unique_fd.h"
+
+namespace fanout::sandbox {
+
+using nlohmann::json;
+
+std::string SuccessJson(const SuccessRecord& r) {
+  json artifacts = json::array();
+  for (const Artifact& a : r.artifacts) {
+    artifacts.push_back({{"path", a.path}, {"size", a.size}, {"sha256", a.sha256}});
+  }
+  json j = {
+      {"target", r.target},
+      {"status", r.attempts > 1 ? "flaky" : "succeeded"},
+      {"exit_code", 0},
+      {"attempts", r.attempts},
+      {"started_at", r.started_at},
+      {"finished_at", r.finished_at},
+      {"duration_seconds", r.finished_at - r.started_at},
+      {"source", {{"commit", r.commit ? json(*r.commit) : json(nullptr)}, {"tree", r.tree}}},
+      {"input_digest", r.input_digest},
+      {"sandbox",
+       {{"tier", r.tier},
+        {"fallback_reason", r.fallback_reason.empty() ? json(nullptr) : json(r.fallback_reason)}}},
+      {"artifacts", artifacts},
+      {"log", r.log},
+  };
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string FailureJson(const FailureRecord& r) {
+  json j = {{"target", r.target},       {"status", r.status},
+            {"exit_code", r.exit_code}, {"signal", r.signal ? json(r.signal) : json(nullptr)},
+            {"attempts", r.attempts},   {"duration_seconds", r.duration_seconds},
+            {"message", r.message},     {"log_tail", r.log_tail}};
+  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::string LogTail(const std::string& path, int lines) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return "";
+  constexpr off_t kMax = 64 * 1024;
+  const off_t start = st.st_size > kMax ? st.st_size - kMax : 0;
+  std::string text(static_cast<size_t>(st.st_size - start), '\0');
+  ssize_t n = pread(fd.get(), text.data(), text.size(), start);
+  if (n < 0) return "";
+  text.resize(static_cast<size_t>(n));
+  size_t end = text.size();
+  if (end > 0 && text[end - 1] == '\n') --end;
+  size_t pos = end;
+  for (int seen = 0; pos > 0; --pos) {
+    if (text[pos - 1] == '\n' && ++seen == lines) break;
+  }
+  return text.substr(pos, end - pos);
+}
+
+std::string DescribeExit(int exit_code, int signal) {
+  if (signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    return name ? fmt::format("killed by signal {} (SIG{})", signal, name)
+                : fmt::format("killed by signal {}", signal);
+  }
+  return fmt::format("exited with status {}", exit_code);
+}
+
+}  // namespace fanout::sandbox

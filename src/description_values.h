@@ -1,0 +1,30 @@
+// The value syntaxes of the description format: durations ("1h30m"), byte sizes ("4G"),
+// integers, and the names of targets, pools and environment variables.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace fanout {
+
+/// Parses a decimal integer with an optional sign ("42", "-3", "+7"); nullopt when malformed
+/// or out of the range of int64.
+std::optional<std::int64_t> ParseInteger(std::string_view text);
+
+/// Parses a duration: a bare number of seconds ("90") or h, m and s units in that order, each
+/// at most once ("90s", "30m", "1h30m", "2h5m10s"). Returns the seconds, or nullopt when the
+/// text is malformed or too large. "0" and "0s" parse to 0; callers reject them.
+std::optional<std::int64_t> ParseDuration(std::string_view text);
+
+/// Parses a size in bytes: a number with an optional K, M, G or T suffix (either case),
+/// powers of 1024 ("4G" is 4 * 1024^3). Returns nullopt when malformed or too large.
+std::optional<std::uint64_t> ParseByteSize(std::string_view text);
+
+/// Whether `name` may name a target or a pool: `[A-Za-z0-9][A-Za-z0-9._-]*`.
+bool IsValidName(std::string_view name);
+
+/// Whether `name` is a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+bool IsValidEnvName(std::string_view name);
+
+}  // namespace fanout

@@ -1,0 +1,46 @@
+#include "src/report_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "src/build_layout.h"
+#include "src/file_util.h"
+#include "src/junit.h"
+#include "src/report_markdown.h"
+#include "src/unique_fd.h"
+
+namespace fanout {
+
+Status AppendToFile(const std::string& path, const std::string& text) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!fd) return MakeError(fmt::format("cannot append to '{}': {}", path, std::strerror(errno)));
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd.get(), text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return MakeError(fmt::format("cannot append to '{}': {}", path, std::strerror(errno)));
+    }
+    off += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status WriteReportFiles(const std::string& build_dir, const Report& report, bool step_summary) {
+  const std::string markdown = ReportToMarkdown(report);
+  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kSummary, markdown));
+  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kJunit, ReportToJunit(report)));
+  const char* step = std::getenv("GITHUB_STEP_SUMMARY");
+  if (step_summary && step && *step) {
+    FANOUT_TRY(AppendToFile(step, markdown + "\n"));
+  }
+  return {};
+}
+
+}  // namespace fanout

@@ -1,0 +1,191 @@
+// End-to-end: a real git repository, the real fanout binary, the real ninja.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace fanout::testing {
+namespace {
+
+using nlohmann::json;
+
+/// Each target records when its command started and ended, then sleeps to overlap others.
+std::string TimedCommand(const std::string& name) {
+  return "date +%s.%N > \"$FANOUT_OUT/interval.txt\"; sleep 0.6; echo " + name +
+         " >> \"$FANOUT_OUT/interval.txt\"; date +%s.%N >> \"$FANOUT_OUT/interval.txt\"";
+}
+
+class BuildE2E : public ::testing::Test {
+ protected:
+  void WriteDescription(const std::string& extra_command_for_a1 = "") {
+    std::string yaml = "version: 1\npools:\n  wide: 2\n  narrow: 1\ntargets:\n";
+    for (const char* t : {"a1", "a2", "a3", "a4"}) {
+      std::string cmd = TimedCommand(t);
+      if (std::string(t) == "a1" && !extra_command_for_a1.empty()) cmd += "; " + extra_command_for_a1;
+      yaml += std::string("  ") + t + ":\n    command: '" + cmd + "'\n    inputs: [src/" + t +
+              "/**]\n    pool: wide\n    artifacts: [interval.txt]\n";
+    }
+    for (const char* t : {"b1", "b2"}) {
+      yaml += std::string("  ") + t + ":\n    command: '" + TimedCommand(t) +
+              "'\n    inputs: [src/" + t + "/**]\n    pool: narrow\n    artifacts: [interval.txt]\n";
+    }
+    repo_.Write("fanout.yaml", yaml);
+  }
+
+  void SetUp() override {
+    for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
+      repo_.Write(std::string("src/") + t + "/main.txt", std::string("source of ") + t + "\n");
+    }
+    WriteDescription();
+    repo_.Commit("initial");
+  }
+
+  RunResult Fanout(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {FanoutBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return fanout::testing::Run(argv, repo_.path());
+  }
+  RunResult Ninja(const std::vector<std::string>& args = {}) {
+    std::vector<std::string> argv = {"ninja", "-C", repo_ / "build"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return fanout::testing::Run(argv, repo_.path());
+  }
+  double StartedAt(const std::string& t) {
+    json r = json::parse(ReadFile(repo_ / ("build/targets/" + t + "/result.json")));
+    return r["started_at"].get<double>();
+  }
+
+  GitRepo repo_;
+};
+
+struct Interval {
+  double start, end;
+};
+
+/// The largest number of intervals open at one instant.
+int MaxOverlap(std::vector<Interval> v) {
+  std::vector<std::pair<double, int>> events;
+  for (const Interval& i : v) {
+    events.push_back({i.start, +1});
+    events.push_back({i.end, -1});
+  }
+  std::sort(events.begin(), events.end());  // an end sorts before a start at the same time
+  int open = 0, best = 0;
+  for (auto& [t, d] : events) best = std::max(best, open += d);
+  return best;
+}
+
+TEST_F(BuildE2E, Build_PoolsCapConcurrencyAndManifestHasArtifacts) {
+  RunResult r = Fanout({"build", "-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  std::map<std::string, std::vector<Interval>> by_pool;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
+    std::istringstream in(ReadFile(repo_ / ("build/targets/" + std::string(t) + "/out/interval.txt")));
+    Interval iv{};
+    std::string name;
+    in >> iv.start >> name >> iv.end;
+    ASSERT_EQ(name, t);
+    ASSERT_LT(iv.start, iv.end);
+    by_pool[t[0] == 'a' ? "wide" : "narrow"].push_back(iv);
+  }
+  EXPECT_EQ(MaxOverlap(by_pool["wide"]), 2) << "the depth-2 pool must be used fully, never more";
+  EXPECT_EQ(MaxOverlap(by_pool["narrow"]), 1);
+
+  json manifest = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  ASSERT_EQ(manifest["targets"].size(), 6u);
+  for (const json& t : manifest["targets"]) {
+    ASSERT_EQ(t["status"], "succeeded") << t.dump();
+    ASSERT_EQ(t["artifacts"].size(), 1u);
+    const json& a = t["artifacts"][0];
+    std::string gathered = repo_ / ("build/" + a["gathered"].get<std::string>());
+    RunResult sha = fanout::testing::Run({"sha256sum", gathered});
+    ASSERT_EQ(sha.exit_code, 0);
+    EXPECT_EQ(sha.out.substr(0, 64), a["sha256"].get<std::string>()) << gathered;
+  }
+
+  RunResult again = Ninja();
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("no work to do"), std::string::npos) << again.out;
+}
+
+TEST_F(BuildE2E, Regenerate_EditedCommandRerunsOnlyThatTarget) {
+  ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
+  std::map<std::string, double> before;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
+
+  WriteDescription("echo edited");
+  RunResult r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
+    if (std::string(t) == "a1") {
+      EXPECT_GT(StartedAt(t), before[t]) << t << " was edited and must rerun";
+    } else {
+      EXPECT_EQ(StartedAt(t), before[t]) << t << " was not edited and must not rerun";
+    }
+  }
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
+TEST_F(BuildE2E, Regenerate_CommentEditRerunsNothing) {
+  ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
+  double a1 = StartedAt("a1");
+  repo_.Write("fanout.yaml", "# a comment\n" + ReadFile(repo_ / "fanout.yaml"));
+  RunResult r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(StartedAt("a1"), a1);
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
+TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
+  ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
+  std::map<std::string, double> t0;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) t0[t] = StartedAt(t);
+
+  // An unstaged edit reruns a2 only.
+  repo_.Write("src/a2/main.txt", "edited\n");
+  ASSERT_EQ(Ninja({"-j", "8"}).exit_code, 0);
+  EXPECT_GT(StartedAt("a2"), t0["a2"]);
+  EXPECT_EQ(StartedAt("a3"), t0["a3"]);
+
+  // An untracked new file reruns a3 only.
+  double a2 = StartedAt("a2");
+  repo_.Write("src/a3/new.txt", "new\n");
+  ASSERT_EQ(Ninja({"-j", "8"}).exit_code, 0);
+  EXPECT_GT(StartedAt("a3"), t0["a3"]);
+  EXPECT_EQ(StartedAt("a2"), a2);
+
+  // Committing the same content changes nothing the targets see.
+  double a3 = StartedAt("a3");
+  repo_.Commit("commit the edits");
+  RunResult r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(StartedAt("a2"), a2);
+  EXPECT_EQ(StartedAt("a3"), a3);
+
+  // A removed file reruns its target.
+  repo_.Git({"rm", "-q", "src/b1/main.txt"});
+  ASSERT_EQ(Ninja({"-j", "8"}).exit_code, 0);
+  EXPECT_GT(StartedAt("b1"), t0["b1"]);
+  EXPECT_EQ(StartedAt("b2"), t0["b2"]);
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
+TEST_F(BuildE2E, Exec_FailureLeavesNoResult) {
+  repo_.Write("fanout.yaml",
+              "version: 1\ntargets:\n  bad:\n    command: echo boom; exit 3\n    inputs: [src/a1/**]\n");
+  RunResult r = Fanout({"build"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_FALSE(Exists(repo_ / "build/targets/bad/result.json"));
+  EXPECT_NE((r.out + r.err).find("boom"), std::string::npos) << "ninja shows the log tail";
+}
+
+}  // namespace
+}  // namespace fanout::testing
