@@ -252,8 +252,8 @@ int Main(int argc, char** argv) {
       spec.mounts.upper = ews.upper;
       spec.mounts.work = ews.work;
       spec.mounts.writable = {ews.home, ews.tmp};
-      spec.mounts.keep = ebuild;
-      spec.mounts.hide = {repo};
+      spec.mounts.keep = {ews.src, ews.home, ews.tmp};
+      spec.mounts.hide = {repo, ebuild};
       spec.landlock = probe.landlock_abi > 0;
       a = Clock::now();
       auto sb = sandbox::Sandbox::Start(spec);

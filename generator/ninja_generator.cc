@@ -59,25 +59,36 @@ Status WriteRegen(const BuildGraph& graph, NinjaWriter& w) {
   return w.Build(manifest);
 }
 
-// One process computes every input stamp and rewrites only those that changed; restat then
-// prunes the exec edges whose stamp kept its mtime.
+// One process computes every input stamp and rewrites only those that changed. It declares
+// just its own stamp: an interrupted edge with a depfile loses its outputs (ninja's Cleanup),
+// and losing every input stamp would rerun every target. A second, empty edge owns the input
+// stamps; restat then prunes the exec edges whose stamp kept its mtime.
 Status WriteSnapshot(const BuildGraph& graph, NinjaWriter& w) {
   NinjaRule snapshot;
   snapshot.name = "snapshot";
   snapshot.command = FanoutCommand({"snapshot", "-B", "."});
   snapshot.description = "SNAPSHOT inputs";
   snapshot.depfile = layout::kSnapshotDepfile;
-  snapshot.restat = true;
-  snapshot.deps = "gcc";
   w.Newline();
   FANOUT_TRY(w.Rule(snapshot));
-
   NinjaBuild build;
   build.outputs = {layout::kSnapshotStamp};
-  for (const GraphTarget& t : graph.targets)
-    build.implicit_outputs.push_back(layout::StampPath(t.name));
   build.rule = "snapshot";
-  return w.Build(build);
+  FANOUT_TRY(w.Build(build));
+  if (graph.targets.empty()) return {};
+
+  NinjaRule stamps;
+  stamps.name = "input_stamps";
+  stamps.command = NinjaValue(":");
+  stamps.description = "STAMPS changed inputs";
+  stamps.restat = true;
+  w.Newline();
+  FANOUT_TRY(w.Rule(stamps));
+  NinjaBuild owner;
+  for (const GraphTarget& t : graph.targets) owner.outputs.push_back(layout::StampPath(t.name));
+  owner.rule = "input_stamps";
+  owner.inputs = {layout::kSnapshotStamp};
+  return w.Build(owner);
 }
 
 Status WriteTargets(const BuildGraph& graph, NinjaWriter& w) {

@@ -18,6 +18,7 @@ std::vector<std::string> BuildEnvironment(const Target& target,
   env["LANG"] = host_value("LANG", "C.UTF-8");
   env["HOME"] = paths.home;
   env["TMPDIR"] = paths.tmp;
+  if (!paths.git_ceiling.empty()) env["GIT_CEILING_DIRECTORIES"] = paths.git_ceiling;
   for (const std::string& name : target.pass_env) {
     auto it = host.find(name);
     if (it != host.end()) env[name] = it->second;

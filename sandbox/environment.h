@@ -1,6 +1,7 @@
 // The environment a target's command sees: a scrubbed set (PATH, HOME and TMPDIR inside the
-// sandbox, LANG), fanout's own FANOUT_* variables, the host variables the target names in
-// `pass_env`, and its `env`. Nothing else of the host's environment reaches the command.
+// sandbox, LANG, GIT_CEILING_DIRECTORIES), fanout's own FANOUT_* variables, the host variables
+// the target names in `pass_env`, and its `env`. Nothing else of the host's environment
+// reaches the command.
 #pragma once
 
 #include <map>
@@ -19,6 +20,9 @@ struct EnvironmentPaths {
   std::string deps;       ///< $FANOUT_DEPS
   std::string workspace;  ///< $FANOUT_WORKSPACE (the command's working directory)
   int attempt = 1;        ///< $FANOUT_ATTEMPT
+  /// $GIT_CEILING_DIRECTORIES: git run in the workspace must not find the repository that
+  /// holds the build directory (the process tier cannot hide it).
+  std::string git_ceiling;
 };
 
 /// The default PATH when the host has none.

@@ -96,10 +96,11 @@ std::string EscapeOverlayPath(const std::string& path) {
 
 std::string OverlayOptions(const std::string& lower, const std::string& upper,
                            const std::string& work, bool userxattr) {
-  std::string opts =
-      "lowerdir=" + EscapeOverlayPath(lower) + ",upperdir=" + EscapeOverlayPath(upper) +
-      ",workdir=" + EscapeOverlayPath(work) + ",index=off,xino=off,redirect_dir=off,metacopy=off";
-  if (userxattr) opts += ",userxattr";
+  std::string opts = "lowerdir=" + EscapeOverlayPath(lower) +
+                     ",upperdir=" + EscapeOverlayPath(upper) +
+                     ",workdir=" + EscapeOverlayPath(work) + ",index=off,xino=off,metacopy=off";
+  // In a user namespace the kernel refuses redirect_dir=off next to userxattr.
+  opts += userxattr ? ",userxattr" : ",redirect_dir=off";
   return opts;
 }
 
@@ -124,8 +125,14 @@ std::string SetUpMounts(const MountPlan& plan) {
     return Errno("bind " + plan.workspace);
   }
 
-  // 2. Hide the repository and give the sandbox its own /tmp and /dev/shm. The build
-  //    directory (with the mounts above) is cloned first and put back where it was.
+  // 2. Hide the repository and the build directory, and give the sandbox its own /tmp and
+  //    /dev/shm. What the command needs (its workspace, home, tmp, out and dependencies) is
+  //    cloned first and put back at the same paths.
+  std::vector<std::string> keep = plan.keep;
+  std::sort(keep.begin(), keep.end());
+  keep.erase(std::unique(keep.begin(), keep.end(),
+                         [](const std::string& a, const std::string& b) { return PathIsUnder(b, a); }),
+             keep.end());
   std::vector<std::string> hide = plan.hide;
   hide.push_back("/tmp");
   hide.push_back("/dev/shm");
@@ -133,18 +140,20 @@ std::string SetUpMounts(const MountPlan& plan) {
   std::vector<std::string> covered;
   for (const std::string& h : hide) {
     if (!covered.empty() && PathIsUnder(h, covered.back())) continue;
-    if (!plan.keep.empty() && PathIsUnder(h, plan.keep)) continue;  // inside what we keep
+    if (std::any_of(keep.begin(), keep.end(), [&](const std::string& k) { return PathIsUnder(h, k); })) {
+      continue;  // inside what we keep
+    }
     covered.push_back(h);
   }
-  const bool keep_covered =
-      !plan.keep.empty() && std::any_of(covered.begin(), covered.end(), [&](const std::string& h) {
-        return PathIsUnder(plan.keep, h);
-      });
-  UniqueFd keep_tree;
-  if (keep_covered) {
-    keep_tree.reset(
-        open_tree(AT_FDCWD, plan.keep.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
-    if (!keep_tree) return Errno("open_tree " + plan.keep);
+  std::vector<std::pair<std::string, UniqueFd>> clones;
+  for (const std::string& k : keep) {
+    if (std::none_of(covered.begin(), covered.end(),
+                     [&](const std::string& h) { return PathIsUnder(k, h); })) {
+      continue;  // stays visible anyway
+    }
+    UniqueFd tree(open_tree(AT_FDCWD, k.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (!tree) return Errno("open_tree " + k);
+    clones.emplace_back(k, std::move(tree));
   }
   std::set<std::string> writable_points(plan.writable.begin(), plan.writable.end());
   writable_points.insert(plan.workspace);
@@ -158,11 +167,10 @@ std::string SetUpMounts(const MountPlan& plan) {
     }
     if (is_tmp) writable_points.insert(h);
   }
-  if (keep_covered) {
-    if (!MakeDirs(plan.keep).ok()) return Errno("recreate " + plan.keep);
-    if (move_mount(keep_tree.get(), "", AT_FDCWD, plan.keep.c_str(), MOVE_MOUNT_F_EMPTY_PATH) !=
-        0) {
-      return Errno("move_mount " + plan.keep);
+  for (auto& [path, tree] : clones) {
+    if (!MakeDirs(path).ok()) return Errno("recreate " + path);
+    if (move_mount(tree.get(), "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+      return Errno("move_mount " + path);
     }
   }
 
@@ -180,7 +188,9 @@ std::string SetUpMounts(const MountPlan& plan) {
     }
   }
   std::vector<std::string> must_be_ro = {"/", "/etc"};
-  if (!plan.keep.empty()) must_be_ro.push_back(plan.keep);
+  for (const std::string& k : plan.keep) {
+    if (!writable_points.count(k)) must_be_ro.push_back(k);
+  }
   for (const std::string& h : covered) {
     if (h != "/tmp" && h != "/dev/shm") must_be_ro.push_back(h);
   }

@@ -1,7 +1,8 @@
 // The file system view of the namespaces tier, set up by the sandbox's PID 1 in its own mount
 // namespace: the workspace (an overlay over the base, or a private copy) and a few directories
-// writable, a private /tmp and /dev/shm, the repository hidden, everything else read-only,
-// and a fresh /proc for the new PID namespace.
+// writable, a private /tmp and /dev/shm, the repository and the rest of the build directory
+// (other targets' bases and outputs) hidden, everything else read-only, and a fresh /proc for
+// the new PID namespace.
 #pragma once
 
 #include <sys/types.h>
@@ -19,9 +20,10 @@ struct MountPlan {
   bool userxattr = false;             ///< overlay inside a user namespace
   std::vector<std::string> writable;  ///< directories left writable besides the workspace
   std::vector<std::string> hide;      ///< directories replaced by an empty read-only tmpfs
-  /// A directory kept visible (at the same path) even when it lies under a hidden one or
-  /// under /tmp: the build directory.
-  std::string keep;
+  /// Directories kept visible at the same paths even when they lie under a hidden one or under
+  /// /tmp: the workspace, home, tmp, out and the dependencies' out directories. Those not
+  /// writable are read-only.
+  std::vector<std::string> keep;
 };
 
 /// Builds the view in the current (new, private) mount namespace. Returns an error text,

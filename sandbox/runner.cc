@@ -232,8 +232,9 @@ int Exec::Run() {
         "target '{}' is already being built by another 'fanout exec' in {}", target_, build_dir_)));
   }
 
-  const ProbeResult probe = CachedProbe(build_dir_ + "/.fanout/sandbox-probe.json",
-                                        fmt::format("{}/.fanout/probe-{}", build_dir_, getpid()));
+  const std::string probe_cache = build_dir_ + "/.fanout/sandbox-probe.json";
+  const ProbeResult probe =
+      CachedProbe(probe_cache, fmt::format("{}/.fanout/probe-{}", build_dir_, getpid()));
   std::string mode = opts_.sandbox_mode;
   if (mode.empty() && getenv("FANOUT_SANDBOX")) mode = getenv("FANOUT_SANDBOX");
   auto choice = ChooseTier(probe, mode,
@@ -278,7 +279,8 @@ int Exec::Run() {
     spec.tier = choice->tier;
     spec.command = def.command;
     spec.env = BuildEnvironment(
-        def, host_env, EnvironmentPaths{ws.home, ws.tmp, out_dir_, ws.deps, ws.src, attempt});
+        def, host_env,
+        EnvironmentPaths{ws.home, ws.tmp, out_dir_, ws.deps, ws.src, attempt, ws.root});
     spec.output_fd = log_.get();
     spec.network = def.network;
     spec.limits = def.limits;
@@ -289,10 +291,12 @@ int Exec::Run() {
     spec.mounts.work = ws.work;
     spec.mounts.userxattr = geteuid() != 0;
     spec.mounts.writable = {ws.home, ws.tmp, out_dir_};
-    if (!plan->repo_root.empty() && !PathIsUnder(plan->repo_root, build_dir_)) {
-      spec.mounts.hide = {plan->repo_root};
-    }
-    spec.mounts.keep = build_dir_;
+    // Only what the command needs stays visible: not the sources, not other targets' bases
+    // or outputs.
+    spec.mounts.hide = {build_dir_};
+    if (!plan->repo_root.empty()) spec.mounts.hide.push_back(plan->repo_root);
+    spec.mounts.keep = {ws.src, ws.home, ws.tmp, ws.deps, out_dir_};
+    for (const auto& [dep, dir] : dep_outs) spec.mounts.keep.push_back(dir);
     spec.landlock = probe.landlock_abi > 0;
     const std::vector<std::string> patterns = def.artifacts;
     const std::string src = ws.src, out = out_dir_;
@@ -303,11 +307,15 @@ int Exec::Run() {
                                                             : std::map<std::string, std::string>();
 
     auto sandbox = Sandbox::Start(spec);
-    if (!sandbox.ok()) return SetupError(sandbox.error());
+    if (!sandbox.ok()) {
+      unlink(probe_cache.c_str());  // the machine changed since the probe: probe again next time
+      return SetupError(sandbox.error());
+    }
     const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
     Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
     if (sv.interrupted_by) Interrupted(sv.interrupted_by, attempt);
     if (!sv.exit.setup_error.empty()) {
+      unlink(probe_cache.c_str());
       AppendLog(log_.get(), "fanout: sandbox setup failed: " + sv.exit.setup_error);
       return SetupError(MakeError("sandbox setup failed: " + sv.exit.setup_error));
     }
@@ -411,6 +419,13 @@ int RunExec(const ExecOptions& options) {
   UniqueFd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   // Orphans of the process tier come back to us, so nothing escapes the final kill.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // exec only reads objects: the user's and the system's git configuration do not matter, and
+  // an unreadable $HOME (sudo -u keeps HOME=/root) must not make opening the repository fail.
+  EnsureLibgit2();
+  for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
+                    GIT_CONFIG_LEVEL_PROGRAMDATA}) {
+    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
+  }
   Exec exec(options, sigfd.get());
   return exec.Run();
 }

@@ -178,7 +178,10 @@ Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base
         e.path, Fingerprint{st.st_ino, static_cast<long long>(st.st_ctim.tv_sec),
                             st.st_ctim.tv_nsec, static_cast<unsigned>(e.mode), OidToString(e.oid)});
   }
-  FANOUT_TRY(WriteFileAtomically(ws.state, SerializeState(state)));
+  // A warm reset that changed nothing leaves the recorded state as it is.
+  if (stats.files_written != 0 || stats.files_removed != 0 || state.size() != old_state.size()) {
+    FANOUT_TRY(WriteFileAtomically(ws.state, SerializeState(state)));
+  }
   return stats;
 }
 

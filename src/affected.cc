@@ -131,6 +131,15 @@ Expected<git_oid> ResolveCompared(const Repository& repo, const AffectedOptions&
   }
   auto mb = repo.MergeBase(*base, *head_commit);
   if (!mb.ok()) {
+    if (repo.IsShallow()) {
+      // libgit2 walks into the missing parents of the shallow boundary and reports a missing
+      // object; what the user needs to know is that the history is cut short.
+      return MakeError(fmt::format("no merge base of '{}' and '{}' in the fetched history: the "
+                                   "clone is shallow; run 'git fetch --deepen=100' (or 'git "
+                                   "fetch --unshallow') or pass --on-missing-base=all",
+                                   opts.base, opts.head == "worktree" ? "HEAD" : opts.head),
+                       kExitGit);
+    }
     return MakeError(fmt::format("base '{}': {}", opts.base, mb.error().message), kExitGit);
   }
   return *mb;
@@ -163,6 +172,36 @@ Expected<std::optional<std::string>> DescriptionChange(
     (*reasons)[index.at(name)].push_back(AffectReason{"description", "", "", "", 0});
   }
   return std::optional<std::string>();
+}
+
+/// Adds an "input" reason to each target whose inputs match a changed path, and collects the
+/// changed paths that match a global input into `*globals`.
+Status MatchChangedPaths(const Description& desc, const std::vector<ChangedPath>& changed,
+                         std::vector<std::vector<AffectReason>>* reasons,
+                         std::vector<AffectReason>* globals) {
+  std::vector<std::vector<std::string>> lists;
+  lists.reserve(desc.targets.size() + 1);
+  for (const Target& t : desc.targets) {
+    // A full checkout sees the whole tree, so every change is a change to its input (as the
+    // snapshot's input digest has it).
+    lists.push_back(t.checkout == Checkout::kFull ? std::vector<std::string>{"**"} : t.inputs);
+  }
+  lists.push_back(desc.global_inputs);
+  const size_t global = desc.targets.size();
+  FilterIndex index(std::move(lists));
+  std::vector<FilterIndex::Match> matches;
+  for (const ChangedPath& c : changed) {
+    matches.clear();
+    if (Status st = index.MatchAll(c.path, &matches); !st.ok()) {
+      return MakeError("the description has an invalid pattern: " + st.error().message);
+    }
+    for (const FilterIndex::Match& m : matches) {
+      AffectReason reason{m.filter == global ? "global" : "input", c.path,
+                          m.pattern ? m.pattern->pattern() : "", "", c.status};
+      (m.filter == global ? *globals : (*reasons)[m.filter]).push_back(std::move(reason));
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -285,34 +324,8 @@ Expected<AffectedResult> ComputeAffected(const Repository& repo, const Descripti
                        fmt::format("the base cannot be used: {}", e.message));
   }
 
-  std::vector<std::vector<std::string>> lists;
-  lists.reserve(head_desc.targets.size() + 1);
-  for (const Target& t : head_desc.targets) {
-    // A full checkout sees the whole tree, so every change is a change to its input (as the
-    // snapshot's input digest has it).
-    lists.push_back(t.checkout == Checkout::kFull ? std::vector<std::string>{"**"} : t.inputs);
-  }
-  lists.push_back(head_desc.global_inputs);
-  auto index = FilterIndex::Compile(lists);
-  if (!index.ok()) {
-    return MakeError("the description has an invalid pattern: " + index.error().message);
-  }
-  const size_t global = head_desc.targets.size();
   std::vector<AffectReason> globals;
-  std::vector<FilterIndex::Match> matches;
-  for (const ChangedPath& c : r.changed_paths) {
-    matches.clear();
-    index->MatchAll(c.path, &matches);
-    for (const FilterIndex::Match& m : matches) {
-      AffectReason reason{m.filter == global ? "global" : "input", c.path,
-                          m.pattern ? m.pattern->pattern() : "", "", c.status};
-      if (m.filter == global) {
-        globals.push_back(std::move(reason));
-      } else {
-        reasons[m.filter].push_back(std::move(reason));
-      }
-    }
-  }
+  FANOUT_TRY(MatchChangedPaths(head_desc, r.changed_paths, &reasons, &globals));
   std::optional<std::string> all_reason = description_all;
   if (!globals.empty()) {
     std::string why =

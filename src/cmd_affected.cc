@@ -119,8 +119,9 @@ int RunAffected(const AffectedCli& cli) {
   auto repo = Repository::Open(repo_path);
   if (!repo.ok()) return fail(repo.error());
   if (cli.head == "worktree" && repo->is_bare()) {
-    return fail(MakeError("--head worktree needs a work tree, but the repository is bare; pass "
-                          "--head REV"));
+    return fail(
+        MakeError("--head worktree needs a work tree, but the repository is bare; pass "
+                  "--head REV"));
   }
   auto relpath = DescriptionRelPath(*repo, cli.common.file);
   if (!relpath.ok()) return fail(relpath.error());
@@ -166,17 +167,19 @@ CommandFn SetupAffected(CLI::App* app) {
   AddBuildDirOption(app, &cli->common);
   app->add_option("--base", cli->base,
                   "the base revision (all zeros: a new branch, everything is affected)")
+      ->option_text("REV")
       ->required();
   app->add_option("--head", cli->head,
                   "the head revision, or 'worktree' for the work tree with staged, unstaged and "
                   "untracked files; the description is read from the head")
-      ->capture_default_str();
+      ->option_text("REV|worktree (default: HEAD)");
   app->add_flag("--direct", cli->direct,
                 "compare base with head (two-dot, as pushes do) instead of merge-base(base, "
                 "head) with head");
   app->add_option("--format", cli->format,
-                  "text: affected names in dependency order; json: the DESIGN.md document; "
-                  "github: step outputs, appended to $GITHUB_OUTPUT when set")
+                  "text: affected names in dependency order; json: base, head, affected targets "
+                  "with reasons, unaffected, tiers; github: matrix, any and per-target outputs, "
+                  "appended to $GITHUB_OUTPUT when set")
       ->check(CLI::IsMember({"text", "json", "github"}))
       ->capture_default_str();
   app->add_flag("--explain", cli->explain,

@@ -6,46 +6,45 @@
 
 namespace fanout {
 
-namespace {
-
-/// The path every match of `g` is equal to or lies under, or "" when it can match anywhere.
-std::string PruneKey(const Glob& g) {
-  if (g.is_literal()) {
-    // A literal names a path: that path and everything under it ("pkg/" only the latter).
-    std::string key = g.pattern();
-    while (!key.empty() && key.back() == '/') key.pop_back();
-    return key;
+std::string FilterIndex::PruneKey(std::string_view pattern) {
+  // A segment holding any of `*?[\` is where the literal part ends (glob.h: a pattern without
+  // them names a path, which matches itself and everything under it).
+  size_t seg_start = 0;
+  while (seg_start <= pattern.size()) {
+    size_t seg_end = pattern.find('/', seg_start);
+    if (seg_end == std::string_view::npos) seg_end = pattern.size();
+    if (pattern.substr(seg_start, seg_end - seg_start).find_first_of("*?[\\") !=
+        std::string_view::npos) {
+      return std::string(pattern.substr(0, seg_start == 0 ? 0 : seg_start - 1));
+    }
+    seg_start = seg_end + 1;
   }
-  return g.literal_prefix();
+  std::string key(pattern);
+  while (!key.empty() && key.back() == '/') key.pop_back();
+  return key;
 }
 
-}  // namespace
-
-Expected<FilterIndex> FilterIndex::Compile(const std::vector<std::vector<std::string>>& lists) {
-  FilterIndex index;
-  index.filters_.reserve(lists.size());
-  for (std::size_t i = 0; i < lists.size(); ++i) {
-    auto f = PathFilter::Compile(lists[i]);
-    if (!f.ok()) return MakeError(fmt::format("{}:{}", i, f.error().message), f.error().exit_code);
+FilterIndex::FilterIndex(std::vector<std::vector<std::string>> lists)
+    : lists_(std::move(lists)), compiled_(lists_.size()) {
+  for (std::size_t i = 0; i < lists_.size(); ++i) {
     const auto id = static_cast<std::uint32_t>(i);
     bool anywhere = false;
-    for (const Glob& g : f->includes()) {
-      std::string key = PruneKey(g);
+    for (const std::string& p : lists_[i]) {
+      if (!p.empty() && p[0] == '!') continue;  // excludes only narrow a filter
+      std::string key = PruneKey(p);
       if (key.empty()) {
         anywhere = true;
         continue;
       }
-      std::vector<std::uint32_t>& ids = index.by_key_[key];
+      std::vector<std::uint32_t>& ids = by_key_[key];
       if (ids.empty() || ids.back() != id) ids.push_back(id);
     }
-    if (anywhere) index.anywhere_.push_back(id);
-    index.filters_.push_back(std::move(f).value());
+    if (anywhere) anywhere_.push_back(id);
   }
-  return index;
 }
 
-void FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) const {
-  std::vector<std::uint32_t> candidates(anywhere_);
+Status FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) {
+  candidates_.assign(anywhere_.begin(), anywhere_.end());
   if (!by_key_.empty()) {
     // Keys are whole leading segments: "a", "a/b", ..., and the path itself.
     std::string key;
@@ -54,14 +53,21 @@ void FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) const
       if (i != path.size() && path[i] != '/') continue;
       key.assign(path.data(), i);
       auto it = by_key_.find(key);
-      if (it != by_key_.end())
-        candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+      if (it != by_key_.end()) {
+        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
+      }
     }
   }
-  std::sort(candidates.begin(), candidates.end());
-  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-  for (std::uint32_t id : candidates) {
-    const PathFilter& f = filters_[id];
+  std::sort(candidates_.begin(), candidates_.end());
+  candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+  for (std::uint32_t id : candidates_) {
+    if (!compiled_[id]) {
+      auto f = PathFilter::Compile(lists_[id]);
+      if (!f.ok())
+        return MakeError(fmt::format("{}:{}", id, f.error().message), f.error().exit_code);
+      compiled_[id] = std::move(f).value();
+    }
+    const PathFilter& f = *compiled_[id];
     if (!f.Matches(path)) continue;
     const Glob* which = nullptr;
     for (const Glob& g : f.includes()) {
@@ -72,6 +78,7 @@ void FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) const
     }
     out->push_back(Match{id, which});
   }
+  return {};
 }
 
 }  // namespace fanout

@@ -1,9 +1,11 @@
 // Matching one path against many path filters at once (every target's inputs), fast enough for
 // thousands of targets: each filter is indexed by the literal directory its include patterns
-// lie under, so a path is only tested against the filters whose patterns can reach it.
+// lie under, so a path is only tested against the filters whose patterns can reach it, and a
+// filter is compiled only when a path first reaches it.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,34 +16,39 @@
 
 namespace fanout {
 
-/// A set of compiled PathFilters, numbered in the order given, with a prefix index.
+/// A set of PathFilters, numbered in the order given, with a prefix index. Not thread-safe
+/// (filters are compiled on first use).
 class FilterIndex {
  public:
   /// One filter that matched a path, and the include pattern that matched it.
   struct Match {
-    std::size_t filter;   ///< index into the lists passed to Compile
+    std::size_t filter;   ///< index into the lists passed to the constructor
     const Glob* pattern;  ///< an include of that filter matching the path
   };
 
-  /// Compiles one filter per pattern list (same syntax as PathFilter::Compile). On error the
-  /// message starts with "LIST:INDEX:COL:" (which list, then as PathFilter reports it).
-  static Expected<FilterIndex> Compile(const std::vector<std::vector<std::string>>& lists);
+  /// Indexes one filter per pattern list (the syntax of PathFilter::Compile).
+  explicit FilterIndex(std::vector<std::vector<std::string>> lists);
 
-  /// Every filter that matches `path`, in increasing filter order, appended to `*out`.
-  /// Exactly the filters whose PathFilter::Matches(path) is true.
-  void MatchAll(std::string_view path, std::vector<Match>* out) const;
+  /// Appends to `*out`, in increasing filter order, exactly the filters whose
+  /// PathFilter::Matches(path) is true. An error names the list ("LIST:INDEX:COL: ...") of a
+  /// pattern that does not compile.
+  Status MatchAll(std::string_view path, std::vector<Match>* out);
 
-  /// The filter numbered `i`.
-  const PathFilter& filter(std::size_t i) const { return filters_[i]; }
-  std::size_t size() const { return filters_.size(); }
+  std::size_t size() const { return lists_.size(); }
+
+  /// The directory or path every match of `pattern` (an include, without '!') is equal to or
+  /// lies under; empty when it can match anywhere. Computed from the text alone.
+  static std::string PruneKey(std::string_view pattern);
 
  private:
-  std::vector<PathFilter> filters_;
+  std::vector<std::vector<std::string>> lists_;
+  std::vector<std::optional<PathFilter>> compiled_;
   /// A directory or path key -> filters with an include pattern that can only match that path
   /// or paths under it.
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_key_;
   /// Filters with an include pattern that can match anywhere (it starts with a wildcard).
   std::vector<std::uint32_t> anywhere_;
+  std::vector<std::uint32_t> candidates_;  ///< scratch
 };
 
 }  // namespace fanout

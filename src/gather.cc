@@ -221,7 +221,10 @@ std::string Describe(int status) {
 }  // namespace
 
 Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
-  const std::string build_dir = fs::absolute(build_dir_arg).lexically_normal().string();
+  boost::system::error_code ec;
+  fs::path resolved = fs::canonical(build_dir_arg, ec);  // "." from the Ninja edge
+  const std::string build_dir =
+      ec ? fs::absolute(build_dir_arg).lexically_normal().string() : resolved.string();
   auto plan = ReadPlan(build_dir);
   if (!plan.ok()) return plan.error();
   const std::string stamp = build_dir + "/" + layout::kPostSubmitStamp;

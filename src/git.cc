@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -184,6 +185,81 @@ Status Repository::WalkTree(const git_oid& tree_id, const std::string& prefix,
   }
   TreePtr sub(raw_sub);
   return WalkSubtree(repo_.get(), sub.get(), path, fn);
+}
+
+namespace {
+
+/// Which subtrees a multi-prefix walk visits.
+class PrefixSet {
+ public:
+  explicit PrefixSet(const std::vector<std::string>& prefixes) {
+    for (const std::string& p : prefixes) {
+      if (p.empty()) everything_ = true;
+      roots_.insert(p);
+      for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
+        ancestors_.insert(p.substr(0, slash));
+      }
+    }
+  }
+  bool everything() const { return everything_; }
+  /// `path` is a prefix or lies under one.
+  bool Covers(std::string_view path) const {
+    for (;;) {
+      if (roots_.count(std::string(path))) return true;
+      size_t slash = path.rfind('/');
+      if (slash == std::string_view::npos) return false;
+      path = path.substr(0, slash);
+    }
+  }
+  /// Some prefix lies under the directory `path`.
+  bool Leads(const std::string& path) const { return ancestors_.count(path) > 0; }
+
+ private:
+  bool everything_ = false;
+  std::set<std::string> roots_;
+  std::set<std::string> ancestors_;
+};
+
+Status WalkPruned(git_repository* repo, const git_tree* tree, std::string& path,
+                  const PrefixSet& prefixes, const std::function<void(const TreeFile&)>& fn) {
+  const size_t n = git_tree_entrycount(tree);
+  for (size_t i = 0; i < n; ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+    const size_t old = path.size();
+    if (!path.empty()) path += '/';
+    path += git_tree_entry_name(e);
+    const git_filemode_t mode = git_tree_entry_filemode(e);
+    const bool covered = prefixes.Covers(path);
+    if (mode == GIT_FILEMODE_TREE && (covered || prefixes.Leads(path))) {
+      git_tree* raw = nullptr;
+      if (git_tree_lookup(&raw, repo, git_tree_entry_id(e)) != 0) {
+        return GitError(fmt::format("tree {} at '{}' is missing",
+                                    OidToString(*git_tree_entry_id(e)), path));
+      }
+      TreePtr sub(raw);
+      FANOUT_TRY(covered ? WalkSubtree(repo, sub.get(), path, fn)
+                         : WalkPruned(repo, sub.get(), path, prefixes, fn));
+    } else if (mode != GIT_FILEMODE_TREE && covered) {
+      fn(TreeFile{path, mode, *git_tree_entry_id(e)});
+    }
+    path.resize(old);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status Repository::WalkTreeUnder(const git_oid& tree_id, const std::vector<std::string>& prefixes,
+                                 const std::function<void(const TreeFile&)>& fn) const {
+  PrefixSet set(prefixes);
+  if (set.everything()) return WalkTree(tree_id, "", fn);
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo_.get(), &tree_id) != 0) {
+    return GitError(fmt::format("tree {} is missing", OidToString(tree_id)));
+  }
+  TreePtr root(raw);
+  std::string path;
+  return WalkPruned(repo_.get(), root.get(), path, set, fn);
 }
 
 Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,

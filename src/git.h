@@ -89,6 +89,12 @@ class Repository {
   Status WalkTree(const git_oid& tree, const std::string& prefix,
                   const std::function<void(const TreeFile&)>& fn) const;
 
+  /// Calls `fn` once for every file at or under any of `prefixes` (an empty prefix means the
+  /// whole tree), reading each tree object at most once and skipping subtrees no prefix
+  /// reaches. Files come in git's tree order.
+  Status WalkTreeUnder(const git_oid& tree, const std::vector<std::string>& prefixes,
+                       const std::function<void(const TreeFile&)>& fn) const;
+
  private:
   explicit Repository(RepositoryPtr repo) : repo_(std::move(repo)) {}
   RepositoryPtr repo_;

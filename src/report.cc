@@ -256,6 +256,19 @@ class Deriver {
       }
       return r;
     }
+    if (e.started_this_build) {
+      // It ran, but its outcome was lost: say so rather than "not started".
+      r.log = layout::LogPath(r.name);
+      r.log_tail = e.log_tail;
+      if (interrupted_) {
+        r.status = TargetStatus::kInterrupted;
+        r.message = "interrupted as it finished (its unfinished result was discarded)";
+      } else {
+        r.status = TargetStatus::kFailed;
+        r.message = "started but left no result or failure record ('fanout exec' was killed?)";
+      }
+      return r;
+    }
     if (requested_ && !wanted_.count(r.name)) {
       r.status = TargetStatus::kSkipped;
       r.message = "not requested";
@@ -444,7 +457,16 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
     const std::string failure_path = build_dir + "/" + layout::FailurePath(name);
     e.result = ReadJson(result_path);
     e.failure = ReadJson(failure_path);
-    if (!e.result && !e.failure) continue;
+    if (!e.result && !e.failure) {
+      const std::string log = build_dir + "/" + layout::LogPath(name);
+      auto log_time = MTime(log);
+      if (in.build && log_time && *log_time >= in.build->started_at - kClockSlack) {
+        e.started_this_build = true;
+        e.log_tail = ReadLogTail(log);
+        in.evidence.emplace(name, std::move(e));
+      }
+      continue;
+    }
     if (in.build) {
       auto when = MTime(e.failure ? failure_path : result_path);
       e.from_earlier_build = when && *when < in.build->started_at - kClockSlack;

@@ -9,6 +9,12 @@
 //                  reason "not started: ..." (a blocked target never ran, whatever stopped it);
 //  - `interrupted` the build was interrupted before the target started;
 //  - `skipped`     unaffected by the change (plan.skipped), or not among the requested targets.
+// A target whose log was written during this build but that left no record did start: it is
+// `interrupted` ("interrupted as it finished": Ninja removes the outputs of the edges it
+// interrupts) when the build was, else `failed` (its runner died without recording).
+// Records from an earlier build (older than build.json's start) describe this build only when
+// Ninja had no reason to rerun them: a result whose input digest still matches the stamp and
+// whose dependencies all succeeded is `succeeded` ("up to date"); anything else never started.
 #pragma once
 
 #include <cstdint>
@@ -120,6 +126,10 @@ struct TargetEvidence {
   bool result_out_of_date = false;
   /// The last lines of log.txt, for a failure record that carries no log tail.
   std::string log_tail;
+  /// log.txt was written during this build (only known with a build record): the target
+  /// started, even when it left no record (Ninja removes the outputs of the edges it
+  /// interrupts, and `fanout exec` may have been killed outright).
+  bool started_this_build = false;
 };
 
 /// Everything the derivation reads, gathered from the build directory (or made up by a test).

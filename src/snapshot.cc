@@ -1,6 +1,10 @@
 #include "src/snapshot.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <set>
@@ -107,8 +111,8 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   result.state = std::move(*state);
   git_oid tree = *ParseOid(result.state.tree);
 
-  // Compile every target's filter and collect the subtrees to walk: the minimal set of
-  // literal prefixes (a pattern starting with a wildcard means the whole tree).
+  // Compile every target's filter and collect the subtrees to walk: the literal prefixes (a
+  // pattern starting with a wildcard means the whole tree).
   std::vector<PathFilter> filters;
   std::set<std::string> prefixes;
   for (const PlanTarget& t : plan.targets) {
@@ -124,22 +128,9 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     // A full checkout sees the whole tree, so the whole tree is its input.
     if (t.def.checkout == Checkout::kFull) prefixes.insert("");
   }
-  std::vector<std::string> roots;
-  for (const std::string& p : prefixes) {
-    bool covered = false;
-    for (const std::string& r : roots) {
-      if (r.empty() || p == r || (p.size() > r.size() && p.compare(0, r.size(), r) == 0 &&
-                                  p[r.size()] == '/')) {
-        covered = true;
-      }
-    }
-    if (!covered) roots.push_back(p);
-  }
-
   std::vector<TreeFile> files;
-  for (const std::string& root : roots) {
-    FANOUT_TRY(repo.WalkTree(tree, root, [&](const TreeFile& f) { files.push_back(f); }));
-  }
+  FANOUT_TRY(repo.WalkTreeUnder(tree, {prefixes.begin(), prefixes.end()},
+                                [&](const TreeFile& f) { files.push_back(f); }));
   std::sort(files.begin(), files.end(),
             [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
 
@@ -239,24 +230,35 @@ Expected<SourceState> ReadSourceState(const std::string& build_dir) {
 Status RunSnapshot(const std::string& build_dir) {
   auto plan = ReadPlan(build_dir);
   if (!plan.ok()) return plan.error();
-  auto repo = Repository::Open(plan->repo_root);
-  if (!repo.ok()) return repo.error();
-  auto snap = ComputeSnapshot(*repo, *plan);
-  if (!snap.ok()) return snap.error();
-
-  FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
-  for (const auto& [name, digest] : snap->digests) {
-    FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::StampPath(name), digest + "\n"));
+  // The step's own stamp takes its mtime now, before anything is read or written, and is
+  // renamed into place only at the end: a file edited while we run is newer than it (so the
+  // next build snapshots again), every input stamp we rewrite is at least as new (so the
+  // restat edge that owns them stays clean), and a failed run leaves no fresh stamp.
+  const std::string stamp = build_dir + "/" + layout::kSnapshotStamp;
+  const std::string pending = stamp + ".pending";
+  FANOUT_TRY(WriteFileAtomically(pending, ""));
+  Status st = [&]() -> Status {
+    auto repo = Repository::Open(plan->repo_root);
+    if (!repo.ok()) return repo.error();
+    auto snap = ComputeSnapshot(*repo, *plan);
+    if (!snap.ok()) return snap.error();
+    FANOUT_TRY(
+        WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
+    for (const auto& [name, digest] : snap->digests) {
+      FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::StampPath(name), digest + "\n"));
+    }
+    std::string depfile = std::string(layout::kSnapshotStamp) + ":";
+    std::vector<std::string> deps = snap->files_read;
+    deps.push_back(plan->build_dir + "/" + layout::kPlan);
+    for (const std::string& f : deps) depfile += " \\\n  " + EscapeDepfilePath(f);
+    depfile += "\n";
+    return WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile);
+  }();
+  if (st.ok() && rename(pending.c_str(), stamp.c_str()) != 0) {
+    st = MakeError(fmt::format("cannot rename '{}': {}", pending, std::strerror(errno)));
   }
-  std::string depfile = std::string(layout::kSnapshotStamp) + ":";
-  std::vector<std::string> deps = snap->files_read;
-  deps.push_back(plan->build_dir + "/" + layout::kPlan);
-  for (const std::string& f : deps) depfile += " \\\n  " + EscapeDepfilePath(f);
-  depfile += "\n";
-  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile));
-  // Always rewritten: its mtime tells Ninja when the step last ran (the stamps below it are
-  // the ones that carry restat's savings).
-  return WriteFileAtomically(build_dir + "/" + layout::kSnapshotStamp, "");
+  if (!st.ok()) unlink(pending.c_str());
+  return st;
 }
 
 }  // namespace fanout

@@ -84,6 +84,7 @@ case "$1" in
     touch .fanout/build.ninja.stamp Makefile ;;
   snapshot)
     mkdir -p .fanout/stamps
+    touch .fanout/snapshot.stamp.pending
     deps=""
     while read -r t; do
       new=$(cat "src/$t")
@@ -93,7 +94,7 @@ case "$1" in
       deps="$deps src/$t"
     done < .fanout/targets.txt
     printf '.fanout/snapshot.stamp:%s\n' "$deps" > .fanout/snapshot.d
-    touch .fanout/snapshot.stamp ;;
+    mv .fanout/snapshot.stamp.pending .fanout/snapshot.stamp ;;
   exec)
     t=$4
     g=$(printf '%s' "$t" | tr -d 0-9)

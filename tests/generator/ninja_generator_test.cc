@@ -53,10 +53,14 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+build .fanout/snapshot.stamp: snapshot
+
+rule input_stamps
+  command = :
+  description = STAMPS changed inputs
   restat = 1
-  deps = gcc
-build .fanout/snapshot.stamp | .fanout/stamps/base.stamp .fanout/stamps/publish.stamp $
-    .fanout/stamps/runtime.stamp: snapshot
+build .fanout/stamps/base.stamp .fanout/stamps/publish.stamp .fanout/stamps/runtime.stamp: $
+    input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -107,9 +111,13 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+build .fanout/snapshot.stamp: snapshot
+
+rule input_stamps
+  command = :
+  description = STAMPS changed inputs
   restat = 1
-  deps = gcc
-build .fanout/snapshot.stamp | .fanout/stamps/app.stamp: snapshot
+build .fanout/stamps/app.stamp: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -159,9 +167,13 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+build .fanout/snapshot.stamp: snapshot
+
+rule input_stamps
+  command = :
+  description = STAMPS changed inputs
   restat = 1
-  deps = gcc
-build .fanout/snapshot.stamp | .fanout/stamps/runtime.stamp: snapshot
+build .fanout/stamps/runtime.stamp: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -208,8 +220,6 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
-  restat = 1
-  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule exec
@@ -247,9 +257,13 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+build .fanout/snapshot.stamp: snapshot
+
+rule input_stamps
+  command = :
+  description = STAMPS changed inputs
   restat = 1
-  deps = gcc
-build .fanout/snapshot.stamp | .fanout/stamps/web.app-1_x.stamp: snapshot
+build .fanout/stamps/web.app-1_x.stamp: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target

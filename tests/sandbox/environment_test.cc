@@ -21,7 +21,7 @@ TEST(Environment, HostSecretsAreScrubbed) {
       {"PATH", "/usr/bin"},        {"AWS_SECRET_ACCESS_KEY", "x"}, {"HOME", "/root"},
       {"SSH_AUTH_SOCK", "/tmp/s"}, {"LANG", "de_DE.UTF-8"},        {"FANOUT_SANDBOX", "process"}};
   auto env = AsMap(sandbox::BuildEnvironment(
-      t, host, {"/ws/home", "/ws/tmp", "/b/out", "/ws/deps", "/ws/src", 1}));
+      t, host, {"/ws/home", "/ws/tmp", "/b/out", "/ws/deps", "/ws/src", 1, "/ws"}));
   EXPECT_EQ(env.count("AWS_SECRET_ACCESS_KEY"), 0u);
   EXPECT_EQ(env.count("SSH_AUTH_SOCK"), 0u);
   EXPECT_EQ(env.count("FANOUT_SANDBOX"), 0u);
@@ -33,7 +33,8 @@ TEST(Environment, HostSecretsAreScrubbed) {
   EXPECT_EQ(env["FANOUT_OUT"], "/b/out");
   EXPECT_EQ(env["FANOUT_DEPS"], "/ws/deps");
   EXPECT_EQ(env["FANOUT_ATTEMPT"], "1");
-  EXPECT_EQ(env.size(), 9u);
+  EXPECT_EQ(env["GIT_CEILING_DIRECTORIES"], "/ws");
+  EXPECT_EQ(env.size(), 10u);
 }
 
 TEST(Environment, PassEnvAndEnvWithPrecedence) {
@@ -45,7 +46,7 @@ TEST(Environment, PassEnvAndEnvWithPrecedence) {
            {"FANOUT_OUT", "/evil"},
            {"PATH", "/opt/bin"}};
   std::map<std::string, std::string> host = {{"DOCKER_HOST", "unix:///d.sock"}};
-  auto env = AsMap(sandbox::BuildEnvironment(t, host, {"/h", "/t", "/o", "/d", "/s", 2}));
+  auto env = AsMap(sandbox::BuildEnvironment(t, host, {"/h", "/t", "/o", "/d", "/s", 2, ""}));
   EXPECT_EQ(env["DOCKER_HOST"], "override");  // env beats pass_env
   EXPECT_EQ(env.count("UNSET_VAR"), 0u);
   EXPECT_EQ(env["PYTHONDONTWRITEBYTECODE"], "1");
@@ -58,7 +59,7 @@ TEST(Environment, PassEnvAndEnvWithPrecedence) {
 TEST(Environment, DefaultPathWhenHostHasNone) {
   Target t;
   t.name = "t";
-  auto env = AsMap(sandbox::BuildEnvironment(t, {}, {"/h", "/t", "/o", "/d", "/s", 1}));
+  auto env = AsMap(sandbox::BuildEnvironment(t, {}, {"/h", "/t", "/o", "/d", "/s", 1, ""}));
   EXPECT_EQ(env["PATH"], sandbox::kDefaultPath);
 }
 

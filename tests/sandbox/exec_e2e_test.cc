@@ -186,6 +186,9 @@ TEST_P(ExecE2E, Environment_OnlyScrubbedPassedAndDeclared) {
   EXPECT_NE(env.find("FANOUT_OUT=" + fx_.Build("targets/t/out") + "\n"), std::string::npos) << env;
   EXPECT_NE(env.find("HOME=" + fx_.Build(".fanout/ws/t/home") + "\n"), std::string::npos) << env;
   EXPECT_NE(env.find("TMPDIR=" + fx_.Build(".fanout/ws/t/tmp") + "\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("GIT_CEILING_DIRECTORIES=" + fx_.Build(".fanout/ws/t") + "\n"),
+            std::string::npos)
+      << env;
 }
 
 TEST_P(ExecE2E, Timeout_KillsProcessTreeWithinGracePeriod) {
@@ -350,12 +353,16 @@ TEST_P(ExecE2E, BuildDirInsideRepo_RepositoryStaysHidden) {
   ExecFixture fx(/*build_in_repo=*/true);
   fx.repo().Write("secret.txt", "s\n");
   Target& t = fx.AddTarget(
-      "t", "cat src/main.txt > \"$FANOUT_OUT/o\"; ls -A \"$REPO\"; cat \"$REPO/secret.txt\"");
+      "t",
+      "git rev-parse --git-dir >/dev/null 2>&1 && echo FOUND-REPO || echo NO-REPO;"
+      " cat src/main.txt > \"$FANOUT_OUT/o\"; ls -A \"$REPO\"; cat \"$REPO/secret.txt\"");
   t.env = {{"REPO", fx.repo().path()}};
   t.artifacts = {"o"};
   fx.Write();
   RunResult r = fx.Exec("t", {"FANOUT_SANDBOX=" + GetParam()});
   std::string log = ReadFile(fx.Build("targets/t/log.txt"));
+  // git in the workspace does not find the repository around the build directory.
+  EXPECT_NE(log.find("NO-REPO"), std::string::npos) << log;
   if (Namespaces()) {
     // The repository is replaced by an empty view holding only the build directory.
     EXPECT_EQ(r.exit_code, 1) << log;
@@ -366,7 +373,29 @@ TEST_P(ExecE2E, BuildDirInsideRepo_RepositoryStaysHidden) {
     // The process tier cannot hide paths; it still runs in its private workspace.
     EXPECT_EQ(r.exit_code, 0) << log;
   }
-  EXPECT_EQ(ReadFile(fx.Build("targets/t/out/o")), r.exit_code == 0 ? "hello\n" : "");
+  // The workspace itself is complete in both tiers (the build directory is kept visible).
+  EXPECT_EQ(ReadFile(fx.Build("targets/t/out/o")), "hello\n");
+}
+
+TEST_P(ExecE2E, OtherTargetsBasesAndOutputs_AreNotVisible) {
+  fx_.repo().Write("other/secret.txt", "s\n");
+  fx_.AddTarget("full", "true", {}).checkout = Checkout::kFull;
+  fx_.AddTarget("t",
+                "ls ../../../bases/*/other/secret.txt 2>&1; cat \"$OUTS/full/out/o\" 2>&1;"
+                " test -d \"$OUTS\" && echo SEES-TARGETS || echo NO-TARGETS")
+      .env = {{"OUTS", fx_.Build("targets")}};
+  fx_.Write();
+  ASSERT_EQ(Exec("full").exit_code, 0);
+  WriteFile(fx_.Build("targets/full/out/o"), "other output\n");
+  RunResult r = Exec("t");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string log = Log("t");
+  if (!Namespaces()) {
+    GTEST_SKIP() << "the process tier cannot hide paths (Landlock restricts writes only)";
+  }
+  EXPECT_EQ(log.find("other/secret.txt\n"), std::string::npos) << log;
+  EXPECT_EQ(log.find("other output"), std::string::npos) << log;
+  EXPECT_NE(log.find("SEES-TARGETS"), std::string::npos) << log;  // its own out dir is there
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, ExecE2E, ::testing::Values("namespaces", "process"),
@@ -400,6 +429,40 @@ TEST(ExecE2ERequire, UnknownTarget_IsUsageError) {
   RunResult r = fx.Exec("nope");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("unknown target 'nope'"), std::string::npos) << r.err;
+}
+
+TEST(ExecE2EUnprivileged, NamespacesTierThroughAUserNamespace) {
+  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+    GTEST_SKIP() << "needs root and setpriv to run fanout as an unprivileged user";
+  }
+  if (fanout::testing::Run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            FanoutBinary(), "--version"})
+          .exit_code != 0) {
+    GTEST_SKIP() << "the fanout binary is not executable by an unprivileged user here";
+  }
+  ExecFixture fx;
+  const std::string m = std::to_string(getpid());
+  Target& t = fx.AddTarget("t",
+                           "id -u > \"$FANOUT_OUT/uid\"; cat src/main.txt;"
+                           " (echo x > /etc/fanout-" +
+                               m + ") 2>/dev/null && echo WROTE || echo DENIED");
+  t.artifacts = {"uid"};
+  fx.Write();
+  Sh("chmod -R a+rX '" + fx.repo().path() + "' && chmod -R a+rwX '" + fx.build_dir() + "'");
+  RunResult r = fanout::testing::Run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                      FanoutBinary(), "exec", "-B", ".", "t"},
+                                     fx.build_dir());
+  const std::string probe = ReadFile(fx.Build(".fanout/sandbox-probe.json"));
+  if (probe.find("\"namespaces\": false") != std::string::npos) {
+    GTEST_SKIP() << "user namespaces are not available to unprivileged users here: " << probe;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err << ReadFile(fx.Build("targets/t/log.txt"));
+  json res = json::parse(ReadFile(fx.Build("targets/t/result.json")));
+  EXPECT_EQ(res["sandbox"]["tier"], "namespaces");
+  EXPECT_EQ(ReadFile(fx.Build("targets/t/out/uid")), "65534\n");
+  std::string log = ReadFile(fx.Build("targets/t/log.txt"));
+  EXPECT_NE(log.find("hello\nDENIED"), std::string::npos) << log;
+  EXPECT_FALSE(Exists("/etc/fanout-" + m));
 }
 
 }  // namespace

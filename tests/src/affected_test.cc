@@ -100,8 +100,7 @@ TEST(FilterIndex, AgreesWithPathFilterOnEveryPath) {
       {"a/b[0-9]/c"},
       {"docs/foo[1].txt"},
   };
-  auto index = FilterIndex::Compile(lists);
-  ASSERT_TRUE(index.ok()) << index.error().message;
+  FilterIndex index(lists);
   std::vector<PathFilter> filters;
   for (const auto& l : lists) filters.push_back(PathFilter::Compile(l).value());
 
@@ -118,7 +117,7 @@ TEST(FilterIndex, AgreesWithPathFilterOnEveryPath) {
       path += segs[rng() % segs.size()];
     }
     std::vector<FilterIndex::Match> got;
-    index->MatchAll(path, &got);
+    ASSERT_TRUE(index.MatchAll(path, &got).ok());
     std::vector<size_t> got_ids;
     for (const auto& m : got) {
       got_ids.push_back(m.filter);
@@ -131,6 +130,18 @@ TEST(FilterIndex, AgreesWithPathFilterOnEveryPath) {
     }
     ASSERT_EQ(got_ids, want) << path;
   }
+}
+
+TEST(FilterIndex, PruneKeyIsTheLiteralLeadingDirectory) {
+  EXPECT_EQ(FilterIndex::PruneKey("docker/base/**"), "docker/base");
+  EXPECT_EQ(FilterIndex::PruneKey("pkg"), "pkg");
+  EXPECT_EQ(FilterIndex::PruneKey("pkg/"), "pkg");
+  EXPECT_EQ(FilterIndex::PruneKey("a/b/c.txt"), "a/b/c.txt");
+  EXPECT_EQ(FilterIndex::PruneKey("**/BUILD"), "");
+  EXPECT_EQ(FilterIndex::PruneKey("*.md"), "");
+  EXPECT_EQ(FilterIndex::PruneKey("lib/*/src/**"), "lib");
+  EXPECT_EQ(FilterIndex::PruneKey("docs/foo[1].txt"), "docs");
+  EXPECT_EQ(FilterIndex::PruneKey("a/b\\.go"), "a");
 }
 
 TEST(DiffTrees, RenameCountsBothPathsAndModesCount) {
@@ -283,6 +294,53 @@ TEST(Affected, PoolChangeAffectsEverything) {
   EXPECT_EQ(Names(r), (V{"app", "base", "other", "runtime"}));
   EXPECT_NE(r.all_reason->find("pools"), std::string::npos);
   EXPECT_EQ(r.Find("other")->reasons.back().kind, "description");
+}
+
+TEST(Affected, NewDescriptionAffectsEverything) {
+  GitRepo git;
+  git.Write("README", "r\n");
+  std::string before = git.Commit("before fanout");
+  git.Write("fanout.yaml", kDescription);
+  git.Commit("adopt fanout");
+  auto repo = Repository::Open(git.path());
+  AffectedOptions o;
+  o.base = before;
+  o.description_relpath = "fanout.yaml";
+  auto r = ComputeAffected(*repo, Load(kDescription), o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->all);
+  EXPECT_NE(r->all_reason->find("does not exist"), std::string::npos) << *r->all_reason;
+  EXPECT_EQ(r->affected.size(), 4u);
+  EXPECT_EQ(r->Find("base")->reasons.back().kind, "description");
+}
+
+TEST(DiffDescriptions, WhatCountsAsADefinitionChange) {
+  Description base = Load(kDescription);
+  std::vector<std::string> changed;
+  EXPECT_FALSE(DiffDescriptions(base, base, &changed));
+  EXPECT_EQ(changed, V{});
+
+  std::string text = kDescription;
+  text.replace(text.find("global_inputs: [Makefile]"), 25, "global_inputs: [Makefile, ci/**]");
+  EXPECT_TRUE(DiffDescriptions(base, Load(text), &changed));
+
+  // Removing a target changes no remaining definition; adding one is a change to it.
+  std::string removed = kDescription;
+  removed.erase(removed.find("  other:"));
+  changed.clear();
+  EXPECT_FALSE(DiffDescriptions(base, Load(removed), &changed));
+  EXPECT_EQ(changed, V{});
+  changed.clear();
+  EXPECT_FALSE(DiffDescriptions(Load(removed), base, &changed));
+  EXPECT_EQ(changed, V{"other"});
+
+  // A new command for one target changes only that target.
+  std::string command = kDescription;
+  const std::string old_command = "command: \"true\"";
+  command.replace(command.find(old_command), old_command.size(), "command: \"make\"");
+  changed.clear();
+  EXPECT_FALSE(DiffDescriptions(base, Load(command), &changed));
+  EXPECT_EQ(changed, V{"base"});
 }
 
 TEST(Affected, FullCheckoutTargetSeesEveryChange) {

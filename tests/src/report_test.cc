@@ -611,6 +611,32 @@ TEST_F(ReportDir, ReadsRecordsStampsAndTheBuildRecord) {
   EXPECT_FALSE(later->build.has_value());
 }
 
+TEST_F(ReportDir, TargetThatStartedButLeftNoRecordIsNotCalledUnstarted) {
+  const double now = static_cast<double>(time(nullptr));
+  tu::WriteFile(dir_ / layout::LogPath("a"), "working\n");  // written during this build
+  BuildRecord record;
+  record.started_at = now - 10;
+  record.finished_at = now + 1;
+  record.interrupted = true;
+  record.ninja_exit_code = 130;
+  ASSERT_TRUE(WriteBuildRecord(dir_.path(), record).ok());
+  auto report = LoadReport(dir_.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(Row(*report, "a").status, TargetStatus::kInterrupted);
+  EXPECT_EQ(Row(*report, "a").message,
+            "interrupted as it finished (its unfinished result was discarded)");
+  EXPECT_EQ(Row(*report, "a").log, "targets/a/log.txt");
+  EXPECT_EQ(Row(*report, "a").log_tail, "working");
+  EXPECT_EQ(Row(*report, "b").message, "not started: the build was interrupted");
+
+  record.interrupted = false;
+  record.ninja_exit_code = 1;
+  ASSERT_TRUE(WriteBuildRecord(dir_.path(), record).ok());
+  report = LoadReport(dir_.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(Row(*report, "a").status, TargetStatus::kFailed) << "its end went unrecorded";
+}
+
 TEST_F(ReportDir, WritesSummaryJunitAndAppendsTheGithubStepSummary) {
   Put(layout::ResultPath("a"), Success(), 1000);
   Put(layout::FailurePath("b"), Failure("failed", "kaput"), 1000);
