@@ -69,6 +69,7 @@ Status WriteSnapshot(const BuildGraph& graph, NinjaWriter& w) {
   snapshot.command = FanoutCommand({"snapshot", "-B", "."});
   snapshot.description = "SNAPSHOT inputs";
   snapshot.depfile = layout::kSnapshotDepfile;
+  snapshot.deps = "gcc";  // one output, so the deps log holds the list once, in binary
   w.Newline();
   FANOUT_TRY(w.Rule(snapshot));
   NinjaBuild build;

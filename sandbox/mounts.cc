@@ -130,17 +130,25 @@ std::string SetUpMounts(const MountPlan& plan) {
   //    cloned first and put back at the same paths.
   std::vector<std::string> keep = plan.keep;
   std::sort(keep.begin(), keep.end());
-  keep.erase(std::unique(keep.begin(), keep.end(),
-                         [](const std::string& a, const std::string& b) { return PathIsUnder(b, a); }),
-             keep.end());
+  keep.erase(
+      std::unique(keep.begin(), keep.end(),
+                  [](const std::string& a, const std::string& b) { return PathIsUnder(b, a); }),
+      keep.end());
   std::vector<std::string> hide = plan.hide;
   hide.push_back("/tmp");
   hide.push_back("/dev/shm");
   std::sort(hide.begin(), hide.end());
   std::vector<std::string> covered;
+  auto is_tmp = [](const std::string& h) { return h == "/tmp" || h == "/dev/shm"; };
   for (const std::string& h : hide) {
-    if (!covered.empty() && PathIsUnder(h, covered.back())) continue;
-    if (std::any_of(keep.begin(), keep.end(), [&](const std::string& k) { return PathIsUnder(h, k); })) {
+    // Under a read-only cover it is hidden already; under the private /tmp it still gets its
+    // own read-only cover (a build directory in /tmp must not turn writable).
+    if (std::any_of(covered.begin(), covered.end(),
+                    [&](const std::string& c) { return !is_tmp(c) && PathIsUnder(h, c); })) {
+      continue;
+    }
+    if (std::any_of(keep.begin(), keep.end(),
+                    [&](const std::string& k) { return PathIsUnder(h, k); })) {
       continue;  // inside what we keep
     }
     covered.push_back(h);
@@ -151,21 +159,25 @@ std::string SetUpMounts(const MountPlan& plan) {
                      [&](const std::string& h) { return PathIsUnder(k, h); })) {
       continue;  // stays visible anyway
     }
-    UniqueFd tree(open_tree(AT_FDCWD, k.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    UniqueFd tree(
+        open_tree(AT_FDCWD, k.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (!tree) return Errno("open_tree " + k);
     clones.emplace_back(k, std::move(tree));
   }
   std::set<std::string> writable_points(plan.writable.begin(), plan.writable.end());
   writable_points.insert(plan.workspace);
-  for (const std::string& h : covered) {
+  for (const std::string& h : covered) {  // sorted: /tmp before what lies under it
     struct stat st;
-    if (stat(h.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
-    const bool is_tmp = h == "/tmp" || h == "/dev/shm";
-    const char* opts = is_tmp ? "mode=1777" : "mode=0755";
+    if (stat(h.c_str(), &st) != 0) {
+      if (!MakeDirs(h).ok()) continue;  // under a cover mounted just before
+    } else if (!S_ISDIR(st.st_mode)) {
+      continue;
+    }
+    const char* opts = is_tmp(h) ? "mode=1777" : "mode=0755";
     if (mount("tmpfs", h.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
       return Errno("mount tmpfs on " + h);
     }
-    if (is_tmp) writable_points.insert(h);
+    if (is_tmp(h)) writable_points.insert(h);
   }
   for (auto& [path, tree] : clones) {
     if (!MakeDirs(path).ok()) return Errno("recreate " + path);
@@ -192,7 +204,7 @@ std::string SetUpMounts(const MountPlan& plan) {
     if (!writable_points.count(k)) must_be_ro.push_back(k);
   }
   for (const std::string& h : covered) {
-    if (h != "/tmp" && h != "/dev/shm") must_be_ro.push_back(h);
+    if (!is_tmp(h)) must_be_ro.push_back(h);
   }
   for (const std::string& p : must_be_ro) {
     if (access(p.c_str(), F_OK) == 0 && !IsReadOnly(p)) {

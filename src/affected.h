@@ -1,8 +1,8 @@
-// Change detection: which targets a git change affects, and why. The change is a libgit2
-// tree-to-tree diff (no rename detection) between the base side and the head (a commit, or a
-// snapshot of the work tree); each changed path is matched against every target's inputs and
-// the global inputs; a changed description affects the targets whose resolved definition
-// changed; dependents of an affected target are affected too.
+// Change detection: which targets a git change affects, and why. The change is a tree-to-tree
+// diff over libgit2's tree objects (no rename detection; changed_paths.h) between the base side
+// and the head (a commit, or a snapshot of the work tree); each changed path is matched against
+// every target's inputs and the global inputs; a changed description affects the targets whose
+// resolved definition changed; dependents of an affected target are affected too.
 #pragma once
 
 #include <optional>

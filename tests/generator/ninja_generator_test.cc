@@ -53,6 +53,7 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule input_stamps
@@ -111,6 +112,7 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule input_stamps
@@ -167,6 +169,7 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule input_stamps
@@ -220,6 +223,7 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule exec
@@ -257,6 +261,7 @@ rule snapshot
   command = $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
+  deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule input_stamps
