@@ -241,9 +241,18 @@ int Exec::Run() {
                            opts_.require_sandbox || plan->sandbox == SandboxRequirement::kRequired);
   if (!choice.ok()) return SetupError(choice.error());
   if (choice->tier != Tier::kNamespaces) {
-    AppendLog(log_.get(), fmt::format("fanout: warning: running '{}' in the process sandbox tier "
-                                      "(no namespaces): {}",
-                                      target_, choice->fallback_reason));
+    const std::string warning =
+        fmt::format("fanout: warning: running '{}' in the process sandbox tier (no namespaces): {}",
+                    target_, choice->fallback_reason);
+    AppendLog(log_.get(), warning);
+    // Once per build directory on the console (Ninja shows it), not once per edge.
+    const std::string marker = build_dir_ + "/.fanout/sandbox-fallback-warned";
+    UniqueFd once(open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (once) {
+      std::string line = warning + "; pass --require-sandbox to make this an error\n";
+      if (write(2, line.data(), line.size()) < 0) {
+      }
+    }
   }
   const WorkspaceMode ws_mode = choice->tier == Tier::kNamespaces && choice->overlay
                                     ? WorkspaceMode::kOverlay

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <set>
 
 #include <fmt/format.h>
 
@@ -34,18 +33,9 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
   }
 
   // Dependencies of an affected target must be built too, since it consumes their artifacts.
-  std::set<std::string> keep;
-  std::vector<std::string> stack;
-  for (const AffectedTarget& t : affected->affected) stack.push_back(t.name);
-  while (!stack.empty()) {
-    std::string name = stack.back();
-    stack.pop_back();
-    if (!keep.insert(name).second) continue;
-    if (const Target* t = desc.FindTarget(name)) {
-      for (const std::string& d : t->deps) stack.push_back(d);
-    }
-  }
-  sel.selected = std::vector<std::string>(keep.begin(), keep.end());
+  std::vector<std::string> names;
+  for (const AffectedTarget& t : affected->affected) names.push_back(t.name);
+  sel.selected = WithDependencies(desc, names);
 
   const std::string gitdir = repo.gitdir();
   for (const char* f : {"HEAD", "index", "packed-refs", "refs/heads", "refs/tags"}) {
