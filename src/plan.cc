@@ -71,12 +71,34 @@ Target TargetFromJson(const json& j) {
 }  // namespace
 
 std::string DefinitionDigest(const Target& t, const std::vector<std::string>& global_inputs) {
-  json j = TargetToJson(t);
-  // Where the target sits in the file is not part of what it does.
-  j.erase("line");
-  j.erase("column");
-  j["global_inputs"] = global_inputs;
-  return Sha256Hex(j.dump());
+  // Every field that changes what the target does, each length-prefixed, in a fixed order.
+  // Where the target sits in the file (its mark) is deliberately left out.
+  Sha256 h;
+  auto list = [&h](std::string_view tag, const std::vector<std::string>& v) {
+    h.UpdateField(tag);
+    h.UpdateField(std::to_string(v.size()));
+    for (const std::string& s : v) h.UpdateField(s);
+  };
+  h.UpdateField("fanout-definition-v1");
+  h.UpdateField(t.name);
+  h.UpdateField(t.command);
+  list("inputs", t.inputs);
+  list("deps", t.deps);
+  h.UpdateField(t.pool);
+  list("artifacts", t.artifacts);
+  h.UpdateField(std::to_string(t.env.size()));
+  for (const auto& [k, v] : t.env) {
+    h.UpdateField(k);
+    h.UpdateField(v);
+  }
+  list("pass_env", t.pass_env);
+  h.UpdateField(t.timeout_seconds ? std::to_string(*t.timeout_seconds) : "-");
+  h.UpdateField(std::to_string(t.retries));
+  h.UpdateField(t.network ? "network" : "no-network");
+  h.UpdateField(t.checkout == Checkout::kFull ? "full" : "inputs");
+  h.UpdateField(fmt::format("{}/{}/{}", t.limits.memory_bytes, t.limits.pids, t.limits.nofile));
+  list("global_inputs", global_inputs);
+  return h.HexDigest();
 }
 
 Plan MakePlan(const Description& desc, const std::vector<std::string>* selected) {
@@ -140,7 +162,8 @@ std::string PlanToJson(const Plan& plan) {
   }
   j["targets"] = std::move(targets);
   j["skipped"] = plan.skipped;
-  return j.dump(2) + "\n";
+  // Compact: it is read by every edge of large builds.
+  return j.dump() + "\n";
 }
 
 Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
