@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "src/build_layout.h"
+
 namespace fanout {
 
 namespace {
@@ -26,10 +28,7 @@ bool IsValidTargetName(std::string_view name) {
                      [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
-bool IsReservedTargetName(std::string_view name) {
-  return name == "all" || name == "gather" || name == "post_submit" || name == "build.ninja" ||
-         name == "manifest.json";
-}
+bool IsReservedTargetName(std::string_view name) { return layout::IsReservedTargetName(name); }
 
 Expected<BuildGraph> MakeBuildGraph(const Plan& plan) {
   BuildGraph graph;

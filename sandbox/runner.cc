@@ -247,7 +247,9 @@ int Exec::Run() {
     AppendLog(log_.get(), warning);
     // Once per build directory on the console (Ninja shows it), not once per edge.
     const std::string marker = build_dir_ + "/.fanout/sandbox-fallback-warned";
-    UniqueFd once(open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    UniqueFd once(mode == "process"
+                      ? -1
+                      : open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (once) {
       std::string line = warning + "; pass --require-sandbox to make this an error\n";
       if (write(2, line.data(), line.size()) < 0) {

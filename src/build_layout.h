@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace fanout::layout {
 
@@ -34,5 +35,12 @@ inline std::string OutDir(const std::string& t) { return "targets/" + t + "/out"
 inline std::string FailurePath(const std::string& t) { return "targets/" + t + "/failure.json"; }
 /// The target's private workspace root (sandbox-owned; may be recreated each run).
 inline std::string WorkspaceDir(const std::string& t) { return ".fanout/ws/" + t; }
+
+/// Names the generated build uses for its own targets and files at the top of the build
+/// directory; a target may not take one (its phony alias would clash).
+inline bool IsReservedTargetName(std::string_view name) {
+  return name == "all" || name == "gather" || name == "post_submit" || name == kBuildNinja ||
+         name == kManifest;
+}
 
 }  // namespace fanout::layout

@@ -27,6 +27,7 @@ struct BuildOptions {
   int keep_going = 0;  ///< -k: 0 = keep going past any number of failures
   bool fail_fast = false;
   bool verbose = false;  ///< -v: stream the logs of running targets
+  bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
   std::vector<std::string> targets;
 };
 
@@ -99,7 +100,10 @@ bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == 128 + SIGTE
 /// Runs the post-submit step after the main build, when it should run. Returns true when a
 /// step that ran did not succeed for a reason the report cannot show (ninja itself failed).
 bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool* interrupted) {
-  if (plan.post_submit.command.empty() || *interrupted || !opts.targets.empty()) return false;
+  if (plan.post_submit.command.empty() || *interrupted || !opts.targets.empty() ||
+      opts.no_post_submit) {
+    return false;
+  }
   int rc;
   if (build_ok) {
     // Through Ninja: the edge is up to date when this manifest was already published.
@@ -207,6 +211,8 @@ CommandFn SetupBuild(CLI::App* app) {
   app->add_option("-j,--jobs", opts->jobs, "run N targets at once (default: ninja's choice)");
   app->add_option("-k,--keep-going", opts->keep_going,
                   "stop after N failures (0: never stop; the default)");
+  app->add_flag("--no-post-submit", opts->no_post_submit,
+                "do not run the post-submit step (e.g. on pull requests)");
   app->add_flag("--fail-fast", opts->fail_fast,
                 "start no new target after the first failure (running ones finish)");
   app->add_flag("-v,--verbose", opts->verbose,

@@ -48,7 +48,7 @@ int RunList(const CommonOptions& opts, bool json_out) {
   for (const Target& t : desc->targets) width = std::max(width, t.name.size());
   fmt::print("{:<{}}  {:<10}  {}\n", "TARGET", width, "POOL", "DEPS");
   for (const Target& t : desc->targets) {
-    fmt::print("{:<{}}  {:<10}  {}\n", t.name, width, t.pool.empty() ? "-" : t.pool, width,
+    fmt::print("{:<{}}  {:<10}  {}\n", t.name, width, t.pool.empty() ? "-" : t.pool,
                t.deps.empty() ? "-" : fmt::format("{}", fmt::join(t.deps, ", ")));
   }
   if (!desc->pools.empty()) {

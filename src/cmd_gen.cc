@@ -74,6 +74,14 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
                                                         : opts.common.repo);
   if (!repo.ok()) return Fail(repo.error());
+  // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
+  if (opts.source != "worktree") {
+    auto source = repo->ResolveCommit(opts.source);
+    if (!source.ok()) return Fail(source.error());
+  } else if (repo->is_bare()) {
+    return Fail(MakeError("the repository is bare, so there is no work tree to build; pass "
+                          "--source REV"));
+  }
   std::string repo_root = repo->is_bare() ? repo->gitdir() : repo->workdir();
   if (!repo_root.empty() && repo_root.back() == '/') repo_root.pop_back();
 

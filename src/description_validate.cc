@@ -1,5 +1,7 @@
 #include "src/description_validate.h"
 
+#include "src/build_layout.h"
+
 #include <algorithm>
 #include <climits>
 #include <set>
@@ -412,9 +414,10 @@ class Validator {
 
   void CheckTargetName(const YamlNode& key) {
     if (!CheckName(key, "target")) return;
-    if (key.scalar == "all" || key.scalar == "gather") {
+    if (layout::IsReservedTargetName(key.scalar)) {
       Error(key.mark, "target name " + Q(key.scalar) + " is reserved",
-            {"note: 'all' and 'gather' name steps of the generated build"});
+            {"note: 'all', 'gather', 'post_submit', 'build.ninja' and 'manifest.json' name steps "
+             "and files of the generated build; rename the target"});
     }
   }
 

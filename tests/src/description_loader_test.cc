@@ -372,12 +372,13 @@ TEST(DescriptionLoaderTest, Load_InvalidTargetNameSaysWhatIsAllowed) {
 }
 
 TEST(DescriptionLoaderTest, Load_ReservedTargetNamesAreErrors) {
-  for (const char* name : {"all", "gather"}) {
+  for (const char* name : {"all", "gather", "post_submit", "build.ninja", "manifest.json"}) {
     SCOPED_TRACE(name);
     ExpectDiag(
         One(Load(std::string("version: 1\ntargets:\n  ") + name + ": {command: c, inputs: [a]}\n")),
         3, 3, "target name '" + std::string(name) + "' is reserved",
-        "note: 'all' and 'gather' name steps of the generated build");
+        "note: 'all', 'gather', 'post_submit', 'build.ninja' and 'manifest.json' name steps and "
+        "files of the generated build; rename the target");
   }
 }
 
