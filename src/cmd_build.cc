@@ -166,9 +166,10 @@ int RunBuild(const BuildOptions& opts) {
   record.ninja_exit_code = ninja_rc;
   (void)WriteBuildRecord(plan.build_dir, record);
 
-  // The gather edge runs only when every target succeeded; otherwise the manifest must still
-  // say what succeeded and what failed (and a `when: always` post-submit step reads it).
-  if (ninja_rc != 0 || interrupted) {
+  // The gather edge runs only when every target succeeded and all were asked for; otherwise
+  // the manifest must still say what succeeded and what failed (a `when: always` post-submit
+  // step reads it, and a CI shard built with TARGET... merges it with `fanout matrix --merge`).
+  if (ninja_rc != 0 || interrupted || !opts.targets.empty()) {
     if (Status st = RunGather(plan.build_dir); !st.ok()) {
       fmt::print(stderr, "fanout: warning: cannot write the manifest: {}\n", st.error().message);
     }

@@ -56,6 +56,8 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
   app->add_option("--format", opts->format, "ninja or make")
       ->check(CLI::IsMember({"ninja", "make"}))
       ->capture_default_str();
+  app->add_flag("--require-sandbox", opts->require_sandbox,
+                "fail a target instead of running it below the namespaces sandbox tier");
   app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")
       ->group("");
 }
@@ -105,6 +107,10 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   plan.direct = opts.direct;
   plan.gen_args = {"-f", desc_path, "-B", build_dir, "--repo", repo_root, "--source", opts.source,
                    "--format", opts.format};
+  if (opts.require_sandbox) {
+    plan.sandbox = SandboxRequirement::kRequired;
+    plan.gen_args.push_back("--require-sandbox");
+  }
   if (opts.base) {
     plan.gen_args.insert(plan.gen_args.end(), {"--base", *opts.base, "--on-missing-base",
                                                opts.on_missing_base});

@@ -17,6 +17,7 @@ struct GenOptions {
   bool direct = false;              ///< --direct: two-dot comparison with --base
   std::string on_missing_base = "error";  ///< --on-missing-base=error|all
   std::string format = "ninja";     ///< --format ninja|make
+  bool require_sandbox = false;     ///< --require-sandbox: as `sandbox: required`
   bool regenerate = false;          ///< run by Ninja's regeneration edge
 };
 

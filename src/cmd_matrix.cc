@@ -86,7 +86,7 @@ CommandFn SetupMatrix(CLI::App* app) {
       "at most N shards of whole dependency components, so each shard builds on its own machine "
       "with 'fanout build -B DIR TARGET...'.\n"
       "With --merge M1.json M2.json... -o OUT.json it merges the shards' manifests (each from "
-      "'fanout gather -B DIR' after that shard's build) into one: targets sorted by name, a "
+      "'fanout build -B DIR TARGET...') into one: targets sorted by name, a "
       "target in two manifests is an error, status failed if any built target failed. See "
       "docs/sharding.md.");
   AddBuildDirOption(app, &opts->common);

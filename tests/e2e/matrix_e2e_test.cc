@@ -77,9 +77,7 @@ TEST_F(MatrixE2E, Matrix_ShardsBuildSeparatelyAndMergeToEveryTargetOnce) {
     }
     RunResult build = Fanout(args);
     ASSERT_EQ(build.exit_code, 0) << build.out << build.err;
-    // A build of named targets runs no gather edge; the shard's job gathers explicitly.
-    RunResult gather = Fanout({"gather", "-B", dir});
-    ASSERT_EQ(gather.exit_code, 0) << gather.err;
+    // A build of named targets writes the shard's manifest itself.
     manifests.push_back(dir + "/manifest.json");
   }
   // No target was built on two "machines": each result exists only in its own shard.
@@ -139,7 +137,6 @@ TEST_F(MatrixE2E, Matrix_UsageErrors) {
 
   // The same manifest twice: every target is claimed by two shards.
   ASSERT_EQ(Fanout({"build", "-B", "b", "solo"}).exit_code, 0);
-  ASSERT_EQ(Fanout({"gather", "-B", "b"}).exit_code, 0);
   RunResult twice =
       Fanout({"matrix", "--merge", "b/manifest.json", "b/manifest.json", "-o", "m.json"});
   EXPECT_EQ(twice.exit_code, 2);
