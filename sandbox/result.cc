@@ -47,26 +47,6 @@ std::string FailureJson(const FailureRecord& r) {
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-std::string LogTail(const std::string& path, int lines) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return "";
-  constexpr off_t kMax = 64 * 1024;
-  const off_t start = st.st_size > kMax ? st.st_size - kMax : 0;
-  std::string text(static_cast<size_t>(st.st_size - start), '\0');
-  ssize_t n = pread(fd.get(), text.data(), text.size(), start);
-  if (n < 0) return "";
-  text.resize(static_cast<size_t>(n));
-  size_t end = text.size();
-  if (end > 0 && text[end - 1] == '\n') --end;
-  size_t pos = end;
-  for (int seen = 0; pos > 0; --pos) {
-    if (text[pos - 1] == '\n' && ++seen == lines) break;
-  }
-  return text.substr(pos, end - pos);
-}
-
 std::string DescribeExit(int exit_code, int signal) {
   if (signal != 0) {
     const char* name = sigabbrev_np(signal);

@@ -41,9 +41,6 @@ struct FailureRecord {
 std::string SuccessJson(const SuccessRecord& r);
 std::string FailureJson(const FailureRecord& r);
 
-/// The last `lines` lines of the file at `path` (reads at most its last 64 KiB).
-std::string LogTail(const std::string& path, int lines);
-
 /// "exited with status 2", "killed by signal 9 (SIGKILL)".
 std::string DescribeExit(int exit_code, int signal);
 

@@ -30,6 +30,7 @@
 #include "src/build_layout.h"
 #include "src/file_util.h"
 #include "src/plan.h"
+#include "src/report.h"
 #include "src/unique_fd.h"
 
 namespace fanout::sandbox {
@@ -142,7 +143,7 @@ int Exec::Fail(const std::string& status, int exit_code, int signal, const std::
   f.attempts = attempts;
   f.duration_seconds = WallNow() - started_wall_;
   f.message = message;
-  f.log_tail = LogTail(log_path_, 40);
+  f.log_tail = ReadLogTail(log_path_, 40);
   if (!build_dir_.empty()) {
     (void)WriteFileAtomically(build_dir_ + "/" + layout::FailurePath(target_), FailureJson(f));
   }

@@ -1,4 +1,5 @@
 // The capability probe, the tier choice, and fanout doctor.
+#include "src/report.h"
 #include "sandbox/probe.h"
 
 #include <unistd.h>
@@ -91,12 +92,12 @@ TEST(Result, LogTailAndExitDescriptions) {
   std::string text;
   for (int i = 1; i <= 100; ++i) text += "line " + std::to_string(i) + "\n";
   WriteFile(dir / "log.txt", text);
-  std::string tail = sandbox::LogTail(dir / "log.txt", 40);
+  std::string tail = ReadLogTail(dir / "log.txt", 40);
   EXPECT_EQ(tail.substr(0, 8), "line 61\n");
   EXPECT_EQ(tail.substr(tail.size() - 8), "line 100");
   WriteFile(dir / "short.txt", "only\n");
-  EXPECT_EQ(sandbox::LogTail(dir / "short.txt", 40), "only");
-  EXPECT_EQ(sandbox::LogTail(dir / "missing.txt", 40), "");
+  EXPECT_EQ(ReadLogTail(dir / "short.txt", 40), "only");
+  EXPECT_EQ(ReadLogTail(dir / "missing.txt", 40), "");
   EXPECT_EQ(sandbox::DescribeExit(2, 0), "exited with status 2");
   EXPECT_EQ(sandbox::DescribeExit(137, 9), "killed by signal 9 (SIGKILL)");
 }
