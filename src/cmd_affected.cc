@@ -11,6 +11,7 @@
 #include "src/cli.h"
 #include "src/description_loader.h"
 #include "src/exit_codes.h"
+#include "src/file_util.h"
 #include "src/git.h"
 
 namespace fanout {
@@ -90,21 +91,6 @@ Expected<Description> LoadHeadDescription(const Repository& repo, const Affected
     return MakeError("", kExitUsage);
   }
   return std::move(*loaded.description);
-}
-
-Status WriteGithubOutput(const std::string& text) {
-  const char* path = std::getenv("GITHUB_OUTPUT");
-  if (!path || !*path) {
-    fmt::print("{}", text);
-    return {};
-  }
-  std::FILE* f = std::fopen(path, "a");
-  if (!f) return MakeError(fmt::format("cannot append to $GITHUB_OUTPUT '{}'", path), kExitUsage);
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) {
-    return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path), kExitUsage);
-  }
-  return {};
 }
 
 int RunAffected(const AffectedCli& cli) {

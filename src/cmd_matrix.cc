@@ -10,6 +10,7 @@
 #include "src/build_layout.h"
 #include "src/cli.h"
 #include "src/exit_codes.h"
+#include "src/file_util.h"
 #include "src/manifest_merge.h"
 #include "src/plan.h"
 #include "src/shards.h"
@@ -30,22 +31,6 @@ struct MatrixOptions {
 int Fail(const std::string& message, int exit_code = kExitUsage) {
   fmt::print(stderr, "fanout matrix: error: {}\n", message);
   return exit_code;
-}
-
-/// Appends to $GITHUB_OUTPUT when it is set, else prints (as `fanout affected` does).
-Status WriteGithubOutput(const std::string& text) {
-  const char* path = std::getenv("GITHUB_OUTPUT");
-  if (!path || !*path) {
-    fmt::print("{}", text);
-    return {};
-  }
-  std::FILE* f = std::fopen(path, "a");
-  if (!f) return MakeError(fmt::format("cannot append to $GITHUB_OUTPUT '{}'", path));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) {
-    return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path));
-  }
-  return {};
 }
 
 int RunMerge(const MatrixOptions& opts) {

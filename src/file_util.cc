@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -67,6 +69,21 @@ Status WriteFileIfChanged(const std::string& path, std::string_view content, boo
   if (old.ok() && *old == content) return {};
   FANOUT_TRY(WriteFileAtomically(path, content));
   if (changed) *changed = true;
+  return {};
+}
+
+Status WriteGithubOutput(const std::string& text) {
+  const char* path = std::getenv("GITHUB_OUTPUT");
+  if (!path || !*path) {
+    fmt::print("{}", text);
+    return {};
+  }
+  std::FILE* f = std::fopen(path, "a");
+  if (!f) return MakeError(fmt::format("cannot append to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  }
   return {};
 }
 

@@ -21,6 +21,10 @@ Status WriteFileAtomically(const std::string& path, std::string_view content);
 Status WriteFileIfChanged(const std::string& path, std::string_view content,
                           bool* changed = nullptr);
 
+/// Appends `text` (GitHub Actions `name=value` lines) to the file named by $GITHUB_OUTPUT when
+/// that variable is set, else prints it to stdout. Errors name the file (exit code 2).
+Status WriteGithubOutput(const std::string& text);
+
 /// Hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
