@@ -36,7 +36,8 @@ void AddBuildDirOption(CLI::App* app, CommonOptions* opts) {
 }
 
 int RunCli(int argc, char** argv) {
-  CLI::App app{"fanout: build a monorepo's artifacts in parallel, in isolation, only when affected"};
+  CLI::App app{
+      "fanout: build a monorepo's artifacts in parallel, in isolation, only when affected"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("fanout 0.1.0"));
   CommandFn chosen;

@@ -26,7 +26,7 @@ struct BuildOptions {
   int jobs = 0;        ///< -j: 0 lets ninja choose
   int keep_going = 0;  ///< -k: 0 = keep going past any number of failures
   bool fail_fast = false;
-  bool verbose = false;  ///< -v: stream the logs of running targets
+  bool verbose = false;         ///< -v: stream the logs of running targets
   bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
   std::vector<std::string> targets;
 };

@@ -35,11 +35,12 @@ int RunList(const CommonOptions& opts, bool json_out) {
     j["pools"] = desc->pools;
     j["targets"] = nlohmann::json::array();
     for (const Target& t : desc->targets) {
-      j["targets"].push_back({{"name", t.name},
-                              {"pool", t.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.pool)},
-                              {"deps", t.deps},
-                              {"inputs", t.inputs},
-                              {"artifacts", t.artifacts}});
+      j["targets"].push_back(
+          {{"name", t.name},
+           {"pool", t.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.pool)},
+           {"deps", t.deps},
+           {"inputs", t.inputs},
+           {"artifacts", t.artifacts}});
     }
     fmt::print("{}\n", j.dump(2));
     return kExitSuccess;

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include "generator/make_generator.h"
 #include "generator/ninja_generator.h"
@@ -58,8 +58,7 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
       ->capture_default_str();
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "fail a target instead of running it below the namespaces sandbox tier");
-  app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")
-      ->group("");
+  app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")->group("");
 }
 
 int RunGen(const GenOptions& opts, Plan* plan_out) {
@@ -81,8 +80,9 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     auto source = repo->ResolveCommit(opts.source);
     if (!source.ok()) return Fail(source.error());
   } else if (repo->is_bare()) {
-    return Fail(MakeError("the repository is bare, so there is no work tree to build; pass "
-                          "--source REV"));
+    return Fail(
+        MakeError("the repository is bare, so there is no work tree to build; pass "
+                  "--source REV"));
   }
   std::string repo_root = repo->is_bare() ? repo->gitdir() : repo->workdir();
   if (!repo_root.empty() && repo_root.back() == '/') repo_root.pop_back();
@@ -105,15 +105,15 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   plan.source = opts.source;
   plan.base = opts.base;
   plan.direct = opts.direct;
-  plan.gen_args = {"-f", desc_path, "-B", build_dir, "--repo", repo_root, "--source", opts.source,
-                   "--format", opts.format};
+  plan.gen_args = {"-f",      desc_path,  "-B",        build_dir,  "--repo",
+                   repo_root, "--source", opts.source, "--format", opts.format};
   if (opts.require_sandbox) {
     plan.sandbox = SandboxRequirement::kRequired;
     plan.gen_args.push_back("--require-sandbox");
   }
   if (opts.base) {
-    plan.gen_args.insert(plan.gen_args.end(), {"--base", *opts.base, "--on-missing-base",
-                                               opts.on_missing_base});
+    plan.gen_args.insert(plan.gen_args.end(),
+                         {"--base", *opts.base, "--on-missing-base", opts.on_missing_base});
     if (opts.direct) plan.gen_args.push_back("--direct");
   }
 
@@ -156,8 +156,9 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     // Run by hand, the generator leaves .ninja_log with the old time of build.ninja; without
     // this, the next `ninja` would regenerate needlessly (ninja#1376).
     if (!opts.regenerate && fs::exists(dir + ".ninja_log")) {
-      std::string cmd = fmt::format("ninja -C {} -t restat {} {} >/dev/null 2>&1", ShellQuote(build_dir),
-                                    layout::kBuildNinja, layout::kRegenStamp);
+      std::string cmd =
+          fmt::format("ninja -C {} -t restat {} {} >/dev/null 2>&1", ShellQuote(build_dir),
+                      layout::kBuildNinja, layout::kRegenStamp);
       if (std::system(cmd.c_str()) != 0) {
         // Harmless: the next ninja run just regenerates once more.
       }

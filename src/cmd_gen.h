@@ -12,13 +12,13 @@ namespace fanout {
 /// Options of `fanout gen` (and the generation half of `fanout build`).
 struct GenOptions {
   CommonOptions common;
-  std::string source = "worktree";  ///< --source REV|worktree
-  std::optional<std::string> base;  ///< --base REV: build only affected targets
-  bool direct = false;              ///< --direct: two-dot comparison with --base
+  std::string source = "worktree";        ///< --source REV|worktree
+  std::optional<std::string> base;        ///< --base REV: build only affected targets
+  bool direct = false;                    ///< --direct: two-dot comparison with --base
   std::string on_missing_base = "error";  ///< --on-missing-base=error|all
-  std::string format = "ninja";     ///< --format ninja|make
-  bool require_sandbox = false;     ///< --require-sandbox: as `sandbox: required`
-  bool regenerate = false;          ///< run by Ninja's regeneration edge
+  std::string format = "ninja";           ///< --format ninja|make
+  bool require_sandbox = false;           ///< --require-sandbox: as `sandbox: required`
+  bool regenerate = false;                ///< run by Ninja's regeneration edge
 };
 
 /// Adds the generation options (including -f, --repo and -B) to `app`.

@@ -26,18 +26,30 @@ inline Error MakeError(std::string message, int exit_code = kExitUsage) {
 template <class T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
-  Expected(Error error) : error_(std::move(error)) {}      // NOLINT: implicit by design
+  Expected(T value) : value_(std::move(value)) {}      // NOLINT: implicit by design
+  Expected(Error error) : error_(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
-  T& value() & { assert(ok()); return *value_; }
-  const T& value() const& { assert(ok()); return *value_; }
-  T&& value() && { assert(ok()); return std::move(*value_); }
+  T& value() & {
+    assert(ok());
+    return *value_;
+  }
+  const T& value() const& {
+    assert(ok());
+    return *value_;
+  }
+  T&& value() && {
+    assert(ok());
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
-  const Error& error() const { assert(!ok()); return error_; }
+  const Error& error() const {
+    assert(!ok());
+    return error_;
+  }
 
  private:
   std::optional<T> value_;
@@ -52,7 +64,10 @@ class [[nodiscard]] Expected<void> {
   Expected(Error error) : error_(std::move(error)), failed_(true) {}  // NOLINT
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const Error& error() const { assert(failed_); return error_; }
+  const Error& error() const {
+    assert(failed_);
+    return error_;
+  }
 
  private:
   Error error_;
@@ -62,9 +77,9 @@ class [[nodiscard]] Expected<void> {
 using Status = Expected<void>;
 
 /// Returns early from the enclosing function with the error of `expr` if it failed.
-#define FANOUT_TRY(expr)                        \
-  do {                                          \
-    auto fanout_try_result_ = (expr);           \
+#define FANOUT_TRY(expr)                                             \
+  do {                                                               \
+    auto fanout_try_result_ = (expr);                                \
     if (!fanout_try_result_.ok()) return fanout_try_result_.error(); \
   } while (0)
 

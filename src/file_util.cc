@@ -10,8 +10,8 @@
 #include <cstring>
 #include <random>
 
-#include <boost/filesystem.hpp>
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 
 #include "src/unique_fd.h"
 
@@ -98,7 +98,9 @@ Sha256::~Sha256() {
   EVP_MD_CTX_free(impl_->ctx);
   delete impl_;
 }
-void Sha256::Update(std::string_view data) { EVP_DigestUpdate(impl_->ctx, data.data(), data.size()); }
+void Sha256::Update(std::string_view data) {
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
 void Sha256::UpdateField(std::string_view data) {
   std::string len = std::to_string(data.size()) + ":";
   Update(len);

@@ -66,10 +66,10 @@ bool Repository::IsShallow() const { return git_repository_is_shallow(repo_.get(
 Expected<git_oid> Repository::ResolveCommit(const std::string& rev) const {
   git_object* raw = nullptr;
   if (git_revparse_single(&raw, repo_.get(), rev.c_str()) != 0) {
-    std::string hint = IsShallow()
-                           ? "the clone is shallow; run 'git fetch --deepen=100' or 'git fetch "
-                             "--unshallow'"
-                           : fmt::format("check the name, or fetch it ('git fetch origin {}')", rev);
+    std::string hint =
+        IsShallow() ? "the clone is shallow; run 'git fetch --deepen=100' or 'git fetch "
+                      "--unshallow'"
+                    : fmt::format("check the name, or fetch it ('git fetch origin {}')", rev);
     return MakeError(fmt::format("unknown revision '{}': {}", rev, hint), kExitGit);
   }
   ObjectPtr obj(raw);
@@ -103,8 +103,8 @@ Expected<git_oid> Repository::MergeBase(const git_oid& a, const git_oid& b) cons
                                  OidToString(b).substr(0, 12), why),
                      kExitGit);
   }
-  return GitError(fmt::format("cannot compute the merge base of {} and {}", OidToString(a),
-                              OidToString(b)));
+  return GitError(
+      fmt::format("cannot compute the merge base of {} and {}", OidToString(a), OidToString(b)));
 }
 
 Expected<std::optional<std::string>> Repository::ReadFileAt(const git_oid& tree_id,
@@ -144,8 +144,8 @@ Status WalkSubtree(git_repository* repo, const git_tree* tree, std::string& path
     if (mode == GIT_FILEMODE_TREE) {
       git_tree* raw = nullptr;
       if (git_tree_lookup(&raw, repo, git_tree_entry_id(e)) != 0) {
-        return GitError(fmt::format("tree {} at '{}' is missing",
-                                    OidToString(*git_tree_entry_id(e)), path));
+        return GitError(
+            fmt::format("tree {} at '{}' is missing", OidToString(*git_tree_entry_id(e)), path));
       }
       TreePtr sub(raw);
       FANOUT_TRY(WalkSubtree(repo, sub.get(), path, fn));
@@ -233,8 +233,8 @@ Status WalkPruned(git_repository* repo, const git_tree* tree, std::string& path,
     if (mode == GIT_FILEMODE_TREE && (covered || prefixes.Leads(path))) {
       git_tree* raw = nullptr;
       if (git_tree_lookup(&raw, repo, git_tree_entry_id(e)) != 0) {
-        return GitError(fmt::format("tree {} at '{}' is missing",
-                                    OidToString(*git_tree_entry_id(e)), path));
+        return GitError(
+            fmt::format("tree {} at '{}' is missing", OidToString(*git_tree_entry_id(e)), path));
       }
       TreePtr sub(raw);
       FANOUT_TRY(covered ? WalkSubtree(repo, sub.get(), path, fn)
@@ -266,9 +266,10 @@ Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
                                             const std::vector<std::string>& exclude_dirs) {
   git_repository* r = repo.get();
   if (repo.is_bare()) {
-    return MakeError("--source worktree needs a work tree, but the repository is bare; pass "
-                     "--source REV",
-                     kExitUsage);
+    return MakeError(
+        "--source worktree needs a work tree, but the repository is bare; pass "
+        "--source REV",
+        kExitUsage);
   }
   // An in-memory ignore rule keeps the build directory out of the status walk entirely
   // (it can hold thousands of workspaces); nothing is written to .gitignore.
@@ -322,7 +323,7 @@ Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
     if (S_ISDIR(st.st_mode)) continue;            // an untracked nested repository
     git_index_entry entry{};
     entry.path = path;
-    entry.mode = S_ISLNK(st.st_mode)        ? GIT_FILEMODE_LINK
+    entry.mode = S_ISLNK(st.st_mode)      ? GIT_FILEMODE_LINK
                  : (st.st_mode & S_IXUSR) ? GIT_FILEMODE_BLOB_EXECUTABLE
                                           : GIT_FILEMODE_BLOB;
     entry.file_size = static_cast<uint32_t>(st.st_size);

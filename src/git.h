@@ -82,7 +82,8 @@ class Repository {
   bool IsShallow() const;
 
   /// The contents of the blob at `path` in `tree`, or nullopt when there is no such file.
-  Expected<std::optional<std::string>> ReadFileAt(const git_oid& tree, const std::string& path) const;
+  Expected<std::optional<std::string>> ReadFileAt(const git_oid& tree,
+                                                  const std::string& path) const;
 
   /// Calls `fn` for every blob, symlink and gitlink under `tree` (recursively), in git's tree
   /// order, limited to entries under `prefix` when not empty ("docker/base").

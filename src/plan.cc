@@ -15,8 +15,9 @@ namespace fanout {
 using nlohmann::json;
 
 const PlanTarget* Plan::FindTarget(const std::string& name) const {
-  auto it = std::lower_bound(targets.begin(), targets.end(), name,
-                             [](const PlanTarget& t, const std::string& n) { return t.def.name < n; });
+  auto it =
+      std::lower_bound(targets.begin(), targets.end(), name,
+                       [](const PlanTarget& t, const std::string& n) { return t.def.name < n; });
   if (it == targets.end() || it->def.name != name) return nullptr;
   return &*it;
 }
@@ -39,9 +40,8 @@ json TargetToJson(const Target& t) {
   j["retries"] = t.retries;
   j["network"] = t.network;
   j["checkout"] = t.checkout == Checkout::kFull ? "full" : "inputs";
-  j["limits"] = {{"memory", t.limits.memory_bytes},
-                 {"pids", t.limits.pids},
-                 {"nofile", t.limits.nofile}};
+  j["limits"] = {
+      {"memory", t.limits.memory_bytes}, {"pids", t.limits.pids}, {"nofile", t.limits.nofile}};
   return j;
 }
 
@@ -57,7 +57,8 @@ Target TargetFromJson(const json& j) {
   t.artifacts = j.at("artifacts").get<std::vector<std::string>>();
   t.env = j.at("env").get<std::map<std::string, std::string>>();
   t.pass_env = j.at("pass_env").get<std::vector<std::string>>();
-  if (!j.at("timeout_seconds").is_null()) t.timeout_seconds = j.at("timeout_seconds").get<int64_t>();
+  if (!j.at("timeout_seconds").is_null())
+    t.timeout_seconds = j.at("timeout_seconds").get<int64_t>();
   t.retries = j.at("retries").get<int>();
   t.network = j.at("network").get<bool>();
   t.checkout = j.at("checkout").get<std::string>() == "full" ? Checkout::kFull : Checkout::kInputs;
@@ -198,7 +199,8 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
     plan.skipped = j.at("skipped").get<std::vector<std::string>>();
     return plan;
   } catch (const json::exception& e) {
-    return MakeError(fmt::format("{}: not a valid plan ({}); run 'fanout gen' again", path, e.what()));
+    return MakeError(
+        fmt::format("{}: not a valid plan ({}); run 'fanout gen' again", path, e.what()));
   }
 }
 
@@ -206,7 +208,8 @@ Expected<Plan> ReadPlan(const std::string& build_dir) {
   std::string path = build_dir + "/" + layout::kPlan;
   auto text = ReadFile(path);
   if (!text.ok()) {
-    return MakeError(fmt::format("{}; run 'fanout gen -B {}' first", text.error().message, build_dir));
+    return MakeError(
+        fmt::format("{}; run 'fanout gen -B {}' first", text.error().message, build_dir));
   }
   return PlanFromJson(*text, path);
 }

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <sstream>
 
-#include <boost/filesystem.hpp>
 #include <gtest/gtest.h>
+#include <boost/filesystem.hpp>
 
 extern char** environ;
 

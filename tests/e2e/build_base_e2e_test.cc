@@ -37,7 +37,8 @@ targets:
 
   /// Builds with --base HEAD~1 and returns the manifest.
   json BuildSinceParent() {
-    RunResult r = fanout::testing::Run({FanoutBinary(), "build", "--base", "HEAD~1", "-j", "4"}, repo_.path());
+    RunResult r = fanout::testing::Run({FanoutBinary(), "build", "--base", "HEAD~1", "-j", "4"},
+                                       repo_.path());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return json::parse(ReadFile(repo_ / "build/manifest.json"));
   }
@@ -90,7 +91,8 @@ TEST_F(BuildBaseE2E, Base_NothingAffectedBuildsNothing) {
 }
 
 TEST_F(BuildBaseE2E, Base_UnknownRevisionIsAGitError) {
-  RunResult r = fanout::testing::Run({FanoutBinary(), "build", "--base", "no-such-branch"}, repo_.path());
+  RunResult r =
+      fanout::testing::Run({FanoutBinary(), "build", "--base", "no-such-branch"}, repo_.path());
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("no-such-branch"), std::string::npos) << r.err;
 }

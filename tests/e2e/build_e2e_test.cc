@@ -27,13 +27,15 @@ class BuildE2E : public ::testing::Test {
     std::string yaml = "version: 1\npools:\n  wide: 2\n  narrow: 1\ntargets:\n";
     for (const char* t : {"a1", "a2", "a3", "a4"}) {
       std::string cmd = TimedCommand(t);
-      if (std::string(t) == "a1" && !extra_command_for_a1.empty()) cmd += "; " + extra_command_for_a1;
+      if (std::string(t) == "a1" && !extra_command_for_a1.empty())
+        cmd += "; " + extra_command_for_a1;
       yaml += std::string("  ") + t + ":\n    command: '" + cmd + "'\n    inputs: [src/" + t +
               "/**]\n    pool: wide\n    artifacts: [interval.txt]\n";
     }
     for (const char* t : {"b1", "b2"}) {
       yaml += std::string("  ") + t + ":\n    command: '" + TimedCommand(t) +
-              "'\n    inputs: [src/" + t + "/**]\n    pool: narrow\n    artifacts: [interval.txt]\n";
+              "'\n    inputs: [src/" + t +
+              "/**]\n    pool: narrow\n    artifacts: [interval.txt]\n";
     }
     repo_.Write("fanout.yaml", yaml);
   }
@@ -87,7 +89,8 @@ TEST_F(BuildE2E, Build_PoolsCapConcurrencyAndManifestHasArtifacts) {
 
   std::map<std::string, std::vector<Interval>> by_pool;
   for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
-    std::istringstream in(ReadFile(repo_ / ("build/targets/" + std::string(t) + "/out/interval.txt")));
+    std::istringstream in(
+        ReadFile(repo_ / ("build/targets/" + std::string(t) + "/out/interval.txt")));
     Interval iv{};
     std::string name;
     in >> iv.start >> name >> iv.end;
@@ -179,8 +182,9 @@ TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
 }
 
 TEST_F(BuildE2E, Exec_FailureLeavesNoResult) {
-  repo_.Write("fanout.yaml",
-              "version: 1\ntargets:\n  bad:\n    command: echo boom; exit 3\n    inputs: [src/a1/**]\n");
+  repo_.Write(
+      "fanout.yaml",
+      "version: 1\ntargets:\n  bad:\n    command: echo boom; exit 3\n    inputs: [src/a1/**]\n");
   RunResult r = Fanout({"build"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_FALSE(Exists(repo_ / "build/targets/bad/result.json"));

@@ -1,6 +1,6 @@
 // The capability probe, the tier choice, and fanout doctor.
-#include "src/report.h"
 #include "sandbox/probe.h"
+#include "src/report.h"
 
 #include <unistd.h>
 
