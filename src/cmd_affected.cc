@@ -10,6 +10,7 @@
 #include "src/affected_report.h"
 #include "src/cli.h"
 #include "src/description_loader.h"
+#include "src/description_source.h"
 #include "src/exit_codes.h"
 #include "src/file_util.h"
 #include "src/git.h"
@@ -30,38 +31,6 @@ struct AffectedCli {
   std::string on_missing_base = "error";
 };
 
-/// `path` relative to `root` (both made absolute and canonical as far as they exist), or
-/// nullopt when it lies outside.
-std::optional<std::string> RelativeTo(const std::string& path, const std::string& root) {
-  boost::system::error_code ec;
-  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
-  if (ec) return std::nullopt;
-  fs::path r = fs::weakly_canonical(fs::absolute(root), ec);
-  if (ec) return std::nullopt;
-  std::string ps = p.generic_string(), rs = r.generic_string();
-  while (!rs.empty() && rs.back() == '/') rs.pop_back();
-  if (ps.size() <= rs.size() + 1 || ps.compare(0, rs.size(), rs) != 0 || ps[rs.size()] != '/') {
-    return std::nullopt;
-  }
-  return ps.substr(rs.size() + 1);
-}
-
-/// Where the description lives inside the repository ("" when outside it). In a bare
-/// repository -f names that path directly.
-Expected<std::string> DescriptionRelPath(const Repository& repo, const std::string& file) {
-  if (!repo.is_bare()) return RelativeTo(file, repo.workdir()).value_or("");
-  fs::path p(file);
-  if (p.is_absolute()) {
-    return MakeError(
-        fmt::format("the repository is bare, so -f names the description's path "
-                    "inside it (such as -f fanout.yaml), not '{}'",
-                    file));
-  }
-  std::string rel = p.lexically_normal().generic_string();
-  while (rel.rfind("./", 0) == 0) rel.erase(0, 2);
-  return rel;
-}
-
 /// The description as it is at the head: the work tree's file with --head worktree (or when
 /// the file is outside the repository), else the file as committed in the head revision.
 Expected<Description> LoadHeadDescription(const Repository& repo, const AffectedCli& cli,
@@ -70,20 +39,9 @@ Expected<Description> LoadHeadDescription(const Repository& repo, const Affected
   if (cli.head == "worktree" || relpath.empty()) {
     loaded = LoadDescriptionFile(cli.common.file);
   } else {
-    auto commit = repo.ResolveCommit(cli.head);
-    if (!commit.ok()) return commit.error();
-    auto tree = repo.CommitTree(*commit);
-    if (!tree.ok()) return tree.error();
-    auto text = repo.ReadFileAt(*tree, relpath);
-    if (!text.ok()) return text.error();
-    if (!*text) {
-      std::string hint = repo.is_bare()
-                             ? "pass -f with the description's path inside the repository"
-                             : "commit it, or pass --head worktree to use the work tree's";
-      return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath,
-                                   cli.head, OidToString(*commit).substr(0, 12), hint));
-    }
-    loaded = LoadDescriptionText(**text, cli.common.file);
+    auto at = LoadDescriptionAtRevision(repo, cli.head, relpath, cli.common.file);
+    if (!at.ok()) return at.error();
+    loaded = std::move(*at);
   }
   if (!loaded.description) {
     // Rendered diagnostics go out as they are; the empty Error says "already reported".

@@ -4,15 +4,31 @@
 
 #include "src/cli.h"
 #include "src/description_loader.h"
+#include "src/description_source.h"
 #include "src/exit_codes.h"
+#include "src/git.h"
 
 namespace fanout {
 
 namespace {
 
-/// Loads the description or prints every error; nullopt on error.
+/// Loads the description or prints every error; nullopt on error. With --repo naming a bare
+/// repository, the description is the one committed at HEAD.
 std::optional<Description> LoadOrReport(const CommonOptions& opts) {
-  LoadResult r = LoadDescriptionFile(opts.file);
+  LoadResult r;
+  auto repo = opts.repo.empty() ? Expected<Repository>(MakeError("")) : Repository::Open(opts.repo);
+  if (repo.ok() && repo->is_bare()) {
+    auto rel = DescriptionRelPath(*repo, opts.file);
+    auto at = rel.ok() ? LoadDescriptionAtRevision(*repo, "HEAD", *rel, opts.file)
+                       : Expected<LoadResult>(rel.error());
+    if (!at.ok()) {
+      fmt::print(stderr, "fanout: error: {}\n", at.error().message);
+      return std::nullopt;
+    }
+    r = std::move(*at);
+  } else {
+    r = LoadDescriptionFile(opts.file);
+  }
   if (!r.description) {
     fmt::print(stderr, "{}", r.FormatErrors());
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include "generator/ninja_writer.h"
 #include "src/build_layout.h"
 #include "src/description_loader.h"
+#include "src/description_source.h"
 #include "src/exit_codes.h"
 #include "src/file_util.h"
 #include "src/git.h"
@@ -65,16 +66,33 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   const std::string desc_path = Absolute(opts.common.file);
   const std::string build_dir = Absolute(opts.common.build_dir);
 
-  LoadResult loaded = LoadDescriptionFile(opts.common.file);
+  auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
+                                                        : opts.common.repo);
+  if (!repo.ok()) return Fail(repo.error());
+
+  if (repo->is_bare() && opts.source == "worktree") {
+    return Fail(
+        MakeError("the repository is bare, so there is no work tree to build; pass "
+                  "--source REV"));
+  }
+  // A bare repository has no work tree: the description is the one committed at --source.
+  LoadResult loaded;
+  const bool committed_description = repo->is_bare() && opts.source != "worktree";
+  if (committed_description) {
+    auto rel = DescriptionRelPath(*repo, opts.common.file);
+    if (!rel.ok()) return Fail(rel.error());
+    auto at = LoadDescriptionAtRevision(*repo, opts.source, *rel, opts.common.file);
+    if (!at.ok()) return Fail(at.error());
+    loaded = std::move(*at);
+  } else {
+    loaded = LoadDescriptionFile(opts.common.file);
+  }
   if (!loaded.description) {
     fmt::print(stderr, "{}", loaded.FormatErrors());
     return kExitUsage;
   }
   const Description& desc = *loaded.description;
 
-  auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
-                                                        : opts.common.repo);
-  if (!repo.ok()) return Fail(repo.error());
   // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
   if (opts.source != "worktree") {
     auto source = repo->ResolveCommit(opts.source);
@@ -105,8 +123,11 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   plan.source = opts.source;
   plan.base = opts.base;
   plan.direct = opts.direct;
-  plan.gen_args = {"-f",      desc_path,  "-B",        build_dir,  "--repo",
-                   repo_root, "--source", opts.source, "--format", opts.format};
+  plan.gen_args = {"-f",       committed_description ? opts.common.file : desc_path,
+                   "-B",       build_dir,
+                   "--repo",   repo_root,
+                   "--source", opts.source,
+                   "--format", opts.format};
   if (opts.require_sandbox) {
     plan.sandbox = SandboxRequirement::kRequired;
     plan.gen_args.push_back("--require-sandbox");
@@ -140,7 +161,14 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     // GN's order: build.ninja (always, so its mtime moves), the depfile, the stamp last.
     st = WriteFileAtomically(dir + layout::kBuildNinja, *text);
     if (st.ok()) {
-      std::vector<std::string> read = {desc_path};
+      // A committed description changes only with the refs; a missing depfile entry would keep
+      // the regeneration edge dirty forever, so only what exists is listed.
+      std::vector<std::string> read;
+      if (!committed_description) read.push_back(desc_path);
+      for (const char* f : {"HEAD", "packed-refs", "refs/heads", "refs/tags"}) {
+        std::string p = repo->gitdir() + f;
+        if (committed_description && fs::exists(p)) read.push_back(p);
+      }
       read.insert(read.end(), selection->files_read.begin(), selection->files_read.end());
       std::vector<std::string> left_out;
       st = WriteFileAtomically(dir + layout::kRegenDepfile, GenerateRegenDepfile(read, &left_out));
