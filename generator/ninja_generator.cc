@@ -6,6 +6,7 @@
 #include "generator/build_graph.h"
 #include "generator/ninja_writer.h"
 #include "src/build_layout.h"
+#include "src/depfile.h"
 
 namespace fanout {
 
@@ -167,14 +168,6 @@ Status WriteAliases(const BuildGraph& graph, NinjaWriter& w) {
   return w.Default({"all"});
 }
 
-// Characters Ninja's depfile parser takes as part of a path (ninja 1.11 depfile_parser.in.cc),
-// besides the three we escape.
-bool IsDepfilePlain(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  if (static_cast<unsigned char>(c) >= 0x80) return true;
-  return std::string_view("+,/_:.~()}{%=@[]!-").find(c) != std::string_view::npos;
-}
-
 }  // namespace
 
 Expected<std::string> GenerateNinja(const Plan& plan) {
@@ -191,32 +184,9 @@ Expected<std::string> GenerateNinja(const Plan& plan) {
   return out.str();
 }
 
-bool DepfileCanExpress(std::string_view path) {
-  if (path.empty() || path.back() == ':') return false;
-  for (char c : path) {
-    if (c != ' ' && c != '#' && c != '$' && !IsDepfilePlain(c)) return false;
-  }
-  return true;
-}
-
 std::string GenerateRegenDepfile(const std::vector<std::string>& files_read,
                                  std::vector<std::string>* left_out) {
-  std::set<std::string> files(files_read.begin(), files_read.end());
-  std::string out = std::string(layout::kRegenStamp) + ":";
-  for (const std::string& f : files) {
-    if (!DepfileCanExpress(f)) {
-      if (left_out) left_out->push_back(f);
-      continue;
-    }
-    out += " \\\n  ";
-    for (char c : f) {
-      if (c == ' ' || c == '#') out += '\\';
-      if (c == '$') out += '$';
-      out += c;
-    }
-  }
-  out += '\n';
-  return out;
+  return WriteDepfile(layout::kRegenStamp, files_read, left_out);
 }
 
 }  // namespace fanout

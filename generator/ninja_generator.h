@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "src/depfile.h"  // DepfileCanExpress
 #include "src/expected.h"
 #include "src/plan.h"
 
@@ -17,12 +18,6 @@ namespace fanout {
 /// the order of its targets, deps or skipped lists. Errors name the target, pool or path that
 /// a Ninja file cannot express (see MakeBuildGraph and NinjaWriter).
 Expected<std::string> GenerateNinja(const Plan& plan);
-
-/// True when a Make-syntax depfile as Ninja reads it can name `path` exactly: no control
-/// characters, no backslash, no trailing ':', and only characters Ninja's depfile parser
-/// accepts besides space, '#' and '$' (which are escaped). Ninja splits a path at the
-/// others ('\'', '"', '&', '*', '?', ';', '<', '>', '^', '`', '|', tab).
-bool DepfileCanExpress(std::string_view path);
 
 /// The depfile of the regeneration edge (BUILD/.fanout/build.ninja.d): target
 /// `.fanout/build.ninja.stamp`, then every file the generator read, sorted and deduplicated,

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/build_layout.h"
+#include "src/depfile.h"
 #include "src/file_util.h"
 #include "src/glob.h"
 
@@ -68,16 +69,6 @@ void ForEachUnder(const std::vector<TreeFile>& files, const std::string& prefix,
 }
 
 }  // namespace
-
-std::string EscapeDepfilePath(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == ' ' || c == '#' || c == '\\') out += '\\';
-    if (c == '$') out += '$';
-    out += c;
-  }
-  return out;
-}
 
 Expected<SourceState> ResolveSource(const Repository& repo, const Plan& plan) {
   SourceState state;
@@ -247,11 +238,16 @@ Status RunSnapshot(const std::string& build_dir) {
     for (const auto& [name, digest] : snap->digests) {
       FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::StampPath(name), digest + "\n"));
     }
-    std::string depfile = std::string(layout::kSnapshotStamp) + ":";
     std::vector<std::string> deps = snap->files_read;
     deps.push_back(plan->build_dir + "/" + layout::kPlan);
-    for (const std::string& f : deps) depfile += " \\\n  " + EscapeDepfilePath(f);
-    depfile += "\n";
+    std::vector<std::string> left_out;
+    std::string depfile = WriteDepfile(layout::kSnapshotStamp, deps, &left_out);
+    if (!left_out.empty()) {
+      fmt::print(stderr,
+                 "fanout: warning: {} input path(s) cannot be named in a Ninja depfile (such as "
+                 "'{}'); editing them will not rerun the snapshot until something else changes\n",
+                 left_out.size(), left_out.front());
+    }
     return WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile);
   }();
   if (st.ok() && rename(pending.c_str(), stamp.c_str()) != 0) {

@@ -50,7 +50,4 @@ std::string SourceStateToJson(const SourceState& state);
 /// Reads BUILD/.fanout/source.json.
 Expected<SourceState> ReadSourceState(const std::string& build_dir);
 
-/// Escapes a path for a Makefile-style depfile (spaces, '#', '$').
-std::string EscapeDepfilePath(const std::string& path);
-
 }  // namespace fanout
