@@ -133,12 +133,7 @@ int Main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 5;
   int edge_runs = argc > 2 ? std::atoi(argv[2]) : 40;
   // Signals as fanout exec has them: read from a signalfd, orphans come back to us.
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, s);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  UniqueFd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  UniqueFd sigfd = sandbox::BecomeSupervisor();
 
   const char* tmp = std::getenv("TMPDIR");
   std::string root = std::string(tmp && *tmp ? tmp : "/tmp") + "/fanout-bench.XXXXXX";

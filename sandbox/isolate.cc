@@ -25,6 +25,16 @@
 
 namespace fanout::sandbox {
 
+UniqueFd BecomeSupervisor() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  return fd;
+}
+
 namespace {
 
 double Now() {

@@ -23,6 +23,7 @@
 #include "sandbox/probe.h"
 #include "src/description.h"
 #include "src/expected.h"
+#include "src/unique_fd.h"
 
 namespace fanout::sandbox {
 
@@ -52,8 +53,13 @@ struct SandboxExit {
   std::string after_output;  ///< what `after` returned (empty when it did not run)
 };
 
+/// Prepares the calling (single-threaded) process to supervise sandboxes: blocks SIGINT,
+/// SIGTERM, SIGHUP and SIGCHLD and returns a signalfd that reads them, and makes the process a
+/// child subreaper so orphans of a sandbox come back to it and nothing escapes the final kill.
+UniqueFd BecomeSupervisor();
+
 /// A running sandbox. The owner must reap SIGCHLD through Reap(); signals are expected to be
-/// blocked and read from a signalfd (see Supervise).
+/// blocked and read from a signalfd (see BecomeSupervisor and Supervise).
 class Sandbox {
  public:
   /// Starts the command. The calling process must be single-threaded.

@@ -424,13 +424,7 @@ int Exec::Run() {
 int RunExec(const ExecOptions& options) {
   // Signals are read from a signalfd from the start: an interrupt during setup still records
   // the interruption and re-raises.
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, s);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
-  UniqueFd sigfd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
-  // Orphans of the process tier come back to us, so nothing escapes the final kill.
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  UniqueFd sigfd = BecomeSupervisor();
   // exec only reads objects: the user's and the system's git configuration do not matter, and
   // an unreadable $HOME (sudo -u keeps HOME=/root) must not make opening the repository fail.
   EnsureLibgit2();

@@ -132,63 +132,6 @@ Expected<std::optional<std::string>> Repository::ReadFileAt(const git_oid& tree_
 
 namespace {
 
-Status WalkSubtree(git_repository* repo, const git_tree* tree, std::string& path,
-                   const std::function<void(const TreeFile&)>& fn) {
-  const size_t n = git_tree_entrycount(tree);
-  for (size_t i = 0; i < n; ++i) {
-    const git_tree_entry* e = git_tree_entry_byindex(tree, i);
-    const size_t old = path.size();
-    if (!path.empty()) path += '/';
-    path += git_tree_entry_name(e);
-    const git_filemode_t mode = git_tree_entry_filemode(e);
-    if (mode == GIT_FILEMODE_TREE) {
-      git_tree* raw = nullptr;
-      if (git_tree_lookup(&raw, repo, git_tree_entry_id(e)) != 0) {
-        return GitError(
-            fmt::format("tree {} at '{}' is missing", OidToString(*git_tree_entry_id(e)), path));
-      }
-      TreePtr sub(raw);
-      FANOUT_TRY(WalkSubtree(repo, sub.get(), path, fn));
-    } else {
-      fn(TreeFile{path, mode, *git_tree_entry_id(e)});
-    }
-    path.resize(old);
-  }
-  return {};
-}
-
-}  // namespace
-
-Status Repository::WalkTree(const git_oid& tree_id, const std::string& prefix,
-                            const std::function<void(const TreeFile&)>& fn) const {
-  git_tree* raw = nullptr;
-  if (git_tree_lookup(&raw, repo_.get(), &tree_id) != 0) {
-    return GitError(fmt::format("tree {} is missing", OidToString(tree_id)));
-  }
-  TreePtr root(raw);
-  std::string path;
-  if (prefix.empty()) return WalkSubtree(repo_.get(), root.get(), path, fn);
-
-  git_tree_entry* raw_entry = nullptr;
-  int rc = git_tree_entry_bypath(&raw_entry, root.get(), prefix.c_str());
-  if (rc == GIT_ENOTFOUND) return {};
-  if (rc != 0) return GitError(fmt::format("cannot look up '{}'", prefix));
-  TreeEntryPtr entry(raw_entry);
-  path = prefix;
-  if (git_tree_entry_filemode(entry.get()) != GIT_FILEMODE_TREE) {
-    fn(TreeFile{path, git_tree_entry_filemode(entry.get()), *git_tree_entry_id(entry.get())});
-    return {};
-  }
-  git_tree* raw_sub = nullptr;
-  if (git_tree_lookup(&raw_sub, repo_.get(), git_tree_entry_id(entry.get())) != 0) {
-    return GitError(fmt::format("tree at '{}' is missing", prefix));
-  }
-  TreePtr sub(raw_sub);
-  return WalkSubtree(repo_.get(), sub.get(), path, fn);
-}
-
-namespace {
-
 /// Which subtrees a multi-prefix walk visits.
 class PrefixSet {
  public:
@@ -220,8 +163,9 @@ class PrefixSet {
   std::set<std::string> ancestors_;
 };
 
+/// Walks `tree`, descending into subtrees that `prefixes` reaches; nullptr means everything.
 Status WalkPruned(git_repository* repo, const git_tree* tree, std::string& path,
-                  const PrefixSet& prefixes, const std::function<void(const TreeFile&)>& fn) {
+                  const PrefixSet* prefixes, const std::function<void(const TreeFile&)>& fn) {
   const size_t n = git_tree_entrycount(tree);
   for (size_t i = 0; i < n; ++i) {
     const git_tree_entry* e = git_tree_entry_byindex(tree, i);
@@ -229,16 +173,15 @@ Status WalkPruned(git_repository* repo, const git_tree* tree, std::string& path,
     if (!path.empty()) path += '/';
     path += git_tree_entry_name(e);
     const git_filemode_t mode = git_tree_entry_filemode(e);
-    const bool covered = prefixes.Covers(path);
-    if (mode == GIT_FILEMODE_TREE && (covered || prefixes.Leads(path))) {
+    const bool covered = !prefixes || prefixes->Covers(path);
+    if (mode == GIT_FILEMODE_TREE && (covered || prefixes->Leads(path))) {
       git_tree* raw = nullptr;
       if (git_tree_lookup(&raw, repo, git_tree_entry_id(e)) != 0) {
         return GitError(
             fmt::format("tree {} at '{}' is missing", OidToString(*git_tree_entry_id(e)), path));
       }
       TreePtr sub(raw);
-      FANOUT_TRY(covered ? WalkSubtree(repo, sub.get(), path, fn)
-                         : WalkPruned(repo, sub.get(), path, prefixes, fn));
+      FANOUT_TRY(WalkPruned(repo, sub.get(), path, covered ? nullptr : prefixes, fn));
     } else if (mode != GIT_FILEMODE_TREE && covered) {
       fn(TreeFile{path, mode, *git_tree_entry_id(e)});
     }
@@ -248,6 +191,34 @@ Status WalkPruned(git_repository* repo, const git_tree* tree, std::string& path,
 }
 
 }  // namespace
+
+Status Repository::WalkTree(const git_oid& tree_id, const std::string& prefix,
+                            const std::function<void(const TreeFile&)>& fn) const {
+  git_tree* raw = nullptr;
+  if (git_tree_lookup(&raw, repo_.get(), &tree_id) != 0) {
+    return GitError(fmt::format("tree {} is missing", OidToString(tree_id)));
+  }
+  TreePtr root(raw);
+  std::string path;
+  if (prefix.empty()) return WalkPruned(repo_.get(), root.get(), path, nullptr, fn);
+
+  git_tree_entry* raw_entry = nullptr;
+  int rc = git_tree_entry_bypath(&raw_entry, root.get(), prefix.c_str());
+  if (rc == GIT_ENOTFOUND) return {};
+  if (rc != 0) return GitError(fmt::format("cannot look up '{}'", prefix));
+  TreeEntryPtr entry(raw_entry);
+  path = prefix;
+  if (git_tree_entry_filemode(entry.get()) != GIT_FILEMODE_TREE) {
+    fn(TreeFile{path, git_tree_entry_filemode(entry.get()), *git_tree_entry_id(entry.get())});
+    return {};
+  }
+  git_tree* raw_sub = nullptr;
+  if (git_tree_lookup(&raw_sub, repo_.get(), git_tree_entry_id(entry.get())) != 0) {
+    return GitError(fmt::format("tree at '{}' is missing", prefix));
+  }
+  TreePtr sub(raw_sub);
+  return WalkPruned(repo_.get(), sub.get(), path, nullptr, fn);
+}
 
 Status Repository::WalkTreeUnder(const git_oid& tree_id, const std::vector<std::string>& prefixes,
                                  const std::function<void(const TreeFile&)>& fn) const {
@@ -259,7 +230,7 @@ Status Repository::WalkTreeUnder(const git_oid& tree_id, const std::vector<std::
   }
   TreePtr root(raw);
   std::string path;
-  return WalkPruned(repo_.get(), root.get(), path, set, fn);
+  return WalkPruned(repo_.get(), root.get(), path, &set, fn);
 }
 
 Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
