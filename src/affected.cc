@@ -25,17 +25,24 @@ Error WithFallbackHint(Error e) {
   return e;
 }
 
+constexpr size_t kNoTarget = static_cast<size_t>(-1);
+
+/// The index of the target named `name` in desc.targets (sorted by name), or kNoTarget.
+size_t TargetIndex(const Description& desc, const std::string& name) {
+  const Target* t = desc.FindTarget(name);
+  return t ? static_cast<size_t>(t - desc.targets.data()) : kNoTarget;
+}
+
 /// Each target's tier over the whole description (0: no dependencies), by index into
 /// desc.targets. The description is validated acyclic.
-std::vector<int> FullTiers(const Description& desc, const std::map<std::string, size_t>& index) {
+std::vector<int> FullTiers(const Description& desc) {
   std::vector<int> tier(desc.targets.size(), -1);
   std::function<int(size_t)> tier_of = [&](size_t i) -> int {
     if (tier[i] >= 0) return tier[i];
     tier[i] = 0;  // a cycle (never in a validated description) must not recurse forever
     int best = 0;
     for (const std::string& d : desc.targets[i].deps) {
-      auto it = index.find(d);
-      if (it != index.end()) best = std::max(best, tier_of(it->second) + 1);
+      if (size_t j = TargetIndex(desc, d); j != kNoTarget) best = std::max(best, tier_of(j) + 1);
     }
     return tier[i] = best;
   };
@@ -43,18 +50,11 @@ std::vector<int> FullTiers(const Description& desc, const std::map<std::string, 
   return tier;
 }
 
-std::map<std::string, size_t> IndexByName(const Description& desc) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < desc.targets.size(); ++i) index.emplace(desc.targets[i].name, i);
-  return index;
-}
-
 /// Fills affected/unaffected/tiers from per-target reasons (empty: not affected), adding a
 /// "dep" reason to every dependent of an affected target, in dependency order.
 void Finish(const Description& desc, std::vector<std::vector<AffectReason>> reasons,
             AffectedResult* r) {
-  const auto index = IndexByName(desc);
-  const std::vector<int> full = FullTiers(desc, index);
+  const std::vector<int> full = FullTiers(desc);
   std::vector<size_t> order(desc.targets.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -70,9 +70,9 @@ void Finish(const Description& desc, std::vector<std::vector<AffectReason>> reas
     std::vector<AffectReason> dep_reasons;
     int t = 0;
     for (const std::string& d : deps) {
-      auto it = index.find(d);
-      if (it == index.end() || tier[it->second] < 0) continue;
-      t = std::max(t, tier[it->second] + 1);
+      const size_t j = TargetIndex(desc, d);
+      if (j == kNoTarget || tier[j] < 0) continue;
+      t = std::max(t, tier[j] + 1);
       if (all) continue;
       AffectReason reason;
       reason.kind = "dep";
@@ -167,9 +167,8 @@ Expected<std::optional<std::string>> DescriptionChange(
   if (auto all = DiffDescriptions(*base.description, head_desc, &changed)) {
     return std::optional<std::string>(fmt::format("{} in '{}'", *all, relpath));
   }
-  const auto index = IndexByName(head_desc);
   for (const std::string& name : changed) {
-    (*reasons)[index.at(name)].push_back(AffectReason{"description", "", "", "", 0});
+    (*reasons)[TargetIndex(head_desc, name)].push_back(AffectReason{"description", "", "", "", 0});
   }
   return std::optional<std::string>();
 }
@@ -179,14 +178,15 @@ Expected<std::optional<std::string>> DescriptionChange(
 Status MatchChangedPaths(const Description& desc, const std::vector<ChangedPath>& changed,
                          std::vector<std::vector<AffectReason>>* reasons,
                          std::vector<AffectReason>* globals) {
-  std::vector<std::vector<std::string>> lists;
+  // A full checkout sees the whole tree, so every change is a change to its input (as the
+  // snapshot's input digest has it).
+  static const std::vector<std::string> kWholeTree = {"**"};
+  std::vector<const std::vector<std::string>*> lists;
   lists.reserve(desc.targets.size() + 1);
   for (const Target& t : desc.targets) {
-    // A full checkout sees the whole tree, so every change is a change to its input (as the
-    // snapshot's input digest has it).
-    lists.push_back(t.checkout == Checkout::kFull ? std::vector<std::string>{"**"} : t.inputs);
+    lists.push_back(t.checkout == Checkout::kFull ? &kWholeTree : &t.inputs);
   }
-  lists.push_back(desc.global_inputs);
+  lists.push_back(&desc.global_inputs);
   const size_t global = desc.targets.size();
   FilterIndex index(std::move(lists));
   std::vector<FilterIndex::Match> matches;
@@ -245,9 +245,28 @@ std::vector<std::string> WithDependencies(const Description& desc,
   return {keep.begin(), keep.end()};
 }
 
-Expected<AffectedResult> ComputeAffected(const Repository& repo, const Description& head_desc,
-                                         const AffectedOptions& opts) {
-  AffectedResult r;
+namespace {
+
+/// A base that cannot be used for want of history (exit 3): the error, with what to fetch, or,
+/// with on_missing_base_all, the reason every target is affected.
+Expected<std::string> MissingBase(const Repository& repo, const AffectedOptions& opts, Error e) {
+  if (e.message.find(opts.base) == std::string::npos) {
+    e.message = fmt::format("base '{}': {}", opts.base, e.message);
+  }
+  if (repo.IsShallow() && e.message.find("shallow") == std::string::npos) {
+    e.message +=
+        "; the clone is shallow: run 'git fetch --deepen=100' (or 'git fetch "
+        "--unshallow')";
+  }
+  if (!opts.on_missing_base_all) return WithFallbackHint(std::move(e));
+  return fmt::format("the base cannot be used: {}", e.message);
+}
+
+}  // namespace
+
+Expected<AffectedDiff> DiffForAffected(const Repository& repo, const AffectedOptions& opts) {
+  AffectedDiff d;
+  AffectedResult& r = d.result;
 
   // The head first: a head that does not resolve is always an error, never "everything".
   git_oid head_tree;
@@ -274,54 +293,58 @@ Expected<AffectedResult> ComputeAffected(const Repository& repo, const Descripti
     r.head = OidToString(*c);
   }
 
+  r.base = opts.base;
   if (IsZeroOid(opts.base)) {
-    r.base = opts.base;
-    return AllAffected(head_desc, std::move(r),
-                       "the base is the all-zero revision (a new branch), so there is nothing "
-                       "to compare with");
+    d.all_reason =
+        "the base is the all-zero revision (a new branch), so there is nothing to compare with";
+    return d;
   }
 
   // Everything that can fail for want of history: resolving the base, the merge base, the
-  // base tree, the diff and the base description.
-  r.base = opts.base;
-  std::vector<std::vector<AffectReason>> reasons(head_desc.targets.size());
-  std::optional<std::string> description_all;  // the description changed for every target
+  // base tree and the diff.
   Status status = [&]() -> Status {
     auto compared = ResolveCompared(repo, opts, head_commit, &r.base);
     if (!compared.ok()) return compared.error();
     r.compared = OidToString(*compared);
     auto base_tree = repo.CommitTree(*compared);
     if (!base_tree.ok()) return base_tree.error();
+    d.compared_tree = *base_tree;
     auto changed = DiffTrees(repo, *base_tree, head_tree);
     if (!changed.ok()) return changed.error();
     r.changed_paths = std::move(changed).value();
-
-    const std::string& rel = opts.description_relpath;
-    auto it =
-        std::lower_bound(r.changed_paths.begin(), r.changed_paths.end(), rel,
-                         [](const ChangedPath& c, const std::string& p) { return c.path < p; });
-    if (!rel.empty() && it != r.changed_paths.end() && it->path == rel) {
-      auto why = DescriptionChange(repo, *base_tree, r.compared, head_desc, rel, &reasons);
-      if (!why.ok()) return why.error();
-      description_all = std::move(why).value();
-    }
     return {};
   }();
   if (!status.ok()) {
-    Error e = status.error();
-    if (e.exit_code != kExitGit) return e;
-    if (e.message.find(opts.base) == std::string::npos) {
-      e.message = fmt::format("base '{}': {}", opts.base, e.message);
+    if (status.error().exit_code != kExitGit) return status.error();
+    auto why = MissingBase(repo, opts, status.error());
+    if (!why.ok()) return why.error();
+    d.all_reason = std::move(why).value();
+    d.missing_base = true;
+  }
+  return d;
+}
+
+Expected<AffectedResult> MatchAffected(const Repository& repo, const Description& head_desc,
+                                       AffectedDiff diff, const AffectedOptions& opts) {
+  AffectedResult r = std::move(diff.result);
+  r.missing_base = diff.missing_base;
+  if (diff.all_reason) return AllAffected(head_desc, std::move(r), std::move(*diff.all_reason));
+
+  std::vector<std::vector<AffectReason>> reasons(head_desc.targets.size());
+  std::optional<std::string> description_all;  // the description changed for every target
+  const std::string& rel = opts.description_relpath;
+  auto it = std::lower_bound(r.changed_paths.begin(), r.changed_paths.end(), rel,
+                             [](const ChangedPath& c, const std::string& p) { return c.path < p; });
+  if (!rel.empty() && it != r.changed_paths.end() && it->path == rel) {
+    auto why = DescriptionChange(repo, diff.compared_tree, r.compared, head_desc, rel, &reasons);
+    if (!why.ok()) {
+      if (why.error().exit_code != kExitGit) return why.error();
+      auto missing = MissingBase(repo, opts, why.error());
+      if (!missing.ok()) return missing.error();
+      r.missing_base = true;
+      return AllAffected(head_desc, std::move(r), std::move(missing).value());
     }
-    if (repo.IsShallow() && e.message.find("shallow") == std::string::npos) {
-      e.message +=
-          "; the clone is shallow: run 'git fetch --deepen=100' (or 'git fetch "
-          "--unshallow')";
-    }
-    if (!opts.on_missing_base_all) return WithFallbackHint(std::move(e));
-    r.missing_base = true;
-    return AllAffected(head_desc, std::move(r),
-                       fmt::format("the base cannot be used: {}", e.message));
+    description_all = std::move(why).value();
   }
 
   std::vector<AffectReason> globals;
@@ -351,6 +374,13 @@ Expected<AffectedResult> ComputeAffected(const Repository& repo, const Descripti
   }
   Finish(head_desc, std::move(reasons), &r);
   return r;
+}
+
+Expected<AffectedResult> ComputeAffected(const Repository& repo, const Description& head_desc,
+                                         const AffectedOptions& opts) {
+  auto diff = DiffForAffected(repo, opts);
+  if (!diff.ok()) return diff.error();
+  return MatchAffected(repo, head_desc, std::move(diff).value(), opts);
 }
 
 }  // namespace fanout

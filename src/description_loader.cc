@@ -30,7 +30,7 @@ LoadResult LoadDescriptionText(std::string_view text, const std::string& display
   result.diagnostics = std::move(parsed.errors);
   if (!parsed.fatal) {
     std::optional<Description> desc =
-        ValidateDescription(parsed.root.get(), display_name, &result.diagnostics);
+        ValidateDescription(parsed.root, display_name, &result.diagnostics);
     if (result.diagnostics.empty()) result.description = std::move(desc);
   }
   // Report in document order, as a reader meets the problems.

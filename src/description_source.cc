@@ -35,9 +35,8 @@ Expected<std::string> DescriptionRelPath(const Repository& repo, const std::stri
   return rel;
 }
 
-Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
-                                               const std::string& relpath,
-                                               const std::string& display) {
+Expected<std::string> ReadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+                                                const std::string& relpath) {
   auto commit = repo.ResolveCommit(rev);
   if (!commit.ok()) return commit.error();
   auto tree = repo.CommitTree(*commit);
@@ -50,7 +49,15 @@ Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std
     return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath, rev,
                                  OidToString(*commit).substr(0, 12), hint));
   }
-  return LoadDescriptionText(**text, display);
+  return std::move(**text);
+}
+
+Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+                                               const std::string& relpath,
+                                               const std::string& display) {
+  auto text = ReadDescriptionAtRevision(repo, rev, relpath);
+  if (!text.ok()) return text.error();
+  return LoadDescriptionText(*text, display);
 }
 
 }  // namespace fanout

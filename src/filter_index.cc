@@ -6,7 +6,10 @@
 
 namespace fanout {
 
-std::string FilterIndex::PruneKey(std::string_view pattern) {
+namespace {
+
+/// PruneKey as a prefix of `pattern`.
+std::string_view PruneKeyView(std::string_view pattern) {
   // A segment holding any of `*?[\` is where the literal part ends (glob.h: a pattern without
   // them names a path, which matches itself and everything under it).
   size_t seg_start = 0;
@@ -15,54 +18,69 @@ std::string FilterIndex::PruneKey(std::string_view pattern) {
     if (seg_end == std::string_view::npos) seg_end = pattern.size();
     if (pattern.substr(seg_start, seg_end - seg_start).find_first_of("*?[\\") !=
         std::string_view::npos) {
-      return std::string(pattern.substr(0, seg_start == 0 ? 0 : seg_start - 1));
+      return pattern.substr(0, seg_start == 0 ? 0 : seg_start - 1);
     }
     seg_start = seg_end + 1;
   }
-  std::string key(pattern);
-  while (!key.empty() && key.back() == '/') key.pop_back();
-  return key;
+  while (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
+  return pattern;
 }
 
-FilterIndex::FilterIndex(std::vector<std::vector<std::string>> lists)
+std::vector<const std::vector<std::string>*> Pointers(
+    const std::vector<std::vector<std::string>>& lists) {
+  std::vector<const std::vector<std::string>*> out;
+  out.reserve(lists.size());
+  for (const auto& l : lists) out.push_back(&l);
+  return out;
+}
+
+}  // namespace
+
+std::string FilterIndex::PruneKey(std::string_view pattern) {
+  return std::string(PruneKeyView(pattern));
+}
+
+FilterIndex::FilterIndex(const std::vector<std::vector<std::string>>& lists)
+    : FilterIndex(Pointers(lists)) {}
+
+FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists)
     : lists_(std::move(lists)), compiled_(lists_.size()) {
   for (std::size_t i = 0; i < lists_.size(); ++i) {
     const auto id = static_cast<std::uint32_t>(i);
     bool anywhere = false;
-    for (const std::string& p : lists_[i]) {
+    for (const std::string& p : *lists_[i]) {
       if (!p.empty() && p[0] == '!') continue;  // excludes only narrow a filter
-      std::string key = PruneKey(p);
+      const std::string_view key = PruneKeyView(p);
       if (key.empty()) {
         anywhere = true;
         continue;
       }
-      std::vector<std::uint32_t>& ids = by_key_[key];
-      if (ids.empty() || ids.back() != id) ids.push_back(id);
+      by_key_.emplace_back(key, id);
     }
     if (anywhere) anywhere_.push_back(id);
   }
+  std::sort(by_key_.begin(), by_key_.end());
+  by_key_.erase(std::unique(by_key_.begin(), by_key_.end()), by_key_.end());
 }
 
 Status FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) {
   candidates_.assign(anywhere_.begin(), anywhere_.end());
   if (!by_key_.empty()) {
     // Keys are whole leading segments: "a", "a/b", ..., and the path itself.
-    std::string key;
-    key.reserve(path.size());
     for (std::size_t i = 0; i <= path.size(); ++i) {
       if (i != path.size() && path[i] != '/') continue;
-      key.assign(path.data(), i);
-      auto it = by_key_.find(key);
-      if (it != by_key_.end()) {
-        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
-      }
+      const std::string_view key = path.substr(0, i);
+      auto it =
+          std::lower_bound(by_key_.begin(), by_key_.end(), key,
+                           [](const auto& entry, std::string_view k) { return entry.first < k; });
+      for (; it != by_key_.end() && it->first == key; ++it) candidates_.push_back(it->second);
     }
   }
   std::sort(candidates_.begin(), candidates_.end());
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
   for (std::uint32_t id : candidates_) {
     if (!compiled_[id]) {
-      auto f = PathFilter::Compile(lists_[id]);
+      auto f = PathFilter::Compile(*lists_[id]);
       if (!f.ok())
         return MakeError(fmt::format("{}:{}", id, f.error().message), f.error().exit_code);
       compiled_[id] = std::move(f).value();

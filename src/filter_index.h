@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "src/expected.h"
@@ -26,8 +26,10 @@ class FilterIndex {
     const Glob* pattern;  ///< an include of that filter matching the path
   };
 
-  /// Indexes one filter per pattern list (the syntax of PathFilter::Compile).
-  explicit FilterIndex(std::vector<std::vector<std::string>> lists);
+  /// Indexes one filter per pattern list (the syntax of PathFilter::Compile). The lists are
+  /// not copied: they must outlive the index.
+  explicit FilterIndex(std::vector<const std::vector<std::string>*> lists);
+  explicit FilterIndex(const std::vector<std::vector<std::string>>& lists);
 
   /// Appends to `*out`, in increasing filter order, exactly the filters whose
   /// PathFilter::Matches(path) is true. An error names the list ("LIST:INDEX:COL: ...") of a
@@ -41,11 +43,11 @@ class FilterIndex {
   static std::string PruneKey(std::string_view pattern);
 
  private:
-  std::vector<std::vector<std::string>> lists_;
+  std::vector<const std::vector<std::string>*> lists_;
   std::vector<std::optional<PathFilter>> compiled_;
-  /// A directory or path key -> filters with an include pattern that can only match that path
-  /// or paths under it.
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_key_;
+  /// (directory or path key, filter) for each include pattern that can only match that path
+  /// or paths under it, sorted; the keys point into the patterns.
+  std::vector<std::pair<std::string_view, std::uint32_t>> by_key_;
   /// Filters with an include pattern that can match anywhere (it starts with a wildcard).
   std::vector<std::uint32_t> anywhere_;
   std::vector<std::uint32_t> candidates_;  ///< scratch

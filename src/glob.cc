@@ -1,5 +1,6 @@
 #include "src/glob.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -165,6 +166,10 @@ Expected<Glob> Glob::CompileAt(std::string_view pattern, std::size_t column_base
 
   // Split into segments at every '/' outside a class, checking each as it ends.
   std::vector<Token> toks;
+  toks.reserve(n);
+  glob.text_.reserve(n);
+  glob.segments_.reserve(static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '/')) +
+                         2);
   std::size_t seg_start = 0;
   bool seg_special = false;  // the segment's raw text has a glob character
   bool seg_globstar = false;

@@ -99,6 +99,8 @@ class TreeBuilder {
       : file_(file), options_(options) {}
 
   YamlParseResult Run(std::string_view text) {
+    result_.arena = std::make_shared<YamlArena>();
+    arena_ = result_.arena.get();
     max_nodes_ =
         std::max(options_.max_expanded_nodes, options_.expanded_nodes_per_byte * text.size());
     Parser parser(text);
@@ -135,9 +137,9 @@ class TreeBuilder {
 
  private:
   struct Frame {
-    std::shared_ptr<YamlNode> node;
+    YamlNode* node = nullptr;
     std::string anchor;
-    YamlNodePtr pending_key;
+    YamlNodePtr pending_key = nullptr;
     // Scalar keys so far (explicit ones, then merged ones), indexed once the mapping grows
     // past a handful of entries so a 10,000-target mapping stays linear.
     std::vector<const YamlNode*> keys;
@@ -168,7 +170,7 @@ class TreeBuilder {
     switch (e.type) {
       case YAML_SCALAR_EVENT: {
         if (!Count(1, mark)) return;
-        auto node = std::make_shared<YamlNode>();
+        YamlNode* node = arena_->New();
         node->kind = YamlNode::Kind::kScalar;
         node->mark = mark;
         node->scalar = std::string(ScalarValue(e));
@@ -191,12 +193,12 @@ class TreeBuilder {
                          std::to_string(options_.max_depth) + " levels deep");
           return;
         }
-        auto node = std::make_shared<YamlNode>();
+        YamlNode* node = arena_->New();
         node->mark = mark;
         const bool seq = e.type == YAML_SEQUENCE_START_EVENT;
         node->kind = seq ? YamlNode::Kind::kSequence : YamlNode::Kind::kMapping;
         Frame frame;
-        frame.node = std::move(node);
+        frame.node = node;
         frame.anchor = AsString(seq ? e.data.sequence_start.anchor : e.data.mapping_start.anchor);
         stack_.push_back(std::move(frame));
         break;
@@ -237,12 +239,12 @@ class TreeBuilder {
     Attach(it->second);
   }
 
-  void Complete(const YamlNodePtr& node, const std::string& anchor) {
+  void Complete(YamlNodePtr node, const std::string& anchor) {
     if (!anchor.empty()) anchors_[anchor] = node;
     Attach(node);
   }
 
-  void Attach(const YamlNodePtr& node) {
+  void Attach(YamlNodePtr node) {
     if (stack_.empty()) {
       if (!result_.root) result_.root = node;
       return;
@@ -256,14 +258,14 @@ class TreeBuilder {
       frame.pending_key = node;
       return;
     }
-    YamlNodePtr key = std::move(frame.pending_key);
-    frame.pending_key.reset();
+    YamlNodePtr key = frame.pending_key;
+    frame.pending_key = nullptr;
     if (key->is_scalar() && key->plain && key->scalar == "<<") {
       AddMerge(frame, node);
       return;
     }
     if (key->is_scalar()) {
-      if (const YamlNode* first = frame.AddKey(key.get())) {
+      if (const YamlNode* first = frame.AddKey(key)) {
         AddError(
             key->mark, "duplicate key '" + key->scalar + "'",
             {"note: '" + key->scalar + "' is first defined at line " +
@@ -271,10 +273,10 @@ class TreeBuilder {
         return;
       }
     }
-    frame.node->entries.push_back({std::move(key), node});
+    frame.node->entries.push_back({key, node});
   }
 
-  void AddMerge(Frame& frame, const YamlNodePtr& value) {
+  void AddMerge(Frame& frame, YamlNodePtr value) {
     if (value->is_mapping()) {
       frame.merges.push_back(value);
       return;
@@ -294,7 +296,7 @@ class TreeBuilder {
     for (const YamlNodePtr& source : frame.merges) {
       for (const YamlNode::Entry& entry : source->entries) {
         if (!entry.key->is_scalar()) continue;
-        if (frame.AddKey(entry.key.get())) continue;
+        if (frame.AddKey(entry.key)) continue;
         frame.node->entries.push_back(entry);
       }
     }
@@ -353,7 +355,7 @@ class TreeBuilder {
   }
 
   YamlParseResult Finish() {
-    if (result_.fatal) result_.root.reset();
+    if (result_.fatal) result_.root = nullptr;
     stack_.clear();
     anchors_.clear();
     return std::move(result_);
@@ -362,6 +364,7 @@ class TreeBuilder {
   const std::string& file_;
   const YamlParseOptions& options_;
   YamlParseResult result_;
+  YamlArena* arena_ = nullptr;
   std::vector<Frame> stack_;
   std::unordered_map<std::string, YamlNodePtr> anchors_;
   std::size_t total_ = 0;
@@ -375,6 +378,14 @@ bool IsIntegerText(std::string_view s) {
 }
 
 }  // namespace
+
+YamlNode* YamlArena::New() {
+  if (used_ == kChunk) {
+    chunks_.push_back(std::make_unique<YamlNode[]>(kChunk));
+    used_ = 0;
+  }
+  return &chunks_.back()[used_++];
+}
 
 bool YamlNode::is_null() const {
   return kind == Kind::kScalar && plain &&

@@ -17,8 +17,9 @@ namespace fanout {
 
 class YamlNode;
 
-/// Nodes are immutable once built and may be shared (an alias refers to its anchor's node).
-using YamlNodePtr = std::shared_ptr<const YamlNode>;
+/// Nodes are immutable once built and may be shared (an alias refers to its anchor's node);
+/// a YamlArena owns them.
+using YamlNodePtr = const YamlNode*;
 
 /// One node of a parsed YAML document.
 class YamlNode {
@@ -67,6 +68,18 @@ class YamlNode {
   std::string Describe() const;
 };
 
+/// Owns the nodes of one parsed document, allocated in chunks: a large description has tens
+/// of thousands of nodes, and one allocation (and free) each was a good part of loading it.
+class YamlArena {
+ public:
+  YamlNode* New();
+
+ private:
+  static constexpr std::size_t kChunk = 256;
+  std::vector<std::unique_ptr<YamlNode[]>> chunks_;
+  std::size_t used_ = kChunk;  ///< nodes taken from the last chunk
+};
+
 /// Limits that keep hostile input from exhausting memory or the stack.
 struct YamlParseOptions {
   /// Most nodes the document may have with every alias expanded: this many, or
@@ -80,8 +93,10 @@ struct YamlParseOptions {
 
 /// The outcome of ParseYaml.
 struct YamlParseResult {
+  /// Owns every node, `root` included.
+  std::shared_ptr<YamlArena> arena;
   /// The document's root, or nullptr when the text holds no document or parsing failed.
-  YamlNodePtr root;
+  YamlNodePtr root = nullptr;
   /// Every problem found, pointing at the offending node (file set to the given name).
   std::vector<Diagnostic> errors;
   /// Whether the tree is unusable (syntax error, unknown alias, limit exceeded); when false,

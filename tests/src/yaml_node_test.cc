@@ -82,8 +82,8 @@ TEST(YamlNodeTest, Describe_JudgesTypeByStyle) {
 TEST(YamlNodeTest, Parse_AliasSharesTheAnchoredNode) {
   YamlParseResult r = Parse("common: &c [x, y]\nuse: *c\n");
   ASSERT_TRUE(r.errors.empty());
-  const YamlNode* common = r.root->Find("common")->value.get();
-  const YamlNode* use = r.root->Find("use")->value.get();
+  const YamlNode* common = r.root->Find("common")->value;
+  const YamlNode* use = r.root->Find("use")->value;
   EXPECT_EQ(common, use);
   EXPECT_EQ(use->items.size(), 2u);
   EXPECT_EQ(use->mark.line, 1);  // points at the anchored text
