@@ -3,7 +3,8 @@
 // A generated 20,000-file repository; a target whose inputs are 1,000 of its files. Compares
 // fanout's cold materialization with `git worktree add` of the same commit (what users do
 // today) and `git archive HEAD <paths> | tar -x` (the same 1,000 files), then the warm setup
-// (the tree already materialized) and the cost of running `true` in each sandbox tier.
+// (the tree already materialized) and the cost of running `true` in each sandbox tier, also
+// inside a per-edge cgroup with memory and pids limits where this machine allows one.
 // Every figure is the median of interleaved rounds.
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/base_cache.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/isolate.h"
 #include "sandbox/probe.h"
@@ -250,13 +252,26 @@ int Main(int argc, char** argv) {
       spec.mounts.keep = {ews.src, ews.home, ews.tmp};
       spec.mounts.hide = {repo, ebuild};
       spec.landlock = probe.landlock_abi > 0;
-      a = Clock::now();
-      auto sb = sandbox::Sandbox::Start(spec);
-      Check(sb.ok(), "sandbox start");
-      sandbox::Supervision sv = sandbox::Supervise(**sb, sigfd.get(), 0, 1);
-      Check(sv.exit.exit_code == 0 && sv.exit.setup_error.empty(),
-            "sandbox run: " + sv.exit.setup_error);
-      t["edge-" + name].push_back(Seconds(a, Clock::now()));
+      for (const bool limited : {false, true}) {
+        if (limited && (probe.cgroups.memory_parent.empty() || probe.cgroups.pids_parent.empty())) {
+          continue;
+        }
+        a = Clock::now();
+        std::unique_ptr<sandbox::EdgeCgroup> cgroup;
+        if (limited) {
+          auto made = sandbox::EdgeCgroup::Create(probe.cgroups, Limits{1ull << 30, 512, 0});
+          Check(made.ok(), "edge cgroup");
+          cgroup = std::move(*made);
+          spec.cgroups = cgroup->joins();
+        }
+        auto sb = sandbox::Sandbox::Start(spec);
+        Check(sb.ok(), "sandbox start");
+        sandbox::Supervision sv = sandbox::Supervise(**sb, sigfd.get(), 0, 1);
+        Check(sv.exit.exit_code == 0 && sv.exit.setup_error.empty(),
+              "sandbox run: " + sv.exit.setup_error);
+        if (cgroup) Check(cgroup->Destroy().ok(), "edge cgroup removal");
+        t["edge-" + name + (limited ? "-cgroup" : "")].push_back(Seconds(a, Clock::now()));
+      }
     }
   }
 
@@ -324,6 +339,12 @@ int Main(int argc, char** argv) {
     const double s = Median(t["edge-" + name]);
     row(fmt::format("sandbox {} tier (start + supervise)", name), s,
         fmt::format("+{:.2f} ms", (s - plain) * 1000));
+    if (t.count("edge-" + name + "-cgroup")) {
+      const double c = Median(t["edge-" + name + "-cgroup"]);
+      row(fmt::format("  + memory/pids limits in a {}",
+                      sandbox::CgroupVersionName(probe.cgroups.version)),
+          c, fmt::format("+{:.2f} ms over the tier", (c - s) * 1000));
+    }
   }
   for (const auto& [name, tier] : tiers) {
     if (t.count("exec-" + name)) {

@@ -98,8 +98,9 @@ class ProcessSandbox : public Sandbox {
     if (pid_ < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
     if (pid_ == 0) {
       close(err_pipe[0]);
+      std::string err = JoinCgroups(spec_.cgroups);
       setsid();  // own session and process group: Ninja's and the terminal's signals stay out
-      std::string err = ExecCommand(spec_, writable);
+      if (err.empty()) err = ExecCommand(spec_, writable);
       WriteAllFd(err_pipe[1], err);
       _exit(127);
     }
@@ -203,6 +204,7 @@ int Pid1Main(void* arg) {
     Report(ctx->report_fd, r);
     return 0;
   };
+  if (std::string e = JoinCgroups(spec.cgroups); !e.empty()) return fail(e);
   if (ctx->user_ns) {
     if (std::string e = WriteIdMaps(0, false, ctx->uid, ctx->gid); !e.empty()) return fail(e);
   }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/mounts.h"
 #include "sandbox/probe.h"
 #include "src/description.h"
@@ -34,7 +35,10 @@ struct SandboxSpec {
   std::vector<std::string> env;  ///< the whole environment, "K=V"
   int output_fd = -1;            ///< stdout and stderr of the command
   bool network = true;
-  Limits limits;
+  Limits limits;  ///< applied as rlimits (the runner leaves out what `cgroups` enforce)
+  /// The edge's cgroups, joined by the sandbox's first process before anything else runs
+  /// (PID 1 in the namespaces tier, so the whole PID namespace is inside).
+  std::vector<CgroupJoin> cgroups;
   /// Namespaces tier: the view (its `workspace` is the working directory in both tiers).
   MountPlan mounts;
   /// Process tier: directories writable besides the workspace (Landlock), when available.

@@ -122,6 +122,7 @@ ProbeResult RunProbe(const std::string& scratch_dir) {
   struct utsname u;
   if (uname(&u) == 0) r.kernel = u.release;
   r.root = geteuid() == 0 && HasCapSysAdmin();
+  r.cgroups = ProbeCgroups();
   r.landlock_abi = LandlockAbi();
   r.seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
 
@@ -200,7 +201,12 @@ std::string ProbeToJson(const ProbeResult& p) {
                       {"landlock_abi", p.landlock_abi},
                       {"seccomp", p.seccomp},
                       {"kernel", p.kernel},
-                      {"namespaces_unavailable", p.namespaces_unavailable}};
+                      {"namespaces_unavailable", p.namespaces_unavailable},
+                      {"cgroups",
+                       {{"version", static_cast<int>(p.cgroups.version)},
+                        {"memory_parent", p.cgroups.memory_parent},
+                        {"pids_parent", p.cgroups.pids_parent},
+                        {"unavailable", p.cgroups.unavailable}}}};
   return j.dump(2) + "\n";
 }
 
@@ -229,11 +235,26 @@ Expected<ProbeResult> ProbeFromJson(const std::string& text) {
   if (j.contains("namespaces_unavailable") && j["namespaces_unavailable"].is_string()) {
     p.namespaces_unavailable = j["namespaces_unavailable"].get<std::string>();
   }
+  if (!j.contains("cgroups") || !j["cgroups"].is_object()) {
+    return MakeError("malformed probe result");
+  }
+  const nlohmann::json& cg = j["cgroups"];
+  auto s = [&](const char* k) {
+    return cg.contains(k) && cg[k].is_string() ? cg[k].get<std::string>() : "";
+  };
+  const int version =
+      cg.contains("version") && cg["version"].is_number_integer() ? cg["version"].get<int>() : 0;
+  p.cgroups.version = version == 1   ? CgroupVersion::kV1
+                      : version == 2 ? CgroupVersion::kV2
+                                     : CgroupVersion::kNone;
+  p.cgroups.memory_parent = s("memory_parent");
+  p.cgroups.pids_parent = s("pids_parent");
+  p.cgroups.unavailable = s("unavailable");
   return p;
 }
 
 ProbeResult CachedProbe(const std::string& cache_path, const std::string& scratch_dir) {
-  const std::string stamp = fmt::format("{} {}", BootId(), geteuid());
+  const std::string stamp = fmt::format("{} {} {}", BootId(), geteuid(), CgroupIdentity());
   auto cached = fanout::ReadFile(cache_path);
   if (cached.ok()) {
     size_t nl = cached->find('\n');

@@ -1,11 +1,13 @@
 // The sandbox capability probe: which isolation tier this machine supports, found by trying
 // it (a helper process creates the namespaces, mounts a tmpfs, an overlay and /proc), as Nix
-// and Bazel do. It runs once per build directory and boot; `fanout doctor` prints it.
+// and Bazel do, and which cgroups can hold limits (cgroup.h). It runs once per build directory and
+// boot; `fanout doctor` prints it.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "sandbox/cgroup.h"
 #include "src/expected.h"
 
 namespace fanout::sandbox {
@@ -35,14 +37,16 @@ struct ProbeResult {
   std::string kernel;  ///< uname release
   /// Why the namespaces tier is not available; empty when it is.
   std::string namespaces_unavailable;
+  /// Where `limits: {memory, pids}` can be enforced with cgroups (else rlimits).
+  CgroupSupport cgroups;
 };
 
 /// Runs the probe now, using `scratch_dir` (created and removed) on the file system where
 /// workspaces will live.
 ProbeResult RunProbe(const std::string& scratch_dir);
 
-/// The probe result cached in `cache_path` when it was taken on this boot by this user;
-/// otherwise runs the probe (in `scratch_dir`) and caches it.
+/// The probe result cached in `cache_path` when it was taken on this boot by this user in the
+/// same cgroups; otherwise runs the probe (in `scratch_dir`) and caches it.
 ProbeResult CachedProbe(const std::string& cache_path, const std::string& scratch_dir);
 
 std::string ProbeToJson(const ProbeResult& probe);

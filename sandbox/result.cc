@@ -15,6 +15,19 @@ namespace fanout::sandbox {
 
 using nlohmann::json;
 
+namespace {
+
+json NullIfEmpty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+json SandboxJson(const SandboxRecord& s) {
+  return {{"tier", s.tier},
+          {"fallback_reason", NullIfEmpty(s.fallback_reason)},
+          {"limits", s.limits},
+          {"limits_fallback_reason", NullIfEmpty(s.limits_fallback_reason)}};
+}
+
+}  // namespace
+
 std::string SuccessJson(const SuccessRecord& r) {
   json artifacts = json::array();
   for (const Artifact& a : r.artifacts) {
@@ -30,9 +43,7 @@ std::string SuccessJson(const SuccessRecord& r) {
       {"duration_seconds", r.finished_at - r.started_at},
       {"source", {{"commit", r.commit ? json(*r.commit) : json(nullptr)}, {"tree", r.tree}}},
       {"input_digest", r.input_digest},
-      {"sandbox",
-       {{"tier", r.tier},
-        {"fallback_reason", r.fallback_reason.empty() ? json(nullptr) : json(r.fallback_reason)}}},
+      {"sandbox", SandboxJson(r.sandbox)},
       {"artifacts", artifacts},
       {"log", r.log},
   };
@@ -40,10 +51,15 @@ std::string SuccessJson(const SuccessRecord& r) {
 }
 
 std::string FailureJson(const FailureRecord& r) {
-  json j = {{"target", r.target},       {"status", r.status},
-            {"exit_code", r.exit_code}, {"signal", r.signal ? json(r.signal) : json(nullptr)},
-            {"attempts", r.attempts},   {"duration_seconds", r.duration_seconds},
-            {"message", r.message},     {"log_tail", r.log_tail}};
+  json j = {{"target", r.target},
+            {"status", r.status},
+            {"exit_code", r.exit_code},
+            {"signal", r.signal ? json(r.signal) : json(nullptr)},
+            {"attempts", r.attempts},
+            {"duration_seconds", r.duration_seconds},
+            {"message", r.message},
+            {"log_tail", r.log_tail},
+            {"sandbox", r.sandbox ? SandboxJson(*r.sandbox) : json(nullptr)}};
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

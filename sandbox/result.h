@@ -3,6 +3,7 @@
 // the contract `fanout gather` and `fanout report` read.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,16 @@
 #include "sandbox/artifacts.h"
 
 namespace fanout::sandbox {
+
+/// How the target was sandboxed: the `sandbox` object of result.json and failure.json.
+struct SandboxRecord {
+  std::string tier;             ///< "namespaces" or "process"
+  std::string fallback_reason;  ///< why not namespaces; empty: null
+  /// How each declared limit ("memory", "pids", "nofile") was enforced: "cgroup v1",
+  /// "cgroup v2" or "rlimit".
+  std::map<std::string, std::string> limits;
+  std::string limits_fallback_reason;  ///< why memory or pids are rlimits; empty: null
+};
 
 /// result.json.
 struct SuccessRecord {
@@ -20,8 +31,7 @@ struct SuccessRecord {
   std::optional<std::string> commit;
   std::string tree;
   std::string input_digest;
-  std::string tier;
-  std::string fallback_reason;  ///< empty: null
+  SandboxRecord sandbox;
   std::vector<Artifact> artifacts;
   std::string log;  ///< relative to the build directory
 };
@@ -36,6 +46,7 @@ struct FailureRecord {
   double duration_seconds = 0;
   std::string message;
   std::string log_tail;
+  std::optional<SandboxRecord> sandbox;  ///< null when setup failed before the tier was chosen
 };
 
 std::string SuccessJson(const SuccessRecord& r);

@@ -21,6 +21,7 @@
 
 #include "sandbox/artifacts.h"
 #include "sandbox/base_cache.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/environment.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/isolate.h"
@@ -28,6 +29,7 @@
 #include "sandbox/result.h"
 #include "sandbox/workspace.h"
 #include "src/build_layout.h"
+#include "src/description_values.h"
 #include "src/file_util.h"
 #include "src/plan.h"
 #include "src/report.h"
@@ -80,6 +82,23 @@ std::map<std::string, std::string> Fingerprint(const std::map<std::string, std::
   return fp;
 }
 
+// How each declared limit is enforced when `cgroup` (may be null) holds the edge.
+std::map<std::string, std::string> LimitsEnforcement(const Limits& l, const EdgeCgroup* cgroup) {
+  std::map<std::string, std::string> m;
+  const std::string via = cgroup ? CgroupVersionName(cgroup->version()) : "rlimit";
+  if (l.memory_bytes) m["memory"] = cgroup && cgroup->limits_memory() ? via : "rlimit";
+  if (l.pids) m["pids"] = cgroup && cgroup->limits_pids() ? via : "rlimit";
+  if (l.nofile) m["nofile"] = "rlimit";
+  return m;
+}
+
+// The limits left to rlimits: all but what the edge's cgroup enforces.
+Limits RlimitsLeft(Limits l, const EdgeCgroup* cgroup) {
+  if (cgroup && cgroup->limits_memory()) l.memory_bytes = 0;
+  if (cgroup && cgroup->limits_pids()) l.pids = 0;
+  return l;
+}
+
 struct Source {
   std::optional<std::string> commit;
   std::string tree;
@@ -123,6 +142,8 @@ class Exec {
   }
   [[noreturn]] void Interrupted(int sig, int attempts);
   int PendingInterrupt();
+  /// Writes `warning` to the log, and to the console once per build directory (`marker`).
+  void Warn(const std::string& warning, const std::string& marker, const std::string& hint);
 
   ExecOptions opts_;
   int signal_fd_;
@@ -131,6 +152,7 @@ class Exec {
   std::string log_path_, out_dir_;
   UniqueFd log_;
   double started_wall_ = 0;
+  std::optional<SandboxRecord> sandbox_;  ///< known once the tier is chosen
 };
 
 int Exec::Fail(const std::string& status, int exit_code, int signal, const std::string& message,
@@ -144,6 +166,7 @@ int Exec::Fail(const std::string& status, int exit_code, int signal, const std::
   f.duration_seconds = WallNow() - started_wall_;
   f.message = message;
   f.log_tail = ReadLogTail(log_path_, 40);
+  f.sandbox = sandbox_;
   if (!build_dir_.empty()) {
     (void)WriteFileAtomically(build_dir_ + "/" + layout::FailurePath(target_), FailureJson(f));
   }
@@ -167,6 +190,18 @@ void Exec::Interrupted(int sig, int attempts) {
   sigprocmask(SIG_UNBLOCK, &set, nullptr);
   kill(getpid(), sig);
   _exit(128 + sig);
+}
+
+void Exec::Warn(const std::string& warning, const std::string& marker, const std::string& hint) {
+  AppendLog(log_.get(), warning);
+  UniqueFd once(marker.empty() ? -1
+                               : open((build_dir_ + "/.fanout/" + marker).c_str(),
+                                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (once) {
+    std::string line = warning + hint + "\n";
+    if (write(2, line.data(), line.size()) < 0) {
+    }
+  }
 }
 
 int Exec::PendingInterrupt() {
@@ -242,20 +277,33 @@ int Exec::Run() {
                            opts_.require_sandbox || plan->sandbox == SandboxRequirement::kRequired);
   if (!choice.ok()) return SetupError(choice.error());
   if (choice->tier != Tier::kNamespaces) {
-    const std::string warning =
-        fmt::format("fanout: warning: running '{}' in the process sandbox tier (no namespaces): {}",
-                    target_, choice->fallback_reason);
-    AppendLog(log_.get(), warning);
     // Once per build directory on the console (Ninja shows it), not once per edge.
-    const std::string marker = build_dir_ + "/.fanout/sandbox-fallback-warned";
-    UniqueFd once(mode == "process"
-                      ? -1
-                      : open(marker.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-    if (once) {
-      std::string line = warning + "; pass --require-sandbox to make this an error\n";
-      if (write(2, line.data(), line.size()) < 0) {
-      }
-    }
+    Warn(fmt::format("fanout: warning: running '{}' in the process sandbox tier (no "
+                     "namespaces): {}",
+                     target_, choice->fallback_reason),
+         mode == "process" ? "" : "sandbox-fallback-warned",
+         "; pass --require-sandbox to make this an error");
+  }
+  sandbox_ = SandboxRecord{TierName(choice->tier), choice->fallback_reason, {}, ""};
+  // Memory and pids limits go to a cgroup per edge where one is usable; falling back to
+  // rlimits is a warning, never an error. Edges without them never touch cgroups.
+  const Limits& limits = def.limits;
+  const bool memory_by_rlimit = limits.memory_bytes && probe.cgroups.memory_parent.empty();
+  const bool pids_by_rlimit = limits.pids && probe.cgroups.pids_parent.empty();
+  bool use_cgroup = (limits.memory_bytes && !memory_by_rlimit) || (limits.pids && !pids_by_rlimit);
+  auto warn_rlimits = [&](bool memory, bool pids, const std::string& why) {
+    sandbox_->limits_fallback_reason = why;
+    Warn(fmt::format("fanout: warning: limits of '{}' ({}) are enforced by rlimits, not a "
+                     "cgroup: {}",
+                     target_,
+                     memory && pids ? "memory, pids"
+                     : memory       ? "memory"
+                                    : "pids",
+                     why),
+         "limits-fallback-warned", "; run 'fanout doctor' for details");
+  };
+  if (memory_by_rlimit || pids_by_rlimit) {
+    warn_rlimits(memory_by_rlimit, pids_by_rlimit, probe.cgroups.unavailable);
   }
   const WorkspaceMode ws_mode = choice->tier == Tier::kNamespaces && choice->overlay
                                     ? WorkspaceMode::kOverlay
@@ -295,7 +343,21 @@ int Exec::Run() {
         EnvironmentPaths{ws.home, ws.tmp, out_dir_, ws.deps, ws.src, attempt, ws.root});
     spec.output_fd = log_.get();
     spec.network = def.network;
-    spec.limits = def.limits;
+    std::unique_ptr<EdgeCgroup> cgroup;
+    if (use_cgroup) {
+      auto made = EdgeCgroup::Create(probe.cgroups, limits);
+      if (made.ok()) {
+        cgroup = std::move(*made);
+        spec.cgroups = cgroup->joins();
+      } else {
+        use_cgroup = false;           // for the remaining attempts too
+        unlink(probe_cache.c_str());  // the machine changed since the probe: probe again
+        warn_rlimits(limits.memory_bytes && !memory_by_rlimit, limits.pids && !pids_by_rlimit,
+                     made.error().message);
+      }
+    }
+    spec.limits = RlimitsLeft(limits, cgroup.get());
+    sandbox_->limits = LimitsEnforcement(limits, cgroup.get());
     spec.mounts.workspace = ws.src;
     spec.mounts.overlay = ws_mode == WorkspaceMode::kOverlay;
     spec.mounts.lower = base->dir();
@@ -325,6 +387,15 @@ int Exec::Run() {
     }
     const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
     Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+    // Read what the limits did before the cgroup goes; it must go before an interrupt re-raises.
+    const bool memory_hit = cgroup && cgroup->MemoryLimitHit();
+    const bool pids_hit = cgroup && cgroup->PidsLimitHit();
+    if (cgroup) {
+      if (Status st = cgroup->Destroy(); !st.ok()) {
+        AppendLog(log_.get(), "fanout: warning: " + st.error().message);
+      }
+      cgroup.reset();
+    }
     if (sv.interrupted_by) Interrupted(sv.interrupted_by, attempt);
     if (!sv.exit.setup_error.empty()) {
       unlink(probe_cache.c_str());
@@ -342,6 +413,20 @@ int Exec::Run() {
     last_status = "failed";
     if (sv.exit.exit_code != 0 || sv.exit.signal != 0) {
       last_message = DescribeExit(sv.exit.exit_code, sv.exit.signal);
+      const char* via = CgroupVersionName(probe.cgroups.version);
+      if (memory_hit) {
+        const std::string how = last_message;
+        last_message =
+            fmt::format("killed: memory limit {} exceeded", FormatByteSize(limits.memory_bytes));
+        AppendLog(log_.get(), fmt::format("fanout: {} ({}: the kernel killed a process of the "
+                                          "sandbox; the command {})",
+                                          last_message, via, how));
+      } else if (pids_hit) {
+        last_message += fmt::format("; pids limit {} reached", limits.pids);
+        AppendLog(log_.get(), fmt::format("fanout: the pids limit {} was reached ({}): a fork or "
+                                          "clone in the sandbox failed",
+                                          limits.pids, via));
+      }
       continue;
     }
     if (choice->tier == Tier::kProcess && Fingerprint(dep_outs) != deps_before) {
@@ -403,8 +488,7 @@ int Exec::Run() {
   r.commit = source->commit;
   r.tree = source->tree;
   r.input_digest = digest;
-  r.tier = TierName(choice->tier);
-  r.fallback_reason = choice->fallback_reason;
+  r.sandbox = *sandbox_;
   r.artifacts = std::move(*artifacts);
   r.log = layout::LogPath(target_);
   Status written =

@@ -1,4 +1,5 @@
-// `fanout doctor`: which sandbox tier this machine gives fanout, and why.
+// `fanout doctor`: which sandbox tier this machine gives fanout, and why; and how it enforces
+// limits (cgroups or rlimits).
 #include <unistd.h>
 
 #include <cstdlib>
@@ -59,6 +60,7 @@ CommandFn SetupDoctor(CLI::App* app) {
       row("fresh /proc", YesNo(p.proc));
       row("landlock", p.landlock_abi > 0 ? fmt::format("ABI {}", p.landlock_abi) : "no");
       row("seccomp", YesNo(p.seccomp));
+      row("limits", sandbox::DescribeCgroupSupport(p.cgroups));
       if (choice.ok()) {
         row("tier", sandbox::TierName(choice->tier));
         if (!choice->fallback_reason.empty()) row("fallback reason", choice->fallback_reason);

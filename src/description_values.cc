@@ -83,6 +83,18 @@ std::optional<std::uint64_t> ParseByteSize(std::string_view text) {
   return n << shift;
 }
 
+std::string FormatByteSize(std::uint64_t bytes) {
+  static const struct {
+    int shift;
+    char unit;
+  } kUnits[] = {{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}};
+  for (const auto& u : kUnits) {
+    const std::uint64_t size = std::uint64_t{1} << u.shift;
+    if (bytes != 0 && bytes % size == 0) return std::to_string(bytes / size) + u.unit;
+  }
+  return std::to_string(bytes);
+}
+
 bool IsValidName(std::string_view name) {
   auto alnum = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace fanout {
@@ -20,6 +21,10 @@ std::optional<std::int64_t> ParseDuration(std::string_view text);
 /// Parses a size in bytes: a number with an optional K, M, G or T suffix (either case),
 /// powers of 1024 ("4G" is 4 * 1024^3). Returns nullopt when malformed or too large.
 std::optional<std::uint64_t> ParseByteSize(std::string_view text);
+
+/// Writes a size as the description would: the largest of T, G, M and K that divides it
+/// ("64M", "1536K"), else bytes ("1000").
+std::string FormatByteSize(std::uint64_t bytes);
 
 /// Whether `name` may name a target or a pool: `[A-Za-z0-9][A-Za-z0-9._-]*`.
 bool IsValidName(std::string_view name);

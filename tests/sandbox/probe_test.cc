@@ -78,6 +78,7 @@ TEST(Doctor, PrintsTierAndJson) {
   RunResult r = fanout::testing::Run({FanoutBinary(), "doctor", "-B", dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("tier"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limits                 "), std::string::npos) << r.out;
   r = fanout::testing::Run({FanoutBinary(), "doctor", "-B", dir.path(), "--json"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(sandbox::ProbeFromJson(r.out).ok()) << r.out;

@@ -42,6 +42,17 @@ TEST(DescriptionValuesTest, ParseByteSize_PowersOf1024) {
   EXPECT_EQ(ParseByteSize("1KB"), std::nullopt);
 }
 
+TEST(DescriptionValuesTest, FormatByteSize_LargestUnitThatDivides) {
+  EXPECT_EQ(FormatByteSize(64u << 20), "64M");
+  EXPECT_EQ(FormatByteSize(4ull << 30), "4G");
+  EXPECT_EQ(FormatByteSize(1536u << 10), "1536K");
+  EXPECT_EQ(FormatByteSize(1000), "1000");
+  EXPECT_EQ(FormatByteSize(0), "0");
+  for (const char* text : {"3m", "16777215T", "1", "5K"}) {
+    EXPECT_EQ(ParseByteSize(FormatByteSize(*ParseByteSize(text))), ParseByteSize(text)) << text;
+  }
+}
+
 TEST(DescriptionValuesTest, Names_TargetPoolAndEnvNameSyntax) {
   EXPECT_TRUE(IsValidName("a"));
   EXPECT_TRUE(IsValidName("9lives.v2_x-y"));
