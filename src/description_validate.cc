@@ -317,8 +317,8 @@ class Validator {
     for (const YamlNodePtr& item : *items) {
       std::optional<std::string> pattern = ExpectText(*item, what, "pattern");
       if (!pattern) continue;
-      out->push_back(*pattern);
       ++((*pattern)[0] == '!' ? excludes : includes);
+      out->push_back(std::move(*pattern));
       CheckPattern(*item, what, kind);
     }
     if (excludes > 0 && includes == 0) {
@@ -335,10 +335,10 @@ class Validator {
     const int base = node.mark.column + (node.quoted ? 1 : 0);
     const std::size_t start = pattern[0] == '!' ? 1 : 0;
     const std::string_view body = std::string_view(pattern).substr(start);
-    const std::string relative_to = kind == PatternKind::kInput
-                                        ? "note: paths are relative to the repository root"
-                                        : "note: artifacts are relative paths, looked up in "
-                                          "$FANOUT_OUT and then in the workspace";
+    const char* relative_to = kind == PatternKind::kInput
+                                  ? "note: paths are relative to the repository root"
+                                  : "note: artifacts are relative paths, looked up in "
+                                    "$FANOUT_OUT and then in the workspace";
     if (body.empty()) {
       Error(node.mark, "pattern " + Q(pattern) + " in " + Q(what) + " is empty after '!'");
       return;
