@@ -9,6 +9,7 @@
 
 #include "src/build_layout.h"
 #include "src/file_util.h"
+#include "src/json_writer.h"
 
 namespace fanout {
 
@@ -24,25 +25,62 @@ const PlanTarget* Plan::FindTarget(const std::string& name) const {
 
 namespace {
 
-json TargetToJson(const Target& t) {
-  json j;
-  j["name"] = t.name;
-  j["line"] = t.mark.line;
-  j["column"] = t.mark.column;
-  j["command"] = t.command;
-  j["inputs"] = t.inputs;
-  j["deps"] = t.deps;
-  j["pool"] = t.pool;
-  j["artifacts"] = t.artifacts;
-  j["env"] = t.env;
-  j["pass_env"] = t.pass_env;
-  j["timeout_seconds"] = t.timeout_seconds ? json(*t.timeout_seconds) : json(nullptr);
-  j["retries"] = t.retries;
-  j["network"] = t.network;
-  j["checkout"] = t.checkout == Checkout::kFull ? "full" : "inputs";
-  j["limits"] = {
-      {"memory", t.limits.memory_bytes}, {"pids", t.limits.pids}, {"nofile", t.limits.nofile}};
-  return j;
+/// One target's object; keys in sorted order, as nlohmann::json writes them (PlanFromJson reads
+/// either).
+void WriteTarget(const PlanTarget& pt, JsonWriter& w) {
+  const Target& t = pt.def;
+  w.BeginObject();
+  w.Key("artifacts");
+  w.StringArray(t.artifacts);
+  w.Key("checkout");
+  w.String(t.checkout == Checkout::kFull ? "full" : "inputs");
+  w.Key("column");
+  w.Int(t.mark.column);
+  w.Key("command");
+  w.String(t.command);
+  w.Key("definition_digest");
+  w.String(pt.definition_digest);
+  w.Key("deps");
+  w.StringArray(t.deps);
+  w.Key("env");
+  w.BeginObject();
+  for (const auto& [k, v] : t.env) {
+    w.Key(k);
+    w.String(v);
+  }
+  w.EndObject();
+  w.Key("inputs");
+  w.StringArray(t.inputs);
+  w.Key("limits");
+  w.BeginObject();
+  w.Key("memory");
+  w.UInt(t.limits.memory_bytes);
+  w.Key("nofile");
+  w.UInt(t.limits.nofile);
+  w.Key("pids");
+  w.UInt(t.limits.pids);
+  w.EndObject();
+  w.Key("line");
+  w.Int(t.mark.line);
+  w.Key("name");
+  w.String(t.name);
+  w.Key("network");
+  w.Bool(t.network);
+  w.Key("pass_env");
+  w.StringArray(t.pass_env);
+  w.Key("pool");
+  w.String(t.pool);
+  w.Key("retries");
+  w.Int(t.retries);
+  w.Key("tier");
+  w.Int(pt.tier);
+  w.Key("timeout_seconds");
+  if (t.timeout_seconds) {
+    w.Int(*t.timeout_seconds);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
 }
 
 Target TargetFromJson(const json& j) {
@@ -140,31 +178,61 @@ Plan MakePlan(const Description& desc, const std::vector<std::string>* selected)
 }
 
 std::string PlanToJson(const Plan& plan) {
-  json j;
-  j["version"] = 1;
-  j["repo_root"] = plan.repo_root;
-  j["description_path"] = plan.description_path;
-  j["build_dir"] = plan.build_dir;
-  j["fanout_binary"] = plan.fanout_binary;
-  j["source"] = plan.source;
-  j["base"] = plan.base ? json(*plan.base) : json(nullptr);
-  j["direct"] = plan.direct;
-  j["gen_args"] = plan.gen_args;
-  j["pools"] = plan.pools;
-  j["global_inputs"] = plan.global_inputs;
-  j["post_submit"] = {{"command", plan.post_submit.command}, {"always", plan.post_submit.always}};
-  j["sandbox"] = plan.sandbox == SandboxRequirement::kRequired ? "required" : "preferred";
-  json targets = json::array();
-  for (const PlanTarget& t : plan.targets) {
-    json jt = TargetToJson(t.def);
-    jt["tier"] = t.tier;
-    jt["definition_digest"] = t.definition_digest;
-    targets.push_back(std::move(jt));
+  // Compact, streamed: it is read by every edge of large builds and written on every
+  // generation.
+  std::string out;
+  out.reserve(512 + plan.targets.size() * 512);
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Key("base");
+  if (plan.base) {
+    w.String(*plan.base);
+  } else {
+    w.Null();
   }
-  j["targets"] = std::move(targets);
-  j["skipped"] = plan.skipped;
-  // Compact: it is read by every edge of large builds.
-  return j.dump() + "\n";
+  w.Key("build_dir");
+  w.String(plan.build_dir);
+  w.Key("description_path");
+  w.String(plan.description_path);
+  w.Key("direct");
+  w.Bool(plan.direct);
+  w.Key("fanout_binary");
+  w.String(plan.fanout_binary);
+  w.Key("gen_args");
+  w.StringArray(plan.gen_args);
+  w.Key("global_inputs");
+  w.StringArray(plan.global_inputs);
+  w.Key("pools");
+  w.BeginObject();
+  for (const auto& [name, depth] : plan.pools) {
+    w.Key(name);
+    w.Int(depth);
+  }
+  w.EndObject();
+  w.Key("post_submit");
+  w.BeginObject();
+  w.Key("always");
+  w.Bool(plan.post_submit.always);
+  w.Key("command");
+  w.String(plan.post_submit.command);
+  w.EndObject();
+  w.Key("repo_root");
+  w.String(plan.repo_root);
+  w.Key("sandbox");
+  w.String(plan.sandbox == SandboxRequirement::kRequired ? "required" : "preferred");
+  w.Key("skipped");
+  w.StringArray(plan.skipped);
+  w.Key("source");
+  w.String(plan.source);
+  w.Key("targets");
+  w.BeginArray();
+  for (const PlanTarget& t : plan.targets) WriteTarget(t, w);
+  w.EndArray();
+  w.Key("version");
+  w.Int(1);
+  w.EndObject();
+  out.push_back('\n');
+  return out;
 }
 
 Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
