@@ -24,7 +24,10 @@ inline constexpr const char* kPostSubmitStamp = ".fanout/post_submit.stamp";
 
 /// The input stamp of a target: the digest of its input set and resolved definition, rewritten
 /// by the snapshot edge only when it changes.
-inline std::string StampPath(const std::string& t) { return ".fanout/stamps/" + t + ".stamp"; }
+inline constexpr const char* kStampsDir = ".fanout/stamps";
+inline std::string StampPath(const std::string& t) {
+  return std::string(kStampsDir) + "/" + t + ".stamp";
+}
 /// The per-target directory holding result.json, log.txt and out/.
 inline std::string TargetDir(const std::string& t) { return "targets/" + t; }
 inline std::string ResultPath(const std::string& t) { return "targets/" + t + "/result.json"; }

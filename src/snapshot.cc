@@ -1,5 +1,6 @@
 #include "src/snapshot.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,12 +11,14 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <boost/filesystem.hpp>
 #include <nlohmann/json.hpp>
 
 #include "src/build_layout.h"
 #include "src/depfile.h"
 #include "src/file_util.h"
 #include "src/glob.h"
+#include "src/unique_fd.h"
 
 namespace fanout {
 
@@ -218,6 +221,43 @@ Expected<SourceState> ReadSourceState(const std::string& build_dir) {
   return s;
 }
 
+namespace {
+
+/// Makes the stamp `name` in the directory `dir` (whose path is `dir_path`) hold `content`,
+/// leaving it untouched (and its mtime old) when it already does. A large build creates
+/// thousands of stamps at once, so a new one is written in place (one open, write and close)
+/// rather than through a temporary file: Ninja reads only its mtime, and a stamp torn by a
+/// crash differs from its digest, so the next snapshot (which reruns, since its own stamp is
+/// renamed into place last) rewrites it. An existing stamp is replaced atomically.
+Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name,
+                   std::string_view content) {
+  const std::string path = dir_path + "/" + name;
+  {
+    UniqueFd old(openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC));
+    if (old) {
+      char buf[256];
+      ssize_t n = read(old.get(), buf, sizeof buf);
+      if (n == static_cast<ssize_t>(content.size()) && std::memcmp(buf, content.data(), n) == 0) {
+        return {};
+      }
+      return WriteFileAtomically(path, content);
+    }
+    if (errno != ENOENT) {
+      return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+  }
+  UniqueFd fd(openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd) return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+  if (write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
+    const int err = errno;
+    unlinkat(dir, name.c_str(), 0);
+    return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status RunSnapshot(const std::string& build_dir) {
   auto plan = ReadPlan(build_dir);
   if (!plan.ok()) return plan.error();
@@ -235,8 +275,13 @@ Status RunSnapshot(const std::string& build_dir) {
     if (!snap.ok()) return snap.error();
     FANOUT_TRY(
         WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
+    const std::string stamps = build_dir + "/" + layout::kStampsDir;
+    boost::system::error_code ec;
+    boost::filesystem::create_directories(stamps, ec);
+    UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
     for (const auto& [name, digest] : snap->digests) {
-      FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::StampPath(name), digest + "\n"));
+      FANOUT_TRY(UpdateStamp(dir.get(), stamps, name + ".stamp", digest + "\n"));
     }
     std::vector<std::string> deps = snap->files_read;
     deps.push_back(plan->build_dir + "/" + layout::kPlan);
