@@ -74,16 +74,62 @@ void EscapeLeadingSpace(std::string* value) {
 }
 
 // Escapes a list of paths, appending to `tokens`.
-Status AppendPaths(const std::vector<std::string>& paths, std::vector<std::string>* tokens) {
-  for (const std::string& p : paths) {
-    Expected<std::string> escaped = EscapeNinjaPath(p);
-    if (!escaped) return escaped.error();
-    tokens->push_back(std::move(*escaped));
+// Checks that `path` can be written in a Ninja file; the message names the path.
+Status CheckNinjaPath(std::string_view path) {
+  if (path.empty()) return MakeError("cannot write an empty path in a Ninja file");
+  if (const char* bad = ForbiddenChar(path)) {
+    return MakeError(fmt::format("cannot write path '{}' in a Ninja file: it contains {}",
+                                 Printable(path), bad));
+  }
+  if (path.find('|') != std::string_view::npos) {
+    return MakeError(fmt::format(
+        "cannot write path '{}' in a Ninja file: '|' cannot be escaped in a path", path));
   }
   return {};
 }
 
+void AppendEscapedPath(std::string_view path, std::string* out) {
+  for (char c : path) {
+    if (c == '$' || c == ' ' || c == ':') out->push_back('$');
+    out->push_back(c);
+  }
+}
+
 }  // namespace
+
+// A statement's tokens, escaped into one buffer (no allocation per token on large files).
+struct NinjaWriter::Tokens {
+  std::string text;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  ///< [begin, end) into text
+
+  void Clear() {
+    text.clear();
+    spans.clear();
+  }
+  void Add(std::string_view token) {
+    spans.emplace_back(text.size(), text.size() + token.size());
+    text.append(token);
+  }
+  Status AddPaths(const std::vector<std::string>& paths) {
+    for (const std::string& p : paths) {
+      FANOUT_TRY(CheckNinjaPath(p));
+      const std::size_t begin = text.size();
+      AppendEscapedPath(p, &text);
+      spans.emplace_back(begin, text.size());
+    }
+    return {};
+  }
+  /// Appends `suffix` to the last token (it must be the last text written).
+  void ExtendLast(char suffix) {
+    text.push_back(suffix);
+    spans.back().second = text.size();
+  }
+};
+
+NinjaWriter::NinjaWriter(std::ostream& out, std::size_t width)
+    : out_(out), width_(width), tokens_(std::make_unique<Tokens>()) {}
+
+NinjaWriter::~NinjaWriter() = default;
 
 std::string ShellQuote(std::string_view arg) {
   bool safe = !arg.empty();
@@ -111,21 +157,10 @@ std::string ShellJoin(const std::vector<std::string>& args) {
 }
 
 Expected<std::string> EscapeNinjaPath(std::string_view path) {
-  if (path.empty()) return MakeError("cannot write an empty path in a Ninja file");
-  if (const char* bad = ForbiddenChar(path)) {
-    return MakeError(fmt::format("cannot write path '{}' in a Ninja file: it contains {}",
-                                 Printable(path), bad));
-  }
-  if (path.find('|') != std::string_view::npos) {
-    return MakeError(fmt::format(
-        "cannot write path '{}' in a Ninja file: '|' cannot be escaped in a path", path));
-  }
+  FANOUT_TRY(CheckNinjaPath(path));
   std::string out;
   out.reserve(path.size());
-  for (char c : path) {
-    if (c == '$' || c == ' ' || c == ':') out += '$';
-    out += c;
-  }
+  AppendEscapedPath(path, &out);
   return out;
 }
 
@@ -209,13 +244,26 @@ Status NinjaWriter::Comment(std::string_view text) {
   return {};
 }
 
-Status NinjaWriter::Variable(std::string_view key, const NinjaValue& value, int indent) {
+Status NinjaWriter::AppendVariable(std::string* out, std::string_view key, const NinjaValue& value,
+                                   int indent) {
   FANOUT_TRY(CheckNinjaIdentifier(key, "variable"));
   Expected<std::string> text = value.Render();
   if (!text) return text.error();
-  out_ << std::string(static_cast<std::size_t>(indent), ' ') << key << " =";
-  if (!text->empty()) out_ << ' ' << *text;
-  out_ << '\n';
+  out->append(static_cast<std::size_t>(indent), ' ');
+  out->append(key);
+  out->append(" =");
+  if (!text->empty()) {
+    out->push_back(' ');
+    out->append(*text);
+  }
+  out->push_back('\n');
+  return {};
+}
+
+Status NinjaWriter::Variable(std::string_view key, const NinjaValue& value, int indent) {
+  std::string line;
+  FANOUT_TRY(AppendVariable(&line, key, value, indent));
+  out_ << line;
   return {};
 }
 
@@ -256,58 +304,71 @@ Status NinjaWriter::Rule(const NinjaRule& rule) {
 Status NinjaWriter::Build(const NinjaBuild& build) {
   if (build.outputs.empty()) return MakeError("a Ninja build statement needs an output");
   if (build.rule != "phony") FANOUT_TRY(CheckNinjaIdentifier(build.rule, "rule"));
-  std::vector<std::string> tokens = {"build"};
-  FANOUT_TRY(AppendPaths(build.outputs, &tokens));
+  Tokens& t = *tokens_;
+  t.Clear();
+  t.Add("build");
+  FANOUT_TRY(t.AddPaths(build.outputs));
   if (!build.implicit_outputs.empty()) {
-    tokens.push_back("|");
-    FANOUT_TRY(AppendPaths(build.implicit_outputs, &tokens));
+    t.Add("|");
+    FANOUT_TRY(t.AddPaths(build.implicit_outputs));
   }
-  tokens.back() += ':';
-  tokens.push_back(build.rule);
-  FANOUT_TRY(AppendPaths(build.inputs, &tokens));
+  t.ExtendLast(':');
+  t.Add(build.rule);
+  FANOUT_TRY(t.AddPaths(build.inputs));
   if (!build.implicit.empty()) {
-    tokens.push_back("|");
-    FANOUT_TRY(AppendPaths(build.implicit, &tokens));
+    t.Add("|");
+    FANOUT_TRY(t.AddPaths(build.implicit));
   }
   if (!build.order_only.empty()) {
-    tokens.push_back("||");
-    FANOUT_TRY(AppendPaths(build.order_only, &tokens));
+    t.Add("||");
+    FANOUT_TRY(t.AddPaths(build.order_only));
   }
-  std::ostringstream block;
-  NinjaWriter w(block, width_);
-  block << WrapLine(tokens) << '\n';
-  for (const auto& [key, value] : build.variables) FANOUT_TRY(w.Variable(key, value, 2));
-  out_ << block.str();
+  // Render into a buffer so an error writes nothing.
+  std::string& block = block_;
+  block.clear();
+  WrapLine(t, &block);
+  block.push_back('\n');
+  for (const auto& [key, value] : build.variables) {
+    FANOUT_TRY(AppendVariable(&block, key, value, 2));
+  }
+  out_ << block;
   return {};
 }
 
 Status NinjaWriter::Default(const std::vector<std::string>& targets) {
   if (targets.empty()) return MakeError("a Ninja default statement needs a target");
-  std::vector<std::string> tokens = {"default"};
-  FANOUT_TRY(AppendPaths(targets, &tokens));
-  out_ << WrapLine(tokens) << '\n';
+  Tokens& t = *tokens_;
+  t.Clear();
+  t.Add("default");
+  FANOUT_TRY(t.AddPaths(targets));
+  std::string line;
+  WrapLine(t, &line);
+  out_ << line << '\n';
   return {};
 }
 
-std::string NinjaWriter::WrapLine(const std::vector<std::string>& tokens) const {
-  // tokens[0] is the keyword; the first path always stays on the keyword's line.
-  std::string out = tokens[0];
-  std::size_t line_len = out.size();
-  for (std::size_t i = 1; i < tokens.size(); ++i) {
-    const std::string& t = tokens[i];
+void NinjaWriter::WrapLine(const Tokens& tokens, std::string* out) const {
+  // The first token is the keyword; the first path always stays on the keyword's line.
+  const auto& spans = tokens.spans;
+  auto token = [&](std::size_t i) {
+    return std::string_view(tokens.text).substr(spans[i].first, spans[i].second - spans[i].first);
+  };
+  out->append(token(0));
+  std::size_t line_len = token(0).size();
+  for (std::size_t i = 1; i < spans.size(); ++i) {
+    const std::string_view t = token(i);
     // Leave room for the " $" that ends a wrapped line.
-    std::size_t reserve = i + 1 < tokens.size() ? 2 : 0;
+    std::size_t reserve = i + 1 < spans.size() ? 2 : 0;
     if (i > 1 && line_len + 1 + t.size() + reserve > width_) {
-      out += " $\n    ";
+      out->append(" $\n    ");
       line_len = 4;
     } else {
-      out += ' ';
+      out->push_back(' ');
       ++line_len;
     }
-    out += t;
+    out->append(t);
     line_len += t.size();
   }
-  return out;
 }
 
 }  // namespace fanout

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -100,7 +101,10 @@ class NinjaWriter {
  public:
   /// `width`: `build` and `default` lines longer than this are wrapped between tokens with
   /// ` $` continuations (a single token longer than the width is never split).
-  explicit NinjaWriter(std::ostream& out, std::size_t width = 100) : out_(out), width_(width) {}
+  explicit NinjaWriter(std::ostream& out, std::size_t width = 100);
+  ~NinjaWriter();
+  NinjaWriter(const NinjaWriter&) = delete;
+  NinjaWriter& operator=(const NinjaWriter&) = delete;
 
   /// An empty line (ends the previous block).
   void Newline();
@@ -119,11 +123,18 @@ class NinjaWriter {
   Status Default(const std::vector<std::string>& targets);
 
  private:
-  // Joins tokens with single spaces, wrapping with " $\n    " past width_.
-  std::string WrapLine(const std::vector<std::string>& tokens) const;
+  struct Tokens;
+
+  // Appends the tokens joined with single spaces, wrapping with " $\n    " past width_.
+  void WrapLine(const Tokens& tokens, std::string* out) const;
+  // Appends `key = value` and a newline.
+  static Status AppendVariable(std::string* out, std::string_view key, const NinjaValue& value,
+                               int indent);
 
   std::ostream& out_;
   std::size_t width_;
+  std::unique_ptr<Tokens> tokens_;  ///< scratch, reused by every statement
+  std::string block_;               ///< scratch
 };
 
 }  // namespace fanout
