@@ -108,6 +108,25 @@ TEST(PlanToJson, RoundTripsThroughPlanFromJson) {
   EXPECT_EQ(back->targets[0].definition_digest, plan.targets[0].definition_digest);
 }
 
+TEST(PlanFromJson, RejectsTruncatedMalformedOrIncompletePlans) {
+  const std::string good = PlanToJson(SamplePlan());
+  const std::vector<std::string> bad = {
+      "",
+      good.substr(0, good.size() / 2),
+      "[1, 2]",
+      "{\"repo_root\": 3}",
+      // A required member missing: every field but the targets.
+      good.substr(0, good.find("\"targets\":")) + "\"version\":1}",
+  };
+  for (const std::string& text : bad) {
+    auto plan = PlanFromJson(text, "b/.fanout/plan.json");
+    ASSERT_FALSE(plan.ok()) << text.substr(0, 80);
+    EXPECT_NE(plan.error().message.find("b/.fanout/plan.json: not a valid plan"), std::string::npos)
+        << plan.error().message;
+    EXPECT_NE(plan.error().message.find("run 'fanout gen' again"), std::string::npos);
+  }
+}
+
 TEST(Sha256, MatchesKnownDigestsShortAndLong) {
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
