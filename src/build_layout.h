@@ -25,6 +25,9 @@ inline constexpr const char* kPostSubmitStamp = ".fanout/post_submit.stamp";
 /// The input stamp of a target: the digest of its input set and resolved definition, rewritten
 /// by the snapshot edge only when it changes.
 inline constexpr const char* kStampsDir = ".fanout/stamps";
+/// Every input stamp's digest as of the last snapshot ("NAME DIGEST" lines), so the next one
+/// need not open thousands of stamps to find the few that changed.
+inline constexpr const char* kStampIndex = ".fanout/stamps.index";
 inline std::string StampPath(const std::string& t) {
   return std::string(kStampsDir) + "/" + t + ".stamp";
 }

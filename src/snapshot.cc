@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -256,6 +257,55 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
   return {};
 }
 
+/// The stamp index as last written ("NAME DIGEST" lines); empty when missing or unreadable.
+std::map<std::string, std::string, std::less<>> ReadStampIndex(const std::string& path) {
+  std::map<std::string, std::string, std::less<>> index;
+  auto text = ReadFile(path);
+  if (!text.ok()) return index;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    const std::size_t sp = line.find(' ');
+    if (sp != std::string_view::npos) {
+      index.emplace(std::string(line.substr(0, sp)), std::string(line.substr(sp + 1)));
+    }
+  }
+  return index;
+}
+
+/// Brings every input stamp to its digest. Stamps that the index says already hold it, and
+/// that still exist, are not opened; the index is rewritten (atomically) after the stamps.
+Status UpdateStamps(const std::string& build_dir,
+                    const std::map<std::string, std::string>& digests) {
+  const std::string stamps = build_dir + "/" + layout::kStampsDir;
+  boost::system::error_code ec;
+  boost::filesystem::create_directories(stamps, ec);
+  UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
+  std::set<std::string, std::less<>> present;
+  for (boost::filesystem::directory_iterator it(stamps, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    present.insert(it->path().filename().string());
+  }
+  const std::string index_path = build_dir + "/" + layout::kStampIndex;
+  const auto index = ReadStampIndex(index_path);
+  std::string new_index;
+  for (const auto& [name, digest] : digests) {
+    const std::string file = name + ".stamp";
+    auto known = index.find(name);
+    if (known == index.end() || known->second != digest || !present.count(file)) {
+      FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, digest + "\n"));
+    }
+    new_index += name;
+    new_index += ' ';
+    new_index += digest;
+    new_index += '\n';
+  }
+  return WriteFileIfChanged(index_path, new_index);
+}
+
 }  // namespace
 
 Status RunSnapshot(const std::string& build_dir) {
@@ -275,14 +325,7 @@ Status RunSnapshot(const std::string& build_dir) {
     if (!snap.ok()) return snap.error();
     FANOUT_TRY(
         WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
-    const std::string stamps = build_dir + "/" + layout::kStampsDir;
-    boost::system::error_code ec;
-    boost::filesystem::create_directories(stamps, ec);
-    UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-    for (const auto& [name, digest] : snap->digests) {
-      FANOUT_TRY(UpdateStamp(dir.get(), stamps, name + ".stamp", digest + "\n"));
-    }
+    FANOUT_TRY(UpdateStamps(build_dir, snap->digests));
     std::vector<std::string> deps = snap->files_read;
     deps.push_back(plan->build_dir + "/" + layout::kPlan);
     std::vector<std::string> left_out;

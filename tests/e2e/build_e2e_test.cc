@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -179,6 +180,30 @@ TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
   EXPECT_GT(StartedAt("b1"), t0["b1"]);
   EXPECT_EQ(StartedAt("b2"), t0["b2"]);
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
+TEST_F(BuildE2E, Snapshot_StampIndexSkipsUnchangedStampsButRecreatesMissingOnes) {
+  ASSERT_EQ(Fanout({"gen"}).exit_code, 0);
+  const std::string build = repo_ / "build";
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  const std::string a1 = build + "/.fanout/stamps/a1.stamp";
+  const std::string a2 = build + "/.fanout/stamps/a2.stamp";
+  const std::string want_a2 = ReadFile(a2);
+  ASSERT_EQ(want_a2.size(), 65u);  // a SHA-256 digest and a newline
+  const std::string index = ReadFile(build + "/.fanout/stamps.index");
+  EXPECT_NE(index.find("a2 " + want_a2.substr(0, 64) + "\n"), std::string::npos) << index;
+
+  // A deleted stamp comes back although the index lists it; an edited input rewrites only its
+  // own stamp.
+  ASSERT_EQ(std::remove(a2.c_str()), 0);
+  struct stat before {};
+  ASSERT_EQ(stat(a1.c_str(), &before), 0);
+  repo_.Write("src/a1/main.txt", "edited\n");
+  const std::string old_a1 = ReadFile(a1);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), want_a2);
+  EXPECT_NE(ReadFile(a1), old_a1);
+  EXPECT_NE(ReadFile(build + "/.fanout/stamps.index"), index);
 }
 
 TEST_F(BuildE2E, Exec_FailureLeavesNoResult) {
