@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -147,8 +148,21 @@ Plan MakePlan(const Description& desc, const std::vector<std::string>* selected)
     pt.def = t;
     std::sort(pt.def.deps.begin(), pt.def.deps.end());
     pt.tier = tier_of(t);
-    pt.definition_digest = DefinitionDigest(pt.def, desc.global_inputs);
     plan.targets.push_back(std::move(pt));
+  }
+  // Thousands of digests: half of them on a second thread.
+  auto digest_range = [&plan, &desc](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      plan.targets[i].definition_digest = DefinitionDigest(plan.targets[i].def, desc.global_inputs);
+    }
+  };
+  const std::size_t n = plan.targets.size();
+  if (n < 256) {
+    digest_range(0, n);
+  } else {
+    std::thread second(digest_range, n / 2, n);
+    digest_range(0, n / 2);
+    second.join();
   }
   return plan;
 }
