@@ -181,7 +181,7 @@ Expected<std::string> GenerateNinja(const Plan& plan) {
   FANOUT_TRY(WriteTargets(*graph, w));
   FANOUT_TRY(WriteGather(*graph, w));
   FANOUT_TRY(WriteAliases(*graph, w));
-  return out.str();
+  return std::move(out).str();
 }
 
 std::string GenerateRegenDepfile(const std::vector<std::string>& files_read,

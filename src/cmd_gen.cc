@@ -117,7 +117,8 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   auto selection = SelectTargets(*repo, desc, request);
   if (!selection.ok()) return Fail(selection.error());
 
-  Plan plan = MakePlan(desc, selection->selected ? &*selection->selected : nullptr);
+  Plan plan = MakePlan(std::move(*loaded.description),
+                       selection->selected ? &*selection->selected : nullptr);
   plan.repo_root = repo_root;
   plan.description_path = desc_path;
   plan.build_dir = build_dir;

@@ -117,7 +117,7 @@ std::string DefinitionDigest(const Target& t, const std::vector<std::string>& gl
   return h.HexDigest();
 }
 
-Plan MakePlan(const Description& desc, const std::vector<std::string>* selected) {
+Plan MakePlan(Description desc, const std::vector<std::string>* selected) {
   Plan plan;
   plan.pools = desc.pools;
   plan.global_inputs = desc.global_inputs;
@@ -126,28 +126,32 @@ Plan MakePlan(const Description& desc, const std::vector<std::string>* selected)
   std::set<std::string> keep;
   if (selected) keep.insert(selected->begin(), selected->end());
 
-  // Tiers over the whole description (targets are validated acyclic); memoized DFS.
-  std::map<std::string, int> tier;
-  std::function<int(const Target&)> tier_of = [&](const Target& t) -> int {
-    auto it = tier.find(t.name);
-    if (it != tier.end()) return it->second;
+  // Tiers over the whole description (targets are validated acyclic); memoized DFS, before
+  // the targets move into the plan.
+  std::vector<int> tier(desc.targets.size(), -1);
+  std::function<int(std::size_t)> tier_of = [&](std::size_t i) -> int {
+    if (tier[i] >= 0) return tier[i];
+    tier[i] = 0;  // a cycle (never in a validated description) must not recurse forever
     int best = 0;
-    for (const std::string& d : t.deps) {
-      if (const Target* dt = desc.FindTarget(d)) best = std::max(best, tier_of(*dt) + 1);
+    for (const std::string& d : desc.targets[i].deps) {
+      if (const Target* dt = desc.FindTarget(d)) {
+        best = std::max(best, tier_of(static_cast<std::size_t>(dt - desc.targets.data())) + 1);
+      }
     }
-    tier[t.name] = best;
-    return best;
+    return tier[i] = best;
   };
+  for (std::size_t i = 0; i < desc.targets.size(); ++i) tier_of(i);
 
-  for (const Target& t : desc.targets) {
+  for (std::size_t i = 0; i < desc.targets.size(); ++i) {
+    Target& t = desc.targets[i];
     if (selected && !keep.count(t.name)) {
       plan.skipped.push_back(t.name);
       continue;
     }
     PlanTarget pt;
-    pt.def = t;
+    pt.def = std::move(t);
     std::sort(pt.def.deps.begin(), pt.def.deps.end());
-    pt.tier = tier_of(t);
+    pt.tier = tier[i];
     plan.targets.push_back(std::move(pt));
   }
   // Thousands of digests: half of them on a second thread.

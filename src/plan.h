@@ -53,11 +53,11 @@ struct Plan {
   const PlanTarget* FindTarget(const std::string& name) const;
 };
 
-/// Builds a plan from a validated description: copies the targets, computes tiers and
-/// definition digests. `selected`, when given, restricts the build to those targets (others
-/// go to `skipped`); dependencies of selected targets must be selected too (the caller
-/// closes the set).
-Plan MakePlan(const Description& desc, const std::vector<std::string>* selected = nullptr);
+/// Builds a plan from a validated description: takes its targets (pass an rvalue to move
+/// them; a large description is not copied), computes tiers and definition digests. `selected`,
+/// when given, restricts the build to those targets (others go to `skipped`); dependencies of
+/// selected targets must be selected too (the caller closes the set).
+Plan MakePlan(Description desc, const std::vector<std::string>* selected = nullptr);
 
 /// Hex SHA-256 of the target's resolved definition plus the global inputs.
 std::string DefinitionDigest(const Target& target, const std::vector<std::string>& global_inputs);
