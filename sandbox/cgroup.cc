@@ -161,8 +161,10 @@ Status TryCreateChild(const std::string& dir) {
 }
 
 // Whether the v2 cgroup `dir` (at `path` in our view) is ours to subdivide: the root of what
-// we can see (a container's cgroup namespace, or the real root), or delegated to us: systemd
-// hands a delegated cgroup's ownership to the user and marks it with a "delegate" xattr.
+// we can see (a container's cgroup namespace, or the real root), or delegated to us, which
+// systemd marks with a "delegate" xattr. Ownership alone is not enough: the scopes a user's
+// systemd creates for terminals and apps belong to the user but are systemd's to manage, and
+// moving their processes into sub-cgroups would fight it.
 bool Delegated(const std::string& dir, const std::string& path, std::string* why) {
   if (path == "/") return true;
   struct stat st;
@@ -170,7 +172,6 @@ bool Delegated(const std::string& dir, const std::string& path, std::string* why
     *why = fmt::format("cannot stat {}: {}", dir, std::strerror(errno));
     return false;
   }
-  if (st.st_uid == geteuid() && geteuid() != 0) return true;
   for (const char* attr : {"trusted.delegate", "user.delegate"}) {
     if (getxattr(dir.c_str(), attr, nullptr, 0) >= 0) return true;
   }
