@@ -1,7 +1,5 @@
 #include "generator/ninja_writer.h"
 
-#include <sstream>
-
 #include <fmt/format.h>
 
 namespace fanout {
@@ -287,17 +285,17 @@ Status NinjaWriter::Rule(const NinjaRule& rule) {
                                  Printable(rule.deps)));
   }
   // Render into a buffer so an error writes nothing.
-  std::ostringstream block;
-  NinjaWriter w(block, width_);
-  block << "rule " << rule.name << '\n';
-  FANOUT_TRY(w.Variable("command", rule.command, 2));
-  if (!rule.description.empty()) FANOUT_TRY(w.Variable("description", rule.description, 2));
-  if (!rule.depfile.empty()) FANOUT_TRY(w.Variable("depfile", rule.depfile, 2));
-  if (rule.generator) FANOUT_TRY(w.Variable("generator", "1", 2));
-  if (!rule.pool.empty()) FANOUT_TRY(w.Variable("pool", rule.pool, 2));
-  if (rule.restat) FANOUT_TRY(w.Variable("restat", "1", 2));
-  if (!rule.deps.empty()) FANOUT_TRY(w.Variable("deps", rule.deps, 2));
-  out_ << block.str();
+  std::string block = "rule " + rule.name + "\n";
+  FANOUT_TRY(AppendVariable(&block, "command", rule.command, 2));
+  if (!rule.description.empty()) {
+    FANOUT_TRY(AppendVariable(&block, "description", rule.description, 2));
+  }
+  if (!rule.depfile.empty()) FANOUT_TRY(AppendVariable(&block, "depfile", rule.depfile, 2));
+  if (rule.generator) FANOUT_TRY(AppendVariable(&block, "generator", "1", 2));
+  if (!rule.pool.empty()) FANOUT_TRY(AppendVariable(&block, "pool", rule.pool, 2));
+  if (rule.restat) FANOUT_TRY(AppendVariable(&block, "restat", "1", 2));
+  if (!rule.deps.empty()) FANOUT_TRY(AppendVariable(&block, "deps", rule.deps, 2));
+  out_ << block;
   return {};
 }
 

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/confine.h"
+#include "src/file_util.h"
 #include "src/unique_fd.h"
 
 namespace fanout::sandbox {
@@ -41,16 +42,6 @@ double Now() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-void WriteAllFd(int fd, const std::string& s) {
-  size_t off = 0;
-  while (off < s.size()) {
-    ssize_t n = write(fd, s.data() + off, s.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
 }
 
 // Turns this (forked) process into the command. Returns only on failure, with the reason.
@@ -101,7 +92,7 @@ class ProcessSandbox : public Sandbox {
       std::string err = JoinCgroups(spec_.cgroups);
       setsid();  // own session and process group: Ninja's and the terminal's signals stay out
       if (err.empty()) err = ExecCommand(spec_, writable);
-      WriteAllFd(err_pipe[1], err);
+      WriteAllToFd(err_pipe[1], err);
       _exit(127);
     }
     close(err_pipe[1]);
@@ -191,7 +182,7 @@ void Report(int fd, const SandboxExit& r) {
                       {"signal", r.signal},
                       {"setup_error", r.setup_error},
                       {"after", r.after_output}};
-  WriteAllFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 int Pid1Main(void* arg) {
@@ -235,7 +226,7 @@ int Pid1Main(void* arg) {
     }
     setsid();
     if (err.empty()) err = ExecCommand(spec, {});
-    WriteAllFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
+    WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
     _exit(127);
   }
   close(to_parent[1]);

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "src/file_util.h"
 #include "src/glob.h"
 #include "src/unique_fd.h"
 
@@ -55,14 +56,8 @@ Status MakeDirs(const std::string& dir, const std::vector<TreeFile>& files) {
 }
 
 Status WriteAll(int fd, const char* data, size_t size, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
+  if (const int err = WriteAllToFd(fd, std::string_view(data, size))) {
+    return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
   }
   return {};
 }

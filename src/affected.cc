@@ -1,7 +1,6 @@
 #include "src/affected.h"
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <set>
 
@@ -25,36 +24,11 @@ Error WithFallbackHint(Error e) {
   return e;
 }
 
-constexpr size_t kNoTarget = static_cast<size_t>(-1);
-
-/// The index of the target named `name` in desc.targets (sorted by name), or kNoTarget.
-size_t TargetIndex(const Description& desc, const std::string& name) {
-  const Target* t = desc.FindTarget(name);
-  return t ? static_cast<size_t>(t - desc.targets.data()) : kNoTarget;
-}
-
-/// Each target's tier over the whole description (0: no dependencies), by index into
-/// desc.targets. The description is validated acyclic.
-std::vector<int> FullTiers(const Description& desc) {
-  std::vector<int> tier(desc.targets.size(), -1);
-  std::function<int(size_t)> tier_of = [&](size_t i) -> int {
-    if (tier[i] >= 0) return tier[i];
-    tier[i] = 0;  // a cycle (never in a validated description) must not recurse forever
-    int best = 0;
-    for (const std::string& d : desc.targets[i].deps) {
-      if (size_t j = TargetIndex(desc, d); j != kNoTarget) best = std::max(best, tier_of(j) + 1);
-    }
-    return tier[i] = best;
-  };
-  for (size_t i = 0; i < desc.targets.size(); ++i) tier_of(i);
-  return tier;
-}
-
 /// Fills affected/unaffected/tiers from per-target reasons (empty: not affected), adding a
 /// "dep" reason to every dependent of an affected target, in dependency order.
 void Finish(const Description& desc, std::vector<std::vector<AffectReason>> reasons,
             AffectedResult* r) {
-  const std::vector<int> full = FullTiers(desc);
+  const std::vector<int> full = TargetTiers(desc);
   std::vector<size_t> order(desc.targets.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -70,9 +44,9 @@ void Finish(const Description& desc, std::vector<std::vector<AffectReason>> reas
     std::vector<AffectReason> dep_reasons;
     int t = 0;
     for (const std::string& d : deps) {
-      const size_t j = TargetIndex(desc, d);
-      if (j == kNoTarget || tier[j] < 0) continue;
-      t = std::max(t, tier[j] + 1);
+      const std::optional<size_t> j = desc.IndexOf(d);
+      if (!j || tier[*j] < 0) continue;
+      t = std::max(t, tier[*j] + 1);
       if (all) continue;
       AffectReason reason;
       reason.kind = "dep";
@@ -168,7 +142,7 @@ Expected<std::optional<std::string>> DescriptionChange(
     return std::optional<std::string>(fmt::format("{} in '{}'", *all, relpath));
   }
   for (const std::string& name : changed) {
-    (*reasons)[TargetIndex(head_desc, name)].push_back(AffectReason{"description", "", "", "", 0});
+    (*reasons)[*head_desc.IndexOf(name)].push_back(AffectReason{"description", "", "", "", 0});
   }
   return std::optional<std::string>();
 }
@@ -262,7 +236,16 @@ Expected<std::string> MissingBase(const Repository& repo, const AffectedOptions&
   return fmt::format("the base cannot be used: {}", e.message);
 }
 
-}  // namespace
+/// The git half of change detection: the head, the commit compared with it and the paths that
+/// differ.
+struct AffectedDiff {
+  AffectedResult result;    ///< base, head, compared and changed_paths filled in
+  git_oid compared_tree{};  ///< the compared commit's tree, when a diff was made
+  /// Set when no diff was possible (all-zero base, or a missing base with
+  /// on_missing_base_all): every target is affected for this reason.
+  std::optional<std::string> all_reason;
+  bool missing_base = false;
+};
 
 Expected<AffectedDiff> DiffForAffected(const Repository& repo, const AffectedOptions& opts) {
   AffectedDiff d;
@@ -375,6 +358,8 @@ Expected<AffectedResult> MatchAffected(const Repository& repo, const Description
   Finish(head_desc, std::move(reasons), &r);
   return r;
 }
+
+}  // namespace
 
 Expected<AffectedResult> ComputeAffected(const Repository& repo, const Description& head_desc,
                                          const AffectedOptions& opts) {

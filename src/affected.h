@@ -88,28 +88,7 @@ struct AffectedResult {
   const AffectedTarget* Find(const std::string& name) const;
 };
 
-/// The git half of change detection, which needs no description: the head, the commit compared
-/// with it and the paths that differ. Callers may load the description meanwhile.
-struct AffectedDiff {
-  /// base, head, compared and changed_paths filled in.
-  AffectedResult result;
-  git_oid compared_tree{};  ///< the compared commit's tree, when a diff was made
-  /// Set when no diff was possible (all-zero base, or a missing base with
-  /// on_missing_base_all): every target is affected for this reason.
-  std::optional<std::string> all_reason;
-  bool missing_base = false;
-};
-
-/// Resolves the head and the compared commit and diffs their trees. Git errors are exit-3
-/// Errors whose message names the revision and what to run.
-Expected<AffectedDiff> DiffForAffected(const Repository& repo, const AffectedOptions& opts);
-
-/// Matches `diff` against `head_desc` (the description as it is at the head); see
-/// ComputeAffected.
-Expected<AffectedResult> MatchAffected(const Repository& repo, const Description& head_desc,
-                                       AffectedDiff diff, const AffectedOptions& opts);
-
-/// DiffForAffected, then MatchAffected: which targets of `head_desc` (the description as it is at
+/// Computes which targets of `head_desc` (the description as it is at
 /// the head) a change affects: those whose inputs match a changed path (a `checkout: full` target's
 /// input is the whole tree, reason pattern "**"), every target when a global input changed, those
 /// whose definition changed, and dependents of all of these. Git errors are exit-3 Errors whose

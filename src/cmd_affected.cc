@@ -1,7 +1,6 @@
 // `fanout affected`: which targets a git change affects (DESIGN.md, "Command line").
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <memory>
 
 #include <fmt/format.h>
@@ -32,13 +31,24 @@ struct AffectedCli {
   std::string on_missing_base = "error";
 };
 
-/// The text of the description as it is at the head: the work tree's file with --head
-/// worktree (or when the file is outside the repository), else the file as committed in the
-/// head revision.
-Expected<std::string> ReadHeadDescription(const Repository& repo, const AffectedCli& cli,
+/// The description as it is at the head: the work tree's file with --head worktree (or when
+/// the file is outside the repository), else the file as committed in the head revision.
+Expected<Description> LoadHeadDescription(const Repository& repo, const AffectedCli& cli,
                                           const std::string& relpath) {
-  if (cli.head == "worktree" || relpath.empty()) return ReadFile(cli.common.file);
-  return ReadDescriptionAtRevision(repo, cli.head, relpath);
+  LoadResult loaded;
+  if (cli.head == "worktree" || relpath.empty()) {
+    loaded = LoadDescriptionFile(cli.common.file);
+  } else {
+    auto at = LoadDescriptionAtRevision(repo, cli.head, relpath, cli.common.file);
+    if (!at.ok()) return at.error();
+    loaded = std::move(*at);
+  }
+  if (!loaded.description) {
+    // Rendered diagnostics go out as they are; the empty Error says "already reported".
+    fmt::print(stderr, "{}", loaded.FormatErrors());
+    return MakeError("", kExitUsage);
+  }
+  return std::move(*loaded.description);
 }
 
 int RunAffected(const AffectedCli& cli) {
@@ -59,12 +69,8 @@ int RunAffected(const AffectedCli& cli) {
   }
   auto relpath = DescriptionRelPath(*repo, cli.common.file);
   if (!relpath.ok()) return fail(relpath.error());
-  auto text = ReadHeadDescription(*repo, cli, *relpath);
-  if (!text.ok()) return fail(text.error());
-  // Parsing and validating a large description costs about what the diff does, and the diff
-  // does not need it: load it on a second thread meanwhile.
-  std::future<LoadResult> loading = std::async(
-      std::launch::async, [&text, &cli] { return LoadDescriptionText(*text, cli.common.file); });
+  auto desc = LoadHeadDescription(*repo, cli, *relpath);
+  if (!desc.ok()) return desc.error().message.empty() ? desc.error().exit_code : fail(desc.error());
 
   AffectedOptions opts;
   opts.base = cli.base;
@@ -77,14 +83,7 @@ int RunAffected(const AffectedCli& cli) {
     auto build = RelativeTo(cli.common.build_dir, repo->workdir());
     if (build && fs::is_directory(cli.common.build_dir, ec)) opts.exclude_dirs.push_back(*build);
   }
-  auto diff = DiffForAffected(*repo, opts);
-  LoadResult loaded = loading.get();
-  if (!loaded.description) {
-    fmt::print(stderr, "{}", loaded.FormatErrors());
-    return kExitUsage;
-  }
-  if (!diff.ok()) return fail(diff.error());
-  auto result = MatchAffected(*repo, *loaded.description, std::move(diff).value(), opts);
+  auto result = ComputeAffected(*repo, *desc, opts);
   if (!result.ok()) return fail(result.error());
   if (result->missing_base) {
     fmt::print(stderr, "fanout affected: warning: treating every target as affected: {}\n",

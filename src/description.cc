@@ -1,6 +1,7 @@
 #include "src/description.h"
 
 #include <algorithm>
+#include <functional>
 
 namespace fanout {
 
@@ -9,6 +10,27 @@ const Target* Description::FindTarget(const std::string& name) const {
                              [](const Target& t, const std::string& n) { return t.name < n; });
   if (it == targets.end() || it->name != name) return nullptr;
   return &*it;
+}
+
+std::optional<std::size_t> Description::IndexOf(const std::string& name) const {
+  const Target* t = FindTarget(name);
+  if (!t) return std::nullopt;
+  return static_cast<std::size_t>(t - targets.data());
+}
+
+std::vector<int> TargetTiers(const Description& desc) {
+  std::vector<int> tier(desc.targets.size(), -1);
+  std::function<int(std::size_t)> tier_of = [&](std::size_t i) -> int {
+    if (tier[i] >= 0) return tier[i];
+    tier[i] = 0;
+    int best = 0;
+    for (const std::string& d : desc.targets[i].deps) {
+      if (auto j = desc.IndexOf(d)) best = std::max(best, tier_of(*j) + 1);
+    }
+    return tier[i] = best;
+  };
+  for (std::size_t i = 0; i < desc.targets.size(); ++i) tier_of(i);
+  return tier;
 }
 
 std::string FormatDuration(std::int64_t seconds) {

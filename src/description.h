@@ -2,6 +2,7 @@
 // Ninja or git: description_loader.h reads it in, the planner and generators read it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -68,7 +69,14 @@ struct Description {
 
   /// The target named `name`, or nullptr.
   const Target* FindTarget(const std::string& name) const;
+  /// The index in `targets` of the target named `name`, or nullopt.
+  std::optional<std::size_t> IndexOf(const std::string& name) const;
 };
+
+/// Each target's tier, by index into desc.targets: 0 when it has no dependencies, else 1 + the
+/// highest tier among its dependencies (unknown names ignored). A cycle (never in a validated
+/// description) does not recurse forever.
+std::vector<int> TargetTiers(const Description& desc);
 
 /// Formats a duration in seconds the way the description writes it ("30m", "1h30m", "45s").
 std::string FormatDuration(std::int64_t seconds);

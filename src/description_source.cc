@@ -35,8 +35,9 @@ Expected<std::string> DescriptionRelPath(const Repository& repo, const std::stri
   return rel;
 }
 
-Expected<std::string> ReadDescriptionAtRevision(const Repository& repo, const std::string& rev,
-                                                const std::string& relpath) {
+Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+                                               const std::string& relpath,
+                                               const std::string& display) {
   auto commit = repo.ResolveCommit(rev);
   if (!commit.ok()) return commit.error();
   auto tree = repo.CommitTree(*commit);
@@ -49,15 +50,7 @@ Expected<std::string> ReadDescriptionAtRevision(const Repository& repo, const st
     return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath, rev,
                                  OidToString(*commit).substr(0, 12), hint));
   }
-  return std::move(**text);
-}
-
-Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
-                                               const std::string& relpath,
-                                               const std::string& display) {
-  auto text = ReadDescriptionAtRevision(repo, rev, relpath);
-  if (!text.ok()) return text.error();
-  return LoadDescriptionText(*text, display);
+  return LoadDescriptionText(**text, display);
 }
 
 }  // namespace fanout

@@ -19,11 +19,6 @@ std::optional<std::string> RelativeTo(const std::string& path, const std::string
 /// repository `file` names that path directly (an absolute path is an error).
 Expected<std::string> DescriptionRelPath(const Repository& repo, const std::string& file);
 
-/// The text of the description committed at `rev` under `relpath`. A missing file is an
-/// error naming the revision; git errors exit 3.
-Expected<std::string> ReadDescriptionAtRevision(const Repository& repo, const std::string& rev,
-                                                const std::string& relpath);
-
 /// Loads the description committed at `rev` under `relpath`; diagnostics name `display`.
 /// A missing file is an error naming the revision; git errors exit 3.
 Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,

@@ -35,6 +35,19 @@ Expected<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+int WriteAllToFd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view content) {
   boost::system::error_code ec;
   boost::filesystem::path p(path);
@@ -44,16 +57,9 @@ Status WriteFileAtomically(const std::string& path, std::string_view content) {
   {
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
-    size_t off = 0;
-    while (off < content.size()) {
-      ssize_t n = write(fd.get(), content.data() + off, content.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        unlink(tmp.c_str());
-        return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(err)));
-      }
-      off += static_cast<size_t>(n);
+    if (const int err = WriteAllToFd(fd.get(), content)) {
+      unlink(tmp.c_str());
+      return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(err)));
     }
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {

@@ -12,6 +12,10 @@ namespace fanout {
 /// Reads the whole file. The error names the path and the reason.
 Expected<std::string> ReadFile(const std::string& path);
 
+/// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of
+/// the write that failed. Allocates nothing (usable in a forked child).
+int WriteAllToFd(int fd, std::string_view data);
+
 /// Writes `content` to `path` through a temporary file in the same directory and rename(2),
 /// so readers see the old or the new file, never half of one. Creates parent directories.
 Status WriteFileAtomically(const std::string& path, std::string_view content);

@@ -26,22 +26,11 @@ std::string_view PruneKeyView(std::string_view pattern) {
   return pattern;
 }
 
-std::vector<const std::vector<std::string>*> Pointers(
-    const std::vector<std::vector<std::string>>& lists) {
-  std::vector<const std::vector<std::string>*> out;
-  out.reserve(lists.size());
-  for (const auto& l : lists) out.push_back(&l);
-  return out;
-}
-
 }  // namespace
 
 std::string FilterIndex::PruneKey(std::string_view pattern) {
   return std::string(PruneKeyView(pattern));
 }
-
-FilterIndex::FilterIndex(const std::vector<std::vector<std::string>>& lists)
-    : FilterIndex(Pointers(lists)) {}
 
 FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists)
     : lists_(std::move(lists)), compiled_(lists_.size()) {

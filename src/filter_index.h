@@ -29,7 +29,6 @@ class FilterIndex {
   /// Indexes one filter per pattern list (the syntax of PathFilter::Compile). The lists are
   /// not copied: they must outlive the index.
   explicit FilterIndex(std::vector<const std::vector<std::string>*> lists);
-  explicit FilterIndex(const std::vector<std::vector<std::string>>& lists);
 
   /// Appends to `*out`, in increasing filter order, exactly the filters whose
   /// PathFilter::Matches(path) is true. An error names the list ("LIST:INDEX:COL: ...") of a

@@ -199,15 +199,8 @@ class ScopedSignals {
   struct sigaction old_pipe_ {};
 };
 
-void WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;  // best effort: the log or the terminal went away
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-}
+/// Best effort: the log or the terminal may have gone away.
+void WriteAll(int fd, const char* data, size_t n) { WriteAllToFd(fd, std::string_view(data, n)); }
 
 std::string Describe(int status) {
   if (WIFSIGNALED(status)) {

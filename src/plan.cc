@@ -1,11 +1,9 @@
 #include "src/plan.h"
 
 #include <algorithm>
-#include <functional>
 #include <initializer_list>
 #include <set>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -126,21 +124,8 @@ Plan MakePlan(Description desc, const std::vector<std::string>* selected) {
   std::set<std::string> keep;
   if (selected) keep.insert(selected->begin(), selected->end());
 
-  // Tiers over the whole description (targets are validated acyclic); memoized DFS, before
-  // the targets move into the plan.
-  std::vector<int> tier(desc.targets.size(), -1);
-  std::function<int(std::size_t)> tier_of = [&](std::size_t i) -> int {
-    if (tier[i] >= 0) return tier[i];
-    tier[i] = 0;  // a cycle (never in a validated description) must not recurse forever
-    int best = 0;
-    for (const std::string& d : desc.targets[i].deps) {
-      if (const Target* dt = desc.FindTarget(d)) {
-        best = std::max(best, tier_of(static_cast<std::size_t>(dt - desc.targets.data())) + 1);
-      }
-    }
-    return tier[i] = best;
-  };
-  for (std::size_t i = 0; i < desc.targets.size(); ++i) tier_of(i);
+  // Tiers over the whole description, before the targets move into the plan.
+  const std::vector<int> tier = TargetTiers(desc);
 
   for (std::size_t i = 0; i < desc.targets.size(); ++i) {
     Target& t = desc.targets[i];
@@ -152,21 +137,8 @@ Plan MakePlan(Description desc, const std::vector<std::string>* selected) {
     pt.def = std::move(t);
     std::sort(pt.def.deps.begin(), pt.def.deps.end());
     pt.tier = tier[i];
+    pt.definition_digest = DefinitionDigest(pt.def, desc.global_inputs);
     plan.targets.push_back(std::move(pt));
-  }
-  // Thousands of digests: half of them on a second thread.
-  auto digest_range = [&plan, &desc](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      plan.targets[i].definition_digest = DefinitionDigest(plan.targets[i].def, desc.global_inputs);
-    }
-  };
-  const std::size_t n = plan.targets.size();
-  if (n < 256) {
-    digest_range(0, n);
-  } else {
-    std::thread second(digest_range, n / 2, n);
-    digest_range(0, n / 2);
-    second.join();
   }
   return plan;
 }

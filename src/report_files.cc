@@ -20,14 +20,8 @@ namespace fanout {
 Status AppendToFile(const std::string& path, const std::string& text) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (!fd) return MakeError(fmt::format("cannot append to '{}': {}", path, std::strerror(errno)));
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = write(fd.get(), text.data() + off, text.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(fmt::format("cannot append to '{}': {}", path, std::strerror(errno)));
-    }
-    off += static_cast<size_t>(n);
+  if (const int err = WriteAllToFd(fd.get(), text)) {
+    return MakeError(fmt::format("cannot append to '{}': {}", path, std::strerror(err)));
   }
   return {};
 }

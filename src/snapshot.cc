@@ -249,8 +249,7 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
   }
   UniqueFd fd(openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd) return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-  if (write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size())) {
-    const int err = errno;
+  if (const int err = WriteAllToFd(fd.get(), content)) {
     unlinkat(dir, name.c_str(), 0);
     return MakeError(fmt::format("cannot write '{}': {}", path, std::strerror(err)));
   }

@@ -100,7 +100,9 @@ TEST(FilterIndex, AgreesWithPathFilterOnEveryPath) {
       {"a/b[0-9]/c"},
       {"docs/foo[1].txt"},
   };
-  FilterIndex index(lists);
+  std::vector<const std::vector<std::string>*> pointers;
+  for (const auto& l : lists) pointers.push_back(&l);
+  FilterIndex index(pointers);
   std::vector<PathFilter> filters;
   for (const auto& l : lists) filters.push_back(PathFilter::Compile(l).value());
 
