@@ -257,8 +257,8 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
 }
 
 /// The stamp index as last written ("NAME DIGEST" lines); empty when missing or unreadable.
-std::map<std::string, std::string, std::less<>> ReadStampIndex(const std::string& path) {
-  std::map<std::string, std::string, std::less<>> index;
+std::map<std::string, std::string> ReadStampIndex(const std::string& path) {
+  std::map<std::string, std::string> index;
   auto text = ReadFile(path);
   if (!text.ok()) return index;
   std::string_view rest = *text;
@@ -283,7 +283,7 @@ Status UpdateStamps(const std::string& build_dir,
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-  std::set<std::string, std::less<>> present;
+  std::set<std::string> present;
   for (boost::filesystem::directory_iterator it(stamps, ec), end; !ec && it != end;
        it.increment(ec)) {
     present.insert(it->path().filename().string());
