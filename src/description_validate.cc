@@ -17,6 +17,8 @@ namespace fanout {
 namespace {
 
 using Entry = YamlNode::Entry;
+using Entries = std::span<const Entry>;
+using Items = std::span<const YamlNodePtr>;
 using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kTopKeys[] = {"version", "pools",       "global_inputs",
@@ -32,8 +34,8 @@ constexpr std::string_view kWhenValues[] = {"success", "always"};
 
 constexpr int kMaxRetries = 10;
 
-const std::vector<YamlNodePtr> kNoItems;
-const std::vector<Entry> kNoEntries;
+const Items kNoItems;
+const Entries kNoEntries;
 
 std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -107,13 +109,13 @@ class Validator {
     return SuggestName(name, candidates);
   }
 
-  void CheckKeys(const std::vector<Entry>& entries, Keys allowed, const std::string& where) {
+  void CheckKeys(Entries entries, Keys allowed, const std::string& where) {
     for (const Entry& entry : entries) {
       if (!entry.key->is_scalar()) {
         Error(entry.key->mark, "expected a key, found " + entry.key->Describe());
         continue;
       }
-      const std::string& key = entry.key->scalar;
+      const std::string_view key = entry.key->scalar;
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       const std::string suggestion =
           Suggest(key, std::vector<std::string>(allowed.begin(), allowed.end()));
@@ -147,7 +149,7 @@ class Validator {
   }
 
   /// The entries of a mapping (null reads as an empty mapping), or nullptr after an error.
-  const std::vector<Entry>* ExpectMapping(const YamlNode& node, std::string_view what) {
+  const Entries* ExpectMapping(const YamlNode& node, std::string_view what) {
     if (node.is_mapping()) return &node.entries;
     if (node.is_null()) return &kNoEntries;
     TypeError(node, "a mapping", what);
@@ -155,18 +157,18 @@ class Validator {
   }
 
   /// The items of a list (null reads as an empty list), or nullptr after an error.
-  const std::vector<YamlNodePtr>* ExpectList(const YamlNode& node, std::string_view what) {
+  const Items* ExpectList(const YamlNode& node, std::string_view what) {
     if (node.is_sequence()) return &node.items;
     if (node.is_null()) return &kNoItems;
     std::vector<std::string> notes;
-    if (node.is_scalar()) notes.push_back("help: write a list: [" + node.scalar + "]");
+    if (node.is_scalar()) notes.push_back("help: write a list: [" + std::string(node.scalar) + "]");
     TypeError(node, "a list", what, std::move(notes));
     return nullptr;
   }
 
   /// Any scalar but null reads as a string: `1` and `true` are fine where text is expected.
   std::optional<std::string> ExpectString(const YamlNode& node, std::string_view what) {
-    if (node.is_scalar() && !node.is_null()) return node.scalar;
+    if (node.is_scalar() && !node.is_null()) return std::string(node.scalar);
     TypeError(node, "a string", what);
     return std::nullopt;
   }
@@ -186,7 +188,7 @@ class Validator {
   std::optional<std::int64_t> ExpectInteger(const YamlNode& node, std::string_view what) {
     if (node.is_scalar() && node.plain && !node.is_null() && node.Describe() == "an integer") {
       if (auto value = ParseInteger(node.scalar)) return value;
-      Error(node.mark, "integer " + node.scalar + " for " + Q(what) + " is out of range");
+      Error(node.mark, "integer " + std::string(node.scalar) + " for " + Q(what) + " is out of range");
       return std::nullopt;
     }
     std::vector<std::string> notes;
@@ -199,12 +201,12 @@ class Validator {
 
   std::optional<bool> ExpectBool(const YamlNode& node, std::string_view what) {
     if (node.is_scalar() && node.plain) {
-      const std::string& s = node.scalar;
+      const std::string_view s = node.scalar;
       if (s == "true" || s == "True" || s == "TRUE") return true;
       if (s == "false" || s == "False" || s == "FALSE") return false;
-      static const std::set<std::string> kTrueWords = {"yes", "Yes", "YES", "on",
+      static const std::set<std::string, std::less<>> kTrueWords = {"yes", "Yes", "YES", "on",
                                                        "On",  "ON",  "y",   "Y"};
-      static const std::set<std::string> kFalseWords = {"no",  "No",  "NO", "off",
+      static const std::set<std::string, std::less<>> kFalseWords = {"no",  "No",  "NO", "off",
                                                         "Off", "OFF", "n",  "N"};
       if (kTrueWords.count(s) || kFalseWords.count(s)) {
         Error(node.mark, "expected true or false for " + Q(what) + ", found " + Q(s),
@@ -251,14 +253,14 @@ class Validator {
   }
 
   void ReadPools(const YamlNode& node, Description* desc) {
-    const std::vector<Entry>* entries = ExpectMapping(node, "pools");
+    const Entries* entries = ExpectMapping(node, "pools");
     if (!entries) return;
     for (const Entry& entry : *entries) {
       if (!entry.key->is_scalar()) {
         Error(entry.key->mark, "expected a pool name, found " + entry.key->Describe());
         continue;
       }
-      const std::string& name = entry.key->scalar;
+      const std::string name(entry.key->scalar);
       declared_pools_.push_back(name);
       bool ok = CheckName(*entry.key, "pool");
       if (name == "console") {
@@ -280,7 +282,7 @@ class Validator {
   }
 
   bool CheckName(const YamlNode& key, std::string_view kind) {
-    const std::string& name = key.scalar;
+    const std::string_view name = key.scalar;
     if (!IsValidName(name)) {
       Error(key.mark, "invalid " + std::string(kind) + " name " + Q(name),
             {"note: a " + std::string(kind) +
@@ -293,7 +295,7 @@ class Validator {
 
   void ReadPostSubmit(const Entry& entry, PostSubmit* post) {
     const YamlNode& node = *entry.value;
-    const std::vector<Entry>* entries = ExpectMapping(node, "post_submit");
+    const Entries* entries = ExpectMapping(node, "post_submit");
     if (!entries) return;
     if (entries->empty()) return;
     CheckKeys(*entries, kPostSubmitKeys, " in 'post_submit'");
@@ -311,7 +313,7 @@ class Validator {
   /// Reads a list of glob patterns into `out` (as written), checking each one.
   bool ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
                     std::vector<std::string>* out) {
-    const std::vector<YamlNodePtr>* items = ExpectList(node, what);
+    const Items* items = ExpectList(node, what);
     if (!items) return false;
     std::size_t includes = 0, excludes = 0;
     for (const YamlNodePtr& item : *items) {
@@ -330,11 +332,11 @@ class Validator {
   }
 
   void CheckPattern(const YamlNode& node, std::string_view what, PatternKind kind) {
-    const std::string& pattern = node.scalar;
+    const std::string_view pattern = node.scalar;
     // Columns inside the scalar: past the opening quote, and past a leading '!'.
     const int base = node.mark.column + (node.quoted ? 1 : 0);
     const std::size_t start = pattern[0] == '!' ? 1 : 0;
-    const std::string_view body = std::string_view(pattern).substr(start);
+    const std::string_view body = pattern.substr(start);
     const char* relative_to = kind == PatternKind::kInput
                                   ? "note: paths are relative to the repository root"
                                   : "note: artifacts are relative paths, looked up in "
@@ -381,12 +383,12 @@ class Validator {
   }
 
   void ReadTargets(const YamlNode& node, Description* desc) {
-    const std::vector<Entry>* entries = ExpectMapping(node, "targets");
+    const Entries* entries = ExpectMapping(node, "targets");
     if (!entries) return;
     // Every name counts as declared, valid or not, so one bad target does not make each
     // reference to it an error too.
     for (const Entry& entry : *entries) {
-      if (entry.key->is_scalar()) target_names_.push_back(entry.key->scalar);
+      if (entry.key->is_scalar()) target_names_.emplace_back(entry.key->scalar);
     }
     std::sort(target_names_.begin(), target_names_.end());
     for (const Entry& entry : *entries) {
@@ -497,7 +499,7 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
 }
 
 void Validator::ReadDeps(const YamlNode& node, Target* t) {
-  const std::vector<YamlNodePtr>* items = ExpectList(node, "deps");
+  const Items* items = ExpectList(node, "deps");
   if (!items) return;
   for (const YamlNodePtr& item : *items) {
     std::optional<std::string> dep = ExpectText(*item, "deps", "name");
@@ -520,14 +522,14 @@ void Validator::ReadDeps(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadEnv(const YamlNode& node, Target* t) {
-  const std::vector<Entry>* entries = ExpectMapping(node, "env");
+  const Entries* entries = ExpectMapping(node, "env");
   if (!entries) return;
   for (const Entry& entry : *entries) {
     if (!entry.key->is_scalar()) {
       Error(entry.key->mark, "expected a variable name, found " + entry.key->Describe());
       continue;
     }
-    const std::string& name = entry.key->scalar;
+    const std::string name(entry.key->scalar);
     if (!IsValidEnvName(name)) {
       Error(entry.key->mark, "invalid environment variable name " + Q(name),
             {"note: a name holds letters, digits and '_', and does not start with a digit"});
@@ -546,7 +548,7 @@ void Validator::ReadEnv(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadPassEnv(const YamlNode& node, Target* t) {
-  const std::vector<YamlNodePtr>* items = ExpectList(node, "pass_env");
+  const Items* items = ExpectList(node, "pass_env");
   if (!items) return;
   for (const YamlNodePtr& item : *items) {
     std::optional<std::string> name = ExpectText(*item, "pass_env", "name");
@@ -575,7 +577,7 @@ void Validator::ReadTimeout(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadLimits(const YamlNode& node, Limits* limits) {
-  const std::vector<Entry>* entries = ExpectMapping(node, "limits");
+  const Entries* entries = ExpectMapping(node, "limits");
   if (!entries) return;
   CheckKeys(*entries, kLimitKeys, " in 'limits'");
   if (const Entry* e = node.Find("memory")) {

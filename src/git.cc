@@ -2,48 +2,12 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
 #include <cstring>
-#include <mutex>
 #include <set>
 
 #include <fmt/format.h>
 
-namespace {
-
-/// True only while EnsureLibgit2 runs git_libgit2_init; see mbedtls_x509_crt_parse_file.
-std::atomic<bool> g_skip_ca_bundle{false};
-
-}  // namespace
-
-/// libgit2 as Debian builds it (HTTPS through mbedTLS) parses the system's whole CA bundle
-/// (/etc/ssl/certs/ca-certificates.crt, about 140 certificates in 220 KB of PEM) inside
-/// git_libgit2_init: 4-6 ms of every fanout start, for HTTPS remotes fanout never talks to (it
-/// only reads local repositories). The link wraps mbedTLS's function (CMakeLists.txt:
-/// `--wrap=mbedtls_x509_crt_parse_file`, so libgit2's call lands here) and skips that one parse
-/// during initialization; every other call goes to mbedTLS. The skip fails closed: libgit2's
-/// CA chain stays empty, so an HTTPS connection would fail certificate verification, never
-/// trust an unverified peer. Code that adds a network operation must first call
-/// git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ...), which parses through here as usual.
-extern "C" int __real_mbedtls_x509_crt_parse_file(void* chain, const char* path);
-extern "C" int __wrap_mbedtls_x509_crt_parse_file(void* chain, const char* path) {
-  if (g_skip_ca_bundle.load(std::memory_order_relaxed)) return 0;
-  return __real_mbedtls_x509_crt_parse_file(chain, path);
-}
-
 namespace fanout {
-
-void EnsureLibgit2() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    g_skip_ca_bundle = true;
-    git_libgit2_init();
-    g_skip_ca_bundle = false;
-    // fanout often runs as another uid than the checkout's owner (root in CI containers,
-    // sandboxes); it only reads the repository, so git's safe.directory check is not useful.
-    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
-  });
-}
 
 Error GitError(std::string_view what) {
   const git_error* e = git_error_last();

@@ -3,7 +3,10 @@
 #include <yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <new>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -136,15 +139,31 @@ class TreeBuilder {
   }
 
  private:
+  /// An open sequence or mapping. Frames are reused from one collection to the next, so their
+  /// vectors keep their capacity.
   struct Frame {
     YamlNode* node = nullptr;
     std::string anchor;
     YamlNodePtr pending_key = nullptr;
+    // The collection's contents so far; copied into the arena when it ends.
+    std::vector<YamlNodePtr> items;
+    std::vector<YamlNode::Entry> entries;
     // Scalar keys so far (explicit ones, then merged ones), indexed once the mapping grows
     // past a handful of entries so a 10,000-target mapping stays linear.
     std::vector<const YamlNode*> keys;
     std::unique_ptr<std::unordered_map<std::string_view, const YamlNode*>> index;
     std::vector<YamlNodePtr> merges;  // `<<` sources, in order
+
+    void Reset(YamlNode* n) {
+      node = n;
+      anchor.clear();
+      pending_key = nullptr;
+      items.clear();
+      entries.clear();
+      keys.clear();
+      index.reset();
+      merges.clear();
+    }
 
     /// The key already in the mapping that equals `key`, or nullptr after adding `key`.
     const YamlNode* AddKey(const YamlNode* key) {
@@ -173,8 +192,9 @@ class TreeBuilder {
         YamlNode* node = arena_->New();
         node->kind = YamlNode::Kind::kScalar;
         node->mark = mark;
-        node->scalar = std::string(ScalarValue(e));
-        const std::string tag = AsString(e.data.scalar.tag);
+        node->scalar = arena_->CopyText(ScalarValue(e));
+        const std::string_view tag =
+            e.data.scalar.tag ? reinterpret_cast<const char*>(e.data.scalar.tag) : "";
         node->plain =
             e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && tag != kStrTag && tag != "!";
         node->quoted = e.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
@@ -188,7 +208,7 @@ class TreeBuilder {
       case YAML_SEQUENCE_START_EVENT:
       case YAML_MAPPING_START_EVENT: {
         if (!Count(1, mark)) return;
-        if (static_cast<int>(stack_.size()) >= options_.max_depth) {
+        if (static_cast<int>(depth_) >= options_.max_depth) {
           Fail(mark, "the document nests lists and mappings more than " +
                          std::to_string(options_.max_depth) + " levels deep");
           return;
@@ -197,23 +217,27 @@ class TreeBuilder {
         node->mark = mark;
         const bool seq = e.type == YAML_SEQUENCE_START_EVENT;
         node->kind = seq ? YamlNode::Kind::kSequence : YamlNode::Kind::kMapping;
-        Frame frame;
-        frame.node = node;
-        frame.anchor = AsString(seq ? e.data.sequence_start.anchor : e.data.mapping_start.anchor);
-        stack_.push_back(std::move(frame));
+        if (depth_ == frames_.size()) frames_.emplace_back();
+        Frame& frame = frames_[depth_++];
+        frame.Reset(node);
+        const yaml_char_t* anchor =
+            seq ? e.data.sequence_start.anchor : e.data.mapping_start.anchor;
+        if (anchor) frame.anchor = reinterpret_cast<const char*>(anchor);
         break;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT: {
-        Frame frame = std::move(stack_.back());
-        stack_.pop_back();
+        Frame& frame = frames_[--depth_];
         if (frame.node->is_mapping()) ApplyMerges(frame);
         std::size_t size = 1;
-        for (const auto& item : frame.node->items) size += item->expanded_size;
-        for (const auto& entry : frame.node->entries) {
+        for (const auto& item : frame.items) size += item->expanded_size;
+        for (const auto& entry : frame.entries) {
           size += entry.key->expanded_size + entry.value->expanded_size;
         }
         frame.node->expanded_size = size;
+        frame.node->items = arena_->CopyList(frame.items);
+        frame.node->entries = arena_->CopyList(frame.entries);
+        // The frame stays in frames_ (for reuse) and is not touched until Complete returns.
         Complete(frame.node, frame.anchor);
         break;
       }
@@ -225,7 +249,7 @@ class TreeBuilder {
   void Alias(const std::string& anchor, SourceMark mark) {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) {
-      const bool open = std::any_of(stack_.begin(), stack_.end(),
+      const bool open = std::any_of(frames_.begin(), frames_.begin() + depth_,
                                     [&](const Frame& f) { return f.anchor == anchor; });
       if (open) {
         Fail(mark, "alias '*" + anchor + "' refers to a node that contains it");
@@ -245,13 +269,13 @@ class TreeBuilder {
   }
 
   void Attach(YamlNodePtr node) {
-    if (stack_.empty()) {
+    if (depth_ == 0) {
       if (!result_.root) result_.root = node;
       return;
     }
-    Frame& frame = stack_.back();
+    Frame& frame = frames_[depth_ - 1];
     if (frame.node->is_sequence()) {
-      frame.node->items.push_back(node);
+      frame.items.push_back(node);
       return;
     }
     if (!frame.pending_key) {
@@ -267,13 +291,13 @@ class TreeBuilder {
     if (key->is_scalar()) {
       if (const YamlNode* first = frame.AddKey(key)) {
         AddError(
-            key->mark, "duplicate key '" + key->scalar + "'",
-            {"note: '" + key->scalar + "' is first defined at line " +
+            key->mark, "duplicate key '" + std::string(key->scalar) + "'",
+            {"note: '" + std::string(key->scalar) + "' is first defined at line " +
              std::to_string(first->mark.line) + ", column " + std::to_string(first->mark.column)});
         return;
       }
     }
-    frame.node->entries.push_back({key, node});
+    frame.entries.push_back({key, node});
   }
 
   void AddMerge(Frame& frame, YamlNodePtr value) {
@@ -297,7 +321,7 @@ class TreeBuilder {
       for (const YamlNode::Entry& entry : source->entries) {
         if (!entry.key->is_scalar()) continue;
         if (frame.AddKey(entry.key)) continue;
-        frame.node->entries.push_back(entry);
+        frame.entries.push_back(entry);
       }
     }
   }
@@ -356,7 +380,8 @@ class TreeBuilder {
 
   YamlParseResult Finish() {
     if (result_.fatal) result_.root = nullptr;
-    stack_.clear();
+    frames_.clear();
+    depth_ = 0;
     anchors_.clear();
     return std::move(result_);
   }
@@ -365,7 +390,8 @@ class TreeBuilder {
   const YamlParseOptions& options_;
   YamlParseResult result_;
   YamlArena* arena_ = nullptr;
-  std::vector<Frame> stack_;
+  std::vector<Frame> frames_;  ///< frames_[0, depth_) are open, innermost last
+  std::size_t depth_ = 0;
   std::unordered_map<std::string, YamlNodePtr> anchors_;
   std::size_t total_ = 0;
   std::size_t max_nodes_ = 0;
@@ -379,12 +405,36 @@ bool IsIntegerText(std::string_view s) {
 
 }  // namespace
 
-YamlNode* YamlArena::New() {
-  if (used_ == kChunk) {
-    chunks_.push_back(std::make_unique<YamlNode[]>(kChunk));
-    used_ = 0;
+void* YamlArena::Allocate(std::size_t size, std::size_t align) {
+  std::size_t pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(next_)) & (align - 1);
+  if (pad + size > left_) {
+    if (size > kBlock / 4) {
+      // A block of its own for a large list (a 1,000-target mapping), leaving the current
+      // block's free space for what follows. new[] aligns for any fundamental type.
+      blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(size));
+      return blocks_.back().get();
+    }
+    blocks_.push_back(std::make_unique_for_overwrite<std::byte[]>(kBlock));
+    next_ = blocks_.back().get();
+    left_ = kBlock;
+    pad = 0;
   }
-  return &chunks_.back()[used_++];
+  void* p = next_ + pad;
+  next_ += pad + size;
+  left_ -= pad + size;
+  return p;
+}
+
+YamlNode* YamlArena::New() {
+  static_assert(std::is_trivially_destructible_v<YamlNode>);
+  return new (Allocate(sizeof(YamlNode), alignof(YamlNode))) YamlNode();
+}
+
+std::string_view YamlArena::CopyText(std::string_view text) {
+  if (text.empty()) return {};
+  char* out = static_cast<char*>(Allocate(text.size(), 1));
+  std::memcpy(out, text.data(), text.size());
+  return {out, text.size()};
 }
 
 bool YamlNode::is_null() const {
