@@ -6,22 +6,28 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "src/json_writer.h"
+
 namespace fanout {
 
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
 
-ordered_json ReasonToJson(const AffectReason& r) {
-  ordered_json j;
-  j["kind"] = r.kind;
+void WriteReason(const AffectReason& r, JsonWriter* w) {
+  w->BeginObject();
+  w->Key("kind");
+  w->String(r.kind);
   if (r.kind == "input" || r.kind == "global") {
-    j["path"] = r.path;
-    j["pattern"] = r.pattern;
+    w->Key("path");
+    w->String(r.path);
+    w->Key("pattern");
+    w->String(r.pattern);
   } else if (r.kind == "dep") {
-    j["target"] = r.target;
+    w->Key("target");
+    w->String(r.target);
   }
-  return j;
+  w->EndObject();
 }
 
 /// Affected targets in dependency order: by tier, then by name.
@@ -68,26 +74,43 @@ std::string DependencyChain(const AffectedResult& result, const std::string& dep
 }  // namespace
 
 std::string AffectedToJson(const AffectedResult& result) {
-  ordered_json j;
-  j["base"] = result.base;
-  j["head"] = result.head;
-  j["compared"] = result.compared.empty() ? ordered_json(nullptr) : ordered_json(result.compared);
-  j["all"] = result.all;
-  j["all_reason"] = result.all_reason ? ordered_json(*result.all_reason) : ordered_json(nullptr);
-  ordered_json affected = ordered_json::array();
+  std::string out;
+  JsonWriter w(&out, 2);
+  w.BeginObject();
+  w.Key("base");
+  w.String(result.base);
+  w.Key("head");
+  w.String(result.head);
+  w.Key("compared");
+  result.compared.empty() ? w.Null() : w.String(result.compared);
+  w.Key("all");
+  w.Bool(result.all);
+  w.Key("all_reason");
+  result.all_reason ? w.String(*result.all_reason) : w.Null();
+  w.Key("affected");
+  w.BeginArray();
   for (const AffectedTarget& t : result.affected) {
-    ordered_json jt;
-    jt["name"] = t.name;
-    jt["tier"] = t.tier;
-    ordered_json reasons = ordered_json::array();
-    for (const AffectReason& r : t.reasons) reasons.push_back(ReasonToJson(r));
-    jt["reasons"] = std::move(reasons);
-    affected.push_back(std::move(jt));
+    w.BeginObject();
+    w.Key("name");
+    w.String(t.name);
+    w.Key("tier");
+    w.Int(t.tier);
+    w.Key("reasons");
+    w.BeginArray();
+    for (const AffectReason& r : t.reasons) WriteReason(r, &w);
+    w.EndArray();
+    w.EndObject();
   }
-  j["affected"] = std::move(affected);
-  j["unaffected"] = result.unaffected;
-  j["tiers"] = result.tiers.empty() ? ordered_json::array() : ordered_json(result.tiers);
-  return j.dump(2) + "\n";
+  w.EndArray();
+  w.Key("unaffected");
+  w.StringArray(result.unaffected);
+  w.Key("tiers");
+  w.BeginArray();
+  for (const std::vector<std::string>& tier : result.tiers) w.StringArray(tier);
+  w.EndArray();
+  w.EndObject();
+  out += '\n';
+  return out;
 }
 
 std::string AffectedToText(const AffectedResult& result) {

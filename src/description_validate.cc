@@ -34,9 +34,6 @@ constexpr std::string_view kWhenValues[] = {"success", "always"};
 
 constexpr int kMaxRetries = 10;
 
-const Items kNoItems;
-const Entries kNoEntries;
-
 std::string Q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string Join(Keys keys) {
@@ -72,7 +69,7 @@ class Validator {
     }
     // Under an unknown version the rest may mean something else: stop at that error.
     if (!CheckVersion(*root)) return std::nullopt;
-    CheckKeys(root->entries, kTopKeys, " at the top level");
+    CheckKeys(root->entries(), kTopKeys, " at the top level");
 
     Description desc;
     if (const Entry* e = root->Find("pools")) ReadPools(*e->value, &desc);
@@ -115,7 +112,7 @@ class Validator {
         Error(entry.key->mark, "expected a key, found " + entry.key->Describe());
         continue;
       }
-      const std::string_view key = entry.key->scalar;
+      const std::string_view key = entry.key->scalar();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       const std::string suggestion =
           Suggest(key, std::vector<std::string>(allowed.begin(), allowed.end()));
@@ -148,27 +145,28 @@ class Validator {
           std::move(notes));
   }
 
-  /// The entries of a mapping (null reads as an empty mapping), or nullptr after an error.
-  const Entries* ExpectMapping(const YamlNode& node, std::string_view what) {
-    if (node.is_mapping()) return &node.entries;
-    if (node.is_null()) return &kNoEntries;
+  /// The entries of a mapping (null reads as an empty mapping), or nullopt after an error.
+  std::optional<Entries> ExpectMapping(const YamlNode& node, std::string_view what) {
+    if (node.is_mapping()) return node.entries();
+    if (node.is_null()) return Entries();
     TypeError(node, "a mapping", what);
-    return nullptr;
+    return std::nullopt;
   }
 
-  /// The items of a list (null reads as an empty list), or nullptr after an error.
-  const Items* ExpectList(const YamlNode& node, std::string_view what) {
-    if (node.is_sequence()) return &node.items;
-    if (node.is_null()) return &kNoItems;
+  /// The items of a list (null reads as an empty list), or nullopt after an error.
+  std::optional<Items> ExpectList(const YamlNode& node, std::string_view what) {
+    if (node.is_sequence()) return node.items();
+    if (node.is_null()) return Items();
     std::vector<std::string> notes;
-    if (node.is_scalar()) notes.push_back("help: write a list: [" + std::string(node.scalar) + "]");
+    if (node.is_scalar())
+      notes.push_back("help: write a list: [" + std::string(node.scalar()) + "]");
     TypeError(node, "a list", what, std::move(notes));
-    return nullptr;
+    return std::nullopt;
   }
 
   /// Any scalar but null reads as a string: `1` and `true` are fine where text is expected.
   std::optional<std::string> ExpectString(const YamlNode& node, std::string_view what) {
-    if (node.is_scalar() && !node.is_null()) return std::string(node.scalar);
+    if (node.is_scalar() && !node.is_null()) return std::string(node.scalar());
     TypeError(node, "a string", what);
     return std::nullopt;
   }
@@ -187,12 +185,13 @@ class Validator {
 
   std::optional<std::int64_t> ExpectInteger(const YamlNode& node, std::string_view what) {
     if (node.is_scalar() && node.plain && !node.is_null() && node.Describe() == "an integer") {
-      if (auto value = ParseInteger(node.scalar)) return value;
-      Error(node.mark, "integer " + std::string(node.scalar) + " for " + Q(what) + " is out of range");
+      if (auto value = ParseInteger(node.scalar())) return value;
+      Error(node.mark,
+            "integer " + std::string(node.scalar()) + " for " + Q(what) + " is out of range");
       return std::nullopt;
     }
     std::vector<std::string> notes;
-    if (node.is_scalar() && node.quoted && ParseInteger(node.scalar)) {
+    if (node.is_scalar() && node.quoted && ParseInteger(node.scalar())) {
       notes.push_back("help: remove the quotes to make it an integer");
     }
     TypeError(node, "an integer", what, std::move(notes));
@@ -201,13 +200,13 @@ class Validator {
 
   std::optional<bool> ExpectBool(const YamlNode& node, std::string_view what) {
     if (node.is_scalar() && node.plain) {
-      const std::string_view s = node.scalar;
+      const std::string_view s = node.scalar();
       if (s == "true" || s == "True" || s == "TRUE") return true;
       if (s == "false" || s == "False" || s == "FALSE") return false;
       static const std::set<std::string, std::less<>> kTrueWords = {"yes", "Yes", "YES", "on",
-                                                       "On",  "ON",  "y",   "Y"};
+                                                                    "On",  "ON",  "y",   "Y"};
       static const std::set<std::string, std::less<>> kFalseWords = {"no",  "No",  "NO", "off",
-                                                        "Off", "OFF", "n",  "N"};
+                                                                     "Off", "OFF", "n",  "N"};
       if (kTrueWords.count(s) || kFalseWords.count(s)) {
         Error(node.mark, "expected true or false for " + Q(what) + ", found " + Q(s),
               {"help: write " + std::string(kTrueWords.count(s) ? "'true'" : "'false'") +
@@ -216,7 +215,7 @@ class Validator {
       }
     }
     std::vector<std::string> notes;
-    if (node.is_scalar() && node.quoted && (node.scalar == "true" || node.scalar == "false")) {
+    if (node.is_scalar() && node.quoted && (node.scalar() == "true" || node.scalar() == "false")) {
       notes.push_back("help: remove the quotes to make it a boolean");
     }
     TypeError(node, "true or false", what, std::move(notes));
@@ -253,14 +252,14 @@ class Validator {
   }
 
   void ReadPools(const YamlNode& node, Description* desc) {
-    const Entries* entries = ExpectMapping(node, "pools");
+    const std::optional<Entries> entries = ExpectMapping(node, "pools");
     if (!entries) return;
     for (const Entry& entry : *entries) {
       if (!entry.key->is_scalar()) {
         Error(entry.key->mark, "expected a pool name, found " + entry.key->Describe());
         continue;
       }
-      const std::string name(entry.key->scalar);
+      const std::string name(entry.key->scalar());
       declared_pools_.push_back(name);
       bool ok = CheckName(*entry.key, "pool");
       if (name == "console") {
@@ -282,7 +281,7 @@ class Validator {
   }
 
   bool CheckName(const YamlNode& key, std::string_view kind) {
-    const std::string_view name = key.scalar;
+    const std::string_view name = key.scalar();
     if (!IsValidName(name)) {
       Error(key.mark, "invalid " + std::string(kind) + " name " + Q(name),
             {"note: a " + std::string(kind) +
@@ -295,7 +294,7 @@ class Validator {
 
   void ReadPostSubmit(const Entry& entry, PostSubmit* post) {
     const YamlNode& node = *entry.value;
-    const Entries* entries = ExpectMapping(node, "post_submit");
+    const std::optional<Entries> entries = ExpectMapping(node, "post_submit");
     if (!entries) return;
     if (entries->empty()) return;
     CheckKeys(*entries, kPostSubmitKeys, " in 'post_submit'");
@@ -313,7 +312,7 @@ class Validator {
   /// Reads a list of glob patterns into `out` (as written), checking each one.
   bool ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
                     std::vector<std::string>* out) {
-    const Items* items = ExpectList(node, what);
+    const std::optional<Items> items = ExpectList(node, what);
     if (!items) return false;
     std::size_t includes = 0, excludes = 0;
     for (const YamlNodePtr& item : *items) {
@@ -332,7 +331,7 @@ class Validator {
   }
 
   void CheckPattern(const YamlNode& node, std::string_view what, PatternKind kind) {
-    const std::string_view pattern = node.scalar;
+    const std::string_view pattern = node.scalar();
     // Columns inside the scalar: past the opening quote, and past a leading '!'.
     const int base = node.mark.column + (node.quoted ? 1 : 0);
     const std::size_t start = pattern[0] == '!' ? 1 : 0;
@@ -383,12 +382,14 @@ class Validator {
   }
 
   void ReadTargets(const YamlNode& node, Description* desc) {
-    const Entries* entries = ExpectMapping(node, "targets");
+    const std::optional<Entries> entries = ExpectMapping(node, "targets");
     if (!entries) return;
     // Every name counts as declared, valid or not, so one bad target does not make each
     // reference to it an error too.
+    target_names_.reserve(entries->size());
+    desc->targets.reserve(entries->size());
     for (const Entry& entry : *entries) {
-      if (entry.key->is_scalar()) target_names_.emplace_back(entry.key->scalar);
+      if (entry.key->is_scalar()) target_names_.emplace_back(entry.key->scalar());
     }
     std::sort(target_names_.begin(), target_names_.end());
     for (const Entry& entry : *entries) {
@@ -403,7 +404,7 @@ class Validator {
           notes.push_back("help: give it at least a 'command' and its 'inputs'");
         }
         Error(entry.value->is_null() ? entry.key->mark : entry.value->mark,
-              "expected a mapping for target " + Q(entry.key->scalar) + ", found " +
+              "expected a mapping for target " + Q(entry.key->scalar()) + ", found " +
                   entry.value->Describe(),
               std::move(notes));
         continue;
@@ -416,8 +417,8 @@ class Validator {
 
   void CheckTargetName(const YamlNode& key) {
     if (!CheckName(key, "target")) return;
-    if (layout::IsReservedTargetName(key.scalar)) {
-      Error(key.mark, "target name " + Q(key.scalar) + " is reserved",
+    if (layout::IsReservedTargetName(key.scalar())) {
+      Error(key.mark, "target name " + Q(key.scalar()) + " is reserved",
             {"note: 'all', 'gather', 'post_submit', 'build.ninja' and 'manifest.json' name steps "
              "and files of the generated build; rename the target"});
     }
@@ -440,9 +441,9 @@ class Validator {
 
 Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   Target t;
-  t.name = key.scalar;
+  t.name = key.scalar();
   t.mark = key.mark;
-  CheckKeys(body.entries, kTargetKeys, " in target " + Q(t.name));
+  CheckKeys(body.entries(), kTargetKeys, " in target " + Q(t.name));
   if (const Entry* e = body.Find("checkout")) {
     if (auto v = ExpectEnum(*e->value, "checkout", kCheckoutValues)) {
       t.checkout = *v == "full" ? Checkout::kFull : Checkout::kInputs;
@@ -499,7 +500,7 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
 }
 
 void Validator::ReadDeps(const YamlNode& node, Target* t) {
-  const Items* items = ExpectList(node, "deps");
+  const std::optional<Items> items = ExpectList(node, "deps");
   if (!items) return;
   for (const YamlNodePtr& item : *items) {
     std::optional<std::string> dep = ExpectText(*item, "deps", "name");
@@ -522,21 +523,21 @@ void Validator::ReadDeps(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadEnv(const YamlNode& node, Target* t) {
-  const Entries* entries = ExpectMapping(node, "env");
+  const std::optional<Entries> entries = ExpectMapping(node, "env");
   if (!entries) return;
   for (const Entry& entry : *entries) {
     if (!entry.key->is_scalar()) {
       Error(entry.key->mark, "expected a variable name, found " + entry.key->Describe());
       continue;
     }
-    const std::string name(entry.key->scalar);
+    const std::string name(entry.key->scalar());
     if (!IsValidEnvName(name)) {
       Error(entry.key->mark, "invalid environment variable name " + Q(name),
             {"note: a name holds letters, digits and '_', and does not start with a digit"});
     }
     const YamlNode& value = *entry.value;
     if (value.is_scalar() && !value.is_null()) {
-      t->env[name] = value.scalar;
+      t->env[name] = value.scalar();
     } else if (value.is_null()) {
       Error(value.mark, "environment variable " + Q(name) + " has no value",
             {"help: write \"\" for an empty value, or list it in 'pass_env' to pass it through"});
@@ -548,7 +549,7 @@ void Validator::ReadEnv(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadPassEnv(const YamlNode& node, Target* t) {
-  const Items* items = ExpectList(node, "pass_env");
+  const std::optional<Items> items = ExpectList(node, "pass_env");
   if (!items) return;
   for (const YamlNodePtr& item : *items) {
     std::optional<std::string> name = ExpectText(*item, "pass_env", "name");
@@ -577,7 +578,7 @@ void Validator::ReadTimeout(const YamlNode& node, Target* t) {
 }
 
 void Validator::ReadLimits(const YamlNode& node, Limits* limits) {
-  const Entries* entries = ExpectMapping(node, "limits");
+  const std::optional<Entries> entries = ExpectMapping(node, "limits");
   if (!entries) return;
   CheckKeys(*entries, kLimitKeys, " in 'limits'");
   if (const Entry* e = node.Find("memory")) {

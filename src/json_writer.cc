@@ -54,7 +54,21 @@ void JsonWriter::Separate() {
   if (!has_member_.empty()) {
     if (has_member_.back()) out_->push_back(',');
     has_member_.back() = true;
+    NewLine(has_member_.size());
   }
+}
+
+void JsonWriter::NewLine(std::size_t depth) {
+  if (indent_ < 0) return;
+  out_->push_back('\n');
+  out_->append(depth * static_cast<std::size_t>(indent_), ' ');
+}
+
+void JsonWriter::End(char close) {
+  const bool had_member = has_member_.back();
+  has_member_.pop_back();
+  if (had_member) NewLine(has_member_.size());
+  out_->push_back(close);
 }
 
 void JsonWriter::BeginObject() {
@@ -63,10 +77,7 @@ void JsonWriter::BeginObject() {
   has_member_.push_back(false);
 }
 
-void JsonWriter::EndObject() {
-  out_->push_back('}');
-  has_member_.pop_back();
-}
+void JsonWriter::EndObject() { End('}'); }
 
 void JsonWriter::BeginArray() {
   Separate();
@@ -74,15 +85,13 @@ void JsonWriter::BeginArray() {
   has_member_.push_back(false);
 }
 
-void JsonWriter::EndArray() {
-  out_->push_back(']');
-  has_member_.pop_back();
-}
+void JsonWriter::EndArray() { End(']'); }
 
 void JsonWriter::Key(std::string_view key) {
   Separate();
   AppendJsonString(key, out_);
   out_->push_back(':');
+  if (indent_ >= 0) out_->push_back(' ');
   after_key_ = true;
 }
 

@@ -1,8 +1,9 @@
 // A streaming writer of compact JSON, for the large documents fanout writes on every
 // generation (plan.json holds every target). Building a nlohmann::json tree first and dumping
 // it cost a third of `fanout gen`; this appends straight to a string. The output is exactly
-// what nlohmann::json::dump() gives for the same document when the caller writes each object's
-// keys in sorted order (tests/src/json_writer_test.cc checks that).
+// what nlohmann::json::dump(indent) gives for the same document when the caller writes each
+// object's keys in sorted order, or nlohmann::ordered_json's when in insertion order
+// (tests/src/json_writer_test.cc checks that).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,9 @@ namespace fanout {
 
 class JsonWriter {
  public:
-  explicit JsonWriter(std::string* out) : out_(out) {}
+  /// Compact output, or with `indent` >= 0 one member a line, indented that many spaces a
+  /// level (as dump(indent)).
+  explicit JsonWriter(std::string* out, int indent = -1) : out_(out), indent_(indent) {}
 
   void BeginObject();
   void EndObject();
@@ -32,8 +35,11 @@ class JsonWriter {
 
  private:
   void Separate();
+  void NewLine(std::size_t depth);
+  void End(char close);
 
   std::string* out_;
+  int indent_;
   /// Per open container: whether it has a member yet.
   std::vector<bool> has_member_;
   bool after_key_ = false;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -104,8 +105,10 @@ class TreeBuilder {
   YamlParseResult Run(std::string_view text) {
     result_.arena = std::make_shared<YamlArena>();
     arena_ = result_.arena.get();
-    max_nodes_ =
-        std::max(options_.max_expanded_nodes, options_.expanded_nodes_per_byte * text.size());
+    // Nodes record their expanded size in 32 bits.
+    max_nodes_ = std::min<std::size_t>(
+        std::max(options_.max_expanded_nodes, options_.expanded_nodes_per_byte * text.size()),
+        std::numeric_limits<std::uint32_t>::max());
     Parser parser(text);
     if (!parser.ok()) {
       Fail({}, "cannot initialize the YAML parser");
@@ -169,16 +172,16 @@ class TreeBuilder {
     const YamlNode* AddKey(const YamlNode* key) {
       constexpr std::size_t kIndexAbove = 8;
       if (index) {
-        auto [it, inserted] = index->emplace(key->scalar, key);
+        auto [it, inserted] = index->emplace(key->scalar(), key);
         return inserted ? nullptr : it->second;
       }
       for (const YamlNode* k : keys) {
-        if (k->scalar == key->scalar) return k;
+        if (k->scalar() == key->scalar()) return k;
       }
       keys.push_back(key);
       if (keys.size() > kIndexAbove) {
         index = std::make_unique<std::unordered_map<std::string_view, const YamlNode*>>();
-        for (const YamlNode* k : keys) index->emplace(k->scalar, k);
+        for (const YamlNode* k : keys) index->emplace(k->scalar(), k);
       }
       return nullptr;
     }
@@ -192,7 +195,7 @@ class TreeBuilder {
         YamlNode* node = arena_->New();
         node->kind = YamlNode::Kind::kScalar;
         node->mark = mark;
-        node->scalar = arena_->CopyText(ScalarValue(e));
+        node->SetScalar(arena_->CopyText(ScalarValue(e)));
         const std::string_view tag =
             e.data.scalar.tag ? reinterpret_cast<const char*>(e.data.scalar.tag) : "";
         node->plain =
@@ -234,9 +237,12 @@ class TreeBuilder {
         for (const auto& entry : frame.entries) {
           size += entry.key->expanded_size + entry.value->expanded_size;
         }
-        frame.node->expanded_size = size;
-        frame.node->items = arena_->CopyList(frame.items);
-        frame.node->entries = arena_->CopyList(frame.entries);
+        frame.node->expanded_size = static_cast<std::uint32_t>(size);  // <= max_nodes_
+        if (frame.node->is_sequence()) {
+          frame.node->SetItems(arena_->CopyList(frame.items));
+        } else {
+          frame.node->SetEntries(arena_->CopyList(frame.entries));
+        }
         // The frame stays in frames_ (for reuse) and is not touched until Complete returns.
         Complete(frame.node, frame.anchor);
         break;
@@ -284,15 +290,15 @@ class TreeBuilder {
     }
     YamlNodePtr key = frame.pending_key;
     frame.pending_key = nullptr;
-    if (key->is_scalar() && key->plain && key->scalar == "<<") {
+    if (key->is_scalar() && key->plain && key->scalar() == "<<") {
       AddMerge(frame, node);
       return;
     }
     if (key->is_scalar()) {
       if (const YamlNode* first = frame.AddKey(key)) {
         AddError(
-            key->mark, "duplicate key '" + std::string(key->scalar) + "'",
-            {"note: '" + std::string(key->scalar) + "' is first defined at line " +
+            key->mark, "duplicate key '" + std::string(key->scalar()) + "'",
+            {"note: '" + std::string(key->scalar()) + "' is first defined at line " +
              std::to_string(first->mark.line) + ", column " + std::to_string(first->mark.column)});
         return;
       }
@@ -306,9 +312,9 @@ class TreeBuilder {
       return;
     }
     if (value->is_sequence() &&
-        std::all_of(value->items.begin(), value->items.end(),
+        std::all_of(value->items().begin(), value->items().end(),
                     [](const YamlNodePtr& item) { return item->is_mapping(); })) {
-      frame.merges.insert(frame.merges.end(), value->items.begin(), value->items.end());
+      frame.merges.insert(frame.merges.end(), value->items().begin(), value->items().end());
       return;
     }
     AddError(value->mark,
@@ -318,7 +324,7 @@ class TreeBuilder {
   // Explicit keys win over merged ones, and earlier merge sources over later ones.
   static void ApplyMerges(Frame& frame) {
     for (const YamlNodePtr& source : frame.merges) {
-      for (const YamlNode::Entry& entry : source->entries) {
+      for (const YamlNode::Entry& entry : source->entries()) {
         if (!entry.key->is_scalar()) continue;
         if (frame.AddKey(entry.key)) continue;
         frame.entries.push_back(entry);
@@ -406,7 +412,8 @@ bool IsIntegerText(std::string_view s) {
 }  // namespace
 
 void* YamlArena::Allocate(std::size_t size, std::size_t align) {
-  std::size_t pad = static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(next_)) & (align - 1);
+  std::size_t pad =
+      static_cast<std::size_t>(-reinterpret_cast<std::uintptr_t>(next_)) & (align - 1);
   if (pad + size > left_) {
     if (size > kBlock / 4) {
       // A block of its own for a large list (a 1,000-target mapping), leaving the current
@@ -425,6 +432,8 @@ void* YamlArena::Allocate(std::size_t size, std::size_t align) {
   return p;
 }
 
+static_assert(sizeof(YamlNode) <= 32, "a YAML node should stay small: there are tens of thousands");
+
 YamlNode* YamlArena::New() {
   static_assert(std::is_trivially_destructible_v<YamlNode>);
   return new (Allocate(sizeof(YamlNode), alignof(YamlNode))) YamlNode();
@@ -439,13 +448,13 @@ std::string_view YamlArena::CopyText(std::string_view text) {
 
 bool YamlNode::is_null() const {
   return kind == Kind::kScalar && plain &&
-         (scalar.empty() || scalar == "~" || scalar == "null" || scalar == "Null" ||
-          scalar == "NULL");
+         (size_ == 0 || scalar() == "~" || scalar() == "null" || scalar() == "Null" ||
+          scalar() == "NULL");
 }
 
 const YamlNode::Entry* YamlNode::Find(std::string_view key) const {
-  for (const Entry& entry : entries) {
-    if (entry.key->is_scalar() && entry.key->scalar == key) return &entry;
+  for (const Entry& entry : entries()) {
+    if (entry.key->is_scalar() && entry.key->scalar() == key) return &entry;
   }
   return nullptr;
 }
@@ -460,9 +469,10 @@ std::string YamlNode::Describe() const {
       break;
   }
   if (is_null()) return "null";
-  if (plain && IsIntegerText(scalar)) return "an integer";
-  if (plain && (scalar == "true" || scalar == "false" || scalar == "True" || scalar == "False" ||
-                scalar == "TRUE" || scalar == "FALSE")) {
+  const std::string_view text = scalar();
+  if (plain && IsIntegerText(text)) return "an integer";
+  if (plain && (text == "true" || text == "false" || text == "True" || text == "False" ||
+                text == "TRUE" || text == "FALSE")) {
     return "a boolean";
   }
   return "a string";

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,7 +28,7 @@ using YamlNodePtr = const YamlNode*;
 /// One node of a parsed YAML document.
 class YamlNode {
  public:
-  enum class Kind { kScalar, kSequence, kMapping };
+  enum class Kind : std::uint8_t { kScalar, kSequence, kMapping };
 
   /// One key/value pair of a mapping, in document order.
   struct Entry {
@@ -36,26 +37,38 @@ class YamlNode {
   };
 
   Kind kind = Kind::kScalar;
-  /// Where the node starts (for an alias: where its anchored node starts).
-  SourceMark mark;
-
-  /// The scalar's text (scalars only), held by the arena.
-  std::string_view scalar;
   /// Whether the scalar was written plain (unquoted, not a block scalar, no `!!str` tag).
   /// Only plain scalars are integers, booleans or null: `1` is an integer, `"1"` a string.
   bool plain = true;
   /// Whether the scalar was written in single or double quotes: its text starts one column
   /// after `mark`.
   bool quoted = false;
+  /// Where the node starts (for an alias: where its anchored node starts).
+  SourceMark mark;
+  /// Size of the subtree with every alias expanded, this node included (ParseYaml keeps it
+  /// below YamlParseOptions::max_expanded_nodes, itself below 2^32).
+  std::uint32_t expanded_size = 1;
 
-  /// The items of a sequence, held by the arena.
-  std::span<const YamlNodePtr> items;
-  /// The entries of a mapping, in document order, held by the arena; keys are unique (see
-  /// ParseYaml).
-  std::span<const Entry> entries;
+  /// The scalar's text (empty for other kinds), held by the arena.
+  std::string_view scalar() const {
+    return is_scalar() ? std::string_view(static_cast<const char*>(data_), size_)
+                       : std::string_view();
+  }
+  /// The items of a sequence (empty for other kinds), held by the arena.
+  std::span<const YamlNodePtr> items() const {
+    if (!is_sequence()) return {};
+    return {static_cast<const YamlNodePtr*>(data_), size_};
+  }
+  /// The entries of a mapping, in document order (empty for other kinds), held by the arena;
+  /// keys are unique (see ParseYaml).
+  std::span<const Entry> entries() const {
+    if (!is_mapping()) return {};
+    return {static_cast<const Entry*>(data_), size_};
+  }
 
-  /// Size of the subtree with every alias expanded, this node included.
-  std::size_t expanded_size = 1;
+  void SetScalar(std::string_view text) { Set(text.data(), text.size()); }
+  void SetItems(std::span<const YamlNodePtr> items) { Set(items.data(), items.size()); }
+  void SetEntries(std::span<const Entry> entries) { Set(entries.data(), entries.size()); }
 
   bool is_scalar() const { return kind == Kind::kScalar; }
   bool is_sequence() const { return kind == Kind::kSequence; }
@@ -70,6 +83,16 @@ class YamlNode {
   /// A short description of the node for messages: "a mapping", "a list", "null",
   /// "an integer", "a boolean" or "a string".
   std::string Describe() const;
+
+ private:
+  void Set(const void* data, std::size_t size) {
+    data_ = data;
+    size_ = static_cast<std::uint32_t>(size);
+  }
+
+  // One node is 32 bytes: a description of 1,000 targets has some 16,000 of them.
+  const void* data_ = nullptr;  ///< the scalar's text, the items or the entries
+  std::uint32_t size_ = 0;      ///< of the text, items or entries at data_
 };
 
 /// Owns the nodes of one parsed document, their scalars' text and their lists, carved from

@@ -42,6 +42,36 @@ TEST(JsonWriter, NestsAndSeparates) {
   EXPECT_EQ(out, R"({"a":[-1,18446744073709551615,false,null,{},[]],"b":["x","y"]})");
 }
 
+TEST(JsonWriter, IndentsAsNlohmannDumpIndent) {
+  for (int indent : {0, 2, 4}) {
+    std::string out;
+    JsonWriter w(&out, indent);
+    w.BeginObject();
+    w.Key("z");
+    w.BeginArray();
+    w.Int(1);
+    w.BeginObject();
+    w.EndObject();
+    w.BeginArray();
+    w.EndArray();
+    w.BeginObject();
+    w.Key("k");
+    w.String("v");
+    w.EndObject();
+    w.EndArray();
+    w.Key("a");
+    w.Null();
+    w.Key("e");
+    w.StringArray({});
+    w.EndObject();
+    nlohmann::ordered_json j;
+    j["z"] = {1, nlohmann::ordered_json::object(), nlohmann::ordered_json::array(), {{"k", "v"}}};
+    j["a"] = nullptr;
+    j["e"] = nlohmann::ordered_json::array();
+    EXPECT_EQ(out, j.dump(indent)) << "indent " << indent;
+  }
+}
+
 Plan SamplePlan() {
   Plan plan;
   plan.repo_root = "/r/o o\"t";

@@ -40,12 +40,12 @@ TEST(YamlNodeTest, Parse_NodesCarryOneBasedLineAndColumn) {
   const YamlNode& inputs = *web->value->Find("inputs")->value;
   ASSERT_TRUE(inputs.is_sequence());
   EXPECT_EQ(inputs.mark.column, 13);
-  ASSERT_EQ(inputs.items.size(), 2u);
-  EXPECT_EQ(inputs.items[0]->scalar, "a");
-  EXPECT_EQ(inputs.items[0]->mark.line, 4);
-  EXPECT_EQ(inputs.items[0]->mark.column, 14);
-  EXPECT_EQ(inputs.items[1]->scalar, "b");
-  EXPECT_EQ(inputs.items[1]->mark.column, 17);  // the opening quote
+  ASSERT_EQ(inputs.items().size(), 2u);
+  EXPECT_EQ(inputs.items()[0]->scalar(), "a");
+  EXPECT_EQ(inputs.items()[0]->mark.line, 4);
+  EXPECT_EQ(inputs.items()[0]->mark.column, 14);
+  EXPECT_EQ(inputs.items()[1]->scalar(), "b");
+  EXPECT_EQ(inputs.items()[1]->mark.column, 17);  // the opening quote
 }
 
 TEST(YamlNodeTest, Parse_QuotedBlockAndStrTaggedScalarsAreNotPlain) {
@@ -56,7 +56,7 @@ TEST(YamlNodeTest, Parse_QuotedBlockAndStrTaggedScalarsAreNotPlain) {
   EXPECT_FALSE(r.root->Find("c")->value->plain);
   EXPECT_FALSE(r.root->Find("d")->value->plain);
   EXPECT_FALSE(r.root->Find("e")->value->plain);
-  EXPECT_EQ(r.root->Find("e")->value->scalar, "1\n");
+  EXPECT_EQ(r.root->Find("e")->value->scalar(), "1\n");
   EXPECT_TRUE(r.root->Find("f")->value->plain);
   EXPECT_FALSE(r.root->Find("g")->value->plain);
   EXPECT_FALSE(r.root->Find("a")->value->quoted);
@@ -85,7 +85,7 @@ TEST(YamlNodeTest, Parse_AliasSharesTheAnchoredNode) {
   const YamlNode* common = r.root->Find("common")->value;
   const YamlNode* use = r.root->Find("use")->value;
   EXPECT_EQ(common, use);
-  EXPECT_EQ(use->items.size(), 2u);
+  EXPECT_EQ(use->items().size(), 2u);
   EXPECT_EQ(use->mark.line, 1);  // points at the anchored text
   EXPECT_EQ(r.root->expanded_size, 1u + 2 * (1 + 3));
 }
@@ -101,8 +101,8 @@ TEST(YamlNodeTest, Parse_DuplicateKeyIsAnErrorAtTheSecondKeyAndKeepsTheFirst) {
   ASSERT_EQ(r.errors[0].notes.size(), 1u);
   EXPECT_EQ(r.errors[0].notes[0], "note: 'a' is first defined at line 1, column 1");
   ASSERT_TRUE(r.root);
-  EXPECT_EQ(r.root->entries.size(), 2u);
-  EXPECT_EQ(r.root->Find("a")->value->scalar, "1");
+  EXPECT_EQ(r.root->entries().size(), 2u);
+  EXPECT_EQ(r.root->Find("a")->value->scalar(), "1");
 }
 
 TEST(YamlNodeTest, Parse_BillionLaughsIsAnErrorNotAnExplosion) {
@@ -229,9 +229,9 @@ TEST(YamlNodeTest, Parse_MergeKeyCopiesEntriesTheMappingDoesNotSet) {
       "  retries: 2\n");
   ASSERT_TRUE(r.errors.empty()) << r.errors[0].message;
   const YamlNode& t = *r.root->Find("t")->value;
-  ASSERT_EQ(t.entries.size(), 2u);
-  EXPECT_EQ(t.Find("retries")->value->scalar, "2");
-  EXPECT_EQ(t.Find("pool")->value->scalar, "docker");
+  ASSERT_EQ(t.entries().size(), 2u);
+  EXPECT_EQ(t.Find("retries")->value->scalar(), "2");
+  EXPECT_EQ(t.Find("pool")->value->scalar(), "docker");
   EXPECT_EQ(t.Find("<<"), nullptr);
 }
 
@@ -242,8 +242,8 @@ TEST(YamlNodeTest, Parse_MergeOfAListTakesEarlierMappingsFirst) {
       "t: {<<: [*x, *y]}\n");
   ASSERT_TRUE(r.errors.empty());
   const YamlNode& t = *r.root->Find("t")->value;
-  EXPECT_EQ(t.Find("a")->value->scalar, "1");
-  EXPECT_EQ(t.Find("b")->value->scalar, "2");
+  EXPECT_EQ(t.Find("a")->value->scalar(), "1");
+  EXPECT_EQ(t.Find("b")->value->scalar(), "2");
 }
 
 TEST(YamlNodeTest, Parse_MergeOfAScalarIsAnError) {
