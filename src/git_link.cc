@@ -13,8 +13,9 @@
 
 namespace {
 
-/// True only while EnsureLibgit2 runs git_libgit2_init; see mbedtls_x509_crt_parse_file.
-std::atomic<bool> g_skip_ca_bundle{false};
+/// True only while EnsureLibgit2 runs git_libgit2_init; see mbedtls_x509_crt_parse_file and
+/// libssh2_init.
+std::atomic<bool> g_in_libgit2_init{false};
 
 }  // namespace
 
@@ -29,8 +30,19 @@ std::atomic<bool> g_skip_ca_bundle{false};
 /// git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ...), which parses through here as usual.
 extern "C" int __real_mbedtls_x509_crt_parse_file(void* chain, const char* path);
 extern "C" int __wrap_mbedtls_x509_crt_parse_file(void* chain, const char* path) {
-  if (g_skip_ca_bundle.load(std::memory_order_relaxed)) return 0;
+  if (g_in_libgit2_init.load(std::memory_order_relaxed)) return 0;
   return __real_mbedtls_x509_crt_parse_file(chain, path);
+}
+
+/// libssh2 likewise: libgit2's init calls libssh2_init for SSH remotes, which initializes
+/// OpenSSL's libcrypto (about 1M instructions and 40 page faults, a tenth of a millisecond of
+/// every start). libssh2 initializes itself when its first session is created
+/// (libssh2_session_init_ex calls _libssh2_init_if_needed), so skipping the call during
+/// git_libgit2_init only moves that cost to an SSH connection, which fanout never makes.
+extern "C" int __real_libssh2_init(int flags);
+extern "C" int __wrap_libssh2_init(int flags) {
+  if (g_in_libgit2_init.load(std::memory_order_relaxed)) return 0;
+  return __real_libssh2_init(flags);
 }
 
 // GSSAPI, loaded on first use.
@@ -110,9 +122,9 @@ namespace fanout {
 void EnsureLibgit2() {
   static std::once_flag once;
   std::call_once(once, [] {
-    g_skip_ca_bundle = true;
+    g_in_libgit2_init = true;
     git_libgit2_init();
-    g_skip_ca_bundle = false;
+    g_in_libgit2_init = false;
     // fanout often runs as another uid than the checkout's owner (root in CI containers,
     // sandboxes); it only reads the repository, so git's safe.directory check is not useful.
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
