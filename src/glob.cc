@@ -165,9 +165,10 @@ Expected<Glob> Glob::CompileAt(std::string_view pattern, std::size_t column_base
   }
 
   // Split into segments at every '/' outside a class, checking each as it ends.
-  std::vector<Token> toks;
-  toks.reserve(n);
-  glob.text_.reserve(n);
+  // The current segment's tokens, in a buffer kept across calls: a description compiles
+  // thousands of short patterns.
+  static thread_local std::vector<Token> toks;
+  toks.clear();
   glob.segments_.reserve(static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '/')) +
                          2);
   std::size_t seg_start = 0;
