@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "src/build_layout.h"
+#include "src/sort_by_name.h"
 
 namespace fanout {
 
@@ -90,8 +91,7 @@ Expected<BuildGraph> MakeBuildGraph(const Plan& plan) {
     g.deps.assign(deps.begin(), deps.end());
     graph.targets.push_back(std::move(g));
   }
-  std::sort(graph.targets.begin(), graph.targets.end(),
-            [](const GraphTarget& a, const GraphTarget& b) { return a.name < b.name; });
+  SortByName(graph.targets);
   return graph;
 }
 

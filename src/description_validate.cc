@@ -12,6 +12,7 @@
 #include "src/dependency_cycles.h"
 #include "src/description_values.h"
 #include "src/glob.h"
+#include "src/sort_by_name.h"
 
 namespace fanout {
 namespace {
@@ -411,8 +412,7 @@ class Validator {
       }
       desc->targets.push_back(ReadTarget(*entry.key, *entry.value));
     }
-    std::sort(desc->targets.begin(), desc->targets.end(),
-              [](const Target& a, const Target& b) { return a.name < b.name; });
+    SortByName(desc->targets);
   }
 
   void CheckTargetName(const YamlNode& key) {

@@ -11,6 +11,7 @@
 
 #include "src/build_layout.h"
 #include "src/file_util.h"
+#include "src/sort_by_name.h"
 #include "src/unique_fd.h"
 
 namespace fanout {
@@ -361,8 +362,7 @@ Report DeriveReport(const Plan& plan, const ReportInputs& inputs) {
     r.message = "unaffected by the change";
     report.targets.push_back(std::move(r));
   }
-  std::sort(report.targets.begin(), report.targets.end(),
-            [](const TargetReport& a, const TargetReport& b) { return a.name < b.name; });
+  SortByName(report.targets);
   report.interrupted = d.interrupted();
   if (!plan.post_submit.command.empty()) {
     report.post_submit = PostSubmitReport(plan, inputs, d, report.targets);
