@@ -137,7 +137,7 @@ class PrefixSet {
   /// `path` is a prefix or lies under one.
   bool Covers(std::string_view path) const {
     for (;;) {
-      if (roots_.count(std::string(path))) return true;
+      if (roots_.count(path)) return true;
       size_t slash = path.rfind('/');
       if (slash == std::string_view::npos) return false;
       path = path.substr(0, slash);
@@ -148,8 +148,8 @@ class PrefixSet {
 
  private:
   bool everything_ = false;
-  std::set<std::string> roots_;
-  std::set<std::string> ancestors_;
+  std::set<std::string, std::less<>> roots_;
+  std::set<std::string, std::less<>> ancestors_;
 };
 
 /// Walks `tree`, descending into subtrees that `prefixes` reaches; nullptr means everything.

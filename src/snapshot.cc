@@ -1,5 +1,6 @@
 #include "src/snapshot.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +9,9 @@
 #include <cstring>
 
 #include <algorithm>
-#include <map>
+#include <charconv>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
@@ -110,10 +112,16 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   // pattern starting with a wildcard means the whole tree).
   std::vector<PathFilter> filters;
   std::set<std::string> prefixes;
+  filters.reserve(plan.targets.size());
+  std::vector<std::string> patterns;
   for (const PlanTarget& t : plan.targets) {
-    std::vector<std::string> patterns = t.def.inputs;
-    patterns.insert(patterns.end(), plan.global_inputs.begin(), plan.global_inputs.end());
-    auto filter = PathFilter::Compile(patterns);
+    const std::vector<std::string>* all = &t.def.inputs;
+    if (!plan.global_inputs.empty()) {
+      patterns = t.def.inputs;
+      patterns.insert(patterns.end(), plan.global_inputs.begin(), plan.global_inputs.end());
+      all = &patterns;
+    }
+    auto filter = PathFilter::Compile(*all);
     if (!filter.ok()) {
       return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
                                    t.def.name, filter.error().message));
@@ -126,10 +134,16 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   std::vector<TreeFile> files;
   FANOUT_TRY(repo.WalkTreeUnder(tree, {prefixes.begin(), prefixes.end()},
                                 [&](const TreeFile& f) { files.push_back(f); }));
-  std::sort(files.begin(), files.end(),
-            [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
+  // The walk is depth-first in git's tree order, which is the byte order of the full paths
+  // (a directory sorts as its name plus '/'), so this sort is a check.
+  auto by_path = [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; };
+  if (!std::is_sorted(files.begin(), files.end(), by_path)) {
+    std::sort(files.begin(), files.end(), by_path);
+  }
 
   std::vector<bool> read(files.size(), false);
+  std::vector<size_t> matched;
+  result.digests.reserve(plan.targets.size());
   for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
     const PlanTarget& t = plan.targets[ti];
     Sha256 h;
@@ -138,7 +152,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     if (t.def.checkout == Checkout::kFull) {
       h.UpdateField(result.state.tree);
     }
-    std::vector<size_t> matched;
+    matched.clear();
     for (const Glob& g : filters[ti].includes()) {
       ForEachUnder(files, g.literal_prefix(), [&](size_t i) {
         if (filters[ti].Matches(files[i].path)) matched.push_back(i);
@@ -149,10 +163,21 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     for (size_t i : matched) {
       read[i] = true;
       h.UpdateField(files[i].path);
-      h.UpdateField(fmt::format("{:o}", static_cast<unsigned>(files[i].mode)));
-      h.UpdateField(OidToString(files[i].oid));
+      char mode[12];
+      h.UpdateField(
+          {mode, static_cast<size_t>(std::to_chars(mode, mode + sizeof mode,
+                                                   static_cast<unsigned>(files[i].mode), 8)
+                                         .ptr -
+                                     mode)});
+      char oid[GIT_OID_HEXSZ];
+      git_oid_fmt(oid, &files[i].oid);
+      h.UpdateField({oid, sizeof oid});
     }
-    result.digests[t.def.name] = h.HexDigest();
+    result.digests.emplace_back(t.def.name, h.HexDigest());
+  }
+  // Plans list targets by name; UpdateStamps merges on that order.
+  if (!std::is_sorted(result.digests.begin(), result.digests.end())) {
+    std::sort(result.digests.begin(), result.digests.end());
   }
 
   // What Ninja must watch to know when to rerun this step.
@@ -257,46 +282,64 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
 }
 
 /// The stamp index as last written ("NAME DIGEST" lines); empty when missing or unreadable.
-std::map<std::string, std::string> ReadStampIndex(const std::string& path) {
-  std::map<std::string, std::string> index;
-  auto text = ReadFile(path);
-  if (!text.ok()) return index;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    const std::size_t nl = rest.find('\n');
-    const std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+/// The index's "NAME DIGEST" lines as views into `text`, sorted by name.
+std::vector<std::pair<std::string_view, std::string_view>> ParseStampIndex(std::string_view text) {
+  std::vector<std::pair<std::string_view, std::string_view>> index;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
     const std::size_t sp = line.find(' ');
-    if (sp != std::string_view::npos) {
-      index.emplace(std::string(line.substr(0, sp)), std::string(line.substr(sp + 1)));
-    }
+    if (sp != std::string_view::npos) index.emplace_back(line.substr(0, sp), line.substr(sp + 1));
   }
+  if (!std::is_sorted(index.begin(), index.end())) std::sort(index.begin(), index.end());
   return index;
+}
+
+/// The names in directory `dir_fd`, sorted.
+std::vector<std::string> SortedNames(int dir_fd) {
+  std::vector<std::string> names;
+  const int fd = dup(dir_fd);
+  DIR* d = fd < 0 ? nullptr : fdopendir(fd);
+  if (!d) {
+    if (fd >= 0) close(fd);
+    return names;
+  }
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) {
+      continue;
+    }
+    names.emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 /// Brings every input stamp to its digest. Stamps that the index says already hold it, and
 /// that still exist, are not opened; the index is rewritten (atomically) after the stamps.
 Status UpdateStamps(const std::string& build_dir,
-                    const std::map<std::string, std::string>& digests) {
+                    const std::vector<std::pair<std::string, std::string>>& digests) {
   const std::string stamps = build_dir + "/" + layout::kStampsDir;
   boost::system::error_code ec;
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-  std::set<std::string> present;
-  for (boost::filesystem::directory_iterator it(stamps, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    present.insert(it->path().filename().string());
-  }
+  const std::vector<std::string> present = SortedNames(dir.get());
   const std::string index_path = build_dir + "/" + layout::kStampIndex;
-  const auto index = ReadStampIndex(index_path);
+  auto index_text = ReadFile(index_path);
+  const auto index = ParseStampIndex(index_text.ok() ? std::string_view(*index_text) : "");
   std::string new_index;
+  new_index.reserve(digests.size() * 80);
+  std::string file;
   for (const auto& [name, digest] : digests) {
-    const std::string file = name + ".stamp";
-    auto known = index.find(name);
-    if (known == index.end() || known->second != digest || !present.count(file)) {
-      FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, digest + "\n"));
-    }
+    file.assign(name).append(".stamp");
+    auto known = std::lower_bound(
+        index.begin(), index.end(), name,
+        [](const auto& entry, const std::string& n) { return entry.first < std::string_view(n); });
+    const bool current = known != index.end() && known->first == name && known->second == digest &&
+                         std::binary_search(present.begin(), present.end(), file);
+    if (!current) FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, digest + "\n"));
     new_index += name;
     new_index += ' ';
     new_index += digest;

@@ -4,9 +4,9 @@
 // build never runs it.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/expected.h"
@@ -25,9 +25,10 @@ struct SourceState {
 /// The result of a snapshot computation.
 struct SnapshotResult {
   SourceState state;
-  /// target name -> input digest (hex SHA-256 of the definition digest and every matched
-  /// file's path, mode and blob id; with `checkout: full`, of the whole tree id).
-  std::map<std::string, std::string> digests;
+  /// (target name, input digest), sorted by name: the hex SHA-256 of the definition digest
+  /// and every matched file's path, mode and blob id (with `checkout: full`, of the whole tree
+  /// id).
+  std::vector<std::pair<std::string, std::string>> digests;
   /// Absolute paths whose change may change the result (matched files, their directories,
   /// the index, HEAD and refs), for the snapshot edge's depfile.
   std::vector<std::string> files_read;
