@@ -225,7 +225,7 @@ int Exec::Run() {
     return kExitUsage;
   }
   build_dir_ = real;
-  auto plan = ReadPlan(build_dir_);
+  auto plan = ReadPlan(build_dir_, &target_);
   if (!plan.ok()) {
     std::string msg = "fanout: " + plan.error().message + "\n";
     if (write(2, msg.data(), msg.size()) < 0) {
@@ -496,9 +496,9 @@ int Exec::Run() {
   if (!written.ok()) return SetupError(written.error());
 
   // Housekeeping after the result is safe: keep the bases the targets last used.
-  if (cache.Count() > plan->targets.size() + 8) {
+  if (cache.Count() > plan->target_count + 8) {
     std::set<std::string> keep = {base->key()};
-    cache.CollectGarbage(keep, plan->targets.size() + 4);
+    cache.CollectGarbage(keep, plan->target_count + 4);
   }
   return kExitSuccess;
 }

@@ -140,6 +140,7 @@ Plan MakePlan(Description desc, const std::vector<std::string>* selected) {
     pt.definition_digest = DefinitionDigest(pt.def, desc.global_inputs);
     plan.targets.push_back(std::move(pt));
   }
+  plan.target_count = plan.targets.size();
   return plan;
 }
 
@@ -220,9 +221,9 @@ std::vector<std::string> StrList(od::value v) {
 /// Calls `f(key, value)` for every member of the object `v`; `required` names members that
 /// must be there (a missing one is an error naming it).
 template <class F>
-void Members(od::value v, std::initializer_list<std::string_view> required, F&& f) {
+void Members(od::object object, std::initializer_list<std::string_view> required, F&& f) {
   std::uint64_t seen = 0;
-  for (od::field field : v.get_object()) {
+  for (od::field field : object) {
     const std::string_view key = field.unescaped_key();
     std::size_t i = 0;
     for (std::string_view r : required) {
@@ -240,7 +241,12 @@ void Members(od::value v, std::initializer_list<std::string_view> required, F&& 
   }
 }
 
-PlanTarget ReadTarget(od::value v) {
+template <class F>
+void Members(od::value v, std::initializer_list<std::string_view> required, F&& f) {
+  Members(v.get_object(), required, std::forward<F>(f));
+}
+
+PlanTarget ReadTarget(od::object v) {
   PlanTarget pt;
   Target& t = pt.def;
   Members(v,
@@ -295,13 +301,14 @@ PlanTarget ReadTarget(od::value v) {
 
 }  // namespace
 
-Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
+Expected<Plan> PlanFromJson(const std::string& text, const std::string& path,
+                            const std::string* only_target) {
   try {
     const simdjson::padded_string padded(text);
     od::parser parser;
     od::document doc = parser.iterate(padded);
     Plan plan;
-    Members(doc.get_value(),
+    Members(od::object(doc.get_object()),
             {"base", "build_dir", "description_path", "direct", "fanout_binary", "gen_args",
              "global_inputs", "pools", "post_submit", "repo_root", "sandbox", "skipped", "source",
              "targets"},
@@ -338,7 +345,19 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
                 plan.sandbox = Str(value) == "required" ? SandboxRequirement::kRequired
                                                         : SandboxRequirement::kPreferred;
               } else if (key == "targets") {
-                for (od::value t : value.get_array()) plan.targets.push_back(ReadTarget(t));
+                for (od::value t : value.get_array()) {
+                  ++plan.target_count;
+                  od::object object = t.get_object();
+                  if (only_target) {
+                    // The rest of a skipped object is passed over, not parsed.
+                    if (std::string_view(object.find_field_unordered("name").get_string()) !=
+                        *only_target) {
+                      continue;
+                    }
+                    object.reset();
+                  }
+                  plan.targets.push_back(ReadTarget(object));
+                }
               } else if (key == "skipped") {
                 plan.skipped = StrList(value);
               }
@@ -350,14 +369,14 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path) {
   }
 }
 
-Expected<Plan> ReadPlan(const std::string& build_dir) {
+Expected<Plan> ReadPlan(const std::string& build_dir, const std::string* only_target) {
   std::string path = build_dir + "/" + layout::kPlan;
   auto text = ReadFile(path);
   if (!text.ok()) {
     return MakeError(
         fmt::format("{}; run 'fanout gen -B {}' first", text.error().message, build_dir));
   }
-  return PlanFromJson(*text, path);
+  return PlanFromJson(*text, path, only_target);
 }
 
 }  // namespace fanout

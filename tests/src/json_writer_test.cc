@@ -138,6 +138,28 @@ TEST(PlanToJson, RoundTripsThroughPlanFromJson) {
   EXPECT_EQ(back->targets[0].definition_digest, plan.targets[0].definition_digest);
 }
 
+TEST(PlanFromJson, ReadsOnlyTheNamedTargetWhenAsked) {
+  const Plan plan = SamplePlan();
+  const std::string text = PlanToJson(plan);
+  for (const PlanTarget& want : plan.targets) {
+    auto one = PlanFromJson(text, "plan.json", &want.def.name);
+    ASSERT_TRUE(one.ok()) << one.error().message;
+    EXPECT_EQ(one->target_count, plan.targets.size());
+    ASSERT_EQ(one->targets.size(), 1u);
+    EXPECT_EQ(one->targets[0].def.name, want.def.name);
+    EXPECT_EQ(one->targets[0].def.command, want.def.command);
+    EXPECT_EQ(one->targets[0].def.inputs, want.def.inputs);
+    EXPECT_EQ(one->targets[0].definition_digest, want.definition_digest);
+    EXPECT_EQ(one->repo_root, plan.repo_root);
+    EXPECT_EQ(one->global_inputs, plan.global_inputs);
+  }
+  const std::string missing = "no-such-target";
+  auto none = PlanFromJson(text, "plan.json", &missing);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_TRUE(none->targets.empty());
+  EXPECT_EQ(none->target_count, plan.targets.size());
+}
+
 TEST(PlanFromJson, RejectsTruncatedMalformedOrIncompletePlans) {
   const std::string good = PlanToJson(SamplePlan());
   const std::vector<std::string> bad = {
