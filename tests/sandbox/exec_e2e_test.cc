@@ -377,8 +377,16 @@ TEST_P(ExecE2E, BuildDirInsideRepo_RepositoryStaysHidden) {
     EXPECT_NE(log.find("build\n"), std::string::npos) << log;
     EXPECT_EQ(log.find("secret.txt\n"), std::string::npos) << log;
     EXPECT_NE(log.find("No such file"), std::string::npos) << log;
+  } else if (LandlockAvailable()) {
+    // Landlock makes the repository unreadable (it cannot be listed or read), while the
+    // build directory inside it still holds the readable workspace.
+    EXPECT_EQ(r.exit_code, 1) << log;
+    EXPECT_EQ(log.find("secret.txt\n"), std::string::npos) << log;
+    EXPECT_NE(log.find(fx.repo().path() + "/secret.txt: Permission denied"), std::string::npos)
+        << log;
   } else {
-    // The process tier cannot hide paths; it still runs in its private workspace.
+    // Without Landlock the process tier cannot hide paths; it still runs in its private
+    // workspace.
     EXPECT_EQ(r.exit_code, 0) << log;
   }
   // The workspace itself is complete in both tiers (the build directory is kept visible).
@@ -390,7 +398,8 @@ TEST_P(ExecE2E, OtherTargetsBasesAndOutputs_AreNotVisible) {
   fx_.AddTarget("full", "true", {}).checkout = Checkout::kFull;
   fx_.AddTarget("t",
                 "ls ../../../bases/*/other/secret.txt 2>&1; cat \"$OUTS/full/out/o\" 2>&1;"
-                " test -d \"$OUTS\" && echo SEES-TARGETS || echo NO-TARGETS")
+                " test -d \"$OUTS\" && echo SEES-TARGETS || echo NO-TARGETS;"
+                " ls -a \"$FANOUT_OUT\" >/dev/null && echo LISTS-OWN-OUT")
       .env = {{"OUTS", fx_.Build("targets")}};
   fx_.Write();
   ASSERT_EQ(Exec("full").exit_code, 0);
@@ -398,12 +407,26 @@ TEST_P(ExecE2E, OtherTargetsBasesAndOutputs_AreNotVisible) {
   RunResult r = Exec("t");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string log = Log("t");
-  if (!Namespaces()) {
-    GTEST_SKIP() << "the process tier cannot hide paths (Landlock restricts writes only)";
+  if (!Namespaces() && !LandlockAvailable()) {
+    GTEST_SKIP() << "the process tier hides paths with Landlock, which this kernel lacks";
   }
   EXPECT_EQ(log.find("other/secret.txt\n"), std::string::npos) << log;
   EXPECT_EQ(log.find("other output"), std::string::npos) << log;
   EXPECT_NE(log.find("SEES-TARGETS"), std::string::npos) << log;  // its own out dir is there
+  EXPECT_NE(log.find("LISTS-OWN-OUT"), std::string::npos) << log;
+  if (!Namespaces()) {
+    // Landlock denies rather than hides: the other target's output exists but is unreadable.
+    EXPECT_NE(log.find(fx_.Build("targets/full/out/o") + ": Permission denied"), std::string::npos)
+        << log;
+  }
+}
+
+TEST_P(ExecE2E, StdoutAndStderrCanBeReopened) {
+  fx_.AddTarget("t", "echo to-stdout >> /dev/stdout && echo to-stderr >> /dev/stderr");
+  fx_.Write();
+  RunResult r = Exec("t");
+  ASSERT_EQ(r.exit_code, 0) << r.err << Log("t");
+  EXPECT_NE(Log("t").find("to-stdout\nto-stderr\n"), std::string::npos) << Log("t");
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, ExecE2E, ::testing::Values("namespaces", "process"),
