@@ -365,10 +365,14 @@ int Exec::Run() {
     spec.mounts.work = ws.work;
     spec.mounts.userxattr = geteuid() != 0;
     spec.mounts.writable = {ws.home, ws.tmp, out_dir_};
-    // Only what the command needs stays visible: not the sources, not other targets' bases
-    // or outputs.
+    // Only what the command needs stays visible: not the sources (the work tree and the git
+    // directory), not other targets' bases or outputs.
     spec.mounts.hide = {build_dir_};
-    if (!plan->repo_root.empty()) spec.mounts.hide.push_back(plan->repo_root);
+    if (!plan->repo_root.empty()) {
+      for (std::string& dir : RepositoryDirs(plan->repo_root)) {
+        spec.mounts.hide.push_back(std::move(dir));
+      }
+    }
     spec.mounts.keep = {ws.src, ws.home, ws.tmp, ws.deps, out_dir_};
     for (const auto& [dep, dir] : dep_outs) spec.mounts.keep.push_back(dir);
     spec.landlock = probe.landlock_abi > 0;

@@ -1,5 +1,6 @@
 // The process tier's Landlock rules: where the read rules go (a pure function over a fake
-// directory listing), and the ruleset applied for real in a forked child.
+// directory listing), the ruleset applied for real in a forked child, and the repository
+// directories the sandbox hides.
 #include "sandbox/landlock.h"
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sandbox/workspace.h"
 #include "test_util.h"
 
 namespace fanout::testing {
@@ -212,6 +214,25 @@ TEST(LandlockRuleset, HidesNestedPathsKeepsWorkspaceAndEverythingElse) {
           {"write /dev/null", [] { return open("/dev/null", O_WRONLY) >= 0; }},
       });
   EXPECT_THAT(failed, IsEmpty());
+}
+
+TEST(RepositoryDirs, WorkTreeAndTheGitDirsItsDotGitFileNames) {
+  TempDir dir;
+  // A linked worktree: wt/.git names main/.git/worktrees/wt, whose commondir is main/.git.
+  WriteFile(dir / "main/.git/worktrees/wt/commondir", "../..\n");
+  WriteFile(dir / "wt/.git", "gitdir: " + dir.path() + "/main/.git/worktrees/wt\n");
+  char real[PATH_MAX];
+  ASSERT_NE(realpath(dir.path().c_str(), real), nullptr);
+  const std::string r = real;
+  EXPECT_THAT(sandbox::RepositoryDirs(dir / "wt"),
+              ElementsAre(r + "/wt", r + "/main/.git/worktrees/wt", r + "/main/.git"));
+  // A relative gitdir (submodules), without a commondir.
+  WriteFile(dir / "sub/.git", "gitdir: ../main/.git/modules/sub\n");
+  WriteFile(dir / "main/.git/modules/sub/HEAD", "ref: refs/heads/main\n");
+  EXPECT_THAT(sandbox::RepositoryDirs(dir / "sub"),
+              ElementsAre(r + "/sub", r + "/main/.git/modules/sub"));
+  // A .git directory is inside the work tree already.
+  EXPECT_THAT(sandbox::RepositoryDirs(dir / "main"), ElementsAre(r + "/main"));
 }
 
 }  // namespace
