@@ -40,7 +40,8 @@ struct SandboxSpec {
   /// The edge's cgroups, joined by the sandbox's first process before anything else runs
   /// (PID 1 in the namespaces tier, so the whole PID namespace is inside).
   std::vector<CgroupJoin> cgroups;
-  /// Namespaces tier: the view (its `workspace` is the working directory in both tiers).
+  /// The view: mounted in the namespaces tier; in the process tier its `writable`, `hide` and
+  /// `keep` become Landlock rules. Its `workspace` is the working directory in both tiers.
   MountPlan mounts;
   /// Process tier: apply Landlock (when the kernel has it): the workspace and
   /// `mounts.writable` writable, `mounts.hide` unreadable except `mounts.keep`, everything
