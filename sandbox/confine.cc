@@ -1,9 +1,7 @@
 #include "sandbox/confine.h"
 
-#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
-#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,16 +14,11 @@
 #include <cstddef>
 #include <cstring>
 
-#include "src/unique_fd.h"
-
 namespace fanout::sandbox {
 
 namespace {
 
 std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
-
-// Newer than the Debian 12 kernel headers; the values are part of the kernel ABI.
-constexpr __u64 kLandlockAccessFsTruncate = 1ULL << 14;  // ABI 3
 
 #if defined(__x86_64__)
 constexpr __u32 kAuditArch = AUDIT_ARCH_X86_64;
@@ -95,48 +88,6 @@ std::string DenyNetworkSockets() {
   struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return Errno("seccomp");
-  return "";
-}
-
-int LandlockAbi() {
-  long v = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  return v < 0 ? 0 : static_cast<int>(v);
-}
-
-std::string RestrictWritesTo(const std::vector<std::string>& writable) {
-  const int abi = LandlockAbi();
-  if (abi < 1) return "Landlock is not available";
-  __u64 write_access = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
-                       LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
-                       LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
-                       LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
-                       LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
-  if (abi >= 2) write_access |= LANDLOCK_ACCESS_FS_REFER;
-  if (abi >= 3) write_access |= kLandlockAccessFsTruncate;
-  struct landlock_ruleset_attr attr {};
-  attr.handled_access_fs = write_access;
-  UniqueFd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
-  if (!ruleset) return Errno("landlock_create_ruleset");
-  auto allow = [&](const std::string& path, __u64 access) -> std::string {
-    UniqueFd fd(open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (!fd) return Errno(("open " + path).c_str());
-    struct landlock_path_beneath_attr rule {};
-    rule.allowed_access = access;
-    rule.parent_fd = fd.get();
-    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0) {
-      return Errno(("landlock_add_rule " + path).c_str());
-    }
-    return "";
-  };
-  for (const std::string& dir : writable) {
-    if (std::string err = allow(dir, write_access); !err.empty()) return err;
-  }
-  // /dev/null, /dev/tty and friends are opened for writing by nearly everything.
-  if (std::string err = allow("/dev", LANDLOCK_ACCESS_FS_WRITE_FILE); !err.empty()) return err;
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
-  if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) {
-    return Errno("landlock_restrict_self");
-  }
   return "";
 }
 

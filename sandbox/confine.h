@@ -1,11 +1,10 @@
 // Restrictions a sandboxed process applies to itself just before it executes the command:
 // default signal handling, no new privileges, resource limits, and, where namespaces are not
-// available, Landlock (writes only to the workspace) and a seccomp filter (no IP sockets).
+// available, a seccomp filter (no IP sockets); Landlock is in landlock.h.
 // Every function here runs in a freshly forked child; they only make system calls.
 #pragma once
 
 #include <string>
-#include <vector>
 
 #include "src/description.h"
 
@@ -26,12 +25,5 @@ std::string ApplyRlimits(const Limits& limits);
 /// Installs a seccomp filter that makes socket(2) fail with EACCES for AF_INET, AF_INET6 and
 /// AF_PACKET (Unix sockets still work). Needs no privilege once no_new_privs is set.
 std::string DenyNetworkSockets();
-
-/// The Landlock ABI version the kernel offers, 0 when it has none.
-int LandlockAbi();
-
-/// Restricts writes (create, remove, write, truncate) to the directories in `writable`; reads
-/// and execution stay unrestricted. Character devices under /dev stay writable (/dev/null).
-std::string RestrictWritesTo(const std::vector<std::string>& writable);
 
 }  // namespace fanout::sandbox

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sandbox/confine.h"
+#include "sandbox/landlock.h"
 #include "src/file_util.h"
 #include "src/unique_fd.h"
 
@@ -44,8 +45,9 @@ double Now() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// Turns this (forked) process into the command. Returns only on failure, with the reason.
-std::string ExecCommand(const SandboxSpec& spec, const std::vector<std::string>& landlock_dirs) {
+// Turns this (forked) process into the command, restricted by the Landlock ruleset
+// `landlock_fd` unless it is -1. Returns only on failure, with the reason.
+std::string ExecCommand(const SandboxSpec& spec, int landlock_fd) {
   if (chdir(spec.mounts.workspace.c_str()) != 0)
     return "chdir " + spec.mounts.workspace + ": " + std::strerror(errno);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -59,8 +61,8 @@ std::string ExecCommand(const SandboxSpec& spec, const std::vector<std::string>&
     if (!spec.network) {
       if (std::string e = DenyNetworkSockets(); !e.empty()) return e;
     }
-    if (spec.landlock) {
-      if (std::string e = RestrictWritesTo(landlock_dirs); !e.empty()) return e;
+    if (landlock_fd >= 0) {
+      if (std::string e = EnforceLandlock(landlock_fd); !e.empty()) return e;
     }
   }
   if (std::string e = SetNoNewPrivs(); !e.empty()) return e;
@@ -80,18 +82,34 @@ class ProcessSandbox : public Sandbox {
   explicit ProcessSandbox(const SandboxSpec& spec) : spec_(spec) {}
 
   Status Start() {
+    // The ruleset is built here, where errors and notes can be reported, and only applied by
+    // the child.
+    UniqueFd landlock;
+    if (spec_.landlock) {
+      LandlockPolicy policy;
+      policy.writable = spec_.mounts.writable;
+      policy.writable.push_back(spec_.mounts.workspace);
+      policy.hidden = spec_.mounts.hide;
+      policy.readable = spec_.mounts.keep;
+      policy.writable_files = {spec_.output_fd};
+      std::vector<std::string> notes;
+      auto ruleset = MakeLandlockRuleset(policy, &notes);
+      if (!ruleset.ok()) return MakeError("Landlock: " + ruleset.error().message);
+      for (const std::string& note : notes) {
+        WriteAllToFd(spec_.output_fd, "fanout: note: " + note + "\n");
+      }
+      landlock = std::move(*ruleset);
+    }
     int err_pipe[2];
     if (pipe2(err_pipe, O_CLOEXEC) != 0)
       return MakeError(std::string("pipe: ") + std::strerror(errno));
-    std::vector<std::string> writable = spec_.mounts.writable;
-    writable.push_back(spec_.mounts.workspace);
     pid_ = fork();
     if (pid_ < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
     if (pid_ == 0) {
       close(err_pipe[0]);
       std::string err = JoinCgroups(spec_.cgroups);
       setsid();  // own session and process group: Ninja's and the terminal's signals stay out
-      if (err.empty()) err = ExecCommand(spec_, writable);
+      if (err.empty()) err = ExecCommand(spec_, landlock ? landlock.get() : -1);
       WriteAllToFd(err_pipe[1], err);
       _exit(127);
     }
@@ -225,7 +243,7 @@ int Pid1Main(void* arg) {
       }
     }
     setsid();
-    if (err.empty()) err = ExecCommand(spec, {});
+    if (err.empty()) err = ExecCommand(spec, -1);
     WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
     _exit(127);
   }

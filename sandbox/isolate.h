@@ -8,7 +8,8 @@
 // PID 1 kills the whole namespace.
 //
 // Process tier: the command gets its own session and process group; this process is a child
-// subreaper, so orphans come back to it and are killed; Landlock limits writes and a seccomp
+// subreaper, so orphans come back to it and are killed; Landlock (landlock.h) hides the
+// repository and the rest of the build directory from reads and limits writes, and a seccomp
 // filter takes IP sockets away for `network: false`.
 #pragma once
 
@@ -39,9 +40,12 @@ struct SandboxSpec {
   /// The edge's cgroups, joined by the sandbox's first process before anything else runs
   /// (PID 1 in the namespaces tier, so the whole PID namespace is inside).
   std::vector<CgroupJoin> cgroups;
-  /// Namespaces tier: the view (its `workspace` is the working directory in both tiers).
+  /// The view: mounted in the namespaces tier; in the process tier its `writable`, `hide` and
+  /// `keep` become Landlock rules. Its `workspace` is the working directory in both tiers.
   MountPlan mounts;
-  /// Process tier: directories writable besides the workspace (Landlock), when available.
+  /// Process tier: apply Landlock (when the kernel has it): the workspace and
+  /// `mounts.writable` writable, `mounts.hide` unreadable except `mounts.keep`, everything
+  /// else readable, and the output file (`output_fd`) writable.
   bool landlock = false;
   /// Runs after the command exited by itself and every process it started is gone, where the
   /// workspace is visible (inside PID 1 in the namespaces tier); its text comes back in

@@ -16,8 +16,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "sandbox/confine.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
 #include "src/file_util.h"
 #include "src/unique_fd.h"

@@ -20,8 +20,14 @@ namespace {
 json NullIfEmpty(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
 json SandboxJson(const SandboxRecord& s) {
+  // What Landlock restricts in the process tier: reads (the repository and the rest of the
+  // build directory are hidden) and writes (only the workspace and its directories).
+  json landlock = s.landlock_abi > 0
+                      ? json{{"abi", s.landlock_abi}, {"restricts", {"read", "write"}}}
+                      : json(nullptr);
   return {{"tier", s.tier},
           {"fallback_reason", NullIfEmpty(s.fallback_reason)},
+          {"landlock", landlock},
           {"limits", s.limits},
           {"limits_fallback_reason", NullIfEmpty(s.limits_fallback_reason)}};
 }

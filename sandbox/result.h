@@ -20,6 +20,9 @@ struct SandboxRecord {
   /// "cgroup v2" or "rlimit".
   std::map<std::string, std::string> limits;
   std::string limits_fallback_reason;  ///< why memory or pids are rlimits; empty: null
+  /// The Landlock ABI the process tier restricted reads and writes with; 0 (null) when Landlock
+  /// was not used (the namespaces tier, or a kernel without it).
+  int landlock_abi = 0;
 };
 
 /// result.json.

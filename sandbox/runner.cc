@@ -284,7 +284,10 @@ int Exec::Run() {
          mode == "process" ? "" : "sandbox-fallback-warned",
          "; pass --require-sandbox to make this an error");
   }
-  sandbox_ = SandboxRecord{TierName(choice->tier), choice->fallback_reason, {}, ""};
+  // The process tier restricts reads and writes with Landlock where the kernel has it.
+  const bool landlock = choice->tier == Tier::kProcess && probe.landlock_abi > 0;
+  sandbox_ = SandboxRecord{
+      TierName(choice->tier), choice->fallback_reason, {}, "", landlock ? probe.landlock_abi : 0};
   // Memory and pids limits go to a cgroup per edge where one is usable; falling back to
   // rlimits is a warning, never an error. Edges without them never touch cgroups.
   const Limits& limits = def.limits;
@@ -365,13 +368,17 @@ int Exec::Run() {
     spec.mounts.work = ws.work;
     spec.mounts.userxattr = geteuid() != 0;
     spec.mounts.writable = {ws.home, ws.tmp, out_dir_};
-    // Only what the command needs stays visible: not the sources, not other targets' bases
-    // or outputs.
+    // Only what the command needs stays visible: not the sources (the work tree and the git
+    // directory), not other targets' bases or outputs.
     spec.mounts.hide = {build_dir_};
-    if (!plan->repo_root.empty()) spec.mounts.hide.push_back(plan->repo_root);
+    if (!plan->repo_root.empty()) {
+      for (std::string& dir : RepositoryDirs(plan->repo_root)) {
+        spec.mounts.hide.push_back(std::move(dir));
+      }
+    }
     spec.mounts.keep = {ws.src, ws.home, ws.tmp, ws.deps, out_dir_};
     for (const auto& [dep, dir] : dep_outs) spec.mounts.keep.push_back(dir);
-    spec.landlock = probe.landlock_abi > 0;
+    spec.landlock = landlock;
     const std::vector<std::string> patterns = def.artifacts;
     const std::string src = ws.src, out = out_dir_;
     spec.after = [src, out, patterns] {

@@ -1,11 +1,13 @@
 #include "sandbox/workspace.h"
 
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <unordered_map>
@@ -230,6 +232,32 @@ Status LinkDeps(const WorkspacePaths& ws, const std::map<std::string, std::strin
     }
   }
   return {};
+}
+
+std::vector<std::string> RepositoryDirs(const std::string& repo_root) {
+  // The first line of `file` as a path: absolute, or relative to `base`; "" when unreadable.
+  auto path_in = [](const std::string& file, const std::string& base, const std::string& prefix) {
+    auto text = fanout::ReadFile(file);
+    if (!text.ok() || text->compare(0, prefix.size(), prefix) != 0) return std::string();
+    std::string path = text->substr(prefix.size(), text->find('\n') - prefix.size());
+    while (!path.empty() && (path.back() == '\r' || path.back() == ' ')) path.pop_back();
+    if (path.empty()) return path;
+    return path[0] == '/' ? path : base + "/" + path;
+  };
+  std::vector<std::string> dirs;
+  auto add = [&](const std::string& path) {
+    char real[PATH_MAX];
+    if (!path.empty() && realpath(path.c_str(), real)) dirs.emplace_back(real);
+  };
+  add(repo_root);
+  struct stat st;
+  const std::string dot_git = repo_root + "/.git";
+  if (lstat(dot_git.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    const std::string git_dir = path_in(dot_git, repo_root, "gitdir: ");
+    add(git_dir);
+    if (!git_dir.empty()) add(path_in(git_dir + "/commondir", git_dir, ""));
+  }
+  return dirs;
 }
 
 Expected<WorkspaceChanges> ScanChanges(const WorkspacePaths& ws, const BaseLease& base,

@@ -49,6 +49,13 @@ Expected<PrepareStats> PrepareWorkspace(const WorkspacePaths& ws, const BaseLeas
 /// Points $FANOUT_DEPS/<dep> at each dependency's collected artifacts (absolute paths).
 Status LinkDeps(const WorkspacePaths& ws, const std::map<std::string, std::string>& dep_out_dirs);
 
+/// The repository's directories a sandbox hides: `repo_root` (the work tree, or the git
+/// directory of a bare repository) and, when the work tree's `.git` is a file (a linked
+/// worktree, a submodule, `git init --separate-git-dir`), the git directory it names and that
+/// directory's common directory (`commondir`). Symlinks are resolved; paths that do not exist
+/// are left out. A `.git` directory lies in the work tree already.
+std::vector<std::string> RepositoryDirs(const std::string& repo_root);
+
 /// What the command changed in its checkout.
 struct WorkspaceChanges {
   std::vector<std::string> written;  ///< created or modified files (relative to src), sorted

@@ -58,7 +58,11 @@ CommandFn SetupDoctor(CLI::App* app) {
       if (p.root) row("nested user namespace", YesNo(p.nested_user_ns));
       row("overlayfs", p.overlay ? fmt::format("yes (on {})", dir) : "no (private copies instead)");
       row("fresh /proc", YesNo(p.proc));
-      row("landlock", p.landlock_abi > 0 ? fmt::format("ABI {}", p.landlock_abi) : "no");
+      // What the process tier does with it (the namespaces tier hides paths with mounts).
+      row("landlock",
+          p.landlock_abi > 0
+              ? fmt::format("ABI {} (process tier: restricts reads and writes)", p.landlock_abi)
+              : "no (process tier: reads and writes unrestricted)");
       row("seccomp", YesNo(p.seccomp));
       row("limits", sandbox::DescribeCgroupSupport(p.cgroups));
       if (choice.ok()) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exec_fixture.h"
+#include "sandbox/landlock.h"
 #include "src/file_util.h"
 
 namespace fanout::testing {
@@ -377,8 +378,16 @@ TEST_P(ExecE2E, BuildDirInsideRepo_RepositoryStaysHidden) {
     EXPECT_NE(log.find("build\n"), std::string::npos) << log;
     EXPECT_EQ(log.find("secret.txt\n"), std::string::npos) << log;
     EXPECT_NE(log.find("No such file"), std::string::npos) << log;
+  } else if (LandlockAvailable()) {
+    // Landlock makes the repository unreadable (it cannot be listed or read), while the
+    // build directory inside it still holds the readable workspace.
+    EXPECT_EQ(r.exit_code, 1) << log;
+    EXPECT_EQ(log.find("secret.txt\n"), std::string::npos) << log;
+    EXPECT_NE(log.find(fx.repo().path() + "/secret.txt: Permission denied"), std::string::npos)
+        << log;
   } else {
-    // The process tier cannot hide paths; it still runs in its private workspace.
+    // Without Landlock the process tier cannot hide paths; it still runs in its private
+    // workspace.
     EXPECT_EQ(r.exit_code, 0) << log;
   }
   // The workspace itself is complete in both tiers (the build directory is kept visible).
@@ -390,7 +399,8 @@ TEST_P(ExecE2E, OtherTargetsBasesAndOutputs_AreNotVisible) {
   fx_.AddTarget("full", "true", {}).checkout = Checkout::kFull;
   fx_.AddTarget("t",
                 "ls ../../../bases/*/other/secret.txt 2>&1; cat \"$OUTS/full/out/o\" 2>&1;"
-                " test -d \"$OUTS\" && echo SEES-TARGETS || echo NO-TARGETS")
+                " test -d \"$OUTS\" && echo SEES-TARGETS || echo NO-TARGETS;"
+                " ls -a \"$FANOUT_OUT\" >/dev/null && echo LISTS-OWN-OUT")
       .env = {{"OUTS", fx_.Build("targets")}};
   fx_.Write();
   ASSERT_EQ(Exec("full").exit_code, 0);
@@ -398,12 +408,69 @@ TEST_P(ExecE2E, OtherTargetsBasesAndOutputs_AreNotVisible) {
   RunResult r = Exec("t");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::string log = Log("t");
-  if (!Namespaces()) {
-    GTEST_SKIP() << "the process tier cannot hide paths (Landlock restricts writes only)";
+  if (!Namespaces() && !LandlockAvailable()) {
+    GTEST_SKIP() << "the process tier hides paths with Landlock, which this kernel lacks";
   }
   EXPECT_EQ(log.find("other/secret.txt\n"), std::string::npos) << log;
   EXPECT_EQ(log.find("other output"), std::string::npos) << log;
   EXPECT_NE(log.find("SEES-TARGETS"), std::string::npos) << log;  // its own out dir is there
+  EXPECT_NE(log.find("LISTS-OWN-OUT"), std::string::npos) << log;
+  if (!Namespaces()) {
+    // Landlock denies rather than hides: the other target's output exists but is unreadable.
+    EXPECT_NE(log.find(fx_.Build("targets/full/out/o") + ": Permission denied"), std::string::npos)
+        << log;
+  }
+}
+
+TEST_P(ExecE2E, UndeclaredRepositoryFiles_AreUnreadableTheSystemIsNot) {
+  // The build directory inside the repository, as in a fresh clone: both are hidden, the
+  // workspace and the dependency's artifacts inside them are not.
+  ExecFixture fx(/*build_in_repo=*/true);
+  fx.repo().Write("secret/undeclared.txt", "top-secret\n");
+  Target& t =
+      fx.AddTarget("t",
+                   "/bin/sh -c 'echo SH-RUNS'; cat /etc/os-release >/dev/null && echo READS-ETC;"
+                   " ls /usr/bin >/dev/null && echo LISTS-USR-BIN; cat src/main.txt;"
+                   " cat \"$FANOUT_DEPS/up/lib.txt\"; cat \"$REPO/secret/undeclared.txt\";"
+                   " cat \"$REPO/src/main.txt\" >/dev/null 2>&1 || echo NO-REPO-COPY;"
+                   " echo done > \"$FANOUT_OUT/o\"");
+  t.env = {{"REPO", fx.repo().path()}};
+  t.deps = {"up"};
+  t.artifacts = {"o"};
+  fx.AddTarget("up", "true");
+  fx.Write();
+  WriteFile(fx.Build("targets/up/out/lib.txt"), "lib-content\n");
+  if (!Namespaces() && !LandlockAvailable()) {
+    GTEST_SKIP() << "the process tier hides paths with Landlock, which this kernel lacks";
+  }
+  RunResult r = fx.Exec("t", {"FANOUT_SANDBOX=" + GetParam()});
+  const std::string log = ReadFile(fx.Build("targets/t/log.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << log;
+  for (const char* want : {"SH-RUNS\n", "READS-ETC\n", "LISTS-USR-BIN\n", "hello\n",
+                           "lib-content\n", "NO-REPO-COPY\n"}) {
+    EXPECT_NE(log.find(want), std::string::npos) << want << " missing in:\n" << log;
+  }
+  EXPECT_EQ(log.find("top-secret"), std::string::npos) << log;
+  const std::string denied = fx.repo().path() + "/secret/undeclared.txt: " +
+                             (Namespaces() ? "No such file" : "Permission denied");
+  EXPECT_NE(log.find(denied), std::string::npos) << log;
+  EXPECT_EQ(ReadFile(fx.Build("targets/t/out/o")), "done\n");
+  // result.json says what restricted the reads.
+  json res = json::parse(ReadFile(fx.Build("targets/t/result.json")));
+  if (Namespaces()) {
+    EXPECT_TRUE(res["sandbox"]["landlock"].is_null()) << res.dump();
+  } else {
+    EXPECT_EQ(res["sandbox"]["landlock"]["abi"], sandbox::LandlockAbi()) << res.dump();
+    EXPECT_EQ(res["sandbox"]["landlock"]["restricts"], json({"read", "write"})) << res.dump();
+  }
+}
+
+TEST_P(ExecE2E, StdoutAndStderrCanBeReopened) {
+  fx_.AddTarget("t", "echo to-stdout >> /dev/stdout && echo to-stderr >> /dev/stderr");
+  fx_.Write();
+  RunResult r = Exec("t");
+  ASSERT_EQ(r.exit_code, 0) << r.err << Log("t");
+  EXPECT_NE(Log("t").find("to-stdout\nto-stderr\n"), std::string::npos) << Log("t");
 }
 
 INSTANTIATE_TEST_SUITE_P(Tiers, ExecE2E, ::testing::Values("namespaces", "process"),

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "sandbox/confine.h"
+#include "sandbox/landlock.h"
 #include "sandbox/probe.h"
 #include "src/plan.h"
 
