@@ -1,5 +1,7 @@
 #include "generator/ninja_writer.h"
 
+#include <array>
+
 #include <fmt/format.h>
 
 namespace fanout {
@@ -73,8 +75,22 @@ void EscapeLeadingSpace(std::string* value) {
 
 // Escapes a list of paths, appending to `tokens`.
 // Checks that `path` can be written in a Ninja file; the message names the path.
+// How a path's bytes are written: as they are, after a '$', or not at all (a newline, CR or
+// NUL ends a Ninja line or string; '|' cannot be escaped in a path). One table lookup a byte:
+// a 10,000-target build file writes some 60,000 paths.
+enum PathByte : unsigned char { kPathPlain, kPathEscape, kPathInvalid };
+constexpr std::array<unsigned char, 256> kPathBytes = [] {
+  std::array<unsigned char, 256> t{};
+  t['$'] = t[' '] = t[':'] = kPathEscape;
+  t['\n'] = t['\r'] = t['\0'] = t['|'] = kPathInvalid;
+  return t;
+}();
+
 Status CheckNinjaPath(std::string_view path) {
   if (path.empty()) return MakeError("cannot write an empty path in a Ninja file");
+  bool invalid = false;
+  for (char c : path) invalid |= kPathBytes[static_cast<unsigned char>(c)] == kPathInvalid;
+  if (!invalid) return {};
   if (const char* bad = ForbiddenChar(path)) {
     return MakeError(fmt::format("cannot write path '{}' in a Ninja file: it contains {}",
                                  Printable(path), bad));
@@ -87,10 +103,14 @@ Status CheckNinjaPath(std::string_view path) {
 }
 
 void AppendEscapedPath(std::string_view path, std::string* out) {
-  for (char c : path) {
-    if (c == '$' || c == ' ' || c == ':') out->push_back('$');
-    out->push_back(c);
+  std::size_t run = 0;  // start of the bytes not yet appended
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (kPathBytes[static_cast<unsigned char>(path[i])] != kPathEscape) continue;
+    out->append(path.data() + run, i - run);
+    out->push_back('$');
+    run = i;
   }
+  out->append(path.data() + run, path.size() - run);
 }
 
 }  // namespace
