@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "src/exit_codes.h"
+#include "src/repo_check.h"
 
 namespace fanout {
 
@@ -27,8 +28,20 @@ constexpr Subcommand kSubcommands[] = {
 
 void AddDescriptionOptions(CLI::App* app, CommonOptions* opts) {
   app->add_option("-f,--file", opts->file, "the build description")->capture_default_str();
-  app->add_option("--repo", opts->repo,
-                  "the git repository (default: the one containing the description)");
+  AddRepoOption(app, &opts->repo,
+                "the git repository (default: the one containing the description)");
+}
+
+void AddRepoOption(CLI::App* app, std::string* repo, const std::string& help) {
+  app->add_option("--repo", *repo, help);
+}
+
+int CheckRepoOption(const char* command, const std::string& repo, const std::string& build_dir) {
+  if (repo.empty()) return kExitSuccess;
+  Status st = CheckRepoForBuildDir(repo, build_dir);
+  if (st.ok()) return kExitSuccess;
+  fmt::print(stderr, "fanout {}: error: {}\n", command, st.error().message);
+  return st.error().exit_code;
 }
 
 void AddBuildDirOption(CLI::App* app, CommonOptions* opts) {

@@ -23,6 +23,16 @@ struct CommonOptions {
 void AddDescriptionOptions(CLI::App* app, CommonOptions* opts);
 /// Adds -B to `app`, bound to `opts`.
 void AddBuildDirOption(CLI::App* app, CommonOptions* opts);
+/// Adds --repo to `app`, bound to `repo`, described by `help`.
+void AddRepoOption(CLI::App* app, std::string* repo, const std::string& help);
+/// The --repo help of the commands that read a build directory.
+inline constexpr const char* kBuildDirRepoHelp =
+    "check that the build directory was generated for this git repository";
+
+/// --repo on a command that reads the build directory `build_dir` ("" when it reads none):
+/// when `repo` is set, checks it (repo_check.h, CheckRepoForBuildDir) and prints
+/// "fanout COMMAND: error: ..." when it fails. Returns kExitSuccess or the exit code to return.
+int CheckRepoOption(const char* command, const std::string& repo, const std::string& build_dir);
 
 /// One entry of the subcommand table.
 struct Subcommand {

@@ -7,45 +7,54 @@
 #include "src/description_source.h"
 #include "src/exit_codes.h"
 #include "src/git.h"
+#include "src/repo_check.h"
 
 namespace fanout {
 
 namespace {
 
-/// Loads the description or prints every error; nullopt on error. With --repo naming a bare
-/// repository, the description is the one committed at HEAD.
-std::optional<Description> LoadOrReport(const CommonOptions& opts) {
+/// Loads the description or prints every error; the returned error (its exit code) has been
+/// reported. With --repo naming a bare repository, the description is the one committed at
+/// HEAD; a --repo that is no repository is exit 3.
+Expected<Description> LoadOrReport(const CommonOptions& opts) {
   LoadResult r;
-  auto repo = opts.repo.empty() ? Expected<Repository>(MakeError("")) : Repository::Open(opts.repo);
-  if (repo.ok() && repo->is_bare()) {
-    auto rel = DescriptionRelPath(*repo, opts.file);
-    auto at = rel.ok() ? LoadDescriptionAtRevision(*repo, "HEAD", *rel, opts.file)
-                       : Expected<LoadResult>(rel.error());
-    if (!at.ok()) {
-      fmt::print(stderr, "fanout: error: {}\n", at.error().message);
-      return std::nullopt;
+  bool loaded = false;
+  if (!opts.repo.empty()) {
+    auto repo = OpenRepoOption(opts.repo);
+    if (!repo.ok()) {
+      fmt::print(stderr, "fanout: error: {}\n", repo.error().message);
+      return repo.error();
     }
-    r = std::move(*at);
-  } else {
-    r = LoadDescriptionFile(opts.file);
+    if (repo->is_bare()) {
+      auto rel = DescriptionRelPath(*repo, opts.file);
+      auto at = rel.ok() ? LoadDescriptionAtRevision(*repo, "HEAD", *rel, opts.file)
+                         : Expected<LoadResult>(rel.error());
+      if (!at.ok()) {
+        fmt::print(stderr, "fanout: error: {}\n", at.error().message);
+        return MakeError("", kExitUsage);
+      }
+      r = std::move(*at);
+      loaded = true;
+    }
   }
+  if (!loaded) r = LoadDescriptionFile(opts.file);
   if (!r.description) {
     fmt::print(stderr, "{}", r.FormatErrors());
-    return std::nullopt;
+    return MakeError("", kExitUsage);
   }
-  return std::move(r.description);
+  return std::move(*r.description);
 }
 
 int RunCheck(const CommonOptions& opts) {
   auto desc = LoadOrReport(opts);
-  if (!desc) return kExitUsage;
+  if (!desc.ok()) return desc.error().exit_code;
   fmt::print("{}: ok: {} targets, {} pools\n", opts.file, desc->targets.size(), desc->pools.size());
   return kExitSuccess;
 }
 
 int RunList(const CommonOptions& opts, bool json_out) {
   auto desc = LoadOrReport(opts);
-  if (!desc) return kExitUsage;
+  if (!desc.ok()) return desc.error().exit_code;
   if (json_out) {
     nlohmann::json j;
     j["pools"] = desc->pools;
@@ -80,7 +89,7 @@ std::string DotQuote(const std::string& s) { return "\"" + s + "\""; }
 
 int RunGraph(const CommonOptions& opts, const std::string& format) {
   auto desc = LoadOrReport(opts);
-  if (!desc) return kExitUsage;
+  if (!desc.ok()) return desc.error().exit_code;
   // Edges point from a dependency to its dependent: the direction the build flows.
   if (format == "mermaid") {
     fmt::print("graph LR\n");

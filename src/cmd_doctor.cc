@@ -1,15 +1,21 @@
-// `fanout doctor`: which sandbox tier this machine gives fanout, and why; and how it enforces
-// limits (cgroups or rlimits).
+// `fanout doctor`: which sandbox tier this machine gives fanout, and why; how it enforces
+// limits (cgroups or rlimits); and what about the repository matters to fanout (shallow or
+// partial clone).
 #include <unistd.h>
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "sandbox/probe.h"
 #include "src/cli.h"
 #include "src/exit_codes.h"
+#include "src/git.h"
+#include "src/repo_check.h"
 
 namespace fanout {
 
@@ -19,9 +25,50 @@ struct DoctorOptions {
   std::string build_dir = "build";
   bool json = false;
   bool require_sandbox = false;
+  std::string repo;  ///< --repo; empty: the repository containing the current directory, if any
 };
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
+
+/// The facts of --repo (an error when it cannot be opened), or of the repository containing the
+/// current directory (nullopt when there is none).
+Expected<std::optional<RepoFacts>> FindRepoFacts(const std::string& repo_dir) {
+  auto repo = repo_dir.empty() ? Repository::Open(".") : OpenRepoOption(repo_dir);
+  if (!repo.ok()) {
+    if (repo_dir.empty()) return std::optional<RepoFacts>();
+    return repo.error();
+  }
+  auto facts = ReadRepoFacts(*repo);
+  if (!facts.ok()) return facts.error();
+  return std::optional<RepoFacts>(std::move(*facts));
+}
+
+nlohmann::json RepoFactsToJson(const std::optional<RepoFacts>& f) {
+  if (!f) return nullptr;
+  nlohmann::json remotes = nlohmann::json::array();
+  for (const Repository::PromisorRemote& r : f->promisor_remotes) {
+    remotes.push_back({{"name", r.name}, {"filter", r.filter}});
+  }
+  return {{"workdir", f->bare ? nlohmann::json(nullptr) : nlohmann::json(f->workdir)},
+          {"gitdir", f->gitdir},
+          {"bare", f->bare},
+          {"shallow", f->shallow},
+          {"partial_clone", !f->promisor_remotes.empty()},
+          {"promisor_remotes", remotes}};
+}
+
+std::string DescribePartialClone(const RepoFacts& f) {
+  if (f.promisor_remotes.empty()) return "no";
+  std::string from;
+  for (const Repository::PromisorRemote& r : f.promisor_remotes) {
+    if (!from.empty()) from += ", ";
+    from += r.filter.empty() ? r.name : fmt::format("{} with filter {}", r.name, r.filter);
+  }
+  return fmt::format(
+      "yes (promisor remote {}): fanout does not fetch missing objects, so a --source REV or "
+      "--base that needs one never fetched fails with exit 3",
+      from);
+}
 
 }  // namespace
 
@@ -33,7 +80,15 @@ CommandFn SetupDoctor(CLI::App* app) {
   app->add_flag("--json", opts->json, "print the probe as JSON");
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "exit 1 when the namespaces tier is not available");
+  AddRepoOption(app, &opts->repo,
+                "also report on this git repository: bare, shallow, partial clone (default: "
+                "the one containing the current directory, if any)");
   return [opts] {
+    auto repo = FindRepoFacts(opts->repo);
+    if (!repo.ok()) {
+      fmt::print(stderr, "fanout doctor: error: {}\n", repo.error().message);
+      return repo.error().exit_code;
+    }
     std::string dir = opts->build_dir;
     if (access(dir.c_str(), W_OK) != 0) {
       const char* tmp = std::getenv("TMPDIR");
@@ -44,7 +99,9 @@ CommandFn SetupDoctor(CLI::App* app) {
     const char* forced = std::getenv("FANOUT_SANDBOX");
     auto choice = sandbox::ChooseTier(p, forced ? forced : "", opts->require_sandbox);
     if (opts->json) {
-      fmt::print("{}", sandbox::ProbeToJson(p));
+      nlohmann::json j = nlohmann::json::parse(sandbox::ProbeToJson(p));
+      j["repository"] = RepoFactsToJson(*repo);
+      fmt::print("{}\n", j.dump(2));
     } else {
       auto row = [](const char* k, const std::string& v) { fmt::print("  {:<22} {}\n", k, v); };
       fmt::print("fanout sandbox probe (kernel {})\n", p.kernel);
@@ -68,6 +125,18 @@ CommandFn SetupDoctor(CLI::App* app) {
       if (choice.ok()) {
         row("tier", sandbox::TierName(choice->tier));
         if (!choice->fallback_reason.empty()) row("fallback reason", choice->fallback_reason);
+      }
+      if (const std::optional<RepoFacts>& f = *repo) {
+        fmt::print("git repository\n");
+        if (!f->bare) row("work tree", f->workdir);
+        row("git dir", f->gitdir);
+        row("bare", YesNo(f->bare));
+        row("shallow", f->shallow ? "yes: 'affected' and '--base' need the history they "
+                                    "compare; 'git fetch --deepen=N' or '--unshallow' adds it"
+                                  : "no");
+        row("partial clone", DescribePartialClone(*f));
+      } else {
+        fmt::print("git repository: none (not inside one; pass --repo DIR)\n");
       }
     }
     if (!choice.ok()) {

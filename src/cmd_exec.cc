@@ -4,13 +4,16 @@
 
 #include "sandbox/runner.h"
 #include "src/cli.h"
+#include "src/exit_codes.h"
 
 namespace fanout {
 
 CommandFn SetupExec(CLI::App* app) {
   auto opts = std::make_shared<sandbox::ExecOptions>();
+  auto repo = std::make_shared<std::string>();
   app->add_option("-B,--build-dir", opts->build_dir, "the build directory")->capture_default_str();
   app->add_option("target", opts->target, "the target to build")->required();
+  AddRepoOption(app, repo.get(), kBuildDirRepoHelp);
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "fail instead of falling back below the namespaces sandbox tier");
   app->add_option("--sandbox", opts->sandbox_mode,
@@ -19,7 +22,8 @@ CommandFn SetupExec(CLI::App* app) {
       app->add_option("--kill-grace", opts->kill_grace_seconds,
                       "seconds between SIGTERM and SIGKILL on timeout or interrupt "
                       "(default: $FANOUT_KILL_GRACE or 10)");
-  return [opts, grace] {
+  return [opts, repo, grace] {
+    if (int rc = CheckRepoOption("exec", *repo, opts->build_dir); rc != kExitSuccess) return rc;
     const char* g = std::getenv("FANOUT_KILL_GRACE");
     if (grace->count() == 0 && g && *g) {
       char* end = nullptr;

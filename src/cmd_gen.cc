@@ -122,8 +122,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
         MakeError("the repository is bare, so there is no work tree to build; pass "
                   "--source REV"));
   }
-  std::string repo_root = repo->is_bare() ? repo->gitdir() : repo->workdir();
-  if (!repo_root.empty() && repo_root.back() == '/') repo_root.pop_back();
+  const std::string repo_root = repo->root();
 
   SelectionRequest request;
   request.base = opts.base;

@@ -41,6 +41,11 @@ int RunMerge(const MatrixOptions& opts) {
 }
 
 int RunMatrix(const MatrixOptions& opts) {
+  // --merge reads manifests, not the build directory: --repo need only be a repository.
+  const std::string plan_dir = opts.merge.empty() ? opts.common.build_dir : "";
+  if (int rc = CheckRepoOption("matrix", opts.common.repo, plan_dir); rc != kExitSuccess) {
+    return rc;
+  }
   if (!opts.merge.empty()) return RunMerge(opts);
   if (!opts.output.empty()) return Fail("-o is for --merge; the shards go to stdout");
   if (opts.shards_option->count() == 0) return Fail("--shards N is required (or --merge)");
@@ -75,6 +80,7 @@ CommandFn SetupMatrix(CLI::App* app) {
       "target in two manifests is an error, status failed if any built target failed. See "
       "docs/sharding.md.");
   AddBuildDirOption(app, &opts->common);
+  AddRepoOption(app, &opts->common.repo, kBuildDirRepoHelp);
   opts->shards_option =
       app->add_option("--shards", opts->shards, "split into at most N shards (N >= 1)");
   app->add_option("--format", opts->format, "json, or github (step outputs 'matrix' and 'shards')")

@@ -13,7 +13,11 @@ namespace fanout {
 CommandFn SetupReport(CLI::App* app) {
   auto opts = std::make_shared<CommonOptions>();
   AddBuildDirOption(app, opts.get());
+  AddRepoOption(app, &opts->repo, kBuildDirRepoHelp);
   return [opts] {
+    if (int rc = CheckRepoOption("report", opts->repo, opts->build_dir); rc != kExitSuccess) {
+      return rc;
+    }
     auto report = LoadReport(opts->build_dir);
     if (!report.ok()) {
       fmt::print(stderr, "fanout report: error: {}\n", report.error().message);

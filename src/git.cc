@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -50,7 +51,58 @@ std::string Repository::workdir() const {
 
 std::string Repository::gitdir() const { return git_repository_path(repo_.get()); }
 
+std::string Repository::root() const {
+  std::string r = is_bare() ? gitdir() : workdir();
+  if (r.size() > 1 && r.back() == '/') r.pop_back();
+  return r;
+}
+
 bool Repository::IsShallow() const { return git_repository_is_shallow(repo_.get()) == 1; }
+
+Expected<std::vector<Repository::PromisorRemote>> Repository::PromisorRemotes() const {
+  git_config* raw = nullptr;
+  if (git_repository_config_snapshot(&raw, repo_.get()) != 0) {
+    return GitError("cannot read the repository's configuration");
+  }
+  GitPtr<git_config, git_config_free> config(raw);
+  // remote name -> its last `promisor` value (section and key names come back lowercased, the
+  // remote's name as written).
+  std::map<std::string, bool> promisor;
+  auto add = [](const git_config_entry* e, void* payload) {
+    std::string_view key = e->name;
+    constexpr std::string_view kPrefix = "remote.", kSuffix = ".promisor";
+    int on = 0;
+    if (key.size() > kPrefix.size() + kSuffix.size() && git_config_parse_bool(&on, e->value) == 0) {
+      std::string name(key.substr(kPrefix.size(), key.size() - kPrefix.size() - kSuffix.size()));
+      (*static_cast<std::map<std::string, bool>*>(payload))[name] = on != 0;
+    }
+    return 0;
+  };
+  if (git_config_foreach_match(config.get(), "^remote\\..*\\.promisor$", add, &promisor) != 0) {
+    return GitError("cannot read the repository's configuration");
+  }
+  std::set<std::string> names;
+  for (const auto& [name, on] : promisor) {
+    if (on) names.insert(name);
+  }
+  git_buf partial = GIT_BUF_INIT;
+  if (git_config_get_string_buf(&partial, config.get(), "extensions.partialclone") == 0) {
+    if (partial.ptr && *partial.ptr) names.insert(partial.ptr);
+  }
+  git_buf_dispose(&partial);
+  std::vector<PromisorRemote> out;
+  for (const std::string& name : names) {
+    PromisorRemote r{name, ""};
+    git_buf filter = GIT_BUF_INIT;
+    std::string key = "remote." + name + ".partialclonefilter";
+    if (git_config_get_string_buf(&filter, config.get(), key.c_str()) == 0 && filter.ptr) {
+      r.filter = filter.ptr;
+    }
+    git_buf_dispose(&filter);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
 
 Expected<git_oid> Repository::ResolveCommit(const std::string& rev) const {
   git_object* raw = nullptr;

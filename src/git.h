@@ -69,6 +69,9 @@ class Repository {
   std::string workdir() const;
   /// Absolute .git directory path with a trailing '/'.
   std::string gitdir() const;
+  /// What a plan records as the repository root (Plan::repo_root): the work tree, or the git
+  /// directory when bare; absolute, with no trailing '/'.
+  std::string root() const;
 
   /// Resolves a revision (sha, branch, tag, `HEAD~2`) to a commit id. Unknown revisions are an
   /// exit-3 error naming `rev` and what to do.
@@ -80,6 +83,15 @@ class Repository {
   Expected<git_oid> MergeBase(const git_oid& a, const git_oid& b) const;
   /// Whether the repository is a shallow clone.
   bool IsShallow() const;
+
+  /// A remote of a partial clone: objects missing locally are fetched from it on demand.
+  struct PromisorRemote {
+    std::string name;
+    std::string filter;  ///< remote.<name>.partialclonefilter ("blob:none"), or empty
+  };
+  /// The promisor remotes (`remote.<name>.promisor = true`, or the remote named by
+  /// `extensions.partialClone`), sorted by name; empty unless the repository is a partial clone.
+  Expected<std::vector<PromisorRemote>> PromisorRemotes() const;
 
   /// The contents of the blob at `path` in `tree`, or nullopt when there is no such file.
   Expected<std::optional<std::string>> ReadFileAt(const git_oid& tree,
