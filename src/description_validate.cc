@@ -107,7 +107,9 @@ class Validator {
     return SuggestName(name, candidates);
   }
 
-  void CheckKeys(Entries entries, Keys allowed, const std::string& where) {
+  /// `where` (and a quoted `target`, when given) say where the keys are, for messages.
+  void CheckKeys(Entries entries, Keys allowed, std::string_view where,
+                 std::string_view target = {}) {
     for (const Entry& entry : entries) {
       if (!entry.key->is_scalar()) {
         Error(entry.key->mark, "expected a key, found " + entry.key->Describe());
@@ -117,7 +119,8 @@ class Validator {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       const std::string suggestion =
           Suggest(key, std::vector<std::string>(allowed.begin(), allowed.end()));
-      Error(entry.key->mark, "unknown key " + Q(key) + where,
+      Error(entry.key->mark,
+            "unknown key " + Q(key) + std::string(where) + (target.empty() ? "" : Q(target)),
             {suggestion.empty() ? "note: valid keys are: " + Join(allowed)
                                 : "help: did you mean " + Q(suggestion) + "?"});
     }
@@ -443,7 +446,7 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   Target t;
   t.name = key.scalar();
   t.mark = key.mark;
-  CheckKeys(body.entries(), kTargetKeys, " in target " + Q(t.name));
+  CheckKeys(body.entries(), kTargetKeys, " in target ", t.name);
   if (const Entry* e = body.Find("checkout")) {
     if (auto v = ExpectEnum(*e->value, "checkout", kCheckoutValues)) {
       t.checkout = *v == "full" ? Checkout::kFull : Checkout::kInputs;
