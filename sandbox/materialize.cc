@@ -150,15 +150,18 @@ Expected<WriteStats> WriteFiles(const std::string& repo_path, const std::vector<
   std::optional<Error> first_error;
   std::atomic<bool> failed{false};
   std::vector<WriteStats> stats(static_cast<size_t>(threads));
-  // Files are dealt round-robin so big directories spread over every thread.
+  // Each thread takes one contiguous run of the (path-ordered) files, so threads mostly
+  // create files in different directories: creations in one directory serialize on its lock.
   auto work = [&](int index) {
     auto repo = Repository::Open(repo_path);
     Status st;
+    const size_t begin = files.size() * static_cast<size_t>(index) / static_cast<size_t>(threads);
+    const size_t end =
+        files.size() * (static_cast<size_t>(index) + 1) / static_cast<size_t>(threads);
     if (!repo.ok()) {
       st = repo.error();
     } else {
-      for (size_t i = static_cast<size_t>(index); i < files.size() && !failed.load();
-           i += static_cast<size_t>(threads)) {
+      for (size_t i = begin; i < end && !failed.load(); ++i) {
         st = WriteOne(*repo, files[i], dir, umask_bits, &stats[static_cast<size_t>(index)]);
         if (!st.ok()) break;
       }
