@@ -209,6 +209,8 @@ Expected<std::string> GenerateMakefile(const Plan& plan) {
     results.push_back(layout::ResultPath(t.name));
   }
 
+  // The manifest also lists the plan's skipped targets (see the Ninja generator).
+  results.push_back(layout::kPlan);
   out += "\n" + RuleLine(layout::kManifest, results) + *Recipe({"gather", "-B", "."});
   if (graph.post_submit) {
     out += "\n" + RuleLine(layout::kPostSubmitStamp, {layout::kManifest}) +

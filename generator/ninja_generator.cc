@@ -136,6 +136,9 @@ Status WriteGather(const BuildGraph& graph, NinjaWriter& w) {
   build.outputs = {layout::kManifest};
   build.rule = "gather";
   for (const GraphTarget& t : graph.targets) build.inputs.push_back(layout::ResultPath(t.name));
+  // The manifest also lists the plan's skipped targets: a regeneration that only changes which
+  // targets are skipped (rewriting plan.json) must gather again.
+  build.implicit.push_back(layout::kPlan);
   FANOUT_TRY(w.Build(build));
   if (!graph.post_submit) return {};
 

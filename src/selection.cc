@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "src/affected.h"
+#include "src/snapshot.h"
 
 namespace fanout {
 
@@ -40,6 +43,40 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
   for (const char* f : {"HEAD", "index", "packed-refs", "refs/heads", "refs/tags"}) {
     // Only what exists: a missing depfile entry would keep the regeneration edge dirty forever.
     if (access((gitdir + f).c_str(), F_OK) == 0) sel.files_read.push_back(gitdir + f);
+  }
+  // The base's own ref file, when it names one (`origin/main`, updated by `git fetch`).
+  ReferencePtr base_ref;
+  {
+    git_reference* raw = nullptr;
+    if (git_reference_dwim(&raw, repo.get(), request.base->c_str()) == 0) base_ref.reset(raw);
+  }
+  if (base_ref) {
+    const std::string path = gitdir + git_reference_name(base_ref.get());
+    if (access(path.c_str(), F_OK) == 0) sel.files_read.push_back(path);
+  }
+  // Compared with the work tree, the affected set changes with edits none of those files
+  // sees: a skipped target becomes affected when one of its inputs is edited, added or
+  // removed. So the files and directories the skipped targets' inputs match are watched too,
+  // found as the snapshot step finds a planned target's (ComputeSnapshot), and a plain `ninja`
+  // regenerates, and builds the newly affected target, after such an edit.
+  if (request.head == "worktree") {
+    const std::set<std::string> chosen(sel.selected->begin(), sel.selected->end());
+    Plan skipped;
+    skipped.source = "worktree";
+    skipped.build_dir = request.build_dir;
+    skipped.global_inputs = desc.global_inputs;
+    for (const Target& t : desc.targets) {
+      if (chosen.count(t.name)) continue;
+      PlanTarget pt;
+      pt.def = t;
+      skipped.targets.push_back(std::move(pt));
+    }
+    if (!skipped.targets.empty()) {
+      auto watched = ComputeSnapshot(repo, skipped);
+      if (!watched.ok()) return watched.error();
+      sel.files_read.insert(sel.files_read.end(), watched->files_read.begin(),
+                            watched->files_read.end());
+    }
   }
   return sel;
 }

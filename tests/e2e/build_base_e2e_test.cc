@@ -65,6 +65,39 @@ TEST_F(BuildBaseE2E, Base_BuildsOnlyAffectedAndSkipsTheRest) {
   EXPECT_NE(summary.find("skipped"), std::string::npos) << summary;
 }
 
+TEST_F(BuildBaseE2E, Base_PlainNinjaBuildsATargetAnEditNewlyAffects) {
+  repo_.Write("c/x.txt", "c2");
+  repo_.Commit("change c");
+  json m = BuildSinceParent();
+  EXPECT_EQ(Built(m), (std::vector<std::string>{"c"}));
+  // An unstaged edit now affects a (and b, which depends on it): a plain `ninja` must see it.
+  repo_.Write("a/x.txt", "a2");
+  RunResult r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  m = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  EXPECT_EQ(Built(m), (std::vector<std::string>{"a", "b", "c"})) << m.dump(2);
+  EXPECT_EQ(ReadFile(repo_ / "build/artifacts/b/b.txt"), "a2b");
+  // And it settles at once: nothing left to do.
+  r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  EXPECT_NE(r.out.find("no work to do"), std::string::npos) << r.out;
+}
+
+TEST_F(BuildBaseE2E, Base_PlainNinjaReselectsWhenTheBaseRefMoves) {
+  repo_.Git({"branch", "base"});
+  repo_.Write("c/x.txt", "c2");
+  repo_.Commit("change c");
+  RunResult r =
+      fanout::testing::Run({FanoutBinary(), "build", "--base", "base", "-j", "4"}, repo_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // As a fetch moves origin/main: the base catches up with HEAD, so nothing is affected.
+  repo_.Git({"branch", "-f", "base", "HEAD"});
+  r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
+  const json m = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  EXPECT_EQ(m["skipped"], json({"a", "b", "c"})) << m.dump(2);
+}
+
 TEST_F(BuildBaseE2E, Base_DependentsOfAChangeAreBuilt) {
   repo_.Write("a/x.txt", "a2");
   repo_.Commit("change a");

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include "src/build_layout.h"
+#include "src/plan.h"
+
 namespace fanout::testing {
 
 PlanTarget MakeTarget(const std::string& name, std::vector<std::string> deps, std::string pool,
@@ -149,6 +152,9 @@ FakeBuildDir::FakeBuildDir(Plan plan, const std::string& description_rel)
   std::vector<std::string> names;
   for (const PlanTarget& t : plan_.targets) names.push_back(t.def.name);
   PrepareFakeBuildDir(build_, names);
+  // As `fanout gen` does, before the build file that names it.
+  WriteFile(build_ + "/" + layout::kPlan, PlanToJson(plan_));
+  MakeOld(build_ + "/" + layout::kPlan);
 }
 
 RunResult FakeBuildDir::Run(const std::vector<std::string>& argv,

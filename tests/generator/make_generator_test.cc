@@ -60,7 +60,8 @@ targets/publish/result.json: .fanout/stamps/publish.stamp targets/base/result.js
 targets/runtime/result.json: .fanout/stamps/runtime.stamp targets/base/result.json
 	$(FANOUT) exec -B . runtime
 
-manifest.json: targets/base/result.json targets/publish/result.json targets/runtime/result.json
+manifest.json: targets/base/result.json targets/publish/result.json targets/runtime/result.json \
+  .fanout/plan.json
 	$(FANOUT) gather -B .
 
 fanout-base: targets/base/result.json
@@ -106,7 +107,7 @@ Makefile: ../fanout.yaml
 targets/app/result.json: .fanout/stamps/app.stamp
 	$(FANOUT) exec -B . app
 
-manifest.json: targets/app/result.json
+manifest.json: targets/app/result.json .fanout/plan.json
 	$(FANOUT) gather -B .
 
 .fanout/post_submit.stamp: manifest.json
@@ -147,7 +148,7 @@ Makefile: ../fanout.yaml
 .fanout/snapshot.stamp: FORCE
 	$(FANOUT) snapshot -B .
 
-manifest.json:
+manifest.json: .fanout/plan.json
 	$(FANOUT) gather -B .
 
 FORCE:

@@ -81,7 +81,7 @@ rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/base/result.json targets/publish/result.json $
-    targets/runtime/result.json
+    targets/runtime/result.json | .fanout/plan.json
 
 build base: phony targets/base/result.json
 build publish: phony targets/publish/result.json
@@ -130,7 +130,7 @@ build targets/app/result.json: exec .fanout/stamps/app.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/app/result.json
+build manifest.json: gather targets/app/result.json | .fanout/plan.json
 
 rule post_submit
   command = $fanout gather -B . --post-submit
@@ -188,7 +188,7 @@ build targets/runtime/result.json: exec .fanout/stamps/runtime.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/runtime/result.json
+build manifest.json: gather targets/runtime/result.json | .fanout/plan.json
 
 build runtime: phony targets/runtime/result.json
 
@@ -233,7 +233,7 @@ rule exec
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather
+build manifest.json: gather | .fanout/plan.json
 
 build all: phony manifest.json
 default all
@@ -279,7 +279,7 @@ build targets/web.app-1_x/result.json: exec .fanout/stamps/web.app-1_x.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/web.app-1_x/result.json
+build manifest.json: gather targets/web.app-1_x/result.json | .fanout/plan.json
 
 build web.app-1_x: phony targets/web.app-1_x/result.json
 
