@@ -369,7 +369,7 @@ Status RunSnapshot(const std::string& build_dir) {
         WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
     FANOUT_TRY(UpdateStamps(build_dir, snap->digests));
     std::vector<std::string> deps = snap->files_read;
-    deps.push_back(plan->build_dir + "/" + layout::kPlan);
+    deps.push_back(layout::kPlan);  // as the build file names it (the gather's input)
     std::vector<std::string> left_out;
     std::string depfile = WriteDepfile(layout::kSnapshotStamp, deps, &left_out);
     if (!left_out.empty()) {

@@ -1,6 +1,8 @@
 // End-to-end: a real git repository, the real fanout binary, the real ninja.
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -172,6 +174,21 @@ TEST_F(BuildE2E, GenByHand_NextNinjaDoesNotRegenerate) {
   repo_.Write("fanout.yaml", "# edited again\n" + ReadFile(repo_ / "fanout.yaml"));
   r = Ninja();
   EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
+}
+
+TEST_F(BuildE2E, Incremental_BuildDirThroughASymlinkStillSeesEdits) {
+  // A build directory that is a symlink out of the work tree: the snapshot's depfile must
+  // still name the inputs Ninja stats from there.
+  TempDir elsewhere;
+  ASSERT_EQ(symlink(elsewhere.path().c_str(), (repo_ / "build").c_str()), 0);
+  ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
+  const double a2 = StartedAt("a2"), a3 = StartedAt("a3");
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+  repo_.Write("src/a2/main.txt", "edited\n");
+  ASSERT_EQ(Ninja({"-j", "8"}).exit_code, 0);
+  EXPECT_GT(StartedAt("a2"), a2);
+  EXPECT_EQ(StartedAt("a3"), a3);
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
 }
 
 TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
