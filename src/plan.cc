@@ -227,7 +227,10 @@ void Members(od::object object, std::initializer_list<std::string_view> required
     const std::string_view key = field.unescaped_key();
     std::size_t i = 0;
     for (std::string_view r : required) {
-      if (r == key) seen |= std::uint64_t{1} << i;
+      if (r == key) {
+        seen |= std::uint64_t{1} << i;
+        break;
+      }
       ++i;
     }
     f(key, field.value());
@@ -345,7 +348,11 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path,
                 plan.sandbox = Str(value) == "required" ? SandboxRequirement::kRequired
                                                         : SandboxRequirement::kPreferred;
               } else if (key == "targets") {
-                for (od::value t : value.get_array()) {
+                od::array targets = value.get_array();
+                // Counting first (a pass over the structural index) saves moving every
+                // target again on each growth of the vector.
+                if (!only_target) plan.targets.reserve(targets.count_elements());
+                for (od::value t : targets) {
                   ++plan.target_count;
                   od::object object = t.get_object();
                   if (only_target) {

@@ -101,20 +101,65 @@ Expected<SourceState> ResolveSource(const Repository& repo, const Plan& plan) {
   return state;
 }
 
-Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan) {
+StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
+  std::string_view rest = text_;
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    std::string_view fields[3];
+    std::size_t n = 0;
+    while (!line.empty() && n < 3) {
+      const std::size_t sp = line.find(' ');
+      fields[n++] = line.substr(0, sp);
+      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    }
+    if (n == 2 && fields[0] == "tree") {
+      tree_ = fields[1];
+    } else if (n >= 2) {
+      entries_.push_back({fields[0], fields[1], n == 3 ? fields[2] : std::string_view()});
+    }
+  }
+  auto by_name = [](const Entry& a, const Entry& b) { return a.name < b.name; };
+  if (!std::is_sorted(entries_.begin(), entries_.end(), by_name)) {
+    std::sort(entries_.begin(), entries_.end(), by_name);
+  }
+}
+
+const StampIndex::Entry* StampIndex::Find(std::string_view name) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.name < n; });
+  return it != entries_.end() && it->name == name ? &*it : nullptr;
+}
+
+Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
+                                         const StampIndex* previous) {
   SnapshotResult result;
   auto state = ResolveSource(repo, plan);
   if (!state.ok()) return state.error();
   result.state = std::move(*state);
   git_oid tree = *ParseOid(result.state.tree);
 
-  // Compile every target's filter and collect the subtrees to walk: the literal prefixes (a
-  // pattern starting with a wildcard means the whole tree).
-  std::vector<PathFilter> filters;
+  // Digests that cannot have changed: same tree, same definition.
+  std::vector<const StampIndex::Entry*> reuse(plan.targets.size(), nullptr);
+  if (previous && plan.source != "worktree" && previous->tree() == result.state.tree) {
+    for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
+      const StampIndex::Entry* e = previous->Find(plan.targets[ti].def.name);
+      if (e && !e->definition.empty() && e->definition == plan.targets[ti].definition_digest) {
+        reuse[ti] = e;
+        ++result.reused;
+      }
+    }
+  }
+
+  // Compile every other target's filter and collect the subtrees to walk: the literal
+  // prefixes (a pattern starting with a wildcard means the whole tree).
+  std::vector<PathFilter> filters(plan.targets.size());
   std::set<std::string> prefixes;
-  filters.reserve(plan.targets.size());
   std::vector<std::string> patterns;
-  for (const PlanTarget& t : plan.targets) {
+  for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
+    if (reuse[ti]) continue;
+    const PlanTarget& t = plan.targets[ti];
     const std::vector<std::string>* all = &t.def.inputs;
     if (!plan.global_inputs.empty()) {
       patterns = t.def.inputs;
@@ -127,13 +172,15 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
                                    t.def.name, filter.error().message));
     }
     for (const Glob& g : filter->includes()) prefixes.insert(g.literal_prefix());
-    filters.push_back(std::move(*filter));
+    filters[ti] = std::move(*filter);
     // A full checkout sees the whole tree, so the whole tree is its input.
     if (t.def.checkout == Checkout::kFull) prefixes.insert("");
   }
   std::vector<TreeFile> files;
-  FANOUT_TRY(repo.WalkTreeUnder(tree, {prefixes.begin(), prefixes.end()},
-                                [&](const TreeFile& f) { files.push_back(f); }));
+  if (result.reused < plan.targets.size()) {
+    FANOUT_TRY(repo.WalkTreeUnder(tree, {prefixes.begin(), prefixes.end()},
+                                  [&](const TreeFile& f) { files.push_back(f); }));
+  }
   // The walk is depth-first in git's tree order, which is the byte order of the full paths
   // (a directory sorts as its name plus '/'), so this sort is a check.
   auto by_path = [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; };
@@ -146,6 +193,10 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   result.digests.reserve(plan.targets.size());
   for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
     const PlanTarget& t = plan.targets[ti];
+    if (reuse[ti]) {
+      result.digests.push_back({t.def.name, std::string(reuse[ti]->digest), t.definition_digest});
+      continue;
+    }
     Sha256 h;
     h.UpdateField("fanout-input-digest-v1");
     h.UpdateField(t.definition_digest);
@@ -173,7 +224,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       git_oid_fmt(oid, &files[i].oid);
       h.UpdateField({oid, sizeof oid});
     }
-    result.digests.emplace_back(t.def.name, h.HexDigest());
+    result.digests.push_back({t.def.name, h.HexDigest(), t.definition_digest});
   }
   // Plans list targets by name; UpdateStamps merges on that order.
   if (!std::is_sorted(result.digests.begin(), result.digests.end())) {
@@ -283,19 +334,6 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
 
 /// The stamp index as last written ("NAME DIGEST" lines); empty when missing or unreadable.
 /// The index's "NAME DIGEST" lines as views into `text`, sorted by name.
-std::vector<std::pair<std::string_view, std::string_view>> ParseStampIndex(std::string_view text) {
-  std::vector<std::pair<std::string_view, std::string_view>> index;
-  while (!text.empty()) {
-    const std::size_t nl = text.find('\n');
-    const std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    const std::size_t sp = line.find(' ');
-    if (sp != std::string_view::npos) index.emplace_back(line.substr(0, sp), line.substr(sp + 1));
-  }
-  if (!std::is_sorted(index.begin(), index.end())) std::sort(index.begin(), index.end());
-  return index;
-}
-
 /// The names in directory `dir_fd`, sorted.
 std::vector<std::string> SortedNames(int dir_fd) {
   std::vector<std::string> names;
@@ -318,34 +356,27 @@ std::vector<std::string> SortedNames(int dir_fd) {
 
 /// Brings every input stamp to its digest. Stamps that the index says already hold it, and
 /// that still exist, are not opened; the index is rewritten (atomically) after the stamps.
-Status UpdateStamps(const std::string& build_dir,
-                    const std::vector<std::pair<std::string, std::string>>& digests) {
+Status UpdateStamps(const std::string& build_dir, const StampIndex& index, const std::string& tree,
+                    const std::vector<TargetDigest>& digests) {
   const std::string stamps = build_dir + "/" + layout::kStampsDir;
   boost::system::error_code ec;
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
   const std::vector<std::string> present = SortedNames(dir.get());
-  const std::string index_path = build_dir + "/" + layout::kStampIndex;
-  auto index_text = ReadFile(index_path);
-  const auto index = ParseStampIndex(index_text.ok() ? std::string_view(*index_text) : "");
-  std::string new_index;
-  new_index.reserve(digests.size() * 80);
+  std::string new_index = "tree " + tree + "\n";
+  new_index.reserve(digests.size() * 150);
   std::string file;
-  for (const auto& [name, digest] : digests) {
-    file.assign(name).append(".stamp");
-    auto known = std::lower_bound(
-        index.begin(), index.end(), name,
-        [](const auto& entry, const std::string& n) { return entry.first < std::string_view(n); });
-    const bool current = known != index.end() && known->first == name && known->second == digest &&
+  for (const TargetDigest& d : digests) {
+    file.assign(d.name).append(".stamp");
+    const StampIndex::Entry* known = index.Find(d.name);
+    const bool current = known && known->digest == d.digest &&
                          std::binary_search(present.begin(), present.end(), file);
-    if (!current) FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, digest + "\n"));
-    new_index += name;
-    new_index += ' ';
-    new_index += digest;
+    if (!current) FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, d.digest + "\n"));
+    new_index.append(d.name).append(" ").append(d.digest).append(" ").append(d.definition);
     new_index += '\n';
   }
-  return WriteFileIfChanged(index_path, new_index);
+  return WriteFileIfChanged(build_dir + "/" + layout::kStampIndex, new_index);
 }
 
 }  // namespace
@@ -363,11 +394,13 @@ Status RunSnapshot(const std::string& build_dir) {
   Status st = [&]() -> Status {
     auto repo = Repository::Open(plan->repo_root);
     if (!repo.ok()) return repo.error();
-    auto snap = ComputeSnapshot(*repo, *plan);
+    auto index_text = ReadFile(build_dir + "/" + layout::kStampIndex);
+    const StampIndex index(index_text.ok() ? std::move(*index_text) : std::string());
+    auto snap = ComputeSnapshot(*repo, *plan, &index);
     if (!snap.ok()) return snap.error();
     FANOUT_TRY(
         WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
-    FANOUT_TRY(UpdateStamps(build_dir, snap->digests));
+    FANOUT_TRY(UpdateStamps(build_dir, index, snap->state.tree, snap->digests));
     std::vector<std::string> deps = snap->files_read;
     deps.push_back(layout::kPlan);  // as the build file names it (the gather's input)
     std::vector<std::string> left_out;

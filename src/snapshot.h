@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -22,20 +23,53 @@ struct SourceState {
   std::string tree;                   ///< the tree every workspace is checked out from
 };
 
+/// One target's input digest: the hex SHA-256 of its definition digest and every matched
+/// file's path, mode and blob id (with `checkout: full`, of the whole tree id).
+struct TargetDigest {
+  std::string name;
+  std::string digest;
+  std::string definition;  ///< the definition digest it was computed with
+  bool operator<(const TargetDigest& o) const { return name < o.name; }
+};
+
+/// BUILD/.fanout/stamps.index as the last snapshot left it: the tree it resolved and each
+/// target's input and definition digests ("tree OID" then "NAME DIGEST DEFINITION" lines).
+/// Since an input digest is a function of the tree and the definition digest alone, a
+/// snapshot of the same tree reuses the digest of every target whose definition is unchanged.
+class StampIndex {
+ public:
+  struct Entry {
+    std::string_view name, digest, definition;
+  };
+  explicit StampIndex(std::string text);
+  /// The tree the digests were computed from; empty when not recorded.
+  std::string_view tree() const { return tree_; }
+  const Entry* Find(std::string_view name) const;
+
+ private:
+  std::string text_;
+  std::string_view tree_;
+  std::vector<Entry> entries_;  ///< sorted by name, views into text_
+};
+
 /// The result of a snapshot computation.
 struct SnapshotResult {
   SourceState state;
-  /// (target name, input digest), sorted by name: the hex SHA-256 of the definition digest
-  /// and every matched file's path, mode and blob id (with `checkout: full`, of the whole tree
-  /// id).
-  std::vector<std::pair<std::string, std::string>> digests;
+  /// Every planned target's input digest, sorted by name.
+  std::vector<TargetDigest> digests;
+  /// How many of them were reused from the previous snapshot rather than computed.
+  std::size_t reused = 0;
   /// Absolute paths whose change may change the result (matched files, their directories,
   /// the index, HEAD and refs), for the snapshot edge's depfile.
   std::vector<std::string> files_read;
 };
 
-/// Resolves the plan's source in `repo` and computes every target's input digest.
-Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan);
+/// Resolves the plan's source in `repo` and computes every target's input digest. With
+/// `previous`, a revision source that resolves to the tree `previous` was computed from
+/// reuses the digests of targets whose definition digest is unchanged (a work tree source
+/// computes every digest: its depfile needs every matched file).
+Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
+                                         const StampIndex* previous = nullptr);
 
 /// Resolves `plan.source` to a tree (snapshotting the work tree when it is "worktree"), never
 /// including the build directory.

@@ -225,6 +225,48 @@ TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
 }
 
+TEST_F(BuildE2E, Snapshot_ReusesADigestOnlyForTheSameTreeAndDefinition) {
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  const std::string build = repo_ / "build";
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  const std::string a2 = build + "/.fanout/stamps/a2.stamp";
+  const std::string real = ReadFile(a2);
+  // Plant another digest for a2 in the index (and drop the stamp, which the index says holds
+  // it): a snapshot of the same tree, with a2's definition unchanged, takes the digest from
+  // there instead of resolving a2's inputs again.
+  const std::string index_path = build + "/.fanout/stamps.index";
+  std::string index = ReadFile(index_path);
+  const std::string planted(64, 'e');
+  const std::size_t at = index.find("\na2 ");
+  ASSERT_NE(at, std::string::npos) << index;
+  index.replace(at + 4, 64, planted);
+  WriteFile(index_path, index);
+  ASSERT_EQ(std::remove(a2.c_str()), 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), planted + "\n");
+  // A new tree resolves every input again.
+  repo_.Write("src/b1/main.txt", "edited\n");
+  repo_.Commit("edit b1");
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), real);
+  // So does a changed definition on the same tree.
+  index = ReadFile(index_path);
+  index.replace(index.find("\na2 ") + 4, 64, planted);
+  WriteFile(index_path, index);
+  ASSERT_EQ(std::remove(a2.c_str()), 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), planted + "\n");
+  index = ReadFile(index_path);
+  const std::size_t line = index.find("\na2 ") + 1;
+  const std::size_t definition = index.find(' ', line + 3 + 64) + 1;
+  index.replace(definition, 64, std::string(64, '0'));  // as if a2's definition had changed
+  WriteFile(index_path, index);
+  ASSERT_EQ(std::remove(a2.c_str()), 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), real);
+}
+
 TEST_F(BuildE2E, Snapshot_StampIndexSkipsUnchangedStampsButRecreatesMissingOnes) {
   ASSERT_EQ(Fanout({"gen"}).exit_code, 0);
   const std::string build = repo_ / "build";
@@ -234,7 +276,7 @@ TEST_F(BuildE2E, Snapshot_StampIndexSkipsUnchangedStampsButRecreatesMissingOnes)
   const std::string want_a2 = ReadFile(a2);
   ASSERT_EQ(want_a2.size(), 65u);  // a SHA-256 digest and a newline
   const std::string index = ReadFile(build + "/.fanout/stamps.index");
-  EXPECT_NE(index.find("a2 " + want_a2.substr(0, 64) + "\n"), std::string::npos) << index;
+  EXPECT_NE(index.find("\na2 " + want_a2.substr(0, 64) + " "), std::string::npos) << index;
 
   // A deleted stamp comes back although the index lists it; an edited input rewrites only its
   // own stamp.
