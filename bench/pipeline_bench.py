@@ -77,8 +77,19 @@ def bench_generation(tmp):
     t_noop = timed(["ninja", "-C", build], repo, repeat=9)
     t_gen = timed(gen, repo, repeat=9)
     snapshot = [FANOUT, "snapshot", "-B", build]
-    # Warm: every target's inputs resolved from the commit and digested, no stamp changed.
+    # Warm, as after a regeneration that changed no definition: the same tree, so every
+    # target reuses its digest from stamps.index (fanout snapshot's content-keyed reuse).
     t_snap = timed(snapshot, build, repeat=9)
+    index = os.path.join(build, ".fanout", "stamps.index")
+    def new_tree():
+        # As after a commit that changes no input: the index names another tree, so every
+        # target's inputs are resolved from the commit and digested again; no stamp changes.
+        with open(index) as fh:
+            lines = fh.read().split("\n")
+        lines[0] = "tree " + "0" * 40
+        with open(index, "w") as fh:
+            fh.write("\n".join(lines))
+    t_resolve = timed(snapshot, build, repeat=9, setup=new_tree)
     def drop_stamps():
         shutil.rmtree(os.path.join(build, ".fanout", "stamps"), ignore_errors=True)
         os.sync()
@@ -87,14 +98,17 @@ def bench_generation(tmp):
     t_cold = timed(snapshot, build, repeat=3, setup=drop_stamps)
     report(f"generation of {n} targets (from a commit) against ninja's no-op on the result",
            [("fanout gen", t_gen),
-            ("fanout snapshot, warm (every input resolved and digested)", t_snap),
+            ("fanout snapshot, warm (same tree: digests reused)", t_snap),
+            ("fanout snapshot, warm stamps, every input resolved and digested", t_resolve),
             ("fanout snapshot, cold (and every stamp file created)", t_cold),
             ("ninja no-op on the result", t_noop),
             (f"(for information) full build of {n} targets, -j8", t_build)],
            "fanout gen / ninja no-op", t_gen / t_noop, 1.0)
-    ratio = (t_gen + t_snap) / t_noop
-    print(f"  {'(gen + warm snapshot) / ninja no-op':<58} {ratio:9.2f}x  (goal <= 1.0x: "
-          f"{'meets' if ratio <= 1.0 else 'MISSES'})")
+    for label, t in (("(gen + snapshot, digests reused) / ninja no-op", t_snap),
+                     ("(gen + snapshot, every input resolved) / ninja no-op", t_resolve)):
+        ratio = (t_gen + t) / t_noop
+        print(f"  {label:<58} {ratio:9.2f}x  (goal <= 1.0x: "
+              f"{'meets' if ratio <= 1.0 else 'MISSES'})")
 
 
 def bench_noop(tmp):
