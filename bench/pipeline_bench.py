@@ -86,7 +86,7 @@ def bench_generation(tmp):
         # target's inputs are resolved from the commit and digested again; no stamp changes.
         with open(index) as fh:
             lines = fh.read().split("\n")
-        lines[0] = "tree " + "0" * 40
+        lines[0] = "#tree " + "0" * 40 + " " + lines[0].split(" ")[-1]
         with open(index, "w") as fh:
             fh.write("\n".join(lines))
     t_resolve = timed(snapshot, build, repeat=9, setup=new_tree)

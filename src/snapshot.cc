@@ -29,6 +29,10 @@ using nlohmann::json;
 
 namespace {
 
+/// Names how input digests are computed; stamps.index records it with the tree, so a change
+/// here is never mixed with digests computed the old way.
+constexpr const char* kInputDigestVersion = "fanout-input-digest-v1";
+
 /// `path` relative to `root` when it lies inside it ("" when equal), else nullopt.
 std::optional<std::string> RelativeInside(const std::string& root, const std::string& path) {
   if (path == root) return std::string();
@@ -114,8 +118,9 @@ StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
       fields[n++] = line.substr(0, sp);
       line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
-    if (n == 2 && fields[0] == "tree") {
-      tree_ = fields[1];
+    if (fields[0] == "#tree") {
+      // Digests computed another way than this build's are not reused.
+      if (n == 3 && fields[2] == kInputDigestVersion) tree_ = fields[1];
     } else if (n >= 2) {
       entries_.push_back({fields[0], fields[1], n == 3 ? fields[2] : std::string_view()});
     }
@@ -198,7 +203,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       continue;
     }
     Sha256 h;
-    h.UpdateField("fanout-input-digest-v1");
+    h.UpdateField(kInputDigestVersion);
     h.UpdateField(t.definition_digest);
     if (t.def.checkout == Checkout::kFull) {
       h.UpdateField(result.state.tree);
@@ -364,7 +369,7 @@ Status UpdateStamps(const std::string& build_dir, const StampIndex& index, const
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
   const std::vector<std::string> present = SortedNames(dir.get());
-  std::string new_index = "tree " + tree + "\n";
+  std::string new_index = fmt::format("#tree {} {}\n", tree, kInputDigestVersion);
   new_index.reserve(digests.size() * 150);
   std::string file;
   for (const TargetDigest& d : digests) {

@@ -33,7 +33,8 @@ struct TargetDigest {
 };
 
 /// BUILD/.fanout/stamps.index as the last snapshot left it: the tree it resolved and each
-/// target's input and definition digests ("tree OID" then "NAME DIGEST DEFINITION" lines).
+/// target's input and definition digests ("#tree OID VERSION", then "NAME DIGEST DEFINITION"
+/// lines).
 /// Since an input digest is a function of the tree and the definition digest alone, a
 /// snapshot of the same tree reuses the digest of every target whose definition is unchanged.
 class StampIndex {
