@@ -1,7 +1,8 @@
-// How fanout links and starts libgit2: EnsureLibgit2 and the two link-level adjustments that
-// keep libgit2's network support (HTTPS through mbedTLS, Negotiate authentication through
-// GSSAPI) from costing every fanout start. fanout only reads local repositories. They live
-// in the object that defines EnsureLibgit2, so every binary that uses libgit2 links them.
+// How fanout links and starts libgit2: EnsureLibgit2 and the link-level adjustments that keep
+// libgit2's network support (HTTPS through mbedTLS, SSH through libssh2, Negotiate
+// authentication through GSSAPI) from costing every fanout start; fanout only reads local
+// repositories. They live in the object that defines EnsureLibgit2, so every binary that
+// uses libgit2 links them.
 
 #include <dlfcn.h>
 #include <gssapi/gssapi.h>
