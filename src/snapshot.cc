@@ -70,12 +70,19 @@ void ForEachUnder(const std::vector<TreeFile>& files, const std::string& prefix,
     for (size_t i = 0; i < files.size(); ++i) fn(i);
     return;
   }
-  auto exact = std::lower_bound(files.begin(), files.end(), prefix, by_path);
-  if (exact != files.end() && exact->path == prefix) fn(exact - files.begin());
-  // "prefix/" .. "prefix0": '0' sorts right after '/'.
-  auto lo = std::lower_bound(files.begin(), files.end(), prefix + "/", by_path);
-  auto hi = std::lower_bound(files.begin(), files.end(), prefix + "0", by_path);
-  for (auto it = lo; it != hi; ++it) fn(it - files.begin());
+  // The path itself, then "prefix/" .. "prefix0" ('0' sorts right after '/'): every path
+  // from the first at or after `prefix` that starts with it and goes on with '/'.
+  auto it = std::lower_bound(files.begin(), files.end(), prefix, by_path);
+  if (it != files.end() && it->path == prefix) fn(it++ - files.begin());
+  auto under = [&](const std::string& path) {
+    return path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0;
+  };
+  // Paths that start with `prefix` and go on with a byte below '/' sort before the ones
+  // under it ("a-b" and "a.b" before "a/"): skip them.
+  while (it != files.end() && under(it->path) && it->path[prefix.size()] < '/') ++it;
+  for (; it != files.end() && under(it->path) && it->path[prefix.size()] == '/'; ++it) {
+    fn(it - files.begin());
+  }
 }
 
 }  // namespace
@@ -160,7 +167,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   // Compile every other target's filter and collect the subtrees to walk: the literal
   // prefixes (a pattern starting with a wildcard means the whole tree).
   std::vector<PathFilter> filters(plan.targets.size());
-  std::set<std::string> prefixes;
+  std::vector<std::string> prefixes;
   std::vector<std::string> patterns;
   for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
     if (reuse[ti]) continue;
@@ -176,15 +183,16 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
                                    t.def.name, filter.error().message));
     }
-    for (const Glob& g : filter->includes()) prefixes.insert(g.literal_prefix());
+    for (const Glob& g : filter->includes()) prefixes.push_back(g.literal_prefix());
     filters[ti] = std::move(*filter);
     // A full checkout sees the whole tree, so the whole tree is its input.
-    if (t.def.checkout == Checkout::kFull) prefixes.insert("");
+    if (t.def.checkout == Checkout::kFull) prefixes.push_back("");
   }
+  std::sort(prefixes.begin(), prefixes.end());
+  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
   std::vector<TreeFile> files;
   if (result.reused < plan.targets.size()) {
-    FANOUT_TRY(repo.WalkTreeUnder(tree, {prefixes.begin(), prefixes.end()},
-                                  [&](const TreeFile& f) { files.push_back(f); }));
+    FANOUT_TRY(repo.WalkTreeUnder(tree, prefixes, [&](const TreeFile& f) { files.push_back(f); }));
   }
   // The walk is depth-first in git's tree order, which is the byte order of the full paths
   // (a directory sorts as its name plus '/'), so this sort is a check.

@@ -267,6 +267,37 @@ TEST_F(BuildE2E, Snapshot_ReusesADigestOnlyForTheSameTreeAndDefinition) {
   EXPECT_EQ(ReadFile(a2), real);
 }
 
+TEST(SnapshotE2E, InputsUnderADirectoryExcludeItsLookalikeSiblings) {
+  // In path order "pkg/a-b" and "pkg/a.b" come before "pkg/a/", and "pkg/a0" after it; b's
+  // inputs put all of them in the walk.
+  GitRepo repo;
+  repo.Write("fanout.yaml",
+             "version: 1\ntargets:\n  a:\n    command: \"true\"\n"
+             "    inputs: [pkg/a/**]\n"
+             "  b:\n    command: \"true\"\n"
+             "    inputs: [pkg/a-b/**, pkg/a.b/**, pkg/a0/**]\n");
+  for (const char* f : {"pkg/a/x", "pkg/a-b/y", "pkg/a.b/z", "pkg/a0/w"}) repo.Write(f, "1\n");
+  repo.Commit("initial");
+  const std::string build = repo / "build";
+  auto snapshot = [&] {
+    EXPECT_EQ(
+        fanout::testing::Run({FanoutBinary(), "gen", "--source", "HEAD"}, repo.path()).exit_code,
+        0);
+    EXPECT_EQ(
+        fanout::testing::Run({FanoutBinary(), "snapshot", "-B", build}, repo.path()).exit_code, 0);
+    return ReadFile(build + "/.fanout/stamps/a.stamp");
+  };
+  const std::string first = snapshot();
+  for (const char* f : {"pkg/a-b/y", "pkg/a.b/z", "pkg/a0/w"}) {
+    repo.Write(f, "2\n");
+    repo.Commit(std::string("edit ") + f);
+    EXPECT_EQ(snapshot(), first) << f << " is not an input of a";
+  }
+  repo.Write("pkg/a/x", "2\n");
+  repo.Commit("edit pkg/a/x");
+  EXPECT_NE(snapshot(), first);
+}
+
 TEST_F(BuildE2E, Snapshot_StampIndexSkipsUnchangedStampsButRecreatesMissingOnes) {
   ASSERT_EQ(Fanout({"gen"}).exit_code, 0);
   const std::string build = repo_ / "build";
