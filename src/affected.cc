@@ -275,6 +275,7 @@ Expected<AffectedDiff> DiffForAffected(const Repository& repo, const AffectedOpt
     head_tree = *t;
     r.head = OidToString(*c);
   }
+  r.head_tree = OidToString(head_tree);
 
   r.base = opts.base;
   if (IsZeroOid(opts.base)) {

@@ -66,8 +66,9 @@ struct AffectedTarget {
 
 /// The answer.
 struct AffectedResult {
-  std::string base;  ///< the base commit's sha, or the revision as given if it did not resolve
-  std::string head;  ///< the head commit's sha, or "worktree"
+  std::string base;       ///< the base commit's sha, or the revision as given if it did not resolve
+  std::string head;       ///< the head commit's sha, or "worktree"
+  std::string head_tree;  ///< the tree the head resolved to (the work tree's snapshot)
   /// The commit the diff starts from (the merge base, or the base with --direct); empty when
   /// no diff was made (everything affected without one).
   std::string compared;

@@ -72,7 +72,11 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
       skipped.targets.push_back(std::move(pt));
     }
     if (!skipped.targets.empty()) {
-      auto watched = ComputeSnapshot(repo, skipped);
+      SourceState worktree;  // as the change detection just snapshotted it
+      worktree.source = "worktree";
+      worktree.tree = affected->head_tree;
+      auto watched =
+          ComputeSnapshot(repo, skipped, nullptr, worktree.tree.empty() ? nullptr : &worktree);
       if (!watched.ok()) return watched.error();
       sel.files_read.insert(sel.files_read.end(), watched->files_read.begin(),
                             watched->files_read.end());

@@ -145,21 +145,26 @@ const StampIndex::Entry* StampIndex::Find(std::string_view name) const {
 }
 
 Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
-                                         const StampIndex* previous) {
+                                         const StampIndex* previous, const SourceState* resolved) {
   SnapshotResult result;
-  auto state = ResolveSource(repo, plan);
-  if (!state.ok()) return state.error();
-  result.state = std::move(*state);
+  if (resolved) {
+    result.state = *resolved;
+  } else {
+    auto state = ResolveSource(repo, plan);
+    if (!state.ok()) return state.error();
+    result.state = std::move(*state);
+  }
   git_oid tree = *ParseOid(result.state.tree);
 
   // Digests that cannot have changed: same tree, same definition.
   std::vector<const StampIndex::Entry*> reuse(plan.targets.size(), nullptr);
+  std::size_t reused = 0;
   if (previous && plan.source != "worktree" && previous->tree() == result.state.tree) {
     for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
       const StampIndex::Entry* e = previous->Find(plan.targets[ti].def.name);
       if (e && !e->definition.empty() && e->definition == plan.targets[ti].definition_digest) {
         reuse[ti] = e;
-        ++result.reused;
+        ++reused;
       }
     }
   }
@@ -191,7 +196,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   std::sort(prefixes.begin(), prefixes.end());
   prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
   std::vector<TreeFile> files;
-  if (result.reused < plan.targets.size()) {
+  if (reused < plan.targets.size()) {
     FANOUT_TRY(repo.WalkTreeUnder(tree, prefixes, [&](const TreeFile& f) { files.push_back(f); }));
   }
   // The walk is depth-first in git's tree order, which is the byte order of the full paths

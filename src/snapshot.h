@@ -58,8 +58,6 @@ struct SnapshotResult {
   SourceState state;
   /// Every planned target's input digest, sorted by name.
   std::vector<TargetDigest> digests;
-  /// How many of them were reused from the previous snapshot rather than computed.
-  std::size_t reused = 0;
   /// Absolute paths whose change may change the result (matched files, their directories,
   /// the index, HEAD and refs), for the snapshot edge's depfile.
   std::vector<std::string> files_read;
@@ -68,9 +66,11 @@ struct SnapshotResult {
 /// Resolves the plan's source in `repo` and computes every target's input digest. With
 /// `previous`, a revision source that resolves to the tree `previous` was computed from
 /// reuses the digests of targets whose definition digest is unchanged (a work tree source
-/// computes every digest: its depfile needs every matched file).
+/// computes every digest: its depfile needs every matched file). With `resolved`, the source
+/// is taken as already resolved to it (no second snapshot of the work tree).
 Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
-                                         const StampIndex* previous = nullptr);
+                                         const StampIndex* previous = nullptr,
+                                         const SourceState* resolved = nullptr);
 
 /// Resolves `plan.source` to a tree (snapshotting the work tree when it is "worktree"), never
 /// including the build directory.

@@ -7,7 +7,6 @@
 #include <libssh2.h>
 #include <unistd.h>
 
-
 #include "src/git.h"
 
 namespace fanout {
