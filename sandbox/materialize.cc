@@ -25,7 +25,6 @@ namespace {
 
 // Where to start walking for one include pattern: the pattern itself when it has no glob
 // characters (a file or a directory), else its literal directory prefix ("" = the whole tree).
-std::string WalkRoot(const Glob& g) { return g.is_literal() ? g.pattern() : g.literal_prefix(); }
 
 bool IsUnder(const std::string& path, const std::string& dir) {
   return dir.empty() || path == dir ||
@@ -113,7 +112,7 @@ Expected<std::vector<TreeFile>> SelectFiles(const Repository& repo, const git_oi
   // The smallest set of subtrees that covers every include.
   std::vector<std::string> roots;
   for (const PathFilter* f : {&*inputs, &*globals}) {
-    for (const Glob& g : f->includes()) roots.push_back(WalkRoot(g));
+    for (const Glob& g : f->includes()) roots.push_back(g.walk_root());
   }
   std::sort(roots.begin(), roots.end());
   std::vector<std::string> walk;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -173,15 +175,16 @@ Expected<std::optional<std::string>> Repository::ReadFileAt(const git_oid& tree_
 
 namespace {
 
-/// Which subtrees a multi-prefix walk visits.
+/// Which subtrees a multi-prefix walk visits. Holds views into the prefixes it was made from.
 class PrefixSet {
  public:
   explicit PrefixSet(const std::vector<std::string>& prefixes) {
+    roots_.reserve(prefixes.size());
     for (const std::string& p : prefixes) {
       if (p.empty()) everything_ = true;
       roots_.insert(p);
       for (size_t slash = p.find('/'); slash != std::string::npos; slash = p.find('/', slash + 1)) {
-        ancestors_.insert(p.substr(0, slash));
+        ancestors_.insert(std::string_view(p).substr(0, slash));
       }
     }
   }
@@ -196,12 +199,12 @@ class PrefixSet {
     }
   }
   /// Some prefix lies under the directory `path`.
-  bool Leads(const std::string& path) const { return ancestors_.count(path) > 0; }
+  bool Leads(std::string_view path) const { return ancestors_.count(path) > 0; }
 
  private:
   bool everything_ = false;
-  std::set<std::string, std::less<>> roots_;
-  std::set<std::string, std::less<>> ancestors_;
+  std::unordered_set<std::string_view> roots_;
+  std::unordered_set<std::string_view> ancestors_;
 };
 
 /// Walks `tree`, descending into subtrees that `prefixes` reaches; nullptr means everything.

@@ -54,6 +54,10 @@ class Glob {
   /// everything under it.
   bool is_literal() const { return literal_; }
 
+  /// Where every match lies: the path a literal pattern names (it matches that path and
+  /// everything under it), else literal_prefix() (everything under it; "" is the whole tree).
+  const std::string& walk_root() const { return literal_ ? pattern_ : literal_prefix_; }
+
  private:
   enum class SegmentKind : std::uint8_t {
     kLiteral,       ///< the segment equals `a`

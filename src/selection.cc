@@ -75,8 +75,9 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
       SourceState worktree;  // as the change detection just snapshotted it
       worktree.source = "worktree";
       worktree.tree = affected->head_tree;
-      auto watched =
-          ComputeSnapshot(repo, skipped, nullptr, worktree.tree.empty() ? nullptr : &worktree);
+      SnapshotOptions options;
+      if (!worktree.tree.empty()) options.resolved = &worktree;
+      auto watched = ComputeSnapshot(repo, skipped, options);
       if (!watched.ok()) return watched.error();
       sel.files_read.insert(sel.files_read.end(), watched->files_read.begin(),
                             watched->files_read.end());

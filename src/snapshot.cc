@@ -12,6 +12,8 @@
 #include <charconv>
 #include <set>
 #include <string_view>
+#include <system_error>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
@@ -59,6 +61,26 @@ void AddDirAndAncestors(std::string dir, std::set<std::string>* dirs) {
     if (dir.empty()) return;
     size_t slash = dir.rfind('/');
     dir = slash == std::string::npos ? "" : dir.substr(0, slash);
+  }
+}
+
+/// Adds what a revision source's resolution reads (HEAD, the index, refs) to `files`, for the
+/// snapshot edge's depfile.
+void AddGitFilesRead(const Repository& repo, std::vector<std::string>* files) {
+  const std::string gitdir = repo.gitdir();
+  for (const char* f : {"HEAD", "index", "packed-refs"}) {
+    if (PathExists(gitdir + f)) files->push_back(gitdir + f);
+  }
+  if (IsDir(gitdir + "refs/heads")) files->push_back(gitdir + "refs/heads");
+  if (IsDir(gitdir + "refs/tags")) files->push_back(gitdir + "refs/tags");
+  ReferencePtr head_ref;
+  {
+    git_reference* raw = nullptr;
+    if (git_reference_lookup(&raw, repo.get(), "HEAD") == 0) head_ref.reset(raw);
+  }
+  if (head_ref && git_reference_type(head_ref.get()) == GIT_REFERENCE_SYMBOLIC) {
+    std::string target = gitdir + git_reference_symbolic_target(head_ref.get());
+    if (PathExists(target)) files->push_back(target);
   }
 }
 
@@ -118,6 +140,15 @@ StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
     const std::size_t nl = rest.find('\n');
     std::string_view line = rest.substr(0, nl);
     rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    // Paths and revisions (which may hold spaces) take the rest of their line.
+    if (line.starts_with("#repo ")) {
+      repo_ = line.substr(6);
+      continue;
+    }
+    if (line.starts_with("#source ")) {
+      source_ = line.substr(8);
+      continue;
+    }
     std::string_view fields[3];
     std::size_t n = 0;
     while (!line.empty() && n < 3) {
@@ -128,6 +159,8 @@ StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
     if (fields[0] == "#tree") {
       // Digests computed another way than this build's are not reused.
       if (n == 3 && fields[2] == kInputDigestVersion) tree_ = fields[1];
+    } else if (fields[0] == "#plan") {
+      if (n >= 2) plan_ = fields[1];
     } else if (n >= 2) {
       entries_.push_back({fields[0], fields[1], n == 3 ? fields[2] : std::string_view()});
     }
@@ -144,8 +177,68 @@ const StampIndex::Entry* StampIndex::Find(std::string_view name) const {
   return it != entries_.end() && it->name == name ? &*it : nullptr;
 }
 
+namespace {
+
+/// The patterns that select `t`'s inputs: its own, then the global ones.
+const std::vector<std::string>& InputPatterns(const Target& t,
+                                              const std::vector<std::string>& global_inputs,
+                                              std::vector<std::string>* scratch) {
+  if (global_inputs.empty()) return t.inputs;
+  *scratch = t.inputs;
+  scratch->insert(scratch->end(), global_inputs.begin(), global_inputs.end());
+  return *scratch;
+}
+
+/// Adds the subtrees that hold `t`'s inputs (matched by `filter`) to `prefixes`: each include
+/// pattern's walk root ("" for one that starts with a wildcard, the whole tree), and the whole
+/// tree for a full checkout, which sees all of it.
+void AddInputPrefixes(const Target& t, const PathFilter& filter,
+                      std::vector<std::string>* prefixes) {
+  for (const Glob& g : filter.includes()) prefixes->push_back(g.walk_root());
+  if (t.checkout == Checkout::kFull) prefixes->push_back("");
+}
+
+void SortUnique(std::vector<std::string>* v) {
+  // Plans list targets by name, so prefixes usually come sorted already.
+  if (!std::is_sorted(v->begin(), v->end())) std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+}  // namespace
+
+std::vector<std::string> InputPrefixes(const std::vector<Target>& targets,
+                                       const std::vector<std::string>& global_inputs) {
+  std::vector<std::string> prefixes;
+  std::vector<std::string> scratch;
+  for (const Target& t : targets) {
+    auto filter = PathFilter::Compile(InputPatterns(t, global_inputs, &scratch));
+    if (!filter.ok()) {
+      prefixes.push_back("");  // validation reports the pattern; meanwhile, list everything
+      continue;
+    }
+    AddInputPrefixes(t, *filter, &prefixes);
+  }
+  SortUnique(&prefixes);
+  return prefixes;
+}
+
+Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
+                                              const std::vector<std::string>& prefixes) {
+  std::vector<TreeFile> files;
+  FANOUT_TRY(repo.WalkTreeUnder(tree, prefixes, [&](const TreeFile& f) { files.push_back(f); }));
+  // The walk is depth-first in git's tree order, which is the byte order of the full paths
+  // (a directory sorts as its name plus '/'), so this sort is a check.
+  auto by_path = [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; };
+  if (!std::is_sorted(files.begin(), files.end(), by_path)) {
+    std::sort(files.begin(), files.end(), by_path);
+  }
+  return files;
+}
+
 Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
-                                         const StampIndex* previous, const SourceState* resolved) {
+                                         const SnapshotOptions& options) {
+  const StampIndex* previous = options.previous;
+  const SourceState* resolved = options.resolved;
   SnapshotResult result;
   if (resolved) {
     result.state = *resolved;
@@ -169,42 +262,29 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     }
   }
 
-  // Compile every other target's filter and collect the subtrees to walk: the literal
-  // prefixes (a pattern starting with a wildcard means the whole tree).
+  // Compile every other target's filter and collect the subtrees to walk.
   std::vector<PathFilter> filters(plan.targets.size());
   std::vector<std::string> prefixes;
-  std::vector<std::string> patterns;
+  std::vector<std::string> scratch;
   for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
     if (reuse[ti]) continue;
     const PlanTarget& t = plan.targets[ti];
-    const std::vector<std::string>* all = &t.def.inputs;
-    if (!plan.global_inputs.empty()) {
-      patterns = t.def.inputs;
-      patterns.insert(patterns.end(), plan.global_inputs.begin(), plan.global_inputs.end());
-      all = &patterns;
-    }
-    auto filter = PathFilter::Compile(*all);
+    auto filter = PathFilter::Compile(InputPatterns(t.def, plan.global_inputs, &scratch));
     if (!filter.ok()) {
       return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
                                    t.def.name, filter.error().message));
     }
-    for (const Glob& g : filter->includes()) prefixes.push_back(g.literal_prefix());
+    AddInputPrefixes(t.def, *filter, &prefixes);
     filters[ti] = std::move(*filter);
-    // A full checkout sees the whole tree, so the whole tree is its input.
-    if (t.def.checkout == Checkout::kFull) prefixes.push_back("");
   }
-  std::sort(prefixes.begin(), prefixes.end());
-  prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
-  std::vector<TreeFile> files;
-  if (reused < plan.targets.size()) {
-    FANOUT_TRY(repo.WalkTreeUnder(tree, prefixes, [&](const TreeFile& f) { files.push_back(f); }));
+  SortUnique(&prefixes);
+  std::vector<TreeFile> walked;
+  if (reused < plan.targets.size() && !options.listed) {
+    auto listed = ListTreeUnder(repo, tree, prefixes);
+    if (!listed.ok()) return listed.error();
+    walked = std::move(*listed);
   }
-  // The walk is depth-first in git's tree order, which is the byte order of the full paths
-  // (a directory sorts as its name plus '/'), so this sort is a check.
-  auto by_path = [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; };
-  if (!std::is_sorted(files.begin(), files.end(), by_path)) {
-    std::sort(files.begin(), files.end(), by_path);
-  }
+  const std::vector<TreeFile>& files = options.listed ? *options.listed : walked;
 
   std::vector<bool> read(files.size(), false);
   std::vector<size_t> matched;
@@ -223,7 +303,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     }
     matched.clear();
     for (const Glob& g : filters[ti].includes()) {
-      ForEachUnder(files, g.literal_prefix(), [&](size_t i) {
+      ForEachUnder(files, g.walk_root(), [&](size_t i) {
         if (filters[ti].Matches(files[i].path)) matched.push_back(i);
       });
     }
@@ -244,27 +324,13 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     }
     result.digests.push_back({t.def.name, h.HexDigest(), t.definition_digest});
   }
-  // Plans list targets by name; UpdateStamps merges on that order.
+  // Plans list targets by name; the index is written (and searched) in that order.
   if (!std::is_sorted(result.digests.begin(), result.digests.end())) {
     std::sort(result.digests.begin(), result.digests.end());
   }
 
   // What Ninja must watch to know when to rerun this step.
-  const std::string gitdir = repo.gitdir();
-  for (const char* f : {"HEAD", "index", "packed-refs"}) {
-    if (PathExists(gitdir + f)) result.files_read.push_back(gitdir + f);
-  }
-  if (IsDir(gitdir + "refs/heads")) result.files_read.push_back(gitdir + "refs/heads");
-  if (IsDir(gitdir + "refs/tags")) result.files_read.push_back(gitdir + "refs/tags");
-  ReferencePtr head_ref;
-  {
-    git_reference* raw = nullptr;
-    if (git_reference_lookup(&raw, repo.get(), "HEAD") == 0) head_ref.reset(raw);
-  }
-  if (head_ref && git_reference_type(head_ref.get()) == GIT_REFERENCE_SYMBOLIC) {
-    std::string target = gitdir + git_reference_symbolic_target(head_ref.get());
-    if (PathExists(target)) result.files_read.push_back(target);
-  }
+  AddGitFilesRead(repo, &result.files_read);
   if (plan.source == "worktree") {
     std::string workdir = repo.workdir();  // ends with '/'
     std::set<std::string> dirs;
@@ -350,11 +416,9 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
   return {};
 }
 
-/// The stamp index as last written ("NAME DIGEST" lines); empty when missing or unreadable.
-/// The index's "NAME DIGEST" lines as views into `text`, sorted by name.
-/// The names in directory `dir_fd`, sorted.
-std::vector<std::string> SortedNames(int dir_fd) {
-  std::vector<std::string> names;
+/// The names in directory `dir_fd`.
+std::unordered_set<std::string> NamesIn(int dir_fd) {
+  std::unordered_set<std::string> names;
   const int fd = dup(dir_fd);
   DIR* d = fd < 0 ? nullptr : fdopendir(fd);
   if (!d) {
@@ -365,43 +429,225 @@ std::vector<std::string> SortedNames(int dir_fd) {
     if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) {
       continue;
     }
-    names.emplace_back(e->d_name);
+    names.emplace(e->d_name);
   }
   closedir(d);
-  std::sort(names.begin(), names.end());
   return names;
 }
 
-/// Brings every input stamp to its digest. Stamps that the index says already hold it, and
-/// that still exist, are not opened; the index is rewritten (atomically) after the stamps.
-Status UpdateStamps(const std::string& build_dir, const StampIndex& index, const std::string& tree,
-                    const std::vector<TargetDigest>& digests) {
+/// One target's digests, as WriteStamps takes them.
+struct DigestView {
+  std::string_view name, digest, definition;
+};
+
+/// Brings every input stamp to its digest. Stamps that `index` says already hold it, and that
+/// still exist, are not opened.
+Status WriteStamps(const std::string& build_dir, const StampIndex& index,
+                   const std::vector<DigestView>& digests) {
   const std::string stamps = build_dir + "/" + layout::kStampsDir;
   boost::system::error_code ec;
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-  const std::vector<std::string> present = SortedNames(dir.get());
-  std::string new_index = fmt::format("#tree {} {}\n", tree, kInputDigestVersion);
-  new_index.reserve(digests.size() * 150);
+  const std::unordered_set<std::string> present = NamesIn(dir.get());
   std::string file;
-  for (const TargetDigest& d : digests) {
+  std::string content;
+  for (const DigestView& d : digests) {
     file.assign(d.name).append(".stamp");
     const StampIndex::Entry* known = index.Find(d.name);
-    const bool current = known && known->digest == d.digest &&
-                         std::binary_search(present.begin(), present.end(), file);
-    if (!current) FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, d.digest + "\n"));
-    new_index.append(d.name).append(" ").append(d.digest).append(" ").append(d.definition);
-    new_index += '\n';
+    if (known && known->digest == d.digest && present.count(file)) continue;
+    content.assign(d.digest).append("\n");
+    FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, content));
   }
-  return WriteFileIfChanged(build_dir + "/" + layout::kStampIndex, new_index);
+  return {};
+}
+
+/// stamps.index text for `digests` (sorted by name), computed from `tree` for the plan whose
+/// digest is `plan_digest`; the plan's repository and source are recorded when a line can
+/// hold them.
+std::string StampIndexText(const std::string& tree, std::string_view plan_digest,
+                           const std::string& repo_root, const std::string& source,
+                           const std::vector<DigestView>& digests) {
+  std::string text = fmt::format("#tree {} {}\n#plan {}\n", tree, kInputDigestVersion, plan_digest);
+  if (repo_root.find('\n') == std::string::npos && source.find('\n') == std::string::npos) {
+    text.append("#repo ").append(repo_root).append("\n#source ").append(source) += '\n';
+  }
+  text.reserve(text.size() + digests.size() * 150);
+  for (const DigestView& d : digests) {
+    text.append(d.name).append(" ").append(d.digest).append(" ").append(d.definition) += '\n';
+  }
+  return text;
+}
+
+/// Writes the snapshot step's depfile: what it read, and the plan.
+Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::string> deps) {
+  deps.push_back(layout::kPlan);  // as the build file names it (the gather's input)
+  std::vector<std::string> left_out;
+  std::string depfile = WriteDepfile(layout::kSnapshotStamp, deps, &left_out);
+  if (!left_out.empty()) {
+    fmt::print(stderr,
+               "fanout: warning: {} input path(s) cannot be named in a Ninja depfile (such as "
+               "'{}'); editing them will not rerun the snapshot until something else changes\n",
+               left_out.size(), left_out.front());
+  }
+  return WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile);
+}
+
+/// The snapshot when stamps.index was written for this very plan (the same plan.json text) and
+/// its revision source still resolves to the index's tree, as after `fanout gen --source REV`:
+/// every digest is the index's, so the plan is not parsed and no tree is walked; only missing
+/// stamps are written. Returns false, having written nothing, when that does not hold.
+Expected<bool> TryUnchangedSnapshot(const std::string& build_dir, std::string_view plan_digest,
+                                    const StampIndex& index) {
+  if (index.plan() != plan_digest || index.tree().empty() || index.repo().empty() ||
+      index.source().empty()) {
+    return false;
+  }
+  // A work tree source's depfile names every matched file: that needs the walk.
+  Plan plan;
+  plan.repo_root = index.repo();
+  plan.source = index.source();
+  plan.build_dir = build_dir;
+  if (plan.source == "worktree") return false;
+  auto repo = Repository::Open(plan.repo_root);
+  if (!repo.ok()) return repo.error();
+  auto state = ResolveSource(*repo, plan);
+  if (!state.ok()) return state.error();
+  if (state->tree != index.tree()) return false;
+  std::vector<DigestView> digests;
+  digests.reserve(index.entries().size());
+  for (const StampIndex::Entry& e : index.entries()) {
+    digests.push_back({e.name, e.digest, e.definition});
+  }
+  FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(*state)));
+  FANOUT_TRY(WriteStamps(build_dir, index, digests));
+  std::vector<std::string> deps;
+  AddGitFilesRead(*repo, &deps);
+  FANOUT_TRY(WriteSnapshotDepfile(build_dir, std::move(deps)));
+  return true;
 }
 
 }  // namespace
 
+std::string PlanDigest(std::string_view plan_text) {
+  Sha256 h;
+  h.Update(plan_text);
+  return h.HexDigest();
+}
+
+Status WriteSnapshot(const std::string& build_dir, const Plan& plan, const StampIndex& previous,
+                     const SnapshotResult& snap, std::string_view plan_digest) {
+  FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap.state)));
+  std::vector<DigestView> digests;
+  digests.reserve(snap.digests.size());
+  for (const TargetDigest& d : snap.digests) digests.push_back({d.name, d.digest, d.definition});
+  FANOUT_TRY(WriteStamps(build_dir, previous, digests));
+  // After the stamps: an index never names a digest its stamp does not hold.
+  return WriteFileIfChanged(
+      build_dir + "/" + layout::kStampIndex,
+      StampIndexText(snap.state.tree, plan_digest, plan.repo_root, plan.source, digests));
+}
+
+BackgroundSnapshot::BackgroundSnapshot(std::string repo_root, std::string build_dir,
+                                       SourceState revision, std::vector<std::string> prefixes)
+    : repo_root_(std::move(repo_root)),
+      build_dir_(std::move(build_dir)),
+      revision_(std::move(revision)),
+      prefixes_(std::move(prefixes)) {
+  try {
+    thread_ = std::thread([this] { Run(); });
+  } catch (const std::system_error&) {
+    // No thread to be had: Finish does the same work, in turn.
+  }
+}
+
+BackgroundSnapshot::~BackgroundSnapshot() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    abandoned_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BackgroundSnapshot::SetPlan(const Plan* plan) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    plan_ = plan;
+  }
+  cv_.notify_all();
+}
+
+void BackgroundSnapshot::SetPlanText(std::string_view plan_text) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    text_ = plan_text;
+  }
+  cv_.notify_all();
+}
+
+template <class Pred>
+bool BackgroundSnapshot::WaitFor(Pred ready) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return ready() || abandoned_; });
+  return !abandoned_;
+}
+
+void BackgroundSnapshot::Run() {
+  Prepare();
+  if (!WaitFor([this] { return plan_ != nullptr; })) return;
+  Compute();
+  if (!WaitFor([this] { return text_.has_value(); })) return;
+  Write();
+}
+
+void BackgroundSnapshot::Prepare() {
+  repo_ = Repository::Open(repo_root_);
+  auto index_text = ReadFile(build_dir_ + "/" + layout::kStampIndex);
+  previous_.emplace(index_text.ok() ? std::move(*index_text) : std::string());
+  if (!repo_->ok() || previous_->tree() == revision_.tree) return;
+  listed_ = ListTreeUnder(**repo_, *ParseOid(revision_.tree), prefixes_);
+}
+
+void BackgroundSnapshot::Compute() {
+  if (!repo_->ok()) {
+    result_ = repo_->error();
+  } else if (listed_ && !listed_->ok()) {
+    result_ = listed_->error();
+  } else {
+    SnapshotOptions options;
+    options.previous = &*previous_;
+    options.resolved = &revision_;
+    if (listed_) options.listed = &**listed_;
+    result_ = ComputeSnapshot(**repo_, *plan_, options);
+  }
+}
+
+void BackgroundSnapshot::Write() {
+  if (!result_->ok()) return;
+  written_ = WriteSnapshot(build_dir_, *plan_, *previous_, **result_, PlanDigest(*text_));
+}
+
+Status BackgroundSnapshot::Finish() {
+  if (thread_.joinable()) {
+    thread_.join();
+  } else if (!result_ && plan_ && text_) {
+    Prepare();
+    Compute();
+    Write();
+  }
+  if (!result_) return MakeError("the input snapshot was not taken; run 'fanout gen' again");
+  if (!result_->ok()) return result_->error();
+  return written_;
+}
+
 Status RunSnapshot(const std::string& build_dir) {
-  auto plan = ReadPlan(build_dir);
-  if (!plan.ok()) return plan.error();
+  const std::string plan_path = build_dir + "/" + layout::kPlan;
+  auto plan_text = ReadFile(plan_path);
+  if (!plan_text.ok()) {
+    return MakeError(
+        fmt::format("{}; run 'fanout gen -B {}' first", plan_text.error().message, build_dir));
+  }
   // The step's own stamp takes its mtime now, before anything is read or written, and is
   // renamed into place only at the end: a file edited while we run is newer than it (so the
   // next build snapshots again), every input stamp we rewrite is at least as new (so the
@@ -410,26 +656,23 @@ Status RunSnapshot(const std::string& build_dir) {
   const std::string pending = stamp + ".pending";
   FANOUT_TRY(WriteFileAtomically(pending, ""));
   Status st = [&]() -> Status {
-    auto repo = Repository::Open(plan->repo_root);
-    if (!repo.ok()) return repo.error();
+    const std::string plan_digest = PlanDigest(*plan_text);
     auto index_text = ReadFile(build_dir + "/" + layout::kStampIndex);
     const StampIndex index(index_text.ok() ? std::move(*index_text) : std::string());
-    auto snap = ComputeSnapshot(*repo, *plan, &index);
+    auto unchanged = TryUnchangedSnapshot(build_dir, plan_digest, index);
+    if (!unchanged.ok()) return unchanged.error();
+    if (*unchanged) return {};
+
+    auto plan = PlanFromJson(*plan_text, plan_path);
+    if (!plan.ok()) return plan.error();
+    auto repo = Repository::Open(plan->repo_root);
+    if (!repo.ok()) return repo.error();
+    SnapshotOptions options;
+    options.previous = &index;
+    auto snap = ComputeSnapshot(*repo, *plan, options);
     if (!snap.ok()) return snap.error();
-    FANOUT_TRY(
-        WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(snap->state)));
-    FANOUT_TRY(UpdateStamps(build_dir, index, snap->state.tree, snap->digests));
-    std::vector<std::string> deps = snap->files_read;
-    deps.push_back(layout::kPlan);  // as the build file names it (the gather's input)
-    std::vector<std::string> left_out;
-    std::string depfile = WriteDepfile(layout::kSnapshotStamp, deps, &left_out);
-    if (!left_out.empty()) {
-      fmt::print(stderr,
-                 "fanout: warning: {} input path(s) cannot be named in a Ninja depfile (such as "
-                 "'{}'); editing them will not rerun the snapshot until something else changes\n",
-                 left_out.size(), left_out.front());
-    }
-    return WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile);
+    FANOUT_TRY(WriteSnapshot(build_dir, *plan, index, *snap, plan_digest));
+    return WriteSnapshotDepfile(build_dir, std::move(snap->files_read));
   }();
   if (st.ok() && rename(pending.c_str(), stamp.c_str()) != 0) {
     st = MakeError(fmt::format("cannot rename '{}': {}", pending, std::strerror(errno)));

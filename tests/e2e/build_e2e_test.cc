@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <sstream>
 
@@ -261,8 +262,69 @@ TEST_F(BuildE2E, Snapshot_ReusesADigestOnlyForTheSameTreeAndDefinition) {
   const std::size_t line = index.find("\na2 ") + 1;
   const std::size_t definition = index.find(' ', line + 3 + 64) + 1;
   index.replace(definition, 64, std::string(64, '0'));  // as if a2's definition had changed
+  // A changed definition comes with another plan.json: an index made for this very plan is
+  // taken whole (see Snapshot_TakesAnIndexMadeForThisPlanAndTreeAsItIs).
+  const std::size_t plan_line = index.find("#plan ");
+  ASSERT_NE(plan_line, std::string::npos) << index;
+  index.replace(plan_line + 6, 64, std::string(64, '0'));
   WriteFile(index_path, index);
   ASSERT_EQ(std::remove(a2.c_str()), 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), real);
+}
+
+TEST_F(BuildE2E, Gen_FromARevisionWritesTheStampsAFullSnapshotWrites) {
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  const std::string build = repo_ / "build";
+  const std::string stamps = build + "/.fanout/stamps/";
+  std::map<std::string, std::string> by_gen;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
+    ASSERT_TRUE(std::filesystem::exists(stamps + t + ".stamp")) << t;
+    by_gen[t] = ReadFile(stamps + t + ".stamp");
+  }
+  const json source = json::parse(ReadFile(build + "/.fanout/source.json"));
+  EXPECT_EQ(source["source"], "HEAD");
+  EXPECT_EQ(source["tree"].get<std::string>().size(), 40u);
+  // A snapshot from nothing (no index, no stamps) resolves every input again: the same.
+  std::filesystem::remove_all(stamps);
+  std::filesystem::remove(build + "/.fanout/stamps.index");
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  for (const auto& [t, digest] : by_gen) EXPECT_EQ(ReadFile(stamps + t + ".stamp"), digest) << t;
+  // A work tree source is left to the snapshot edge: gen writes no stamp.
+  std::filesystem::remove_all(stamps);
+  ASSERT_EQ(Fanout({"gen"}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(stamps + "a1.stamp"));
+}
+
+TEST_F(BuildE2E, Snapshot_TakesAnIndexMadeForThisPlanAndTreeAsItIs) {
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  const std::string build = repo_ / "build";
+  const std::string a2 = build + "/.fanout/stamps/a2.stamp";
+  const std::string real = ReadFile(a2);
+  const std::string index_path = build + "/.fanout/stamps.index";
+  std::string index = ReadFile(index_path);
+  // Plant a digest, and a definition nothing has, for a2: an index made for this plan.json and
+  // this tree is taken whole, so the planted digest is written to the missing stamp.
+  const std::size_t line = index.find("\na2 ") + 1;
+  index.replace(line + 3, 64, std::string(64, 'e'));
+  index.replace(line + 3 + 65, 64, std::string(64, '0'));
+  WriteFile(index_path, index);
+  ASSERT_EQ(std::remove(a2.c_str()), 0);
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), std::string(64, 'e') + "\n");
+  // Another plan.json (one byte of it) is not that plan: every digest is checked again.
+  std::string plan = ReadFile(build + "/.fanout/plan.json");
+  WriteFile(build + "/.fanout/plan.json", plan + " ");
+  ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
+  EXPECT_EQ(ReadFile(a2), real);
+  // As is another tree: the source moved since the index was made.
+  WriteFile(build + "/.fanout/plan.json", plan);
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  index = ReadFile(index_path);
+  index.replace(index.find("\na2 ") + 4, 64, std::string(64, 'e'));
+  WriteFile(index_path, index);
+  repo_.Write("src/b1/main.txt", "edited again\n");
+  repo_.Commit("edit b1");
   ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
   EXPECT_EQ(ReadFile(a2), real);
 }
