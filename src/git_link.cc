@@ -134,6 +134,7 @@ void EnsureLibgit2() {
     // still fails zlib's checksum when it is inflated). Hashing was 14% of `fanout affected`'s
     // instructions and every blob a workspace materializes, so fanout reads as git does.
     git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, size_t{0});
     // A partial clone made by an older git records extensions.partialClone (a newer git only
     // sets remote.<name>.promisor), and libgit2 refuses to open a repository with an extension
     // it does not know. fanout reads what is present locally: an object that was never fetched

@@ -126,6 +126,7 @@ Plan MakePlan(Description desc, const std::vector<std::string>* selected) {
 
   // Tiers over the whole description, before the targets move into the plan.
   const std::vector<int> tier = TargetTiers(desc);
+  plan.targets.reserve(selected ? selected->size() : desc.targets.size());
 
   for (std::size_t i = 0; i < desc.targets.size(); ++i) {
     Target& t = desc.targets[i];

@@ -13,12 +13,12 @@
 #include <set>
 #include <string_view>
 #include <system_error>
-#include <unordered_set>
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
 #include <nlohmann/json.hpp>
 
+#include "/tmp/stamp.h"
 #include "src/build_layout.h"
 #include "src/depfile.h"
 #include "src/file_util.h"
@@ -416,29 +416,33 @@ Status UpdateStamp(int dir, const std::string& dir_path, const std::string& name
   return {};
 }
 
-/// The names in directory `dir_fd`.
-std::unordered_set<std::string> NamesIn(int dir_fd) {
-  std::unordered_set<std::string> names;
-  const int fd = dup(dir_fd);
-  DIR* d = fd < 0 ? nullptr : fdopendir(fd);
-  if (!d) {
-    if (fd >= 0) close(fd);
-    return names;
-  }
-  while (const dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) {
-      continue;
-    }
-    names.emplace(e->d_name);
-  }
-  closedir(d);
-  return names;
-}
-
 /// One target's digests, as WriteStamps takes them.
 struct DigestView {
   std::string_view name, digest, definition;
 };
+
+/// Which of `digests` (sorted by name) have a stamp file ("NAME.stamp") in directory `dir_fd`:
+/// one pass over the directory, each entry found by binary search.
+std::vector<bool> StampsPresent(int dir_fd, const std::vector<DigestView>& digests) {
+  std::vector<bool> present(digests.size(), false);
+  const int fd = dup(dir_fd);
+  DIR* d = fd < 0 ? nullptr : fdopendir(fd);
+  if (!d) {
+    if (fd >= 0) close(fd);
+    return present;
+  }
+  constexpr std::string_view kSuffix = ".stamp";
+  auto by_name = [](const DigestView& v, std::string_view name) { return v.name < name; };
+  while (const dirent* e = readdir(d)) {
+    std::string_view name(e->d_name);
+    if (!name.ends_with(kSuffix)) continue;
+    name.remove_suffix(kSuffix.size());
+    auto it = std::lower_bound(digests.begin(), digests.end(), name, by_name);
+    if (it != digests.end() && it->name == name) present[it - digests.begin()] = true;
+  }
+  closedir(d);
+  return present;
+}
 
 /// Brings every input stamp to its digest. Stamps that `index` says already hold it, and that
 /// still exist, are not opened.
@@ -449,13 +453,16 @@ Status WriteStamps(const std::string& build_dir, const StampIndex& index,
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-  const std::unordered_set<std::string> present = NamesIn(dir.get());
+  const std::vector<bool> present = StampsPresent(dir.get(), digests);
   std::string file;
   std::string content;
-  for (const DigestView& d : digests) {
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    const DigestView& d = digests[i];
+    if (present[i]) {
+      const StampIndex::Entry* known = index.Find(d.name);
+      if (known && known->digest == d.digest) continue;
+    }
     file.assign(d.name).append(".stamp");
-    const StampIndex::Entry* known = index.Find(d.name);
-    if (known && known->digest == d.digest && present.count(file)) continue;
     content.assign(d.digest).append("\n");
     FANOUT_TRY(UpdateStamp(dir.get(), stamps, file, content));
   }
@@ -578,10 +585,10 @@ void BackgroundSnapshot::SetPlan(const Plan* plan) {
   cv_.notify_all();
 }
 
-void BackgroundSnapshot::SetPlanText(std::string_view plan_text) {
+void BackgroundSnapshot::SetPlanDigest(std::string plan_digest) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    text_ = plan_text;
+    plan_digest_ = std::move(plan_digest);
   }
   cv_.notify_all();
 }
@@ -594,11 +601,17 @@ bool BackgroundSnapshot::WaitFor(Pred ready) {
 }
 
 void BackgroundSnapshot::Run() {
+  TS("T start");
   Prepare();
+  TS("T listed");
   if (!WaitFor([this] { return plan_ != nullptr; })) return;
+  TS("T got plan");
   Compute();
-  if (!WaitFor([this] { return text_.has_value(); })) return;
+  TS("T computed");
+  if (!WaitFor([this] { return plan_digest_.has_value(); })) return;
+  TS("T got text");
   Write();
+  TS("T written");
 }
 
 void BackgroundSnapshot::Prepare() {
@@ -625,13 +638,13 @@ void BackgroundSnapshot::Compute() {
 
 void BackgroundSnapshot::Write() {
   if (!result_->ok()) return;
-  written_ = WriteSnapshot(build_dir_, *plan_, *previous_, **result_, PlanDigest(*text_));
+  written_ = WriteSnapshot(build_dir_, *plan_, *previous_, **result_, *plan_digest_);
 }
 
 Status BackgroundSnapshot::Finish() {
   if (thread_.joinable()) {
     thread_.join();
-  } else if (!result_ && plan_ && text_) {
+  } else if (!result_ && plan_ && plan_digest_) {
     Prepare();
     Compute();
     Write();

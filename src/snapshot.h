@@ -136,9 +136,9 @@ class BackgroundSnapshot {
 
   /// Hands over the plan, for the digests; it must stay unchanged until Finish returns.
   void SetPlan(const Plan* plan);
-  /// Hands over the plan's plan.json text (which must outlive Finish), for stamps.index; the
-  /// thread then writes the stamps and the index.
-  void SetPlanText(std::string_view plan_text);
+  /// Hands over PlanDigest() of the plan's plan.json text, for stamps.index; the thread then
+  /// writes the stamps and the index.
+  void SetPlanDigest(std::string plan_digest);
   /// Waits for the thread; what it computed and wrote, or why not.
   Status Finish();
 
@@ -162,9 +162,9 @@ class BackgroundSnapshot {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  const Plan* plan_ = nullptr;            // guarded by mu_
-  std::optional<std::string_view> text_;  // guarded by mu_
-  bool abandoned_ = false;                // guarded by mu_
+  const Plan* plan_ = nullptr;              // guarded by mu_
+  std::optional<std::string> plan_digest_;  // guarded by mu_
+  bool abandoned_ = false;                  // guarded by mu_
   Status written_;
   std::thread thread_;
 };

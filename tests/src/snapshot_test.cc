@@ -96,7 +96,7 @@ TEST_F(BackgroundSnapshotTest, WritesTheDigestsTheSnapshotStepComputes) {
   {
     BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, prefixes_);
     snapshot.SetPlan(&plan_);
-    snapshot.SetPlanText("{}");
+    snapshot.SetPlanDigest(PlanDigest("{}"));
     ASSERT_TRUE(snapshot.Finish().ok());
   }
   auto repo = Repository::Open(repo_.path());
@@ -120,7 +120,7 @@ TEST_F(BackgroundSnapshotTest, AbandonedBeforeThePlanStopsAndWritesNothing) {
   {
     BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, prefixes_);
     snapshot.SetPlan(&plan_);
-  }  // digests, but no plan text: nothing is written
+  }  // digests, but no plan digest: nothing is written
   EXPECT_FALSE(std::filesystem::exists(plan_.build_dir + "/" + layout::kStampIndex));
 }
 
@@ -129,7 +129,7 @@ TEST_F(BackgroundSnapshotTest, AMissingTreeIsAnErrorNamingIt) {
   bad.tree = std::string(40, '1');
   BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, bad, prefixes_);
   snapshot.SetPlan(&plan_);
-  snapshot.SetPlanText("{}");
+  snapshot.SetPlanDigest(PlanDigest("{}"));
   Status st = snapshot.Finish();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find(bad.tree), std::string::npos) << st.error().message;
