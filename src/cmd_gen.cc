@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
 
-#include "/tmp/stamp.h"
 #include "generator/make_generator.h"
 #include "generator/ninja_generator.h"
 #include "generator/ninja_writer.h"
@@ -85,7 +84,6 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
 }
 
 int RunGen(const GenOptions& opts, Plan* plan_out) {
-  TS("main start");
   const std::string desc_path = Absolute(opts.common.file);
   const std::string build_dir = Absolute(opts.common.build_dir);
 
@@ -115,7 +113,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     return kExitUsage;
   }
   const Description& desc = *loaded.description;
-  TS("loaded");
 
   // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
   std::optional<SourceState> revision;
@@ -142,7 +139,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
                      InputPrefixes(desc.targets, desc.global_inputs));
   }
 
-  TS("snapshot started");
   SelectionRequest request;
   request.base = opts.base;
   request.head = opts.source;
@@ -176,7 +172,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
                          {"--base", *opts.base, "--on-missing-base", opts.on_missing_base});
     if (opts.direct) plan.gen_args.push_back("--direct");
   }
-  TS("plan made");
   if (snapshot) snapshot->SetPlan(&plan);
 
   const std::string dir = build_dir + "/";
@@ -191,17 +186,14 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   const std::string plan_text = PlanToJson(plan);
   Status st = WriteFileIfChanged(dir + layout::kPlan, plan_text);
   if (!st.ok()) return Fail(st.error());
-  TS("plan written");
   // Hashed here, where it is off the snapshot thread's longer path.
   if (snapshot) snapshot->SetPlanDigest(PlanDigest(plan_text));
   Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan) : GenerateNinja(plan);
   if (!text.ok()) return Fail(text.error());
   // The stamps before the build file and its regeneration stamp: were gen to stop in between,
   // the next `ninja` would run it again.
-  TS("ninja text");
   if (snapshot) {
     st = snapshot->Finish();
-    TS("joined");
     if (!st.ok()) return Fail(st.error());
   }
 
@@ -250,7 +242,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
       }
     }
   }
-  TS("written");
   if (plan_out) *plan_out = std::move(plan);
   return kExitSuccess;
 }

@@ -18,7 +18,6 @@
 #include <boost/filesystem.hpp>
 #include <nlohmann/json.hpp>
 
-#include "/tmp/stamp.h"
 #include "src/build_layout.h"
 #include "src/depfile.h"
 #include "src/file_util.h"
@@ -601,17 +600,11 @@ bool BackgroundSnapshot::WaitFor(Pred ready) {
 }
 
 void BackgroundSnapshot::Run() {
-  TS("T start");
   Prepare();
-  TS("T listed");
   if (!WaitFor([this] { return plan_ != nullptr; })) return;
-  TS("T got plan");
   Compute();
-  TS("T computed");
   if (!WaitFor([this] { return plan_digest_.has_value(); })) return;
-  TS("T got text");
   Write();
-  TS("T written");
 }
 
 void BackgroundSnapshot::Prepare() {
