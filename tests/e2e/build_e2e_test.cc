@@ -141,6 +141,53 @@ TEST_F(BuildE2E, Regenerate_EditedCommandRerunsOnlyThatTarget) {
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
 }
 
+TEST_F(BuildE2E, RevisionSource_EditedCommandRerunsOnlyThatTarget) {
+  // gen --source REV writes the input stamps itself; a regeneration by ninja must still rerun
+  // exactly the edited target, and leave nothing for the next ninja to do.
+  ASSERT_EQ(Fanout({"build", "-j", "8", "--source", "HEAD"}).exit_code, 0);
+  std::map<std::string, double> before;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
+  WriteDescription("echo edited");
+  RunResult r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
+  for (const auto& [t, started] : before) {
+    if (t == "a1") {
+      EXPECT_GT(StartedAt(t), started) << t << " was edited and must rerun";
+    } else {
+      EXPECT_EQ(StartedAt(t), started) << t << " was not edited and must not rerun";
+    }
+  }
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
+TEST_F(BuildE2E, RevisionSource_CommittedEditRerunsOnlyItsTarget) {
+  ASSERT_EQ(Fanout({"build", "-j", "8", "--source", "HEAD"}).exit_code, 0);
+  std::map<std::string, double> before;
+  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
+  // Seen by the snapshot edge (the branch moved) ...
+  repo_.Write("src/a2/main.txt", "edited a2\n");
+  repo_.Commit("edit a2");
+  RunResult r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_GT(StartedAt("a2"), before["a2"]);
+  before["a2"] = StartedAt("a2");
+  // ... and by gen run by hand, which writes the changed stamp itself.
+  repo_.Write("src/b1/main.txt", "edited b1\n");
+  repo_.Commit("edit b1");
+  ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
+  r = Ninja({"-j", "8"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const auto& [t, started] : before) {
+    if (t == "b1") {
+      EXPECT_GT(StartedAt(t), started) << t << " was edited and must rerun";
+    } else {
+      EXPECT_EQ(StartedAt(t), started) << t << " was not edited and must not rerun";
+    }
+  }
+  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+}
+
 TEST_F(BuildE2E, Regenerate_CommentEditRerunsNothing) {
   ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
   double a1 = StartedAt("a1");
