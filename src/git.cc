@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -122,6 +123,50 @@ Expected<git_oid> Repository::ResolveCommit(const std::string& rev) const {
   }
   ObjectPtr commit(peeled);
   return *git_object_id(commit.get());
+}
+
+namespace {
+
+void AddOnce(std::string path, std::vector<std::string>* files) {
+  if (std::find(files->begin(), files->end(), path) == files->end()) {
+    files->push_back(std::move(path));
+  }
+}
+
+/// Adds the file of the ref named `name` (under `gitdir`), or the nearest existing directory
+/// on its path when it has none.
+void AddRefFile(const std::string& gitdir, std::string name, std::vector<std::string>* files) {
+  struct stat st;
+  while (!name.empty() && stat((gitdir + name).c_str(), &st) != 0) {
+    const std::size_t slash = name.rfind('/');
+    name.resize(slash == std::string::npos ? 0 : slash);
+  }
+  if (!name.empty()) AddOnce(gitdir + name, files);
+}
+
+}  // namespace
+
+void Repository::AddRevisionFiles(const std::string& rev, std::vector<std::string>* files) const {
+  const std::string gitdir = this->gitdir();
+  struct stat st;
+  for (const char* f : {"HEAD", "packed-refs", "refs/heads", "refs/tags"}) {
+    if (stat((gitdir + f).c_str(), &st) == 0) AddOnce(gitdir + f, files);
+  }
+  git_reference* raw = nullptr;
+  if (git_reference_lookup(&raw, repo_.get(), "HEAD") == 0) {
+    ReferencePtr head(raw);
+    if (git_reference_type(head.get()) == GIT_REFERENCE_SYMBOLIC) {
+      AddRefFile(gitdir, git_reference_symbolic_target(head.get()), files);
+    }
+  }
+  // The ref that `rev` starts from, if any: git_revparse_ext names it for "origin/main~2".
+  git_object* object = nullptr;
+  git_reference* ref = nullptr;
+  if (git_revparse_ext(&object, &ref, repo_.get(), rev.c_str()) == 0) {
+    ObjectPtr owned_object(object);
+    ReferencePtr owned_ref(ref);
+    if (ref) AddRefFile(gitdir, git_reference_name(ref), files);
+  }
 }
 
 Expected<git_oid> Repository::CommitTree(const git_oid& commit) const {

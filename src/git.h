@@ -84,6 +84,13 @@ class Repository {
   /// Whether the repository is a shallow clone.
   bool IsShallow() const;
 
+  /// Adds to `files` (for a depfile; each path once, only paths that exist) what a change to
+  /// `rev`'s resolution touches: HEAD, packed-refs, refs/heads, refs/tags, the file of the
+  /// branch HEAD names, and the file of the ref `rev` starts from (`origin/main`, `team/x~2`).
+  /// A ref with no file of its own (packed, or not yet created) is watched through the
+  /// nearest directory on its path that exists, where git would create it.
+  void AddRevisionFiles(const std::string& rev, std::vector<std::string>* files) const;
+
   /// A remote of a partial clone: objects missing locally are fetched from it on demand.
   struct PromisorRemote {
     std::string name;

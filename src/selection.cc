@@ -39,21 +39,13 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
   for (const AffectedTarget& t : affected->affected) names.push_back(t.name);
   sel.selected = WithDependencies(desc, names);
 
-  const std::string gitdir = repo.gitdir();
-  for (const char* f : {"HEAD", "index", "packed-refs", "refs/heads", "refs/tags"}) {
-    // Only what exists: a missing depfile entry would keep the regeneration edge dirty forever.
-    if (access((gitdir + f).c_str(), F_OK) == 0) sel.files_read.push_back(gitdir + f);
-  }
-  // The base's own ref file, when it names one (`origin/main`, updated by `git fetch`).
-  ReferencePtr base_ref;
-  {
-    git_reference* raw = nullptr;
-    if (git_reference_dwim(&raw, repo.get(), request.base->c_str()) == 0) base_ref.reset(raw);
-  }
-  if (base_ref) {
-    const std::string path = gitdir + git_reference_name(base_ref.get());
-    if (access(path.c_str(), F_OK) == 0) sel.files_read.push_back(path);
-  }
+  // The refs both ends depend on (a `git fetch` that moves `origin/main` reselects; so does a
+  // commit on a branch nested below refs/heads), and the index.
+  repo.AddRevisionFiles(*request.base, &sel.files_read);
+  repo.AddRevisionFiles(request.head == "worktree" ? "HEAD" : request.head, &sel.files_read);
+  const std::string index = repo.gitdir() + "index";
+  // Only what exists: a missing depfile entry would keep the regeneration edge dirty forever.
+  if (access(index.c_str(), F_OK) == 0) sel.files_read.push_back(index);
   // Compared with the work tree, the affected set changes with edits none of those files
   // sees: a skipped target becomes affected when one of its inputs is edited, added or
   // removed. So the files and directories the skipped targets' inputs match are watched too,

@@ -63,24 +63,13 @@ void AddDirAndAncestors(std::string dir, std::set<std::string>* dirs) {
   }
 }
 
-/// Adds what a revision source's resolution reads (HEAD, the index, refs) to `files`, for the
-/// snapshot edge's depfile.
-void AddGitFilesRead(const Repository& repo, std::vector<std::string>* files) {
-  const std::string gitdir = repo.gitdir();
-  for (const char* f : {"HEAD", "index", "packed-refs"}) {
-    if (PathExists(gitdir + f)) files->push_back(gitdir + f);
-  }
-  if (IsDir(gitdir + "refs/heads")) files->push_back(gitdir + "refs/heads");
-  if (IsDir(gitdir + "refs/tags")) files->push_back(gitdir + "refs/tags");
-  ReferencePtr head_ref;
-  {
-    git_reference* raw = nullptr;
-    if (git_reference_lookup(&raw, repo.get(), "HEAD") == 0) head_ref.reset(raw);
-  }
-  if (head_ref && git_reference_type(head_ref.get()) == GIT_REFERENCE_SYMBOLIC) {
-    std::string target = gitdir + git_reference_symbolic_target(head_ref.get());
-    if (PathExists(target)) files->push_back(target);
-  }
+/// Adds what resolving the plan's source reads to `files`, for the snapshot edge's depfile:
+/// the refs its revision (HEAD for a work tree) depends on, and the index.
+void AddSourceFilesRead(const Repository& repo, const std::string& source,
+                        std::vector<std::string>* files) {
+  repo.AddRevisionFiles(source == "worktree" ? "HEAD" : source, files);
+  const std::string index = repo.gitdir() + "index";
+  if (PathExists(index)) files->push_back(index);
 }
 
 /// Indices of `files` (sorted by path) that lie at or under `prefix`.
@@ -329,7 +318,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   }
 
   // What Ninja must watch to know when to rerun this step.
-  AddGitFilesRead(repo, &result.files_read);
+  AddSourceFilesRead(repo, plan.source, &result.files_read);
   if (plan.source == "worktree") {
     std::string workdir = repo.workdir();  // ends with '/'
     std::set<std::string> dirs;
@@ -528,7 +517,7 @@ Expected<bool> TryUnchangedSnapshot(const std::string& build_dir, std::string_vi
   FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(*state)));
   FANOUT_TRY(WriteStamps(build_dir, index, digests));
   std::vector<std::string> deps;
-  AddGitFilesRead(*repo, &deps);
+  AddSourceFilesRead(*repo, plan.source, &deps);
   FANOUT_TRY(WriteSnapshotDepfile(build_dir, std::move(deps)));
   return true;
 }

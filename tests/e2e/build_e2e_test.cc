@@ -188,6 +188,45 @@ TEST_F(BuildE2E, RevisionSource_CommittedEditRerunsOnlyItsTarget) {
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
 }
 
+TEST_F(BuildE2E, RevisionSource_ANestedBranchOrRemoteTrackingRefMovingIsSeen) {
+  // Neither ref is HEAD's branch, and moving them (as a fetch does) touches neither HEAD, the
+  // index, nor refs/heads or refs/tags themselves: the snapshot edge must watch their files.
+  repo_.Git({"update-ref", "refs/heads/team/x", "HEAD"});
+  repo_.Git({"update-ref", "refs/remotes/origin/main", "HEAD"});
+  GitRepo upstream;
+  upstream.Git({"fetch", "-q", repo_.path(), "main"});
+  upstream.Git({"reset", "-q", "--hard", "FETCH_HEAD"});
+  const std::map<std::string, std::string> build_of = {{"team/x", "build-x"},
+                                                       {"origin/main", "build-origin"}};
+  std::map<std::string, std::map<std::string, double>> before;
+  for (const auto& [ref, dir] : build_of) {
+    ASSERT_EQ(Fanout({"build", "-B", dir, "-j", "8", "--source", ref}).exit_code, 0) << ref;
+    for (const char* t : {"a1", "a2", "b1"}) {
+      before[ref][t] =
+          json::parse(ReadFile(repo_ / (dir + "/targets/" + t + "/result.json")))["started_at"]
+              .get<double>();
+    }
+  }
+  upstream.Write("src/a2/main.txt", "edited upstream\n");
+  upstream.Commit("edit a2");
+  repo_.Git({"fetch", "-q", upstream.path(), "main:refs/heads/team/x"});
+  repo_.Git({"fetch", "-q", upstream.path(), "main:refs/remotes/origin/main"});
+  for (const auto& [ref, dir] : build_of) {
+    RunResult r = fanout::testing::Run({"ninja", "-C", repo_ / dir, "-j", "8"}, repo_.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    for (const char* t : {"a1", "a2", "b1"}) {
+      const double started =
+          json::parse(ReadFile(repo_ / (dir + "/targets/" + t + "/result.json")))["started_at"]
+              .get<double>();
+      if (std::string(t) == "a2") {
+        EXPECT_GT(started, before[ref][t]) << ref << ": a2's input moved with the ref";
+      } else {
+        EXPECT_EQ(started, before[ref][t]) << ref << ": " << t << " must not rerun";
+      }
+    }
+  }
+}
+
 TEST_F(BuildE2E, Regenerate_CommentEditRerunsNothing) {
   ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
   double a1 = StartedAt("a1");
