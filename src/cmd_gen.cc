@@ -136,7 +136,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   std::optional<BackgroundSnapshot> snapshot;
   if (revision) {
     snapshot.emplace(repo_root, build_dir, *revision,
-                     InputPrefixes(desc.targets, desc.global_inputs));
+                     CompileInputs(desc.targets, desc.global_inputs));
   }
 
   SelectionRequest request;

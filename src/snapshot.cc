@@ -194,20 +194,43 @@ void SortUnique(std::vector<std::string>* v) {
 
 }  // namespace
 
-std::vector<std::string> InputPrefixes(const std::vector<Target>& targets,
-                                       const std::vector<std::string>& global_inputs) {
-  std::vector<std::string> prefixes;
+CompiledInputs CompileInputs(const std::vector<Target>& targets,
+                             const std::vector<std::string>& global_inputs) {
+  CompiledInputs out;
+  out.names.reserve(targets.size());
+  out.filters.reserve(targets.size());
   std::vector<std::string> scratch;
   for (const Target& t : targets) {
     auto filter = PathFilter::Compile(InputPatterns(t, global_inputs, &scratch));
     if (!filter.ok()) {
-      prefixes.push_back("");  // validation reports the pattern; meanwhile, list everything
+      out.prefixes.push_back("");  // validation reports the pattern; meanwhile, list everything
       continue;
     }
-    AddInputPrefixes(t, *filter, &prefixes);
+    AddInputPrefixes(t, *filter, &out.prefixes);
+    out.names.push_back(t.name);
+    out.filters.push_back(std::move(*filter));
   }
-  SortUnique(&prefixes);
-  return prefixes;
+  if (!std::is_sorted(out.names.begin(), out.names.end())) {
+    std::vector<std::size_t> order(out.names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return out.names[a] < out.names[b]; });
+    std::vector<std::string> names;
+    std::vector<PathFilter> filters;
+    for (std::size_t i : order) {
+      names.push_back(std::move(out.names[i]));
+      filters.push_back(std::move(out.filters[i]));
+    }
+    out.names = std::move(names);
+    out.filters = std::move(filters);
+  }
+  SortUnique(&out.prefixes);
+  return out;
+}
+
+const PathFilter* CompiledInputs::Find(std::string_view name) const {
+  auto it = std::lower_bound(names.begin(), names.end(), name);
+  return it != names.end() && *it == name ? &filters[it - names.begin()] : nullptr;
 }
 
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
@@ -251,19 +274,24 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   }
 
   // Compile every other target's filter and collect the subtrees to walk.
-  std::vector<PathFilter> filters(plan.targets.size());
+  std::vector<PathFilter> compiled(plan.targets.size());
+  std::vector<const PathFilter*> filters(plan.targets.size(), nullptr);
   std::vector<std::string> prefixes;
   std::vector<std::string> scratch;
   for (size_t ti = 0; ti < plan.targets.size(); ++ti) {
     if (reuse[ti]) continue;
     const PlanTarget& t = plan.targets[ti];
-    auto filter = PathFilter::Compile(InputPatterns(t.def, plan.global_inputs, &scratch));
-    if (!filter.ok()) {
-      return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
-                                   t.def.name, filter.error().message));
+    if (options.compiled) filters[ti] = options.compiled->Find(t.def.name);
+    if (!filters[ti]) {
+      auto filter = PathFilter::Compile(InputPatterns(t.def, plan.global_inputs, &scratch));
+      if (!filter.ok()) {
+        return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
+                                     t.def.name, filter.error().message));
+      }
+      compiled[ti] = std::move(*filter);
+      filters[ti] = &compiled[ti];
     }
-    AddInputPrefixes(t.def, *filter, &prefixes);
-    filters[ti] = std::move(*filter);
+    AddInputPrefixes(t.def, *filters[ti], &prefixes);
   }
   SortUnique(&prefixes);
   std::vector<TreeFile> walked;
@@ -290,9 +318,9 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       h.UpdateField(result.state.tree);
     }
     matched.clear();
-    for (const Glob& g : filters[ti].includes()) {
+    for (const Glob& g : filters[ti]->includes()) {
       ForEachUnder(files, g.walk_root(), [&](size_t i) {
-        if (filters[ti].Matches(files[i].path)) matched.push_back(i);
+        if (filters[ti]->Matches(files[i].path)) matched.push_back(i);
       });
     }
     std::sort(matched.begin(), matched.end());
@@ -432,21 +460,34 @@ std::vector<bool> StampsPresent(int dir_fd, const std::vector<DigestView>& diges
   return present;
 }
 
+/// Which of `digests` (sorted by name) have a stamp file in `build_dir`'s stamps directory.
+std::vector<bool> StampsPresent(const std::string& build_dir,
+                                const std::vector<DigestView>& digests) {
+  const std::string stamps = build_dir + "/" + layout::kStampsDir;
+  UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return dir ? StampsPresent(dir.get(), digests) : std::vector<bool>(digests.size(), false);
+}
+
 /// Brings every input stamp to its digest. Stamps that `index` says already hold it, and that
-/// still exist, are not opened.
+/// still exist, are not opened. `present`, when given, is StampsPresent() as already found.
 Status WriteStamps(const std::string& build_dir, const StampIndex& index,
-                   const std::vector<DigestView>& digests) {
+                   const std::vector<DigestView>& digests,
+                   const std::vector<bool>* present = nullptr) {
   const std::string stamps = build_dir + "/" + layout::kStampsDir;
   boost::system::error_code ec;
   boost::filesystem::create_directories(stamps, ec);
   UniqueFd dir(open(stamps.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return MakeError(fmt::format("cannot open '{}': {}", stamps, std::strerror(errno)));
-  const std::vector<bool> present = StampsPresent(dir.get(), digests);
+  std::vector<bool> found;
+  if (!present) {
+    found = StampsPresent(dir.get(), digests);
+    present = &found;
+  }
   std::string file;
   std::string content;
   for (std::size_t i = 0; i < digests.size(); ++i) {
     const DigestView& d = digests[i];
-    if (present[i]) {
+    if ((*present)[i]) {
       const StampIndex::Entry* known = index.Find(d.name);
       if (known && known->digest == d.digest) continue;
     }
@@ -488,39 +529,52 @@ Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::strin
   return WriteFileAtomically(build_dir + "/" + layout::kSnapshotDepfile, depfile);
 }
 
-/// The snapshot when stamps.index was written for this very plan (the same plan.json text) and
-/// its revision source still resolves to the index's tree, as after `fanout gen --source REV`:
+/// The snapshot when stamps.index was made for this very plan (the same plan.json text) and its
+/// revision source still resolves to the index's tree, as after `fanout gen --source REV`:
 /// every digest is the index's, so the plan is not parsed and no tree is walked; only missing
-/// stamps are written. Returns false, having written nothing, when that does not hold.
-Expected<bool> TryUnchangedSnapshot(const std::string& build_dir, std::string_view plan_digest,
-                                    const StampIndex& index) {
-  if (index.plan() != plan_digest || index.tree().empty() || index.repo().empty() ||
-      index.source().empty()) {
-    return false;
-  }
-  // A work tree source's depfile names every matched file: that needs the walk.
-  Plan plan;
-  plan.repo_root = index.repo();
-  plan.source = index.source();
-  plan.build_dir = build_dir;
-  if (plan.source == "worktree") return false;
-  auto repo = Repository::Open(plan.repo_root);
-  if (!repo.ok()) return repo.error();
-  auto state = ResolveSource(*repo, plan);
-  if (!state.ok()) return state.error();
-  if (state->tree != index.tree()) return false;
+/// stamps are written. Prepared (read-only) before the plan's digest is known.
+struct UnchangedSnapshot {
+  Repository repo;
+  SourceState state;
   std::vector<DigestView> digests;
-  digests.reserve(index.entries().size());
-  for (const StampIndex::Entry& e : index.entries()) {
-    digests.push_back({e.name, e.digest, e.definition});
+  std::vector<bool> present;
+
+  /// The candidate, or nullopt when the index cannot be taken whatever the plan's digest.
+  static Expected<std::optional<UnchangedSnapshot>> Prepare(const std::string& build_dir,
+                                                            const StampIndex& index) {
+    if (index.plan().empty() || index.tree().empty() || index.repo().empty() ||
+        index.source().empty()) {
+      return std::optional<UnchangedSnapshot>();
+    }
+    // A work tree source's depfile names every matched file: that needs the walk.
+    Plan plan;
+    plan.repo_root = index.repo();
+    plan.source = index.source();
+    plan.build_dir = build_dir;
+    if (plan.source == "worktree") return std::optional<UnchangedSnapshot>();
+    auto repo = Repository::Open(plan.repo_root);
+    if (!repo.ok()) return repo.error();
+    auto state = ResolveSource(*repo, plan);
+    if (!state.ok()) return state.error();
+    if (state->tree != index.tree()) return std::optional<UnchangedSnapshot>();
+    std::vector<DigestView> digests;
+    digests.reserve(index.entries().size());
+    for (const StampIndex::Entry& e : index.entries()) {
+      digests.push_back({e.name, e.digest, e.definition});
+    }
+    std::vector<bool> present = StampsPresent(build_dir, digests);
+    return std::optional<UnchangedSnapshot>(UnchangedSnapshot{
+        std::move(*repo), std::move(*state), std::move(digests), std::move(present)});
   }
-  FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(*state)));
-  FANOUT_TRY(WriteStamps(build_dir, index, digests));
-  std::vector<std::string> deps;
-  AddSourceFilesRead(*repo, plan.source, &deps);
-  FANOUT_TRY(WriteSnapshotDepfile(build_dir, std::move(deps)));
-  return true;
-}
+
+  Status Write(const std::string& build_dir, const StampIndex& index) const {
+    FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(state)));
+    FANOUT_TRY(WriteStamps(build_dir, index, digests, &present));
+    std::vector<std::string> deps;
+    AddSourceFilesRead(repo, state.source, &deps);
+    return WriteSnapshotDepfile(build_dir, std::move(deps));
+  }
+};
 
 }  // namespace
 
@@ -544,11 +598,11 @@ Status WriteSnapshot(const std::string& build_dir, const Plan& plan, const Stamp
 }
 
 BackgroundSnapshot::BackgroundSnapshot(std::string repo_root, std::string build_dir,
-                                       SourceState revision, std::vector<std::string> prefixes)
+                                       SourceState revision, CompiledInputs inputs)
     : repo_root_(std::move(repo_root)),
       build_dir_(std::move(build_dir)),
       revision_(std::move(revision)),
-      prefixes_(std::move(prefixes)) {
+      inputs_(std::move(inputs)) {
   try {
     thread_ = std::thread([this] { Run(); });
   } catch (const std::system_error&) {
@@ -601,7 +655,7 @@ void BackgroundSnapshot::Prepare() {
   auto index_text = ReadFile(build_dir_ + "/" + layout::kStampIndex);
   previous_.emplace(index_text.ok() ? std::move(*index_text) : std::string());
   if (!repo_->ok() || previous_->tree() == revision_.tree) return;
-  listed_ = ListTreeUnder(**repo_, *ParseOid(revision_.tree), prefixes_);
+  listed_ = ListTreeUnder(**repo_, *ParseOid(revision_.tree), inputs_.prefixes);
 }
 
 void BackgroundSnapshot::Compute() {
@@ -613,6 +667,7 @@ void BackgroundSnapshot::Compute() {
     SnapshotOptions options;
     options.previous = &*previous_;
     options.resolved = &revision_;
+    options.compiled = &inputs_;
     if (listed_) options.listed = &**listed_;
     result_ = ComputeSnapshot(**repo_, *plan_, options);
   }
@@ -638,10 +693,9 @@ Status BackgroundSnapshot::Finish() {
 
 Status RunSnapshot(const std::string& build_dir) {
   const std::string plan_path = build_dir + "/" + layout::kPlan;
-  auto plan_text = ReadFile(plan_path);
-  if (!plan_text.ok()) {
-    return MakeError(
-        fmt::format("{}; run 'fanout gen -B {}' first", plan_text.error().message, build_dir));
+  if (!PathExists(plan_path)) {
+    return MakeError(fmt::format("cannot read '{}': {}; run 'fanout gen -B {}' first", plan_path,
+                                 std::strerror(ENOENT), build_dir));
   }
   // The step's own stamp takes its mtime now, before anything is read or written, and is
   // renamed into place only at the end: a file edited while we run is newer than it (so the
@@ -651,14 +705,33 @@ Status RunSnapshot(const std::string& build_dir) {
   const std::string pending = stamp + ".pending";
   FANOUT_TRY(WriteFileAtomically(pending, ""));
   Status st = [&]() -> Status {
-    const std::string plan_digest = PlanDigest(*plan_text);
+    // plan.json is read and hashed on a second thread while the index is read, the source
+    // resolved and the stamps listed: all that the usual run after `fanout gen --source REV`
+    // needs besides the plan's digest.
+    std::optional<Expected<std::string>> plan_text;
+    std::string plan_digest;
+    auto read_plan = [&] {
+      plan_text = ReadFile(plan_path);
+      if (plan_text->ok()) plan_digest = PlanDigest(**plan_text);
+    };
+    std::thread reader;
+    try {
+      reader = std::thread(read_plan);
+    } catch (const std::system_error&) {
+      read_plan();  // no thread to be had: the same work, in turn
+    }
     auto index_text = ReadFile(build_dir + "/" + layout::kStampIndex);
     const StampIndex index(index_text.ok() ? std::move(*index_text) : std::string());
-    auto unchanged = TryUnchangedSnapshot(build_dir, plan_digest, index);
+    auto unchanged = UnchangedSnapshot::Prepare(build_dir, index);
+    if (reader.joinable()) reader.join();
+    if (!plan_text->ok()) {
+      return MakeError(
+          fmt::format("{}; run 'fanout gen -B {}' first", plan_text->error().message, build_dir));
+    }
     if (!unchanged.ok()) return unchanged.error();
-    if (*unchanged) return {};
+    if (*unchanged && index.plan() == plan_digest) return (*unchanged)->Write(build_dir, index);
 
-    auto plan = PlanFromJson(*plan_text, plan_path);
+    auto plan = PlanFromJson(**plan_text, plan_path);
     if (!plan.ok()) return plan.error();
     auto repo = Repository::Open(plan->repo_root);
     if (!repo.ok()) return repo.error();

@@ -15,6 +15,7 @@
 
 #include "src/expected.h"
 #include "src/git.h"
+#include "src/glob.h"
 #include "src/plan.h"
 
 namespace fanout {
@@ -77,6 +78,22 @@ struct SnapshotResult {
   std::vector<std::string> files_read;
 };
 
+/// Every target's input filter (its inputs and the global inputs), compiled once, and the
+/// subtrees those inputs lie in.
+struct CompiledInputs {
+  std::vector<std::string> names;     ///< sorted
+  std::vector<PathFilter> filters;    ///< filters[i] is names[i]'s
+  std::vector<std::string> prefixes;  ///< sorted, unique: each include's Glob::walk_root()
+                                      ///< ("" is the whole tree), "" for a full checkout
+  /// The filter of the target `name`, or nullptr.
+  const PathFilter* Find(std::string_view name) const;
+};
+
+/// Compiles the inputs of `targets` (a target whose patterns do not compile, which validation
+/// reports, has no filter and makes the prefixes the whole tree).
+CompiledInputs CompileInputs(const std::vector<Target>& targets,
+                             const std::vector<std::string>& global_inputs);
+
 /// What ComputeSnapshot may start from.
 struct SnapshotOptions {
   /// The index as the last snapshot left it: a revision source that resolves to the tree it
@@ -85,7 +102,9 @@ struct SnapshotOptions {
   const StampIndex* previous = nullptr;
   /// The source, already resolved to it (no second snapshot of the work tree).
   const SourceState* resolved = nullptr;
-  /// The resolved tree, already listed (ListTreeUnder) under at least InputPrefixes() of every
+  /// The planned targets' filters, compiled from the same description (others are compiled).
+  const CompiledInputs* compiled = nullptr;
+  /// The resolved tree, already listed (ListTreeUnder) under at least the prefixes of every
   /// planned target: no tree is walked.
   const std::vector<TreeFile>* listed = nullptr;
 };
@@ -93,11 +112,6 @@ struct SnapshotOptions {
 /// Resolves the plan's source in `repo` and computes every target's input digest.
 Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
                                          const SnapshotOptions& options = {});
-
-/// The subtrees (or files) that hold the inputs of `targets`, sorted: each include pattern's
-/// Glob::walk_root() ("" is the whole tree), the whole tree for a full checkout.
-std::vector<std::string> InputPrefixes(const std::vector<Target>& targets,
-                                       const std::vector<std::string>& global_inputs);
 
 /// Every file of `tree` at or under one of `prefixes`, sorted by path.
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
@@ -124,11 +138,12 @@ Status WriteSnapshot(const std::string& build_dir, const Plan& plan, const Stamp
 class BackgroundSnapshot {
  public:
   /// Starts on `revision` (resolved in the repository at `repo_root`) for the build directory
-  /// `build_dir`. The tree is listed under `prefixes` (InputPrefixes of every target that may
-  /// be planned) unless stamps.index was made from that same tree: then most digests are
-  /// reused, and only the targets whose definitions changed are listed, once the plan is known.
+  /// `build_dir`. The tree is listed under the prefixes of `inputs` (CompileInputs of every
+  /// target that may be planned) unless stamps.index was made from that same tree: then most
+  /// digests are reused, and only the targets whose definitions changed are listed, once the
+  /// plan is known.
   BackgroundSnapshot(std::string repo_root, std::string build_dir, SourceState revision,
-                     std::vector<std::string> prefixes);
+                     CompiledInputs inputs);
   /// Never leaves the thread running (it stops without writing when not finished).
   ~BackgroundSnapshot();
   BackgroundSnapshot(const BackgroundSnapshot&) = delete;
@@ -154,7 +169,7 @@ class BackgroundSnapshot {
   const std::string repo_root_;
   const std::string build_dir_;
   const SourceState revision_;
-  const std::vector<std::string> prefixes_;
+  const CompiledInputs inputs_;
   std::optional<Expected<Repository>> repo_;
   std::optional<StampIndex> previous_;
   std::optional<Expected<std::vector<TreeFile>>> listed_;

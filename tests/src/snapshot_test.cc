@@ -43,18 +43,28 @@ TEST(StampIndex, DigestsOfAnotherVersionAreNotReused) {
   EXPECT_EQ(StampIndex("").plan(), "");
 }
 
-TEST(InputPrefixes, OneWalkRootPerIncludeWithGlobalInputsAndTheWholeTreeForAFullCheckout) {
+TEST(CompileInputs, OneWalkRootPerIncludeWithGlobalInputsAndTheWholeTreeForAFullCheckout) {
   Target a;
   // A literal pattern is its own root: a top-level file does not walk the whole tree.
   a.inputs = {"src/a/**", "!src/a/test/**", "docs/*.md"};
   Target b;
   b.inputs = {"src/b/x.c"};
-  EXPECT_EQ(InputPrefixes({a, b}, {"Makefile"}),
+  a.name = "a";
+  b.name = "b";
+  const CompiledInputs compiled = CompileInputs({b, a}, {"Makefile"});
+  EXPECT_EQ(compiled.prefixes,
             (std::vector<std::string>{"Makefile", "docs", "src/a", "src/b/x.c"}));
   Target full;
   full.inputs = {"src/a/**"};
   full.checkout = Checkout::kFull;
-  EXPECT_EQ(InputPrefixes({full}, {}), (std::vector<std::string>{"", "src/a"}));
+  EXPECT_EQ(CompileInputs({full}, {}).prefixes, (std::vector<std::string>{"", "src/a"}));
+  // Filters are found by name, and match the target's inputs and the global ones.
+  ASSERT_NE(compiled.Find("a"), nullptr);
+  EXPECT_TRUE(compiled.Find("a")->Matches("src/a/x.c"));
+  EXPECT_FALSE(compiled.Find("a")->Matches("src/a/test/x.c"));
+  EXPECT_TRUE(compiled.Find("b")->Matches("Makefile"));
+  EXPECT_FALSE(compiled.Find("b")->Matches("src/a/x.c"));
+  EXPECT_EQ(compiled.Find("c"), nullptr);
 }
 
 class BackgroundSnapshotTest : public ::testing::Test {
@@ -71,7 +81,7 @@ class BackgroundSnapshotTest : public ::testing::Test {
     repo_.Commit("initial");
     auto loaded = LoadDescriptionFile(repo_ / "fanout.yaml");
     ASSERT_TRUE(loaded.description) << loaded.FormatErrors();
-    prefixes_ = InputPrefixes(loaded.description->targets, loaded.description->global_inputs);
+    inputs_ = CompileInputs(loaded.description->targets, loaded.description->global_inputs);
     plan_ = MakePlan(std::move(*loaded.description));
     plan_.repo_root = repo_.path();
     plan_.source = "HEAD";
@@ -89,12 +99,12 @@ class BackgroundSnapshotTest : public ::testing::Test {
   GitRepo repo_;
   Plan plan_;
   SourceState state_;
-  std::vector<std::string> prefixes_;
+  CompiledInputs inputs_;
 };
 
 TEST_F(BackgroundSnapshotTest, WritesTheDigestsTheSnapshotStepComputes) {
   {
-    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, prefixes_);
+    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, inputs_);
     snapshot.SetPlan(&plan_);
     snapshot.SetPlanDigest(PlanDigest("{}"));
     ASSERT_TRUE(snapshot.Finish().ok());
@@ -114,11 +124,11 @@ TEST_F(BackgroundSnapshotTest, WritesTheDigestsTheSnapshotStepComputes) {
 
 TEST_F(BackgroundSnapshotTest, AbandonedBeforeThePlanStopsAndWritesNothing) {
   {
-    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, prefixes_);
+    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, inputs_);
   }  // no plan: the thread is told to stop, and joined
   EXPECT_FALSE(std::filesystem::exists(plan_.build_dir + "/" + layout::kStampIndex));
   {
-    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, prefixes_);
+    BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, state_, inputs_);
     snapshot.SetPlan(&plan_);
   }  // digests, but no plan digest: nothing is written
   EXPECT_FALSE(std::filesystem::exists(plan_.build_dir + "/" + layout::kStampIndex));
@@ -127,7 +137,7 @@ TEST_F(BackgroundSnapshotTest, AbandonedBeforeThePlanStopsAndWritesNothing) {
 TEST_F(BackgroundSnapshotTest, AMissingTreeIsAnErrorNamingIt) {
   SourceState bad = state_;
   bad.tree = std::string(40, '1');
-  BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, bad, prefixes_);
+  BackgroundSnapshot snapshot(plan_.repo_root, plan_.build_dir, bad, inputs_);
   snapshot.SetPlan(&plan_);
   snapshot.SetPlanDigest(PlanDigest("{}"));
   Status st = snapshot.Finish();
