@@ -66,6 +66,36 @@ class BuildE2E : public ::testing::Test {
     json r = json::parse(ReadFile(repo_ / ("build/targets/" + t + "/result.json")));
     return r["started_at"].get<double>();
   }
+  /// When each target last started.
+  std::map<std::string, double> StartTimes() {
+    std::map<std::string, double> times;
+    for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) times[t] = StartedAt(t);
+    return times;
+  }
+  /// Checks that `rerun`, and no other target, started again since `before`.
+  void ExpectOnlyRerun(const std::string& rerun, const std::map<std::string, double>& before) {
+    for (const auto& [t, started] : before) {
+      if (t == rerun) {
+        EXPECT_GT(StartedAt(t), started) << t << " was edited and must rerun";
+      } else {
+        EXPECT_EQ(StartedAt(t), started) << t << " was not edited and must not rerun";
+      }
+    }
+  }
+  /// Builds with `build_args`, edits a1's command, and runs plain ninja: it regenerates and
+  /// reruns a1 only, and the next ninja has nothing to do.
+  void ExpectEditedCommandRerunsOnlyThatTarget(const std::vector<std::string>& build_args) {
+    std::vector<std::string> args = {"build", "-j", "8"};
+    args.insert(args.end(), build_args.begin(), build_args.end());
+    ASSERT_EQ(Fanout(args).exit_code, 0);
+    const std::map<std::string, double> before = StartTimes();
+    WriteDescription("echo edited");
+    RunResult r = Ninja({"-j", "8"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
+    ExpectOnlyRerun("a1", before);
+    EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+  }
 
   GitRepo repo_;
 };
@@ -123,48 +153,18 @@ TEST_F(BuildE2E, Build_PoolsCapConcurrencyAndManifestHasArtifacts) {
 }
 
 TEST_F(BuildE2E, Regenerate_EditedCommandRerunsOnlyThatTarget) {
-  ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
-  std::map<std::string, double> before;
-  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
-
-  WriteDescription("echo edited");
-  RunResult r = Ninja({"-j", "8"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
-  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
-    if (std::string(t) == "a1") {
-      EXPECT_GT(StartedAt(t), before[t]) << t << " was edited and must rerun";
-    } else {
-      EXPECT_EQ(StartedAt(t), before[t]) << t << " was not edited and must not rerun";
-    }
-  }
-  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+  ExpectEditedCommandRerunsOnlyThatTarget({});
 }
 
 TEST_F(BuildE2E, RevisionSource_EditedCommandRerunsOnlyThatTarget) {
   // gen --source REV writes the input stamps itself; a regeneration by ninja must still rerun
   // exactly the edited target, and leave nothing for the next ninja to do.
-  ASSERT_EQ(Fanout({"build", "-j", "8", "--source", "HEAD"}).exit_code, 0);
-  std::map<std::string, double> before;
-  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
-  WriteDescription("echo edited");
-  RunResult r = Ninja({"-j", "8"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
-  for (const auto& [t, started] : before) {
-    if (t == "a1") {
-      EXPECT_GT(StartedAt(t), started) << t << " was edited and must rerun";
-    } else {
-      EXPECT_EQ(StartedAt(t), started) << t << " was not edited and must not rerun";
-    }
-  }
-  EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
+  ExpectEditedCommandRerunsOnlyThatTarget({"--source", "HEAD"});
 }
 
 TEST_F(BuildE2E, RevisionSource_CommittedEditRerunsOnlyItsTarget) {
   ASSERT_EQ(Fanout({"build", "-j", "8", "--source", "HEAD"}).exit_code, 0);
-  std::map<std::string, double> before;
-  for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) before[t] = StartedAt(t);
+  std::map<std::string, double> before = StartTimes();
   // Seen by the snapshot edge (the branch moved) ...
   repo_.Write("src/a2/main.txt", "edited a2\n");
   repo_.Commit("edit a2");
@@ -178,13 +178,7 @@ TEST_F(BuildE2E, RevisionSource_CommittedEditRerunsOnlyItsTarget) {
   ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
   r = Ninja({"-j", "8"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  for (const auto& [t, started] : before) {
-    if (t == "b1") {
-      EXPECT_GT(StartedAt(t), started) << t << " was edited and must rerun";
-    } else {
-      EXPECT_EQ(StartedAt(t), started) << t << " was not edited and must not rerun";
-    }
-  }
+  ExpectOnlyRerun("b1", before);
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
 }
 
