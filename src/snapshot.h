@@ -144,7 +144,8 @@ class BackgroundSnapshot {
   /// plan is known.
   BackgroundSnapshot(std::string repo_root, std::string build_dir, SourceState revision,
                      CompiledInputs inputs);
-  /// Never leaves the thread running (it stops without writing when not finished).
+  /// Never leaves the thread running: one still waiting for the plan or its digest stops
+  /// without writing; one already computing or writing finishes first.
   ~BackgroundSnapshot();
   BackgroundSnapshot(const BackgroundSnapshot&) = delete;
   BackgroundSnapshot& operator=(const BackgroundSnapshot&) = delete;
