@@ -23,9 +23,6 @@ namespace fanout::sandbox {
 
 namespace {
 
-// Where to start walking for one include pattern: the pattern itself when it has no glob
-// characters (a file or a directory), else its literal directory prefix ("" = the whole tree).
-
 bool IsUnder(const std::string& path, const std::string& dir) {
   return dir.empty() || path == dir ||
          (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -73,6 +74,10 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
       if (!watched.ok()) return watched.error();
       sel.files_read.insert(sel.files_read.end(), watched->files_read.begin(),
                             watched->files_read.end());
+      // That snapshot lists the refs and the index again.
+      std::sort(sel.files_read.begin(), sel.files_read.end());
+      sel.files_read.erase(std::unique(sel.files_read.begin(), sel.files_read.end()),
+                           sel.files_read.end());
     }
   }
   return sel;

@@ -22,6 +22,7 @@
 #include "src/depfile.h"
 #include "src/file_util.h"
 #include "src/glob.h"
+#include "src/sort_by_name.h"
 #include "src/unique_fd.h"
 
 namespace fanout {
@@ -159,6 +160,11 @@ StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
   }
 }
 
+StampIndex StampIndex::Read(const std::string& build_dir) {
+  auto text = ReadFile(build_dir + "/" + layout::kStampIndex);
+  return StampIndex(text.ok() ? std::move(*text) : std::string());
+}
+
 const StampIndex::Entry* StampIndex::Find(std::string_view name) const {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
                              [](const Entry& e, std::string_view n) { return e.name < n; });
@@ -197,8 +203,7 @@ void SortUnique(std::vector<std::string>* v) {
 CompiledInputs CompileInputs(const std::vector<Target>& targets,
                              const std::vector<std::string>& global_inputs) {
   CompiledInputs out;
-  out.names.reserve(targets.size());
-  out.filters.reserve(targets.size());
+  out.targets.reserve(targets.size());
   std::vector<std::string> scratch;
   for (const Target& t : targets) {
     auto filter = PathFilter::Compile(InputPatterns(t, global_inputs, &scratch));
@@ -207,30 +212,17 @@ CompiledInputs CompileInputs(const std::vector<Target>& targets,
       continue;
     }
     AddInputPrefixes(t, *filter, &out.prefixes);
-    out.names.push_back(t.name);
-    out.filters.push_back(std::move(*filter));
+    out.targets.push_back({t.name, std::move(*filter)});
   }
-  if (!std::is_sorted(out.names.begin(), out.names.end())) {
-    std::vector<std::size_t> order(out.names.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return out.names[a] < out.names[b]; });
-    std::vector<std::string> names;
-    std::vector<PathFilter> filters;
-    for (std::size_t i : order) {
-      names.push_back(std::move(out.names[i]));
-      filters.push_back(std::move(out.filters[i]));
-    }
-    out.names = std::move(names);
-    out.filters = std::move(filters);
-  }
+  SortByName(out.targets);
   SortUnique(&out.prefixes);
   return out;
 }
 
 const PathFilter* CompiledInputs::Find(std::string_view name) const {
-  auto it = std::lower_bound(names.begin(), names.end(), name);
-  return it != names.end() && *it == name ? &filters[it - names.begin()] : nullptr;
+  auto it = std::lower_bound(targets.begin(), targets.end(), name,
+                             [](const Entry& e, std::string_view n) { return e.name < n; });
+  return it != targets.end() && it->name == name ? &it->filter : nullptr;
 }
 
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
@@ -358,7 +350,7 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       size_t slash = files[i].path.rfind('/');
       AddDirAndAncestors(slash == std::string::npos ? "" : files[i].path.substr(0, slash), &dirs);
     }
-    // Where a new file could appear: each pattern's literal prefix, or its nearest ancestor.
+    // Where a new file could appear: each pattern's walk root, or its nearest ancestor.
     for (const std::string& p : prefixes) {
       std::string d = p;
       while (!d.empty() && !IsDir(workdir + d)) {
@@ -539,32 +531,32 @@ struct UnchangedSnapshot {
   std::vector<DigestView> digests;
   std::vector<bool> present;
 
-  /// The candidate, or nullopt when the index cannot be taken whatever the plan's digest.
-  static Expected<std::optional<UnchangedSnapshot>> Prepare(const std::string& build_dir,
-                                                            const StampIndex& index) {
-    if (index.plan().empty() || index.tree().empty() || index.repo().empty() ||
-        index.source().empty()) {
-      return std::optional<UnchangedSnapshot>();
-    }
+  /// The candidate, or nullopt when the index cannot be taken whatever the plan's digest. A
+  /// repository or revision that no longer resolves only means no candidate: the index may
+  /// belong to an older plan, and the full snapshot reports what is wrong with this one.
+  static std::optional<UnchangedSnapshot> Prepare(const std::string& build_dir,
+                                                  const StampIndex& index) {
     // A work tree source's depfile names every matched file: that needs the walk.
-    Plan plan;
-    plan.repo_root = index.repo();
-    plan.source = index.source();
-    plan.build_dir = build_dir;
-    if (plan.source == "worktree") return std::optional<UnchangedSnapshot>();
-    auto repo = Repository::Open(plan.repo_root);
-    if (!repo.ok()) return repo.error();
-    auto state = ResolveSource(*repo, plan);
-    if (!state.ok()) return state.error();
-    if (state->tree != index.tree()) return std::optional<UnchangedSnapshot>();
+    if (index.plan().empty() || index.tree().empty() || index.repo().empty() ||
+        index.source().empty() || index.source() == "worktree") {
+      return std::nullopt;
+    }
+    auto repo = Repository::Open(std::string(index.repo()));
+    if (!repo.ok()) return std::nullopt;
+    const std::string source(index.source());
+    auto commit = repo->ResolveCommit(source);
+    if (!commit.ok()) return std::nullopt;
+    auto tree = repo->CommitTree(*commit);
+    if (!tree.ok() || OidToString(*tree) != index.tree()) return std::nullopt;
     std::vector<DigestView> digests;
     digests.reserve(index.entries().size());
     for (const StampIndex::Entry& e : index.entries()) {
       digests.push_back({e.name, e.digest, e.definition});
     }
     std::vector<bool> present = StampsPresent(build_dir, digests);
-    return std::optional<UnchangedSnapshot>(UnchangedSnapshot{
-        std::move(*repo), std::move(*state), std::move(digests), std::move(present)});
+    return UnchangedSnapshot{std::move(*repo),
+                             SourceState{source, OidToString(*commit), std::string(index.tree())},
+                             std::move(digests), std::move(present)};
   }
 
   Status Write(const std::string& build_dir, const StampIndex& index) const {
@@ -652,8 +644,7 @@ void BackgroundSnapshot::Run() {
 
 void BackgroundSnapshot::Prepare() {
   repo_ = Repository::Open(repo_root_);
-  auto index_text = ReadFile(build_dir_ + "/" + layout::kStampIndex);
-  previous_.emplace(index_text.ok() ? std::move(*index_text) : std::string());
+  previous_.emplace(StampIndex::Read(build_dir_));
   if (!repo_->ok() || previous_->tree() == revision_.tree) return;
   listed_ = ListTreeUnder(**repo_, *ParseOid(revision_.tree), inputs_.prefixes);
 }
@@ -720,16 +711,14 @@ Status RunSnapshot(const std::string& build_dir) {
     } catch (const std::system_error&) {
       read_plan();  // no thread to be had: the same work, in turn
     }
-    auto index_text = ReadFile(build_dir + "/" + layout::kStampIndex);
-    const StampIndex index(index_text.ok() ? std::move(*index_text) : std::string());
-    auto unchanged = UnchangedSnapshot::Prepare(build_dir, index);
+    const StampIndex index = StampIndex::Read(build_dir);
+    const std::optional<UnchangedSnapshot> unchanged = UnchangedSnapshot::Prepare(build_dir, index);
     if (reader.joinable()) reader.join();
     if (!plan_text->ok()) {
       return MakeError(
           fmt::format("{}; run 'fanout gen -B {}' first", plan_text->error().message, build_dir));
     }
-    if (!unchanged.ok()) return unchanged.error();
-    if (*unchanged && index.plan() == plan_digest) return (*unchanged)->Write(build_dir, index);
+    if (unchanged && index.plan() == plan_digest) return unchanged->Write(build_dir, index);
 
     auto plan = PlanFromJson(**plan_text, plan_path);
     if (!plan.ok()) return plan.error();

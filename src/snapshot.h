@@ -49,6 +49,8 @@ class StampIndex {
     std::string_view name, digest, definition;
   };
   explicit StampIndex(std::string text);
+  /// BUILD/.fanout/stamps.index; empty when missing or unreadable.
+  static StampIndex Read(const std::string& build_dir);
   /// The tree the digests were computed from; empty when not recorded.
   std::string_view tree() const { return tree_; }
   /// PlanDigest() of the plan.json the digests were computed for; empty when not recorded.
@@ -81,8 +83,11 @@ struct SnapshotResult {
 /// Every target's input filter (its inputs and the global inputs), compiled once, and the
 /// subtrees those inputs lie in.
 struct CompiledInputs {
-  std::vector<std::string> names;     ///< sorted
-  std::vector<PathFilter> filters;    ///< filters[i] is names[i]'s
+  struct Entry {
+    std::string name;
+    PathFilter filter;
+  };
+  std::vector<Entry> targets;         ///< sorted by name
   std::vector<std::string> prefixes;  ///< sorted, unique: each include's Glob::walk_root()
                                       ///< ("" is the whole tree), "" for a full checkout
   /// The filter of the target `name`, or nullptr.

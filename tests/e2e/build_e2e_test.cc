@@ -409,6 +409,18 @@ TEST_F(BuildE2E, Snapshot_TakesAnIndexMadeForThisPlanAndTreeAsItIs) {
   EXPECT_EQ(ReadFile(a2), real);
 }
 
+TEST_F(BuildE2E, Snapshot_AnIndexOfAnotherPlanWhoseSourceIsGoneIsNotAnError) {
+  // The index names the source of the plan it was made for; once the plan builds something
+  // else, that source no longer resolving must not fail the snapshot.
+  repo_.Git({"branch", "gone"});
+  ASSERT_EQ(Fanout({"gen", "--source", "gone"}).exit_code, 0);
+  ASSERT_EQ(Fanout({"gen"}).exit_code, 0);  // the work tree: gen leaves the index as it was
+  repo_.Git({"branch", "-D", "gone"});
+  RunResult r = Fanout({"snapshot", "-B", repo_ / "build"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(ReadFile(repo_ / "build/.fanout/source.json"))["source"], "worktree");
+}
+
 TEST(SnapshotE2E, InputsUnderADirectoryExcludeItsLookalikeSiblings) {
   // In path order "pkg/a-b" and "pkg/a.b" come before "pkg/a/", and "pkg/a0" after it; b's
   // inputs put all of them in the walk.
