@@ -506,6 +506,38 @@ TEST_P(MetadataGuardTest, KernelErrorsAreKept) {
   EXPECT_EQ(Read(inside_file_).mode & 07777, 0644u);
 }
 
+// A root supervisor performs each call with the command's fsuid, fsgid and groups and no
+// capability: the command gets what the kernel would have given it, not root's power.
+TEST_P(MetadataGuardTest, RootSupervisor_PerformsWithTheCommandsCredentials) {
+  if (!Root() || GetParam() != Supervisor::kThisProcess) GTEST_SKIP() << "needs a root supervisor";
+  const std::string roots_file = root_ + "/roots.txt";
+  Prepare(roots_file);
+  ASSERT_EQ(chown(roots_file.c_str(), 0, 0), 0);
+  ASSERT_EQ(chown(inside_file_.c_str(), kNobody, kNobody), 0);
+  const Meta theirs = Read(roots_file), mine = Read(inside_file_);
+
+  // Another user's file (DAC), a group the command is not in (root's groups are not used), a
+  // namespace that needs CAP_SYS_ADMIN.
+  EXPECT_EQ(Guarded([&] { return Err(chmod(roots_file.c_str(), 0666)); }).error, EPERM);
+  std::vector<gid_t> saved(64);
+  saved.resize(getgroups(static_cast<int>(saved.size()), saved.data()));
+  const gid_t extra[] = {0, 4242};
+  ASSERT_EQ(setgroups(2, extra), 0);
+  EXPECT_EQ(Guarded([&] { return Err(chown(inside_file_.c_str(), -1, 4242)); }).error, EPERM);
+  ASSERT_EQ(setgroups(saved.size(), saved.data()), 0);
+  EXPECT_EQ(
+      Guarded([&] { return Err(setxattr(inside_file_.c_str(), "trusted.x", "v", 1, 0)); }).error,
+      EPERM);
+  EXPECT_EQ(Read(roots_file), theirs);
+  EXPECT_EQ(Read(inside_file_), mine);
+  // Positive control: with root's credentials the same changes succeed.
+  EXPECT_EQ(chmod(roots_file.c_str(), 0666), 0);
+  EXPECT_EQ(chown(inside_file_.c_str(), -1, 4242), 0);
+  // And this thread has its own credentials back.
+  EXPECT_EQ(static_cast<uid_t>(syscall(SYS_setfsuid, -1)), 0u);
+  EXPECT_EQ(static_cast<gid_t>(syscall(SYS_setfsgid, -1)), 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(MetadataGuard, MetadataGuardTest,
                          ::testing::Values(Supervisor::kThisProcess, Supervisor::kUnprivileged),
                          [](const ::testing::TestParamInfo<Supervisor>& info) {
