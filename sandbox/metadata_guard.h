@@ -13,19 +13,24 @@
 // in the command (no SECCOMP_USER_NOTIF_FLAG_CONTINUE): what was checked is what is changed.
 //
 // What it costs. One round trip to the supervisor per metadata call (two context switches and
-// a dozen system calls in the supervisor); other system calls are not affected.
+// about fifteen system calls in the supervisor); other system calls are not affected.
 //
 // What it does not cover.
 // - It is for the non-root process tier. A root runner must switch the command to an
-//   unprivileged uid instead (docs: sandbox-hardening §4); if the supervisor is root anyway, the
+//   unprivileged uid instead (issue 12); if the supervisor is root anyway, the
 //   guard performs each call with the command's fsuid, fsgid and groups and no effective
 //   capability, and refuses the trusted.* and security.* xattr namespaces.
 // - Hard links: an inode linked both beneath a root and outside it counts as beneath. Landlock's
 //   REFER right (granted only in writable directories) keeps the command from creating one.
-// - File flags set by ioctl (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR) on an open fd, and anything the
-//   command does through io_uring. setxattrat, removexattrat and file_setattr (Linux 6.13+,
+// - File flags set by ioctl (FS_IOC_SETFLAGS, FS_IOC_FSSETXATTR) on an open fd, and io_uring's
+//   IORING_OP_SETXATTR/FSETXATTR, which seccomp never sees: io_uring_setup must be denied
+//   wherever this guard is relied on. setxattrat, removexattrat and file_setattr (Linux 6.13+,
 //   6.17+) are answered ENOSYS, so callers fall back to the calls guarded here.
 // - An fd whose file was deleted (its /proc link reads "... (deleted)") is refused.
+// - A path through a /proc magic link fails with ELOOP, except /proc/self/fd/N,
+//   /proc/thread-self/fd/N and /dev/fd/N (glibc's fchmodat(AT_SYMLINK_NOFOLLOW) fallback),
+//   which name the caller's fd N.
+// - A command that is not dumpable (its /proc/<pid>/mem unreadable) has every such call refused.
 // - The guard decides from the object's current path and inode; a target that races renames
 //   inside a writable root can only redirect a call to another object beneath a writable root.
 #pragma once
