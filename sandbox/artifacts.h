@@ -1,7 +1,9 @@
 // Safe artifact collection. A target declares its artifacts (glob.h dialect); each pattern is
 // looked up in $FANOUT_OUT, then in the workspace. Paths that leave the directory they are
 // looked up in (`..`, absolute paths, symlinks pointing outside) are rejected, resolution is
-// enforced by the kernel (openat2 RESOLVE_BENEATH), and only declared files stay in out/.
+// enforced by the kernel (openat2 RESOLVE_BENEATH, and RESOLVE_NO_SYMLINKS for every directory
+// on the way), collected files lose setuid bits and file capabilities, and only declared files
+// stay in out/.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +22,30 @@ struct CollectOutcome {
   std::vector<std::string> removed;  ///< undeclared files removed from out/, sorted
 };
 
+/// The protections of artifact collection, each on by default. Turning one off exists only for
+/// the protection tests' positive controls (sandbox/weaken.h: "resolve", "setuid").
+struct ArtifactProtections {
+  /// No lookup goes through a symlinked directory, in $FANOUT_OUT or the workspace, so no name
+  /// from outside them is ever listed.
+  bool no_symlinked_dirs = true;
+  /// Collected artifacts lose setuid, setgid and group/other write bits and their
+  /// `security.capability` attribute.
+  bool strip_privileges = true;
+  /// All on, except where the test-only switch turns one off.
+  static ArtifactProtections Default();
+};
+
 /// Collects the artifacts matching `patterns` into `out_dir`: a match in `out_dir` stays (a
 /// symlink that resolves inside is replaced by a copy of its target); otherwise matches in
-/// `workspace` are copied in. Every other file in `out_dir` is removed.
+/// `workspace` are copied in. Only regular files are artifacts (a FIFO, socket or device is an
+/// error), and their names must be valid UTF-8. Every other entry in `out_dir` that is not a
+/// directory is removed, without following symlinks.
 CollectOutcome CollectArtifacts(const std::string& workspace, const std::string& out_dir,
                                 const std::vector<std::string>& patterns);
+/// CollectArtifacts with explicit protections.
+CollectOutcome CollectArtifacts(const std::string& workspace, const std::string& out_dir,
+                                const std::vector<std::string>& patterns,
+                                const ArtifactProtections& protections);
 
 std::string CollectOutcomeToJson(const CollectOutcome& outcome);
 Expected<CollectOutcome> CollectOutcomeFromJson(const std::string& text);

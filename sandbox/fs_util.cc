@@ -71,7 +71,7 @@ Status WalkFd(int fd, std::string& rel, const std::string& root,
       }
       return ErrnoError("stat", root + "/" + rel);
     }
-    WalkAction action = fn(WalkEntry{rel, st});
+    WalkAction action = fn(WalkEntry{rel, st, dirfd(dir.get()), e->d_name});
     if (S_ISDIR(st.st_mode) && action == WalkAction::kContinue) {
       int sub =
           openat(dirfd(dir.get()), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -189,6 +189,15 @@ Status WalkDir(const std::string& root, const std::function<WalkAction(const Wal
     if (errno == ENOENT) return {};
     return ErrnoError("open", root);
   }
+  std::string rel;
+  return WalkFd(fd, rel, root, fn);
+}
+
+Status WalkDirAt(int dirfd, const std::string& root,
+                 const std::function<WalkAction(const WalkEntry&)>& fn) {
+  // A new open file description, so the walk neither uses nor moves the caller's offset.
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("open", root);
   std::string rel;
   return WalkFd(fd, rel, root, fn);
 }

@@ -32,6 +32,8 @@ Status CopyFd(int in_fd, int out_fd, const std::string& what);
 struct WalkEntry {
   const std::string& path;
   const struct stat& st;
+  int dirfd = -1;              ///< the directory holding the entry, open while the visitor runs
+  const char* name = nullptr;  ///< the entry's name in that directory
 };
 
 /// What to do after visiting a directory entry.
@@ -40,6 +42,12 @@ enum class WalkAction { kContinue, kSkipChildren };
 /// Visits every entry under `root` (not `root` itself), parents before children, without
 /// following symlinks. A missing root visits nothing.
 Status WalkDir(const std::string& root, const std::function<WalkAction(const WalkEntry&)>& fn);
+
+/// WalkDir over the directory open at `dirfd` (not consumed; its file offset is not used).
+/// Every lookup is relative to a directory fd and never follows a symlink, so the walk stays
+/// inside that directory whatever its path is. `root` only names it in error messages.
+Status WalkDirAt(int dirfd, const std::string& root,
+                 const std::function<WalkAction(const WalkEntry&)>& fn);
 
 /// Whether `path` is `dir` or lies under it ('/'-separated, no trailing '/').
 bool PathIsUnder(const std::string& path, const std::string& dir);
