@@ -92,6 +92,7 @@ bool NestedUserNsWorks() {
 int ProbeChild(void* arg) {
   auto* ctx = static_cast<ProbeCtx*>(arg);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  prctl(PR_SET_DUMPABLE, 1);  // fanout is not (main.cc); /proc/self/uid_map must be ours
   if (ctx->user_ns && !WriteIdMaps(0, false, ctx->uid, ctx->gid).empty()) return kFatal;
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return kFatal + 1;
   int bits = 0;
@@ -253,19 +254,138 @@ Expected<ProbeResult> ProbeFromJson(const std::string& text) {
   return p;
 }
 
-ProbeResult CachedProbe(const std::string& cache_path, const std::string& scratch_dir) {
-  const std::string stamp = fmt::format("{} {} {}", BootId(), geteuid(), CgroupIdentity());
-  auto cached = fanout::ReadFile(cache_path);
-  if (cached.ok()) {
-    size_t nl = cached->find('\n');
-    if (nl != std::string::npos && cached->substr(0, nl) == stamp) {
-      auto p = ProbeFromJson(cached->substr(nl + 1));
-      if (p.ok()) return *p;
+namespace {
+
+// Whether the directory open at `fd` may hold fanout state: a directory of this user (or root)
+// that nobody else can write to; `strict` (the /tmp fallback) also wants exactly 0700 and this
+// user.
+bool TrustedDir(int fd, bool strict) {
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+  if (strict) return st.st_uid == geteuid() && (st.st_mode & 07777) == 0700;
+  return (st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+// Creates (0700) and opens the directory `dir`, when it is trusted. Only `dir` and its parent
+// (~/.cache) are created: never a made-up $HOME.
+UniqueFd OpenStateDir(const std::string& dir, bool strict) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT && !strict) {
+    mkdir(dir.substr(0, dir.find_last_of('/')).c_str(), 0700);
+    mkdir(dir.c_str(), 0700);
+  }
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd || !TrustedDir(fd.get(), strict)) return UniqueFd();
+  return fd;
+}
+
+std::string Dirname(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+
+// What the cache is valid for: this boot, user and cgroups, this fanout binary (a new build
+// probes again) and the file system the workspaces live on (overlay support differs).
+std::string ProbeStamp(const std::string& scratch_dir) {
+  struct stat exe = {};
+  struct stat fs = {};
+  stat("/proc/self/exe", &exe);
+  stat(Dirname(scratch_dir).c_str(), &fs);
+  return fmt::format("{} {} {} exe={}:{}:{}.{} fs={}", BootId(), geteuid(), CgroupIdentity(),
+                     exe.st_dev, exe.st_ino, exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec, fs.st_dev);
+}
+
+// The cache's content when the file is one this user wrote: never through a symlink, a regular
+// file of this user that nobody else can write, in a trusted directory.
+std::string ReadTrusted(int dirfd, const std::string& name) {
+  UniqueFd fd(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  struct stat st;
+  if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+      (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size > (1 << 20)) {
+    return "";
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < text.size()) {
+    ssize_t n = read(fd.get(), text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  text.resize(got);
+  return text;
+}
+
+// Replaces the cache atomically: a new file of this user, then rename over the old name.
+void WriteTrusted(int dirfd, const std::string& name, const std::string& content) {
+  const std::string tmp = fmt::format(".{}.{}.tmp", name, getpid());
+  unlinkat(dirfd, tmp.c_str(), 0);
+  UniqueFd fd(
+      openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd) return;
+  bool ok = fchmod(fd.get(), 0600) == 0;
+  for (size_t done = 0; ok && done < content.size();) {
+    ssize_t n = write(fd.get(), content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  fd.reset();
+  if (!ok || renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
+    unlinkat(dirfd, tmp.c_str(), 0);
+}
+
+}  // namespace
+
+std::string ProbeCachePath() {
+  const uid_t euid = geteuid();
+  if (const char* run = getenv("XDG_RUNTIME_DIR"); run && run[0] == '/') {
+    struct stat st;
+    if (stat(run, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == euid) {
+      const std::string dir = std::string(run) + "/fanout";
+      if (OpenStateDir(dir, false)) return dir + "/sandbox-probe.json";
     }
   }
+  std::string cache;
+  if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') {
+    cache = xdg;
+  } else if (const char* home = getenv("HOME"); home && home[0] == '/') {
+    cache = std::string(home) + "/.cache";
+  }
+  if (!cache.empty()) {
+    const std::string dir = cache + "/fanout";
+    if (OpenStateDir(dir, false) && access(dir.c_str(), W_OK) == 0) {
+      return fmt::format("{}/sandbox-probe-{}.json", dir, euid);
+    }
+  }
+  const std::string dir = fmt::format("/tmp/fanout-{}", euid);
+  if (OpenStateDir(dir, true)) return dir + "/sandbox-probe.json";
+  return "";
+}
+
+ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path) {
+  const std::string path = cache_path.empty() ? ProbeCachePath() : cache_path;
+  if (path.empty()) return RunProbe(scratch_dir);
+  UniqueFd dir(open(Dirname(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir || !TrustedDir(dir.get(), false)) return RunProbe(scratch_dir);
+  const std::string name = Basename(path);
+  const std::string stamp = ProbeStamp(scratch_dir);
+  const std::string cached = ReadTrusted(dir.get(), name);
+  const size_t nl = cached.find('\n');
+  if (nl != std::string::npos && cached.compare(0, nl, stamp) == 0) {
+    auto p = ProbeFromJson(cached.substr(nl + 1));
+    if (p.ok()) return *p;
+  }
   ProbeResult p = RunProbe(scratch_dir);
-  (void)WriteFileAtomically(cache_path, stamp + "\n" + ProbeToJson(p));
+  WriteTrusted(dir.get(), name, stamp + "\n" + ProbeToJson(p));
   return p;
+}
+
+void ForgetCachedProbe(const std::string& cache_path) {
+  const std::string path = cache_path.empty() ? ProbeCachePath() : cache_path;
+  if (!path.empty()) unlink(path.c_str());
 }
 
 Expected<TierChoice> ChooseTier(const ProbeResult& probe, const std::string& forced,

@@ -45,9 +45,23 @@ struct ProbeResult {
 /// workspaces will live.
 ProbeResult RunProbe(const std::string& scratch_dir);
 
-/// The probe result cached in `cache_path` when it was taken on this boot by this user in the
-/// same cgroups; otherwise runs the probe (in `scratch_dir`) and caches it.
-ProbeResult CachedProbe(const std::string& cache_path, const std::string& scratch_dir);
+/// Where the probe result is cached for this user, never inside a build directory (a checkout
+/// could plant it there): `$XDG_RUNTIME_DIR/fanout/sandbox-probe.json` when that directory is
+/// this user's, else `${XDG_CACHE_HOME:-$HOME/.cache}/fanout/sandbox-probe-<euid>.json`, else
+/// `/tmp/fanout-<euid>/sandbox-probe.json` (a 0700 directory of this user). Creates the
+/// directory; empty when none is usable (then nothing is cached).
+std::string ProbeCachePath();
+
+/// The probe result cached in `cache_path` (ProbeCachePath() when empty) when the file is
+/// trustworthy (a regular file of this user, not group- or other-writable, in a directory of
+/// this user or root that is not group- or other-writable) and was written on this boot by
+/// this user in the same cgroups, by this fanout binary, for the file system of `scratch_dir`;
+/// otherwise runs the probe (in `scratch_dir`) and rewrites the cache.
+ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path = {});
+
+/// Drops the cached probe (ProbeCachePath() when `cache_path` is empty), so that the next
+/// CachedProbe probes again: the machine changed since.
+void ForgetCachedProbe(const std::string& cache_path = {});
 
 std::string ProbeToJson(const ProbeResult& probe);
 Expected<ProbeResult> ProbeFromJson(const std::string& text);

@@ -268,9 +268,8 @@ int Exec::Run() {
         "target '{}' is already being built by another 'fanout exec' in {}", target_, build_dir_)));
   }
 
-  const std::string probe_cache = build_dir_ + "/.fanout/sandbox-probe.json";
-  const ProbeResult probe =
-      CachedProbe(probe_cache, fmt::format("{}/.fanout/probe-{}", build_dir_, getpid()));
+  // Cached per user outside the build directory, which a checkout could plant state in.
+  const ProbeResult probe = CachedProbe(fmt::format("{}/.fanout/probe-{}", build_dir_, getpid()));
   std::string mode = opts_.sandbox_mode;
   if (mode.empty() && getenv("FANOUT_SANDBOX")) mode = getenv("FANOUT_SANDBOX");
   auto choice = ChooseTier(probe, mode,
@@ -354,7 +353,7 @@ int Exec::Run() {
         spec.cgroups = cgroup->joins();
       } else {
         use_cgroup = false;           // for the remaining attempts too
-        unlink(probe_cache.c_str());  // the machine changed since the probe: probe again
+        ForgetCachedProbe();          // the machine changed since the probe: probe again
         warn_rlimits(limits.memory_bytes && !memory_by_rlimit, limits.pids && !pids_by_rlimit,
                      made.error().message);
       }
@@ -389,7 +388,7 @@ int Exec::Run() {
 
     auto sandbox = Sandbox::Start(spec);
     if (!sandbox.ok()) {
-      unlink(probe_cache.c_str());  // the machine changed since the probe: probe again next time
+      ForgetCachedProbe();  // the machine changed since the probe: probe again next time
       return SetupError(sandbox.error());
     }
     const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
@@ -405,7 +404,7 @@ int Exec::Run() {
     }
     if (sv.interrupted_by) Interrupted(sv.interrupted_by, attempt);
     if (!sv.exit.setup_error.empty()) {
-      unlink(probe_cache.c_str());
+      ForgetCachedProbe();
       AppendLog(log_.get(), "fanout: sandbox setup failed: " + sv.exit.setup_error);
       return SetupError(MakeError("sandbox setup failed: " + sv.exit.setup_error));
     }

@@ -2,7 +2,10 @@
 #include "sandbox/probe.h"
 #include "src/report.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -31,15 +34,140 @@ TEST(Probe, RunsAndRoundTripsThroughJson) {
 
 TEST(Probe, CachedProbeIsReusedOnTheSameBoot) {
   TempDir dir;
-  ProbeResult first = sandbox::CachedProbe(dir / "probe.json", dir / "scratch");
+  ProbeResult first = sandbox::CachedProbe(dir / "scratch", dir / "probe.json");
   std::string text = ReadFile(dir / "probe.json");
   ASSERT_FALSE(text.empty());
   // A doctored cache entry proves the second call does not probe again.
   std::string doctored = text;
   doctored.replace(doctored.find("\"kernel\": \""), 11, "\"kernel\": \"cached-");
   WriteFile(dir / "probe.json", doctored);
-  ProbeResult second = sandbox::CachedProbe(dir / "probe.json", dir / "scratch");
+  ProbeResult second = sandbox::CachedProbe(dir / "scratch", dir / "probe.json");
   EXPECT_EQ(second.kernel, "cached-" + first.kernel);
+}
+
+// A cache entry that says it was cached (its kernel is "cached-..."), with a good stamp.
+class ProbeCacheTrust : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(mkdir((dir_ / "state").c_str(), 0755), 0);
+    real_ = sandbox::CachedProbe(scratch(), cache());
+    std::string text = ReadFile(cache());
+    ASSERT_FALSE(text.empty());
+    text.replace(text.find("\"kernel\": \""), 11, "\"kernel\": \"cached-");
+    planted_ = text;
+  }
+  std::string cache() const { return dir_ / "state/probe.json"; }
+  std::string scratch() const { return dir_ / "scratch"; }
+  // Writes the planted entry as a fresh file with `mode` and says whether CachedProbe used it.
+  bool Used(mode_t mode, uid_t owner = geteuid()) {
+    unlink(cache().c_str());
+    WriteFile(cache(), planted_);
+    EXPECT_EQ(chmod(cache().c_str(), mode), 0);
+    EXPECT_EQ(chown(cache().c_str(), owner, static_cast<gid_t>(-1)), 0);
+    return sandbox::CachedProbe(scratch(), cache()).kernel == "cached-" + real_.kernel;
+  }
+  TempDir dir_;
+  ProbeResult real_;
+  std::string planted_;
+};
+
+TEST_F(ProbeCacheTrust, GroupOrOtherWritableFileIsIgnoredAndRewritten) {
+  ASSERT_TRUE(Used(0644));  // positive control: the same content, correctly owned, is used
+  EXPECT_FALSE(Used(0664));
+  struct stat st;
+  ASSERT_EQ(stat(cache().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 022, 0u);  // rewritten by the probe, and used from then on
+  EXPECT_EQ(ReadFile(cache()).find("cached-"), std::string::npos);
+  EXPECT_FALSE(Used(0646));
+  EXPECT_TRUE(Used(0600));
+}
+
+TEST_F(ProbeCacheTrust, FileOfAnotherUserIsIgnored) {
+  if (geteuid() != 0) GTEST_SKIP() << "giving a file to another uid needs root";
+  ASSERT_TRUE(Used(0644, geteuid()));
+  EXPECT_FALSE(Used(0644, 65534));
+}
+
+TEST_F(ProbeCacheTrust, SymlinkAndWritableDirectoryAreIgnored) {
+  ASSERT_TRUE(Used(0644));
+  // The planted entry reached through a symlink.
+  WriteFile(dir_ / "elsewhere.json", planted_);
+  chmod((dir_ / "elsewhere.json").c_str(), 0644);
+  unlink(cache().c_str());
+  ASSERT_EQ(symlink((dir_ / "elsewhere.json").c_str(), cache().c_str()), 0);
+  EXPECT_NE(sandbox::CachedProbe(scratch(), cache()).kernel, "cached-" + real_.kernel);
+  // A directory others can write to (they could have replaced the file).
+  chmod((dir_ / "state").c_str(), 0777);
+  EXPECT_FALSE(Used(0644));
+  chmod((dir_ / "state").c_str(), 0755);
+  EXPECT_TRUE(Used(0644));
+}
+
+TEST_F(ProbeCacheTrust, StampNamesTheFanoutBinary) {
+  ASSERT_NE(planted_.find(" exe="), std::string::npos);
+  ASSERT_TRUE(Used(0644));
+  planted_.replace(planted_.find(" exe="), 5, " exe=9");  // as written by another build
+  EXPECT_FALSE(Used(0644));
+}
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(ProbeCachePath, RuntimeDirThenCacheDirThenTmp) {
+  TempDir run, cache;
+  chmod(run.path().c_str(), 0700);
+  {
+    ScopedEnv r("XDG_RUNTIME_DIR", run.path());
+    ScopedEnv c("XDG_CACHE_HOME", cache.path());
+    EXPECT_EQ(sandbox::ProbeCachePath(), run / "fanout/sandbox-probe.json");
+    struct stat st;
+    ASSERT_EQ(stat((run / "fanout").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+  }
+  {
+    ScopedEnv r("XDG_RUNTIME_DIR", "/nonexistent-runtime-dir");
+    ScopedEnv c("XDG_CACHE_HOME", cache.path());
+    EXPECT_EQ(sandbox::ProbeCachePath(),
+              cache / ("fanout/sandbox-probe-" + std::to_string(geteuid()) + ".json"));
+  }
+  if (geteuid() == 0) {
+    // A runtime directory that is not this user's is not used.
+    chown(run.path().c_str(), 65534, 65534);
+    ScopedEnv r("XDG_RUNTIME_DIR", run.path());
+    ScopedEnv c("XDG_CACHE_HOME", cache.path());
+    EXPECT_NE(sandbox::ProbeCachePath().rfind(run.path(), 0), 0u);
+    chown(run.path().c_str(), 0, 0);
+  }
+  {
+    ScopedEnv r("XDG_RUNTIME_DIR", "relative");
+    ScopedEnv c("XDG_CACHE_HOME", "relative");
+    ScopedEnv h("HOME", "/nonexistent-home/x");
+    const std::string tmp = "/tmp/fanout-" + std::to_string(geteuid());
+    const std::string path = sandbox::ProbeCachePath();
+    if (path.empty()) GTEST_SKIP() << tmp << " exists but is not a 0700 directory of this user";
+    EXPECT_EQ(path, tmp + "/sandbox-probe.json");
+    struct stat st;
+    ASSERT_EQ(lstat(tmp.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    EXPECT_EQ(st.st_uid, geteuid());
+  }
 }
 
 TEST(Probe, ChooseTier) {
