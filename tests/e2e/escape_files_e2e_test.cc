@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "escape_fixture.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/probe.h"
 
 namespace fanout::testing {
@@ -55,7 +56,10 @@ TEST_P(EscapeFilesE2E, ArtifactSymlinkIntoRepositoryLeaksNoName) {
            ReadFile(b.dir + "/targets/t/result.json") + ReadFile(b.dir + "/manifest.json") +
            NamesUnder(b.Out("t")) + NamesUnder(b.dir + "/artifacts");
   };
-  {
+  // In the namespaces tier the collection runs inside the sandbox, where the repository is
+  // hidden by the mount namespace (no test layer weakens that), so only the process tier has
+  // a positive control.
+  if (!Namespaces()) {
     EscapeBuild weak = Build("resolve");
     EXPECT_NE(everything(weak).find("name-" + m), std::string::npos)
         << "positive control: the repository's names are not listed\n"
@@ -169,21 +173,25 @@ INSTANTIATE_TEST_SUITE_P(Escape, EscapeNamespacesFilesE2E,
 TEST_P(EscapeStateE2E, PlantedProbeInTrackedBuildDirectoryIsRefused) {
   Describe(Target("t", "echo built"));
   Commit();
-  // A genuine probe cache for this user and boot, from a build in an untracked directory.
-  EscapeBuild genuine = Build("", {}, {}, /*force_tier=*/false);
-  ASSERT_EQ(genuine.run.exit_code, 0) << genuine.run.err << genuine.Log("t");
-  const std::string cache = ReadFile(genuine.dir + "/.fanout/sandbox-probe.json");
-  const size_t nl = cache.find('\n');
-  ASSERT_NE(nl, std::string::npos) << cache;
-  nlohmann::json probe = nlohmann::json::parse(cache.substr(nl + 1));
-  probe["namespaces"] = false;
-  probe["landlock_abi"] = 0;
-  probe["namespaces_unavailable"] = "planted by the checkout";
-  const std::string planted = cache.substr(0, nl + 1) + probe.dump(2) + "\n";
-  // The control: the planted file is one the probe cache reader accepts (a well-formed result
-  // with the stamp fanout itself wrote for this user and boot), claiming no namespaces. No
-  // test layer re-enables the old trust, so this is as far as a positive control goes.
-  auto parsed = sandbox::ProbeFromJson(planted.substr(nl + 1));
+  // The repository builds: the refusal below is the planted directory's doing.
+  EscapeBuild clean = Build("", {}, {}, /*force_tier=*/false);
+  ASSERT_EQ(clean.run.exit_code, 0) << clean.run.err << clean.Log("t");
+  // What a command can compute from inside the sandbox: the stamp the probe cache carried
+  // (boot id, euid, cgroups) when it lived in the build directory, and a result claiming no
+  // namespaces and no Landlock.
+  sandbox::ProbeResult claim;
+  claim.namespaces = false;
+  claim.landlock_abi = 0;
+  claim.seccomp = true;
+  claim.namespaces_unavailable = "planted by the checkout";
+  std::string boot_id = ReadFile("/proc/sys/kernel/random/boot_id");
+  while (!boot_id.empty() && boot_id.back() == '\n') boot_id.pop_back();
+  const std::string planted = boot_id + " " + std::to_string(User()) + " " +
+                              sandbox::CgroupIdentity() + "\n" + sandbox::ProbeToJson(claim);
+  // The control: the file is one fanout's probe reader accepts, claiming no namespaces. No
+  // test layer restores the old trust in the build directory, so this is as far as a positive
+  // control goes.
+  auto parsed = sandbox::ProbeFromJson(planted.substr(planted.find('\n') + 1));
   ASSERT_TRUE(parsed.ok());
   EXPECT_FALSE(parsed->namespaces);
   EXPECT_EQ(parsed->landlock_abi, 0);
