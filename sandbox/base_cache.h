@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sandbox/materialize.h"
+#include "sandbox/owner.h"
 #include "src/expected.h"
 #include "src/unique_fd.h"
 
@@ -47,7 +48,10 @@ class BaseLease {
 /// The base cache rooted at an absolute directory (BUILD/.fanout/bases).
 class BaseCache {
  public:
-  explicit BaseCache(std::string root) : root_(std::move(root)) {}
+  /// `owner`: who owns the files of new bases (workspace.h); the namespaces tier's overlay
+  /// needs them owned by the build uid when fanout runs as root. Keep one root per owner.
+  explicit BaseCache(std::string root, Owner owner = {})
+      : root_(std::move(root)), owner_(owner) {}
 
   /// The cache key of (tree, selection): hex, independent of pattern order.
   static std::string Key(const git_oid& tree, const InputSelection& selection);
@@ -68,6 +72,7 @@ class BaseCache {
  private:
   Expected<bool> TryLock(const std::string& key, BaseLease* lease) const;
   std::string root_;
+  Owner owner_;
 };
 
 }  // namespace fanout::sandbox

@@ -9,10 +9,14 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/netlink.h>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <vector>
+
+#include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
 
@@ -63,29 +67,53 @@ std::string ApplyRlimits(const Limits& limits) {
   return "";
 }
 
-std::string DenyNetworkSockets() {
+std::string InstallSeccompFilter(bool network) {
   const __u32 deny = SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA);
-  struct sock_filter filter[] = {
-    // A foreign architecture (another ABI's syscall numbers) is refused outright.
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+  const __u32 nosys = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
+  const __u32 allow = SECCOMP_RET_ALLOW;
+  std::vector<sock_filter> f = {
+      // A foreign architecture (another ABI's syscall numbers) is refused outright.
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 #if defined(__x86_64__)
-    // x32 system calls carry bit 30; they are not used by anything we build.
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, deny),
+      // x32 system calls carry bit 30; they are not used by anything we build.
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, deny),
 #endif
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0, 6),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 3, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 2, 0),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_PACKET, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    BPF_STMT(BPF_RET | BPF_K, deny),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
   };
-  struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  if (!Weakened("seccomp")) {
+    // io_uring performs socket(), connect() and file operations the filter below never sees;
+    // ENOSYS makes libraries fall back to plain system calls.
+    for (long nr : {__NR_io_uring_setup, __NR_io_uring_enter, __NR_io_uring_register}) {
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(nr), 0, 1));
+      f.push_back(BPF_STMT(BPF_RET | BPF_K, nosys));
+    }
+  }
+  if (!network) {
+    f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_socket, 0,
+                         static_cast<__u8>(Weakened("seccomp") ? 5 : 7)));
+    f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])));
+    if (Weakened("seccomp")) {
+      // The old deny list: IP and packet sockets only.
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET, 2, 0));
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_INET6, 1, 0));
+      f.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+      f.push_back(BPF_STMT(BPF_RET | BPF_K, deny));
+    } else {
+      // An allow list: Unix sockets, and netlink's route protocol (getaddrinfo asks it for the
+      // interfaces); every other family (IP, packet, vsock, AF_ALG, XDP...) is refused.
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_UNIX, 4, 0));
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AF_NETLINK, 0, 2));
+      f.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])));
+      f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NETLINK_ROUTE, 1, 0));
+      f.push_back(BPF_STMT(BPF_RET | BPF_K, deny));
+      f.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+    }
+  }
+  f.push_back(BPF_STMT(BPF_RET | BPF_K, allow));
+  struct sock_fprog prog = {static_cast<unsigned short>(f.size()), f.data()};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return Errno("seccomp");
   return "";

@@ -1,6 +1,6 @@
 // Restrictions a sandboxed process applies to itself just before it executes the command:
 // default signal handling, no new privileges, resource limits, and, where namespaces are not
-// available, a seccomp filter (no IP sockets); Landlock is in landlock.h.
+// a seccomp filter (no io_uring; no IP sockets without network); Landlock is in landlock.h.
 // Every function here runs in a freshly forked child; they only make system calls.
 #pragma once
 
@@ -22,8 +22,10 @@ std::string SetNoNewPrivs();
 /// pids -> RLIMIT_NPROC. Also disables core dumps. Returns an error text, empty on success.
 std::string ApplyRlimits(const Limits& limits);
 
-/// Installs a seccomp filter that makes socket(2) fail with EACCES for AF_INET, AF_INET6 and
-/// AF_PACKET (Unix sockets still work). Needs no privilege once no_new_privs is set.
-std::string DenyNetworkSockets();
+/// Installs the command's seccomp filter: io_uring's three system calls fail with ENOSYS
+/// (io_uring's operations bypass seccomp and, before Landlock ABI 4, every network rule); with
+/// `network` false, socket(2) succeeds only for AF_UNIX and NETLINK_ROUTE and fails with
+/// EACCES for every other family. Sets no_new_privs. Returns an error text, empty on success.
+std::string InstallSeccompFilter(bool network);
 
 }  // namespace fanout::sandbox

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,11 +18,15 @@
 #include <map>
 #include <vector>
 
+#include <grp.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sandbox/confine.h"
 #include "sandbox/landlock.h"
+#include "sandbox/metadata_guard.h"
+#include "sandbox/weaken.h"
 #include "src/file_util.h"
 #include "src/unique_fd.h"
 
@@ -47,7 +52,8 @@ double Now() {
 
 // Turns this (forked) process into the command, restricted by the Landlock ruleset
 // `landlock_fd` unless it is -1. Returns only on failure, with the reason.
-std::string ExecCommand(const SandboxSpec& spec, int landlock_fd) {
+std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent,
+                        int guard_socket = -1) {
   if (chdir(spec.mounts.workspace.c_str()) != 0)
     return "chdir " + spec.mounts.workspace + ": " + std::strerror(errno);
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -57,10 +63,28 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd) {
   }
   ResetSignals();
   if (std::string e = ApplyRlimits(spec.limits); !e.empty()) return e;
-  if (spec.tier == Tier::kProcess) {
-    if (!spec.network) {
-      if (std::string e = DenyNetworkSockets(); !e.empty()) return e;
+  if (spec.tier == Tier::kProcess && spec.identity.active) {
+    if (std::string e = DropToIdentity(spec.identity, spec.extra_gids); !e.empty()) return e;
+  }
+  // The uid switch cleared the parent-death signal; set it again, and make sure the parent did
+  // not die before it was set.
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) return "the supervisor exited";
+  // The namespaces tier's network namespace already cuts the network.
+  if (std::string e = InstallSeccompFilter(spec.tier == Tier::kNamespaces || spec.network);
+      !e.empty()) {
+    return e;
+  }
+  if (guard_socket >= 0) {
+    // chmod, chown, utime and xattr calls go to the supervisor (metadata_guard.h); the
+    // listener must not stay with the command, which could answer its own calls.
+    auto listener = InstallMetadataFilter();
+    if (!listener.ok()) return listener.error().message;
+    if (Status sent = SendFd(guard_socket, listener->get()); !sent.ok()) {
+      return sent.error().message;
     }
+  }
+  if (spec.tier == Tier::kProcess) {
     if (landlock_fd >= 0) {
       if (std::string e = EnforceLandlock(landlock_fd); !e.empty()) return e;
     }
@@ -92,6 +116,8 @@ class ProcessSandbox : public Sandbox {
       policy.hidden = spec_.mounts.hide;
       policy.readable = spec_.mounts.keep;
       policy.writable_files = {spec_.output_fd};
+      policy.deny_tcp = !spec_.network && !Weakened("landlock-scope");
+      policy.scoped = !Weakened("landlock-scope");
       std::vector<std::string> notes;
       auto ruleset = MakeLandlockRuleset(policy, &notes);
       if (!ruleset.ok()) return MakeError("Landlock: " + ruleset.error().message);
@@ -103,17 +129,36 @@ class ProcessSandbox : public Sandbox {
     int err_pipe[2];
     if (pipe2(err_pipe, O_CLOEXEC) != 0)
       return MakeError(std::string("pipe: ") + std::strerror(errno));
+    const bool guarded = !Weakened("metadata");
+    int guard_pair[2] = {-1, -1};
+    if (guarded && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, guard_pair) != 0) {
+      return MakeError(std::string("socketpair: ") + std::strerror(errno));
+    }
+    UniqueFd guard_mine(guard_pair[0]), guard_theirs(guard_pair[1]);
+    const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
     if (pid_ == 0) {
       close(err_pipe[0]);
       std::string err = JoinCgroups(spec_.cgroups);
       setsid();  // own session and process group: Ninja's and the terminal's signals stay out
-      if (err.empty()) err = ExecCommand(spec_, landlock ? landlock.get() : -1);
+      if (err.empty()) {
+        err = ExecCommand(spec_, landlock ? landlock.get() : -1, parent, guard_theirs.get());
+      }
       WriteAllToFd(err_pipe[1], err);
       _exit(127);
     }
     close(err_pipe[1]);
+    guard_theirs.reset();
+    if (guarded) {
+      // The child sends the listener just before it executes the command (or exits).
+      auto listener = ReceiveFd(guard_mine.get(), -1);
+      if (listener.ok()) {
+        std::vector<std::string> roots = spec_.mounts.writable;
+        roots.push_back(spec_.mounts.workspace);
+        guard_ = std::make_unique<MetadataGuard>(std::move(*listener), roots);
+      }
+    }
     std::string err;
     char buf[512];
     for (;;) {
@@ -175,8 +220,24 @@ class ProcessSandbox : public Sandbox {
 
   const SandboxExit& result() const override { return result_; }
 
+  int report_fd() const override { return guard_ ? guard_->fd() : -1; }
+
+  // Answers the command's metadata calls; stops when no process uses the filter any more.
+  void ReadReport() override {
+    for (int i = 0; guard_ && i < 64; ++i) {
+      struct pollfd p = {guard_->fd(), POLLIN, 0};
+      if (poll(&p, 1, 0) <= 0) return;
+      if (p.revents & POLLIN) {
+        guard_->HandleOne();
+      } else {
+        guard_.reset();  // POLLHUP or an error: every process under the filter is gone
+      }
+    }
+  }
+
  private:
   SandboxSpec spec_;
+  std::unique_ptr<MetadataGuard> guard_;
   pid_t pid_ = -1;
   bool main_done_ = false;
   bool finished_ = false;
@@ -215,19 +276,30 @@ int Pid1Main(void* arg) {
   };
   if (std::string e = JoinCgroups(spec.cgroups); !e.empty()) return fail(e);
   if (ctx->user_ns) {
-    if (std::string e = WriteIdMaps(0, false, ctx->uid, ctx->gid); !e.empty()) return fail(e);
+    // fanout is not dumpable (main.cc), which leaves /proc/self/uid_map to the host's root:
+    // dumpable just long enough to map our own ids, then not again (the command, which sees
+    // this process as its parent, must not read its environment).
+    prctl(PR_SET_DUMPABLE, 1);
+    std::string e = WriteIdMaps(0, false, ctx->uid, ctx->gid);
+    if (!Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
+    if (!e.empty()) return fail(e);
   }
   if (std::string e = SetUpMounts(spec.mounts); !e.empty()) return fail(e);
   const bool proc = MountProc();
+  if (proc) {
+    if (std::string e = CoverProc(); !e.empty()) return fail(e);
+  }
   if (!spec.network) {
     if (std::string e = LoopbackUp(); !e.empty()) return fail(e);
   }
-  // As root, the command runs in a nested user namespace that maps every id to itself: it
-  // keeps root's file ownership but has no capability outside, and the mounts above are locked.
+  // As root, the command runs in a nested user namespace whose root is the unprivileged build
+  // uid outside (identity.h): it has no capability outside, owns nothing of the host's, and the
+  // mounts above are locked. (Only the test build maps it to host root, as fanout once did.)
   const bool nest = !ctx->user_ns;
   if (nest && !proc) return fail("a fresh /proc is needed to map the command's user namespace");
   int to_parent[2], to_child[2];
   if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
+  const pid_t pid1 = getpid();
   pid_t child = fork();
   if (child < 0) return fail(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
@@ -235,15 +307,32 @@ int Pid1Main(void* arg) {
     close(to_child[1]);
     std::string err;
     if (nest) {
-      char c = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
-      if (c == 'x') err = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(errno);
+      // Root's supplementary groups would follow it into the namespace: drop them first.
+      if (spec.identity.active && setgroups(0, nullptr) != 0) {
+        err = std::string("setgroups: ") + std::strerror(errno);
+      }
+      char c = err.empty() && unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
+      if (c == 'x' && err.empty()) {
+        err = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(errno);
+      }
       if (write(to_parent[1], &c, 1) != 1 || c != 'u' || read(to_child[0], &c, 1) != 1 ||
           c != 'k') {
         if (err.empty()) err = "mapping the command's user namespace failed";
       }
+      // Become the namespace's root, that is the build uid outside, with the sockets' groups.
+      if (err.empty() && spec.identity.active) {
+        std::vector<gid_t> groups;
+        for (size_t i = 0; i < spec.extra_gids.size(); ++i) {
+          groups.push_back(static_cast<gid_t>(spec.identity.count + i));
+        }
+        if (setresgid(0, 0, 0) != 0 || setgroups(groups.size(), groups.data()) != 0 ||
+            setresuid(0, 0, 0) != 0) {
+          err = std::string("switching to the build uid: ") + std::strerror(errno);
+        }
+      }
     }
     setsid();
-    if (err.empty()) err = ExecCommand(spec, -1);
+    if (err.empty()) err = ExecCommand(spec, -1, pid1);
     WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
     _exit(127);
   }
@@ -252,7 +341,9 @@ int Pid1Main(void* arg) {
   if (nest) {
     char c = 0;
     bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u';
-    std::string e = ok ? WriteIdMaps(child, true, 0, 0) : "unshare failed";
+    std::string e = !ok                     ? "unshare failed"
+                    : spec.identity.active ? WriteRangeIdMaps(child, spec.identity, spec.extra_gids)
+                                           : WriteIdMaps(child, true, 0, 0);
     c = e.empty() ? 'k' : 'x';
     if (write(to_child[1], &c, 1) != 1) {
     }

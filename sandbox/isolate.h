@@ -3,14 +3,17 @@
 // Namespaces tier: a PID 1 is cloned into new mount, PID, IPC, UTS (and, for `network:
 // false`, network) namespaces; it builds the file system view (mounts.h) and runs the command
 // as its child, in a nested user namespace when fanout runs as root (so the command has no
-// real capabilities and cannot undo the read-only mounts). When the command exits, PID 1 kills
+// real capabilities and cannot undo the read-only mounts), whose root is an unprivileged host
+// id (identity.h). When the command exits, PID 1 kills
 // everything left (daemons included), runs the collection step, reports and exits; killing
 // PID 1 kills the whole namespace.
 //
 // Process tier: the command gets its own session and process group; this process is a child
 // subreaper, so orphans come back to it and are killed; Landlock (landlock.h) hides the
-// repository and the rest of the build directory from reads and limits writes, and a seccomp
-// filter takes IP sockets away for `network: false`.
+// repository and the rest of the build directory from reads and limits writes, and scopes
+// signals and abstract sockets to the sandbox; a seccomp filter takes io_uring away, and every
+// socket family but Unix for `network: false`. As root, the command runs as the build uid with
+// no capability.
 #pragma once
 
 #include <sys/types.h>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/identity.h"
 #include "sandbox/mounts.h"
 #include "sandbox/probe.h"
 #include "src/description.h"
@@ -47,6 +51,11 @@ struct SandboxSpec {
   /// `mounts.writable` writable, `mounts.hide` unreadable except `mounts.keep`, everything
   /// else readable, and the output file (`output_fd`) writable.
   bool landlock = false;
+  /// When active (fanout runs as root), the unprivileged host ids the command runs as: its
+  /// user namespace's root in the namespaces tier, its uid in the process tier.
+  BuildIdentity identity;
+  /// Host groups the command also gets (those of the sockets the target declares).
+  std::vector<gid_t> extra_gids;
   /// Runs after the command exited by itself and every process it started is gone, where the
   /// workspace is visible (inside PID 1 in the namespaces tier); its text comes back in
   /// SandboxExit::after_output.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,17 @@ namespace {
 
 // Newer than the Debian 12 kernel headers; the values are part of the kernel ABI.
 constexpr __u64 kLandlockAccessFsTruncate = 1ULL << 14;  // ABI 3
+constexpr __u64 kLandlockAccessNetBindTcp = 1ULL << 0;     // ABI 4
+constexpr __u64 kLandlockAccessNetConnectTcp = 1ULL << 1;  // ABI 4
+constexpr __u64 kLandlockScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
+constexpr __u64 kLandlockScopeSignal = 1ULL << 1;              // ABI 6
+
+// struct landlock_ruleset_attr as of ABI 6; the kernel takes a prefix of it by size.
+struct RulesetAttr {
+  __u64 handled_access_fs;
+  __u64 handled_access_net;
+  __u64 scoped;
+};
 
 constexpr __u64 kReadAccess =
     LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_EXECUTE;
@@ -180,9 +192,18 @@ Expected<UniqueFd> MakeLandlockRuleset(const LandlockPolicy& policy,
   const int abi = LandlockAbi();
   if (abi < 1) return MakeError("Landlock is not available");
   const __u64 write_access = WriteAccess(abi);
-  struct landlock_ruleset_attr attr {};
+  RulesetAttr attr{};
   attr.handled_access_fs = kReadAccess | write_access;
-  UniqueFd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  size_t attr_size = sizeof attr.handled_access_fs;
+  if (policy.deny_tcp && abi >= 4) {
+    attr.handled_access_net = kLandlockAccessNetBindTcp | kLandlockAccessNetConnectTcp;
+    attr_size = offsetof(RulesetAttr, scoped);
+  }
+  if (policy.scoped && abi >= 6) {
+    attr.scoped = kLandlockScopeAbstractUnixSocket | kLandlockScopeSignal;
+    attr_size = sizeof attr;
+  }
+  UniqueFd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0)));
   if (!ruleset) return MakeError(Errno("landlock_create_ruleset"));
 
   // Rules attach to inodes, and the planner compares paths: resolve symlinks first. A hidden

@@ -42,6 +42,12 @@ struct LandlockPolicy {
   /// Open regular files (by descriptor) the command may read and write: the log its output
   /// goes to, so reopening /dev/stdout or /dev/stderr works. Other kinds are ignored.
   std::vector<int> writable_files;
+  /// ABI >= 4: no TCP bind or connect at all (`network: false`; io_uring's operations are
+  /// checked too, since Landlock is a security module).
+  bool deny_tcp = false;
+  /// ABI >= 6: no signals to processes outside the sandbox (ninja, fanout, the user's shell)
+  /// and no connections to abstract Unix sockets created outside it.
+  bool scoped = false;
 };
 
 /// Lists the entry names of a directory (without "." and ".."); nullopt when it cannot be

@@ -19,7 +19,10 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "sandbox/fs_util.h"
+#include "sandbox/weaken.h"
 #include "src/unique_fd.h"
 
 namespace fanout::sandbox {
@@ -110,19 +113,28 @@ std::string SetUpMounts(const MountPlan& plan) {
   }
   // 1. Writable directories become mount points of their own, so the read-only pass below can
   //    tell them apart and they travel with the build directory when it is moved.
-  for (const std::string& w : plan.writable) {
+  //    Nothing written there is ever setuid or a device to the host or to the command.
+  const unsigned long nosuid = Weakened("nosuid") ? 0 : MS_NOSUID | MS_NODEV;
+  auto bind_writable = [&](const std::string& w) -> std::string {
     if (mount(w.c_str(), w.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
       return Errno("bind " + w);
     }
+    if (nosuid && mount(nullptr, w.c_str(), nullptr, MS_BIND | MS_REMOUNT | nosuid | KeptFlags(w),
+                        nullptr) != 0) {
+      return Errno("remount nosuid,nodev " + w);
+    }
+    return "";
+  };
+  for (const std::string& w : plan.writable) {
+    if (std::string e = bind_writable(w); !e.empty()) return e;
   }
   if (plan.overlay) {
     const std::string opts = OverlayOptions(plan.lower, plan.upper, plan.work, plan.userxattr);
-    if (mount("overlay", plan.workspace.c_str(), "overlay", 0, opts.c_str()) != 0) {
+    if (mount("overlay", plan.workspace.c_str(), "overlay", nosuid, opts.c_str()) != 0) {
       return Errno("mount overlay on " + plan.workspace);
     }
-  } else if (mount(plan.workspace.c_str(), plan.workspace.c_str(), nullptr, MS_BIND | MS_REC,
-                   nullptr) != 0) {
-    return Errno("bind " + plan.workspace);
+  } else if (std::string e = bind_writable(plan.workspace); !e.empty()) {
+    return e;
   }
 
   // 2. Hide the repository and the build directory, and give the sandbox its own /tmp and
@@ -173,17 +185,42 @@ std::string SetUpMounts(const MountPlan& plan) {
     } else if (!S_ISDIR(st.st_mode)) {
       continue;
     }
-    const char* opts = is_tmp(h) ? "mode=1777" : "mode=0755";
-    if (mount("tmpfs", h.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts) != 0) {
+    std::string opts = is_tmp(h) ? "mode=1777" : "mode=0755";
+    if (is_tmp(h) && plan.tmp_bytes && !Weakened("tmp")) {
+      // Inodes bounded too (one per 4 KiB, at least 1024): a bound on bytes alone still lets
+      // millions of empty files through.
+      opts += fmt::format(",size={},nr_inodes={}", plan.tmp_bytes,
+                          std::max<std::uint64_t>(1024, plan.tmp_bytes / 4096));
+    }
+    if (mount("tmpfs", h.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
       return Errno("mount tmpfs on " + h);
     }
     if (is_tmp(h)) writable_points.insert(h);
   }
   for (auto& [path, tree] : clones) {
-    if (!MakeDirs(path).ok()) return Errno("recreate " + path);
+    struct stat st;
+    if (fstat(tree.get(), &st) != 0) return Errno("stat " + path);
+    if (S_ISDIR(st.st_mode)) {
+      if (!MakeDirs(path).ok()) return Errno("recreate " + path);
+    } else {
+      // A single file (a socket, resolv.conf): its mount point is an empty file.
+      const size_t slash = path.find_last_of('/');
+      if (slash > 0 && !MakeDirs(path.substr(0, slash)).ok()) return Errno("recreate " + path);
+      UniqueFd point(open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!point && errno != EEXIST && errno != ENXIO && errno != ELOOP) {
+        return Errno("recreate " + path);
+      }
+    }
     if (move_mount(tree.get(), "", AT_FDCWD, path.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
       return Errno("move_mount " + path);
     }
+  }
+  // $TMPDIR is the private /tmp: bounded, and gone with the sandbox.
+  if (!plan.tmpdir.empty() && !Weakened("tmp")) {
+    if (mount("/tmp", plan.tmpdir.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+      return Errno("bind /tmp on " + plan.tmpdir);
+    }
+    writable_points.insert(plan.tmpdir);
   }
 
   // 3. Everything else read-only (Bazel's "mostly read-only" pass). Mounts the kernel will not
@@ -216,6 +253,40 @@ std::string SetUpMounts(const MountPlan& plan) {
 
 bool MountProc() {
   return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+}
+
+std::string CoverProc() {
+  if (Weakened("proc")) return "";
+  const unsigned long ro = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  for (const char* p : {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"}) {
+    if (mount(p, p, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+      if (errno == ENOENT) continue;
+      return Errno(std::string("bind ") + p);
+    }
+    if (mount(nullptr, p, nullptr, ro, nullptr) != 0) {
+      return Errno(std::string("remount read-only ") + p);
+    }
+  }
+  // Kernel state no build needs: files masked by /dev/null, directories by an empty tmpfs.
+  for (const char* p : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+                        "/proc/latency_stats", "/proc/timer_stats"}) {
+    if (access(p, F_OK) == 0 && mount("/dev/null", p, nullptr, MS_BIND, nullptr) != 0) {
+      return Errno(std::string("mask ") + p);
+    }
+  }
+  for (const char* p : {"/proc/acpi", "/proc/scsi", "/sys/firmware"}) {
+    struct stat st;
+    // Best effort: some container runtimes lock these already.
+    if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+      (void)mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "size=4k,nr_inodes=1");
+    }
+  }
+  struct statvfs sv;
+  if (statvfs("/proc/sys", &sv) == 0 && !(sv.f_flag & ST_RDONLY)) {
+    return "could not make /proc/sys read-only";
+  }
+  return "";
 }
 
 std::string WriteIdMaps(pid_t pid, bool full, uid_t uid, gid_t gid) {

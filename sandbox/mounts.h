@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,15 @@ struct MountPlan {
   bool userxattr = false;             ///< overlay inside a user namespace
   std::vector<std::string> writable;  ///< directories left writable besides the workspace
   std::vector<std::string> hide;      ///< directories replaced by an empty read-only tmpfs
-  /// Directories kept visible at the same paths even when they lie under a hidden one or under
-  /// /tmp: the workspace, home, tmp, out and the dependencies' out directories. Those not
-  /// writable are read-only.
+  /// Directories (or single files: declared sockets, the resolver configuration) kept visible
+  /// at the same paths even when they lie under a hidden one or under /tmp: the workspace,
+  /// home, tmp, out and the dependencies' out directories. Those not writable are read-only.
   std::vector<std::string> keep;
+  /// Size bound of the private /tmp and /dev/shm (each a tmpfs); 0: unbounded.
+  std::uint64_t tmp_bytes = 0;
+  /// When set, the private /tmp is also mounted here ($TMPDIR), so the command's temporary
+  /// files are bounded by `tmp_bytes` and vanish with the sandbox.
+  std::string tmpdir;
 };
 
 /// Builds the view in the current (new, private) mount namespace. Returns an error text,
@@ -33,6 +39,13 @@ std::string SetUpMounts(const MountPlan& plan);
 /// Mounts a fresh procfs at /proc (for the new PID namespace); keeps the old one when the
 /// kernel refuses (/proc partly covered, as in some containers). Returns whether it mounted.
 bool MountProc();
+
+/// Makes the host-global parts of /proc unwritable, as runc does: /proc/sys,
+/// /proc/sysrq-trigger, /proc/irq, /proc/bus and /proc/fs bound read-only over themselves, and
+/// kcore, keys, timer_list, sched_debug and the like masked. Done before the command's user
+/// namespace exists, the covers are locked: the command cannot unmount them. Returns an error
+/// text, empty on success.
+std::string CoverProc();
 
 /// Brings the loopback interface up (in a new network namespace). Returns an error text.
 std::string LoopbackUp();

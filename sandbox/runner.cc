@@ -24,7 +24,10 @@
 #include "sandbox/cgroup.h"
 #include "sandbox/environment.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/identity.h"
 #include "sandbox/isolate.h"
+#include "sandbox/owner.h"
+#include "sandbox/weaken.h"
 #include "sandbox/probe.h"
 #include "sandbox/result.h"
 #include "sandbox/workspace.h"
@@ -66,6 +69,21 @@ std::string ListSome(const std::vector<std::string>& items, size_t max) {
   for (size_t i = 0; i < items.size() && i < max; ++i) out += (i ? ", " : "") + items[i];
   if (items.size() > max) out += fmt::format(" (and {} more)", items.size() - max);
   return out;
+}
+
+// The private /tmp's size when the target sets no `limits.tmp`.
+constexpr std::uint64_t kDefaultTmpBytes = 1ull << 30;
+
+// The first directory on the way to `path` (itself included) that others cannot search.
+std::optional<std::string> UnsearchableAncestor(const std::string& path) {
+  for (size_t end = 1; end != std::string::npos && end <= path.size();) {
+    const size_t slash = path.find('/', end);
+    const std::string dir = path.substr(0, slash);
+    struct stat st;
+    if (stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) return dir;
+    end = slash == std::string::npos ? slash : slash + 1;
+  }
+  return std::nullopt;
 }
 
 // Identity of every file under the dependencies' out dirs: the process tier cannot make them
@@ -284,7 +302,26 @@ int Exec::Run() {
          "; pass --require-sandbox to make this an error");
   }
   // The process tier restricts reads and writes with Landlock where the kernel has it.
-  const bool landlock = choice->tier == Tier::kProcess && probe.landlock_abi > 0;
+  const bool landlock =
+      choice->tier == Tier::kProcess && probe.landlock_abi > 0 && !Weakened("landlock");
+  // As root, the command runs as the unprivileged build uid, which owns what it may write.
+  auto identity = ResolveBuildIdentity();
+  if (!identity.ok()) return SetupError(identity.error());
+  const Owner owner{identity->active, identity->uid, identity->gid};
+  if (identity->active && choice->tier == Tier::kProcess) {
+    // Without a mount namespace the build uid reaches its workspace through the host's
+    // directories: each must be searchable by others.
+    for (const std::string& p : {ws.root, out_dir_}) {
+      if (auto blocked = UnsearchableAncestor(p)) {
+        return SetupError(MakeError(fmt::format(
+            "the process sandbox tier runs commands as the unprivileged uid {} (fanout runs as "
+            "root), which cannot reach '{}': '{}' is not searchable by others; put the build "
+            "directory where every parent directory has the x bit for others (chmod o+x), or "
+            "run fanout as an unprivileged user",
+            identity->uid, p, *blocked)));
+      }
+    }
+  }
   sandbox_ = SandboxRecord{
       TierName(choice->tier), choice->fallback_reason, {}, "", landlock ? probe.landlock_abi : 0};
   // Memory and pids limits go to a cgroup per edge where one is usable; falling back to
@@ -312,7 +349,12 @@ int Exec::Run() {
                                     : WorkspaceMode::kCopy;
 
   InputSelection selection{def.inputs, plan->global_inputs, def.checkout == Checkout::kFull};
-  BaseCache cache(build_dir_ + "/.fanout/bases");
+  // The overlay shows the base's owners to the command: as root, bases are the build uid's (a
+  // cache of their own); a private copy is given to it file by file instead.
+  const bool owned_bases = owner.active && ws_mode == WorkspaceMode::kOverlay;
+  BaseCache cache(build_dir_ + "/.fanout/" +
+                      (owned_bases ? fmt::format("bases-{}", owner.uid) : std::string("bases")),
+                  owned_bases ? owner : Owner{});
   auto base = cache.Acquire(plan->repo_root, source->tree_oid, selection);
   if (!base.ok()) return SetupError(base.error());
 
@@ -331,18 +373,24 @@ int Exec::Run() {
       AppendLog(log_.get(), fmt::format("fanout: attempt {} of {} ({}), in a fresh workspace",
                                         attempt, max_attempts, last_message));
     }
-    auto prepared = PrepareWorkspace(ws, *base, ws_mode);
+    auto prepared = PrepareWorkspace(ws, *base, ws_mode, owner);
     if (!prepared.ok()) return SetupError(prepared.error());
     FANOUT_TRY_OR(LinkDeps(ws, dep_outs));
     FANOUT_TRY_OR(EmptyDir(out_dir_));
+    FANOUT_TRY_OR(owner.Apply(out_dir_));
     for (const auto& [dep, dir] : dep_outs) (void)MakeDirs(dir);
 
     SandboxSpec spec;
     spec.tier = choice->tier;
     spec.command = def.command;
+    std::vector<std::string> env_warnings;
     spec.env = BuildEnvironment(
         def, host_env,
-        EnvironmentPaths{ws.home, ws.tmp, out_dir_, ws.deps, ws.src, attempt, ws.root});
+        EnvironmentPaths{ws.home, ws.tmp, out_dir_, ws.deps, ws.src, attempt, ws.root},
+        &env_warnings);
+    if (attempt == 1) {
+      for (const std::string& w : env_warnings) AppendLog(log_.get(), w);
+    }
     spec.output_fd = log_.get();
     spec.network = def.network;
     std::unique_ptr<EdgeCgroup> cgroup;
@@ -377,6 +425,46 @@ int Exec::Run() {
     }
     spec.mounts.keep = {ws.src, ws.home, ws.tmp, ws.deps, out_dir_};
     for (const auto& [dep, dir] : dep_outs) spec.mounts.keep.push_back(dir);
+    // Host sockets (a Docker daemon's among them) only when declared: the rest of /run and
+    // /var/run is hidden. The resolver's configuration stays where it points into /run.
+    if (!Weakened("run")) {
+      for (const char* run : {"/run", "/var/run"}) {
+        struct stat st;
+        if (lstat(run, &st) == 0 && S_ISDIR(st.st_mode)) spec.mounts.hide.push_back(run);
+      }
+      char resolv[PATH_MAX];
+      if (realpath("/etc/resolv.conf", resolv) && PathIsUnder(resolv, "/run")) {
+        spec.mounts.keep.push_back(resolv);
+      }
+    }
+    for (const std::string& sock : def.sockets) {
+      char real[PATH_MAX];
+      struct stat st;
+      if (!realpath(sock.c_str(), real) || stat(real, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        AppendLog(log_.get(), fmt::format("fanout: warning: declared socket '{}' of '{}' is not "
+                                          "a Unix socket on this machine; not bound",
+                                          sock, target_));
+        continue;
+      }
+      spec.mounts.keep.push_back(real);
+      if (real != sock) spec.mounts.keep.push_back(sock);
+      // The build uid reaches it through the socket's group (docker's, podman's), never root's.
+      if (owner.active && st.st_gid != 0) spec.extra_gids.push_back(st.st_gid);
+    }
+    if (owner.active) {
+      // Ancestors the build uid could not search are hidden too; what lies under them and is
+      // kept is put back beneath a searchable cover.
+      for (const std::string& k : spec.mounts.keep) {
+        for (std::string a = k; a.size() > 1;) {
+          a = a.substr(0, std::max<size_t>(1, a.find_last_of('/')));
+          struct stat st;
+          if (stat(a.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) spec.mounts.hide.push_back(a);
+        }
+      }
+    }
+    spec.mounts.tmp_bytes = limits.tmp_bytes ? limits.tmp_bytes : kDefaultTmpBytes;
+    spec.mounts.tmpdir = ws.tmp;
+    spec.identity = *identity;
     spec.landlock = landlock;
     const std::vector<std::string> patterns = def.artifacts;
     const std::string src = ws.src, out = out_dir_;
@@ -393,6 +481,8 @@ int Exec::Run() {
     }
     const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
     Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+    // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge.
+    if (!Weakened("tmp")) (void)EmptyDir(ws.tmp);
     // Read what the limits did before the cgroup goes; it must go before an interrupt re-raises.
     const bool memory_hit = cgroup && cgroup->MemoryLimitHit();
     const bool pids_hit = cgroup && cgroup->PidsLimitHit();
@@ -484,6 +574,12 @@ int Exec::Run() {
     }
   }
 
+  // The artifacts become the runner's again: no later command (a dependent's, running as the
+  // same build uid) can change them.
+  if (owner.active && !Weakened("deps")) {
+    const Owner runner{true, geteuid(), getegid()};
+    FANOUT_TRY_OR(runner.ApplyTree(out_dir_));
+  }
   auto artifacts = HashArtifacts(out_dir_, collected.paths);
   if (!artifacts.ok()) return SetupError(artifacts.error());
   SuccessRecord r;

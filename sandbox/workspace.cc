@@ -1,5 +1,6 @@
 #include "sandbox/workspace.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -98,7 +99,7 @@ struct CopyDiff {
 };
 
 Expected<CopyDiff> DiffCopy(const std::string& src, const std::vector<ManifestEntry>& manifest,
-                            const State& state) {
+                            const State& state, const Owner& owner) {
   std::unordered_map<std::string, const ManifestEntry*> by_path;
   for (const ManifestEntry& e : manifest) by_path.emplace(e.path, &e);
   const std::set<std::string> dirs = ExpectedDirs(manifest);
@@ -106,7 +107,7 @@ Expected<CopyDiff> DiffCopy(const std::string& src, const std::vector<ManifestEn
   FANOUT_TRY(WalkDir(src, [&](const WalkEntry& e) {
     auto m = by_path.find(e.path);
     if (S_ISDIR(e.st.st_mode) && dirs.count(e.path)) {
-      if ((e.st.st_mode & 07777) != 0755) diff.bad_dir_modes.push_back(e.path);
+      if ((e.st.st_mode & 07777) != 0755 || !owner.Owns(e.st)) diff.bad_dir_modes.push_back(e.path);
       if (m != by_path.end()) diff.kept.insert(e.path);  // a submodule's empty directory
       return WalkAction::kContinue;
     }
@@ -117,7 +118,8 @@ Expected<CopyDiff> DiffCopy(const std::string& src, const std::vector<ManifestEn
     auto s = state.find(e.path);
     const bool same = s != state.end() && s->second.oid == OidToString(m->second->oid) &&
                       s->second.mode == static_cast<unsigned>(m->second->mode) &&
-                      TypeMatches(m->second->mode, e.st.st_mode) && s->second.ino == e.st.st_ino &&
+                      TypeMatches(m->second->mode, e.st.st_mode) && owner.Owns(e.st) &&
+                      s->second.ino == e.st.st_ino &&
                       s->second.ctime_sec == static_cast<long long>(e.st.st_ctim.tv_sec) &&
                       s->second.ctime_nsec == e.st.st_ctim.tv_nsec;
     if (same) {
@@ -130,12 +132,14 @@ Expected<CopyDiff> DiffCopy(const std::string& src, const std::vector<ManifestEn
   return diff;
 }
 
-Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base) {
+Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base,
+                                 const Owner& owner) {
   auto manifest = base.ReadManifest();
   if (!manifest.ok()) return manifest.error();
   State old_state = LoadState(ws.state);
   FANOUT_TRY(MakeDirs(ws.src));
-  auto diff = DiffCopy(ws.src, *manifest, old_state);
+  FANOUT_TRY(owner.Apply(ws.src));
+  auto diff = DiffCopy(ws.src, *manifest, old_state, owner);
   if (!diff.ok()) return diff.error();
 
   PrepareStats stats;
@@ -145,7 +149,10 @@ Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base
       stats.files_removed++;
     }
   }
-  for (const std::string& d : diff->bad_dir_modes) chmod((ws.src + "/" + d).c_str(), 0755);
+  for (const std::string& d : diff->bad_dir_modes) {
+    chmod((ws.src + "/" + d).c_str(), 0755);
+    FANOUT_TRY(owner.Apply(ws.src + "/" + d));
+  }
 
   State state;
   std::set<std::string> made_dirs;
@@ -155,7 +162,14 @@ Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base
       const size_t slash = e.path.find_last_of('/');
       if (slash != std::string::npos) {
         std::string parent = e.path.substr(0, slash);
-        if (made_dirs.insert(parent).second) FANOUT_TRY(MakeDirs(ws.src + "/" + parent));
+        if (made_dirs.insert(parent).second) {
+          FANOUT_TRY(MakeDirs(ws.src + "/" + parent));
+          // Every directory MakeDirs may have created, from the top.
+          for (size_t s = parent.find('/');; s = parent.find('/', s + 1)) {
+            FANOUT_TRY(owner.Apply(ws.src + "/" + parent.substr(0, s)));
+            if (s == std::string::npos) break;
+          }
+        }
       }
       const std::string from = base.dir() + "/" + e.path;
       if (e.mode == GIT_FILEMODE_LINK) {
@@ -169,6 +183,7 @@ Expected<PrepareStats> ResetCopy(const WorkspacePaths& ws, const BaseLease& base
       } else {
         FANOUT_TRY(CopyFile(from, to, e.mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644));
       }
+      FANOUT_TRY(owner.Apply(to));  // before the fingerprint: chown changes the ctime
       stats.files_written++;
     }
     if (e.mode == GIT_FILEMODE_COMMIT) continue;
@@ -203,14 +218,15 @@ WorkspacePaths WorkspacePaths::For(const std::string& build_dir, const std::stri
 }
 
 Expected<PrepareStats> PrepareWorkspace(const WorkspacePaths& ws, const BaseLease& base,
-                                        WorkspaceMode mode) {
+                                        WorkspaceMode mode, const Owner& owner) {
   FANOUT_TRY(MakeDirs(ws.root));
   for (const std::string* d : {&ws.home, &ws.tmp, &ws.deps}) FANOUT_TRY(EmptyDir(*d));
+  for (const std::string* d : {&ws.home, &ws.tmp}) FANOUT_TRY(owner.Apply(*d));
   if (mode == WorkspaceMode::kCopy) {
     // Layers of an earlier overlay run are of no use to a copy.
     FANOUT_TRY(RemoveTree(ws.upper));
     FANOUT_TRY(RemoveTree(ws.work));
-    return ResetCopy(ws, base);
+    return ResetCopy(ws, base, owner);
   }
   // Overlay: the base stays untouched; the mount point must be empty.
   if (access(ws.state.c_str(), F_OK) == 0) {
@@ -220,6 +236,8 @@ Expected<PrepareStats> PrepareWorkspace(const WorkspacePaths& ws, const BaseLeas
   FANOUT_TRY(MakeDirs(ws.src));
   FANOUT_TRY(EmptyDir(ws.upper));
   FANOUT_TRY(EmptyDir(ws.work));
+  // The overlay's root directory takes its owner from the upper layer.
+  FANOUT_TRY(owner.Apply(ws.upper));
   return PrepareStats{};
 }
 
@@ -277,7 +295,7 @@ Expected<WorkspaceChanges> ScanChanges(const WorkspacePaths& ws, const BaseLease
   } else {
     auto manifest = base.ReadManifest();
     if (!manifest.ok()) return manifest.error();
-    auto diff = DiffCopy(ws.src, *manifest, LoadState(ws.state));
+    auto diff = DiffCopy(ws.src, *manifest, LoadState(ws.state), Owner{});
     if (!diff.ok()) return diff.error();
     std::set<std::string> seen(diff->kept.begin(), diff->kept.end());
     for (const std::string& p : diff->changed) seen.insert(p);

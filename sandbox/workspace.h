@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sandbox/base_cache.h"
+#include "sandbox/owner.h"
 #include "src/expected.h"
 
 namespace fanout::sandbox {
@@ -44,7 +45,7 @@ struct PrepareStats {
 /// layers and an empty mount point; in copy mode `src` equal to the base, rewriting only
 /// entries whose content, mode or identity changed since the last prepare.
 Expected<PrepareStats> PrepareWorkspace(const WorkspacePaths& ws, const BaseLease& base,
-                                        WorkspaceMode mode);
+                                        WorkspaceMode mode, const Owner& owner = {});
 
 /// Points $FANOUT_DEPS/<dep> at each dependency's collected artifacts (absolute paths).
 Status LinkDeps(const WorkspacePaths& ws, const std::map<std::string, std::string>& dep_out_dirs);

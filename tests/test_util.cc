@@ -27,6 +27,9 @@ TempDir::TempDir() {
     ADD_FAILURE() << "mkdtemp failed: " << std::strerror(errno);
     return;
   }
+  // Searchable by others, as a CI checkout is: when the tests run as root, the process tier runs
+  // commands as the unprivileged build uid, which must reach the build directory.
+  chmod(p, 0755);
   path_ = boost::filesystem::canonical(p).string();
 }
 
