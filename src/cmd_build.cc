@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -28,6 +30,7 @@ struct BuildOptions {
   bool fail_fast = false;
   bool verbose = false;         ///< -v: stream the logs of running targets
   bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
+  bool post_submit = false;     ///< --post-submit: run it even on a pull request
   std::vector<std::string> targets;
 };
 
@@ -97,24 +100,43 @@ int RunNinja(const std::vector<std::string>& args) {
 
 bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == 128 + SIGTERM; }
 
+/// Why the post-submit step must not run in this build although it would: --no-post-submit,
+/// or a pull request's build without --post-submit. `hint` gets what would run it anyway.
+std::optional<std::string> PostSubmitSkipReason(const BuildOptions& opts, std::string* hint) {
+  if (opts.no_post_submit) return std::string("--no-post-submit was given");
+  if (opts.post_submit) return std::nullopt;
+  std::optional<std::string> pr =
+      PullRequestEvidence([](const char* name) { return std::getenv(name); });
+  if (!pr) return std::nullopt;
+  *hint = "pass --post-submit to run it anyway";
+  return fmt::format("this is a pull request ({})", *pr);
+}
+
 /// Runs the post-submit step after the main build, when it should run. Returns true when a
 /// step that ran did not succeed for a reason the report cannot show (ninja itself failed).
 bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool* interrupted) {
-  if (plan.post_submit.command.empty() || *interrupted || !opts.targets.empty() ||
-      opts.no_post_submit) {
+  if (plan.post_submit.command.empty() || *interrupted || !opts.targets.empty()) return false;
+  if (!build_ok && !plan.post_submit.always) return false;  // the report says it is blocked
+  std::string hint;
+  if (std::optional<std::string> reason = PostSubmitSkipReason(opts, &hint)) {
+    fmt::print("fanout: not running the post-submit step: {}{}\n", *reason,
+               hint.empty() ? "" : "; " + hint);
+    // Else the report would take an earlier run's record for this same manifest as this one's.
+    if (Status st = RecordPostSubmitSkipped(plan.build_dir, plan, *reason); !st.ok()) {
+      fmt::print(stderr, "fanout: warning: cannot record the skipped post-submit step: {}\n",
+                 st.error().message);
+    }
     return false;
   }
   int rc;
   if (build_ok) {
     // Through Ninja: the edge is up to date when this manifest was already published.
     rc = RunNinja({"ninja", "-C", plan.build_dir, "post_submit"});
-  } else if (plan.post_submit.always) {
+  } else {
     fmt::print("fanout: running the post-submit step after the failure (when: always)\n");
     auto run = RunPostSubmit(plan.build_dir);
     if (!run.ok()) fmt::print(stderr, "fanout: error: {}\n", run.error().message);
     rc = run.ok() ? *run : run.error().exit_code;
-  } else {
-    return false;
   }
   if (g_signal || IsInterruption(rc) || rc == 128 + SIGINT) *interrupted = true;
   return rc != 0;
@@ -122,6 +144,12 @@ bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool*
 
 int RunBuild(const BuildOptions& opts) {
   const double started = UnixNow();
+  if (opts.post_submit && opts.no_post_submit) {
+    fmt::print(stderr,
+               "fanout build: error: --post-submit and --no-post-submit contradict each other; "
+               "pass one of them\n");
+    return kExitUsage;
+  }
   if (opts.gen.format != "ninja") {
     fmt::print(stderr, "fanout build: error: --format make only generates; run make yourself\n");
     return kExitUsage;
@@ -213,7 +241,9 @@ CommandFn SetupBuild(CLI::App* app) {
   app->add_option("-k,--keep-going", opts->keep_going,
                   "stop after N failures (0: never stop; the default)");
   app->add_flag("--no-post-submit", opts->no_post_submit,
-                "do not run the post-submit step (e.g. on pull requests)");
+                "do not run the post-submit step; forget an earlier failure of it");
+  app->add_flag("--post-submit", opts->post_submit,
+                "run the post-submit step even on a pull request (skipped there by default)");
   app->add_flag("--fail-fast", opts->fail_fast,
                 "start no new target after the first failure (running ones finish)");
   app->add_flag("-v,--verbose", opts->verbose,

@@ -341,4 +341,70 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   return interrupted ? kExitInterrupted : kExitTargetFailed;
 }
 
+namespace {
+
+/// How a CI system marks a pull (merge) request build.
+struct PullRequestVariable {
+  const char* name;
+  /// The value that marks one; nullptr: any value but "" and `unless`.
+  const char* equals;
+  const char* unless;
+};
+
+constexpr PullRequestVariable kPullRequestVariables[] = {
+    {"GITHUB_EVENT_NAME", "pull_request", nullptr},  // GitHub Actions, Gitea, Forgejo
+    {"GITHUB_EVENT_NAME", "pull_request_target", nullptr},
+    {"CI_MERGE_REQUEST_IID", nullptr, nullptr},      // GitLab CI
+    {"BUILDKITE_PULL_REQUEST", nullptr, "false"},    // Buildkite
+    {"BUILD_REASON", "PullRequest", nullptr},        // Azure Pipelines
+    {"BITBUCKET_PR_ID", nullptr, nullptr},           // Bitbucket Pipelines
+    {"CHANGE_ID", nullptr, nullptr},                 // Jenkins (multibranch)
+    {"CIRCLE_PULL_REQUEST", nullptr, nullptr},       // CircleCI
+    {"TRAVIS_PULL_REQUEST", nullptr, "false"},       // Travis CI
+    {"CI_PIPELINE_EVENT", "pull_request", nullptr},  // Woodpecker
+    {"DRONE_BUILD_EVENT", "pull_request", nullptr},  // Drone
+};
+
+}  // namespace
+
+std::optional<std::string> PullRequestEvidence(const EnvLookup& getenv) {
+  for (const PullRequestVariable& v : kPullRequestVariables) {
+    const char* value = getenv(v.name);
+    if (!value || !*value) continue;
+    const bool marks = v.equals ? std::strcmp(value, v.equals) == 0
+                                : !v.unless || std::strcmp(value, v.unless) != 0;
+    if (marks) return fmt::format("{}={}", v.name, value);
+  }
+  return std::nullopt;
+}
+
+Status RecordPostSubmitSkipped(const std::string& build_dir, const Plan& plan,
+                               const std::string& reason) {
+  auto manifest = ReadFile(build_dir + "/" + layout::kManifest);
+  if (!manifest.ok()) return {};
+  const std::string sha = Sha256Hex(*manifest);
+  const std::string record_path = build_dir + "/" + kPostSubmitRecordPath;
+  if (auto earlier = ReadFile(record_path); earlier.ok()) {
+    json j = json::parse(*earlier, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("status", "") == "succeeded" &&
+        j.value("manifest_sha256", "") == sha) {
+      return {};
+    }
+  }
+  const double now = UnixNow();
+  json record = {{"status", "skipped"},
+                 {"command", plan.post_submit.command},
+                 {"exit_code", nullptr},
+                 {"signal", nullptr},
+                 {"started_at", now},
+                 {"finished_at", now},
+                 {"duration_seconds", 0.0},
+                 {"message", "not run: " + reason},
+                 {"log", ""},
+                 {"log_tail", ""},
+                 {"manifest_sha256", sha}};
+  return WriteFileAtomically(record_path,
+                             record.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
 }  // namespace fanout

@@ -2,6 +2,8 @@
 // one artifacts/ tree, for the post-submit step; and the post-submit step itself.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -33,5 +35,22 @@ Status RunGather(const std::string& build_dir);
 /// to run on a failed manifest unless the description says `when: always`.
 /// Returns the exit code: 0 succeeded (or nothing to run), 1 failed, 130 interrupted.
 Expected<int> RunPostSubmit(const std::string& build_dir);
+
+/// Looks up an environment variable: nullptr when unset.
+using EnvLookup = std::function<const char*(const char*)>;
+
+/// Whether the CI system says this job builds a pull (merge) request, whose code controls the
+/// description and every command: the variable and value that say so, e.g.
+/// "GITHUB_EVENT_NAME=pull_request"; nullopt when none does. docs/ci.md lists the variables.
+std::optional<std::string> PullRequestEvidence(const EnvLookup& getenv);
+
+/// Records that `fanout build` did not run the post-submit step for the current manifest, for
+/// `reason` (e.g. "--no-post-submit was given"), in BUILD/.fanout/post_submit.json as status
+/// "skipped". So the report of this build (and a later `fanout report`) does not show an
+/// earlier run's failure for the same manifest as this build's. An earlier success for the
+/// same manifest is kept: the step did run for it, and must not publish it again. Does nothing
+/// without a manifest.
+Status RecordPostSubmitSkipped(const std::string& build_dir, const Plan& plan,
+                               const std::string& reason);
 
 }  // namespace fanout
