@@ -28,6 +28,8 @@ struct Limits {
   std::uint64_t memory_bytes = 0;
   std::uint64_t pids = 0;
   std::uint64_t nofile = 0;
+  /// The size bound of the sandbox's private /tmp (`limits.tmp`); 0: the sandbox's default.
+  std::uint64_t tmp_bytes = 0;
 };
 
 /// One buildable target (an image, a binary, a bundle): one Ninja edge.
@@ -42,11 +44,18 @@ struct Target {
   std::vector<std::string> artifacts;
   std::map<std::string, std::string> env;
   std::vector<std::string> pass_env;
+  /// Absolute, normalized paths of host Unix sockets bound into the sandbox, in the order
+  /// written, each once; nothing else of the host's /run and /var/run is reachable.
+  std::vector<std::string> sockets;
   std::optional<std::int64_t> timeout_seconds;
   int retries = 0;
   bool network = true;
   Checkout checkout = Checkout::kInputs;
   Limits limits;
+  /// Where each entry of `pass_env` and of `sockets` is in the description, index for index;
+  /// empty for a target not read from a description (one read back from a plan).
+  std::vector<SourceMark> pass_env_marks;
+  std::vector<SourceMark> socket_marks;
 };
 
 /// The step that runs after a successful gather (push, publish).

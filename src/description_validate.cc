@@ -24,10 +24,10 @@ using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kTopKeys[] = {"version", "pools",       "global_inputs",
                                          "targets", "post_submit", "sandbox"};
-constexpr std::string_view kTargetKeys[] = {"command",   "inputs",  "deps",     "pool",
-                                            "artifacts", "env",     "pass_env", "timeout",
-                                            "retries",   "network", "checkout", "limits"};
-constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile"};
+constexpr std::string_view kTargetKeys[] = {
+    "command", "inputs",  "deps",    "pool",    "artifacts", "env",   "pass_env",
+    "sockets", "timeout", "retries", "network", "checkout",  "limits"};
+constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile", "tmp"};
 constexpr std::string_view kPostSubmitKeys[] = {"command", "when"};
 constexpr std::string_view kCheckoutValues[] = {"inputs", "full"};
 constexpr std::string_view kSandboxValues[] = {"required", "preferred"};
@@ -431,6 +431,9 @@ class Validator {
   void ReadDeps(const YamlNode& node, Target* target);
   void ReadEnv(const YamlNode& node, Target* target);
   void ReadPassEnv(const YamlNode& node, Target* target);
+  void ReadSockets(const YamlNode& node, Target* target);
+  void CheckSocketPath(const YamlNode& node, const std::string& path);
+  std::optional<std::uint64_t> ReadSize(const YamlNode& node, std::string_view what);
   void ReadTimeout(const YamlNode& node, Target* target);
   void ReadLimits(const YamlNode& node, Limits* limits);
 
@@ -484,6 +487,7 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   }
   if (const Entry* e = body.Find("env")) ReadEnv(*e->value, &t);
   if (const Entry* e = body.Find("pass_env")) ReadPassEnv(*e->value, &t);
+  if (const Entry* e = body.Find("sockets")) ReadSockets(*e->value, &t);
   if (const Entry* e = body.Find("timeout")) ReadTimeout(*e->value, &t);
   if (const Entry* e = body.Find("retries")) {
     if (auto retries = ExpectInteger(*e->value, "retries")) {
@@ -562,6 +566,77 @@ void Validator::ReadPassEnv(const YamlNode& node, Target* t) {
             {"note: a name holds letters, digits and '_', and does not start with a digit"});
     }
     t->pass_env.push_back(*name);
+    t->pass_env_marks.push_back(item->mark);
+  }
+}
+
+void Validator::ReadSockets(const YamlNode& node, Target* t) {
+  const std::optional<Items> items = ExpectList(node, "sockets");
+  if (!items) return;
+  for (const YamlNodePtr& item : *items) {
+    std::optional<std::string> path = ExpectText(*item, "sockets", "path");
+    if (!path) continue;
+    if (std::find(t->sockets.begin(), t->sockets.end(), *path) != t->sockets.end()) {
+      Error(item->mark, "socket " + Q(*path) + " is listed twice in 'sockets'");
+      continue;
+    }
+    CheckSocketPath(*item, *path);
+    t->sockets.push_back(*path);
+    t->socket_marks.push_back(item->mark);
+  }
+}
+
+/// One error for the first way `path` is not an absolute, normalized path, at the column of
+/// the part that is wrong.
+void Validator::CheckSocketPath(const YamlNode& node, const std::string& path) {
+  const int base = node.mark.column + (node.quoted ? 1 : 0);
+  auto at = [&](std::size_t offset) {
+    return SourceMark{node.mark.line, base + static_cast<int>(offset)};
+  };
+  const std::string what = "socket path " + Q(path) + " in 'sockets'";
+  if (path[0] != '/') {
+    Error(node.mark, what + " is not absolute",
+          {"help: write the host path from the root, e.g. '/var/run/docker.sock'"});
+    return;
+  }
+  if (path == "/") {
+    Error(node.mark, what + " names the root directory",
+          {"help: name the socket file, e.g. '/var/run/docker.sock'"});
+    return;
+  }
+  // What the path means, written the one way the sandbox accepts: for the help lines.
+  std::vector<std::string_view> kept;
+  for (std::size_t seg = 1; seg <= path.size();) {
+    std::size_t end = path.find('/', seg);
+    if (end == std::string::npos) end = path.size();
+    const std::string_view part = std::string_view(path).substr(seg, end - seg);
+    if (part == "..") {
+      if (!kept.empty()) kept.pop_back();
+    } else if (!part.empty() && part != ".") {
+      kept.push_back(part);
+    }
+    seg = end + 1;
+  }
+  std::string normal;
+  for (std::string_view part : kept) normal += "/" + std::string(part);
+  if (normal.empty()) normal = "/";
+  const std::string help = "help: write it normalized: " + Q(normal);
+  for (std::size_t seg = 1; seg <= path.size();) {
+    std::size_t end = path.find('/', seg);
+    if (end == std::string::npos) end = path.size();
+    const std::string_view part = std::string_view(path).substr(seg, end - seg);
+    if (part.empty()) {
+      Error(at(seg - 1),
+            what + (end == path.size() ? " ends with '/'" : " has an empty component ('//')"),
+            {end == path.size() ? "help: name the socket file itself, without the trailing '/'"
+                                : help});
+      return;
+    }
+    if (part == "." || part == "..") {
+      Error(at(seg), what + " has a " + Q(part) + " component", {help});
+      return;
+    }
+    seg = end + 1;
   }
 }
 
@@ -585,17 +660,10 @@ void Validator::ReadLimits(const YamlNode& node, Limits* limits) {
   if (!entries) return;
   CheckKeys(*entries, kLimitKeys, " in 'limits'");
   if (const Entry* e = node.Find("memory")) {
-    std::optional<std::string> text = ExpectString(*e->value, "memory");
-    std::optional<std::uint64_t> bytes = text ? ParseByteSize(*text) : std::nullopt;
-    if (text && !bytes) {
-      Error(e->value->mark, "invalid size " + Q(*text) + " for 'memory'",
-            {"help: write bytes, or a number with a K, M, G or T suffix (powers of 1024), "
-             "e.g. '512M', '4G'"});
-    } else if (bytes && *bytes == 0) {
-      Error(e->value->mark, "'memory' must be greater than zero");
-    } else if (bytes) {
-      limits->memory_bytes = *bytes;
-    }
+    if (auto bytes = ReadSize(*e->value, "memory")) limits->memory_bytes = *bytes;
+  }
+  if (const Entry* e = node.Find("tmp")) {
+    if (auto bytes = ReadSize(*e->value, "tmp")) limits->tmp_bytes = *bytes;
   }
   if (const Entry* e = node.Find("pids")) {
     if (auto pids = ExpectAtLeast(*e->value, "pids", 1)) limits->pids = *pids;
@@ -603,6 +671,23 @@ void Validator::ReadLimits(const YamlNode& node, Limits* limits) {
   if (const Entry* e = node.Find("nofile")) {
     if (auto nofile = ExpectAtLeast(*e->value, "nofile", 1)) limits->nofile = *nofile;
   }
+}
+
+/// A size greater than zero ("512M", "4G", bytes), or nullopt after an error.
+std::optional<std::uint64_t> Validator::ReadSize(const YamlNode& node, std::string_view what) {
+  std::optional<std::string> text = ExpectString(node, what);
+  std::optional<std::uint64_t> bytes = text ? ParseByteSize(*text) : std::nullopt;
+  if (text && !bytes) {
+    Error(node.mark, "invalid size " + Q(*text) + " for " + Q(what),
+          {"help: write bytes, or a number with a K, M, G or T suffix (powers of 1024), "
+           "e.g. '512M', '4G'"});
+    return std::nullopt;
+  }
+  if (bytes && *bytes == 0) {
+    Error(node.mark, Q(what) + " must be greater than zero");
+    return std::nullopt;
+  }
+  return bytes;
 }
 
 }  // namespace

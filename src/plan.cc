@@ -58,6 +58,8 @@ void WriteTarget(const PlanTarget& pt, JsonWriter& w) {
   w.UInt(t.limits.nofile);
   w.Key("pids");
   w.UInt(t.limits.pids);
+  w.Key("tmp");
+  w.UInt(t.limits.tmp_bytes);
   w.EndObject();
   w.Key("line");
   w.Int(t.mark.line);
@@ -71,6 +73,8 @@ void WriteTarget(const PlanTarget& pt, JsonWriter& w) {
   w.String(t.pool);
   w.Key("retries");
   w.Int(t.retries);
+  w.Key("sockets");
+  w.StringArray(t.sockets);
   w.Key("tier");
   w.Int(pt.tier);
   w.Key("timeout_seconds");
@@ -110,7 +114,9 @@ std::string DefinitionDigest(const Target& t, const std::vector<std::string>& gl
   h.UpdateField(std::to_string(t.retries));
   h.UpdateField(t.network ? "network" : "no-network");
   h.UpdateField(t.checkout == Checkout::kFull ? "full" : "inputs");
-  h.UpdateField(fmt::format("{}/{}/{}", t.limits.memory_bytes, t.limits.pids, t.limits.nofile));
+  h.UpdateField(fmt::format("{}/{}/{}/{}", t.limits.memory_bytes, t.limits.pids, t.limits.nofile,
+                            t.limits.tmp_bytes));
+  list("sockets", t.sockets);
   list("global_inputs", global_inputs);
   return h.HexDigest();
 }
@@ -253,53 +259,57 @@ void Members(od::value v, std::initializer_list<std::string_view> required, F&& 
 PlanTarget ReadTarget(od::object v) {
   PlanTarget pt;
   Target& t = pt.def;
-  Members(v,
-          {"artifacts", "checkout", "command", "definition_digest", "deps", "env", "inputs",
-           "limits", "name", "network", "pass_env", "pool", "retries", "tier", "timeout_seconds"},
-          [&](std::string_view key, od::value value) {
-            if (key == "name") {
-              t.name = Str(value);
-            } else if (key == "line") {
-              t.mark.line = static_cast<int>(value.get_int64());
-            } else if (key == "column") {
-              t.mark.column = static_cast<int>(value.get_int64());
-            } else if (key == "command") {
-              t.command = Str(value);
-            } else if (key == "inputs") {
-              t.inputs = StrList(value);
-            } else if (key == "deps") {
-              t.deps = StrList(value);
-            } else if (key == "pool") {
-              t.pool = Str(value);
-            } else if (key == "artifacts") {
-              t.artifacts = StrList(value);
-            } else if (key == "env") {
-              for (od::field e : value.get_object()) {
-                t.env.emplace(std::string(std::string_view(e.unescaped_key())), Str(e.value()));
-              }
-            } else if (key == "pass_env") {
-              t.pass_env = StrList(value);
-            } else if (key == "timeout_seconds") {
-              if (!value.is_null()) t.timeout_seconds = value.get_int64();
-            } else if (key == "retries") {
-              t.retries = static_cast<int>(value.get_int64());
-            } else if (key == "network") {
-              t.network = value.get_bool();
-            } else if (key == "checkout") {
-              t.checkout = Str(value) == "full" ? Checkout::kFull : Checkout::kInputs;
-            } else if (key == "limits") {
-              Members(value, {"memory", "nofile", "pids"}, [&](std::string_view k, od::value l) {
-                const std::uint64_t n = l.get_uint64();
-                if (k == "memory") t.limits.memory_bytes = n;
-                if (k == "nofile") t.limits.nofile = n;
-                if (k == "pids") t.limits.pids = n;
-              });
-            } else if (key == "tier") {
-              pt.tier = static_cast<int>(value.get_int64());
-            } else if (key == "definition_digest") {
-              pt.definition_digest = Str(value);
-            }
+  Members(
+      v,
+      {"artifacts", "checkout", "command", "definition_digest", "deps", "env", "inputs", "limits",
+       "name", "network", "pass_env", "pool", "retries", "sockets", "tier", "timeout_seconds"},
+      [&](std::string_view key, od::value value) {
+        if (key == "name") {
+          t.name = Str(value);
+        } else if (key == "line") {
+          t.mark.line = static_cast<int>(value.get_int64());
+        } else if (key == "column") {
+          t.mark.column = static_cast<int>(value.get_int64());
+        } else if (key == "command") {
+          t.command = Str(value);
+        } else if (key == "inputs") {
+          t.inputs = StrList(value);
+        } else if (key == "deps") {
+          t.deps = StrList(value);
+        } else if (key == "pool") {
+          t.pool = Str(value);
+        } else if (key == "artifacts") {
+          t.artifacts = StrList(value);
+        } else if (key == "env") {
+          for (od::field e : value.get_object()) {
+            t.env.emplace(std::string(std::string_view(e.unescaped_key())), Str(e.value()));
+          }
+        } else if (key == "pass_env") {
+          t.pass_env = StrList(value);
+        } else if (key == "sockets") {
+          t.sockets = StrList(value);
+        } else if (key == "timeout_seconds") {
+          if (!value.is_null()) t.timeout_seconds = value.get_int64();
+        } else if (key == "retries") {
+          t.retries = static_cast<int>(value.get_int64());
+        } else if (key == "network") {
+          t.network = value.get_bool();
+        } else if (key == "checkout") {
+          t.checkout = Str(value) == "full" ? Checkout::kFull : Checkout::kInputs;
+        } else if (key == "limits") {
+          Members(value, {"memory", "nofile", "pids", "tmp"}, [&](std::string_view k, od::value l) {
+            const std::uint64_t n = l.get_uint64();
+            if (k == "memory") t.limits.memory_bytes = n;
+            if (k == "nofile") t.limits.nofile = n;
+            if (k == "pids") t.limits.pids = n;
+            if (k == "tmp") t.limits.tmp_bytes = n;
           });
+        } else if (key == "tier") {
+          pt.tier = static_cast<int>(value.get_int64());
+        } else if (key == "definition_digest") {
+          pt.definition_digest = Str(value);
+        }
+      });
   return pt;
 }
 

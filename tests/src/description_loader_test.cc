@@ -596,7 +596,7 @@ TEST(DescriptionLoaderTest, Load_UnknownTargetKeySuggestsDeps) {
 TEST(DescriptionLoaderTest, Load_UnknownTargetKeyWithoutNearNameListsValidKeys) {
   ExpectDiag(One(Load(WebWith("    flavour: x\n"))), 8, 5, "unknown key 'flavour' in target 'web'",
              "note: valid keys are: command, inputs, deps, pool, artifacts, env, pass_env, "
-             "timeout, retries, network, checkout, limits");
+             "sockets, timeout, retries, network, checkout, limits");
 }
 
 TEST(DescriptionLoaderTest, Load_TimeoutAcceptsUnitsAndBareSeconds) {
@@ -735,6 +735,83 @@ TEST(DescriptionLoaderTest, Load_LimitsPidsAndNofileMustBePositive) {
 TEST(DescriptionLoaderTest, Load_UnknownLimitKeySuggestsNearName) {
   ExpectDiag(One(Load(WebWith("    limits: {memroy: 1G}\n"))), 8, 14,
              "unknown key 'memroy' in 'limits'", "help: did you mean 'memory'?");
+}
+
+TEST(DescriptionLoaderTest, Load_TmpLimitReadsASizeLikeMemory) {
+  LoadResult r = Load(WebWith("    limits: {tmp: 2G, memory: 512M}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->targets[0].limits.tmp_bytes, 2ull << 30);
+  EXPECT_EQ(r.description->targets[0].limits.memory_bytes, 512ull << 20);
+  LoadResult unset = Load(WebWith(""));
+  ASSERT_TRUE(unset.description) << unset.FormatErrors();
+  EXPECT_EQ(unset.description->targets[0].limits.tmp_bytes, 0u);
+}
+
+TEST(DescriptionLoaderTest, Load_BadTmpSizeIsAnError) {
+  ExpectDiag(One(Load(WebWith("    limits: {tmp: 1GiB}\n"))), 8, 19,
+             "invalid size '1GiB' for 'tmp'",
+             "help: write bytes, or a number with a K, M, G or T suffix (powers of 1024), e.g. "
+             "'512M', '4G'");
+  ExpectDiag(One(Load(WebWith("    limits: {tmp: 0}\n"))), 8, 19,
+             "'tmp' must be greater than zero");
+}
+
+TEST(DescriptionLoaderTest, Load_SocketsAreReadWithTheirMarks) {
+  LoadResult r =
+      Load(WebWith("    sockets: [/var/run/docker.sock, \"/run/user/1000/ssh agent.sock\"]\n"
+                   "    pass_env: [A, B]\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  const Target& t = r.description->targets[0];
+  EXPECT_EQ(t.sockets,
+            (std::vector<std::string>{"/var/run/docker.sock", "/run/user/1000/ssh agent.sock"}));
+  ASSERT_EQ(t.socket_marks.size(), 2u);
+  EXPECT_EQ(t.socket_marks[0].line, 8);
+  EXPECT_EQ(t.socket_marks[0].column, 15);
+  EXPECT_EQ(t.socket_marks[1].column, 37);
+  ASSERT_EQ(t.pass_env_marks.size(), 2u);
+  EXPECT_EQ(t.pass_env_marks[1].line, 9);
+  EXPECT_EQ(t.pass_env_marks[1].column, 19);
+  LoadResult none = Load(WebWith(""));
+  ASSERT_TRUE(none.description) << none.FormatErrors();
+  EXPECT_TRUE(none.description->targets[0].sockets.empty());
+}
+
+TEST(DescriptionLoaderTest, Load_SocketPathMustBeAbsolute) {
+  ExpectDiag(One(Load(WebWith("    sockets: [var/run/docker.sock]\n"))), 8, 15,
+             "socket path 'var/run/docker.sock' in 'sockets' is not absolute",
+             "help: write the host path from the root, e.g. '/var/run/docker.sock'");
+  ExpectDiag(One(Load(WebWith("    sockets: [/]\n"))), 8, 15,
+             "socket path '/' in 'sockets' names the root directory");
+}
+
+TEST(DescriptionLoaderTest, Load_SocketPathMustBeNormalized) {
+  // Each error points at the part that is wrong (column 15 is the path's first character).
+  ExpectDiag(One(Load(WebWith("    sockets: [/var/run/../run/docker.sock]\n"))), 8, 24,
+             "socket path '/var/run/../run/docker.sock' in 'sockets' has a '..' component",
+             "help: write it normalized: '/var/run/docker.sock'");
+  ExpectDiag(One(Load(WebWith("    sockets: [/var/./run/docker.sock]\n"))), 8, 20,
+             "socket path '/var/./run/docker.sock' in 'sockets' has a '.' component",
+             "help: write it normalized: '/var/run/docker.sock'");
+  ExpectDiag(One(Load(WebWith("    sockets: [/var//run/docker.sock]\n"))), 8, 19,
+             "socket path '/var//run/docker.sock' in 'sockets' has an empty component ('//')",
+             "help: write it normalized: '/var/run/docker.sock'");
+  ExpectDiag(One(Load(WebWith("    sockets: [\"/run/docker/\"]\n"))), 8, 27,
+             "socket path '/run/docker/' in 'sockets' ends with '/'",
+             "help: name the socket file itself, without the trailing '/'");
+}
+
+TEST(DescriptionLoaderTest, Load_SocketListedTwiceIsAnError) {
+  ExpectDiag(One(Load(WebWith("    sockets: [/run/a.sock, /run/b.sock, /run/a.sock]\n"))), 8, 41,
+             "socket '/run/a.sock' is listed twice in 'sockets'");
+}
+
+TEST(DescriptionLoaderTest, Load_SocketsMustBeAListOfStrings) {
+  ExpectDiag(One(Load(WebWith("    sockets: /var/run/docker.sock\n"))), 8, 14,
+             "expected a list for 'sockets', found a string",
+             "help: write a list: [/var/run/docker.sock]");
+  ExpectDiag(One(Load(WebWith("    sockets: [\"\"]\n"))), 8, 15, "empty path in 'sockets'");
+  ExpectDiag(One(Load(WebWith("    sockets: [{a: 1}]\n"))), 8, 15,
+             "expected a string for 'sockets', found a mapping");
 }
 
 TEST(DescriptionLoaderTest, Load_SandboxMustBeRequiredOrPreferred) {
