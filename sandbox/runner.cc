@@ -308,6 +308,12 @@ int Exec::Run() {
   auto identity = ResolveBuildIdentity();
   if (!identity.ok()) return SetupError(identity.error());
   const Owner owner{identity->active, identity->uid, identity->gid};
+  // The command may reopen its output (/dev/stdout is the log): the build uid owns it while
+  // the command runs, and the runner again after.
+  if (owner.active && fchown(log_.get(), owner.uid, owner.gid) != 0) {
+    return SetupError(MakeError(fmt::format("cannot give '{}' to the build uid: {}", log_path_,
+                                            std::strerror(errno))));
+  }
   if (identity->active && choice->tier == Tier::kProcess) {
     // Without a mount namespace the build uid reaches its workspace through the host's
     // directories: each must be searchable by others.
@@ -481,6 +487,7 @@ int Exec::Run() {
     }
     const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
     Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+    if (owner.active) (void)fchown(log_.get(), geteuid(), getegid());
     // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge.
     if (!Weakened("tmp")) (void)EmptyDir(ws.tmp);
     // Read what the limits did before the cgroup goes; it must go before an interrupt re-raises.
