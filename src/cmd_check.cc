@@ -5,6 +5,7 @@
 #include "src/cli.h"
 #include "src/description_loader.h"
 #include "src/description_source.h"
+#include "src/description_warnings.h"
 #include "src/exit_codes.h"
 #include "src/git.h"
 #include "src/repo_check.h"
@@ -15,8 +16,9 @@ namespace {
 
 /// Loads the description or prints every error; the returned error (its exit code) has been
 /// reported. With --repo naming a bare repository, the description is the one committed at
-/// HEAD; a --repo that is no repository is exit 3.
-Expected<Description> LoadOrReport(const CommonOptions& opts) {
+/// HEAD; a --repo that is no repository is exit 3. `source`, when given, receives the text
+/// that was loaded (for rendering warnings).
+Expected<Description> LoadOrReport(const CommonOptions& opts, std::string* source = nullptr) {
   LoadResult r;
   bool loaded = false;
   if (!opts.repo.empty()) {
@@ -42,12 +44,18 @@ Expected<Description> LoadOrReport(const CommonOptions& opts) {
     fmt::print(stderr, "{}", r.FormatErrors());
     return MakeError("", kExitUsage);
   }
+  if (source) *source = std::move(r.source);
   return std::move(*r.description);
 }
 
 int RunCheck(const CommonOptions& opts) {
-  auto desc = LoadOrReport(opts);
+  std::string source;
+  auto desc = LoadOrReport(opts, &source);
   if (!desc.ok()) return desc.error().exit_code;
+  // Warnings do not fail the check: the description is valid, and may mean it.
+  for (const Diagnostic& d : HostRootSocketWarnings(*desc, opts.file)) {
+    fmt::print(stderr, "{}", FormatDiagnostic(d, source));
+  }
   fmt::print("{}: ok: {} targets, {} pools\n", opts.file, desc->targets.size(), desc->pools.size());
   return kExitSuccess;
 }

@@ -1,6 +1,7 @@
 // `fanout doctor`: which sandbox tier this machine gives fanout, and why; how it enforces
 // limits (cgroups or rlimits); and what about the repository matters to fanout (shallow or
-// partial clone).
+// partial clone); and which targets of the description declare a socket that gives them
+// host-root power.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +14,8 @@
 
 #include "sandbox/probe.h"
 #include "src/cli.h"
+#include "src/description_loader.h"
+#include "src/description_warnings.h"
 #include "src/exit_codes.h"
 #include "src/git.h"
 #include "src/repo_check.h"
@@ -26,7 +29,47 @@ struct DoctorOptions {
   bool json = false;
   bool require_sandbox = false;
   std::string repo;  ///< --repo; empty: the repository containing the current directory, if any
+  std::string file;  ///< -f; empty: fanout.yaml at the work tree's root, if there is one
 };
+
+/// What doctor says about the description: which targets it gives host-root power.
+struct DescriptionFacts {
+  std::string path;   ///< as shown
+  std::string error;  ///< why it did not load (then `sockets` is empty)
+  std::vector<HostRootSocket> sockets;
+};
+
+/// The description named by -f, else the work tree's fanout.yaml; nullopt when there is none.
+std::optional<DescriptionFacts> ReadDescriptionFacts(const std::string& file,
+                                                     const std::optional<RepoFacts>& repo) {
+  DescriptionFacts facts;
+  facts.path = file;
+  if (facts.path.empty()) {
+    if (!repo || repo->bare) return std::nullopt;
+    facts.path = repo->workdir + "fanout.yaml";
+    if (access(facts.path.c_str(), F_OK) != 0) return std::nullopt;
+  }
+  LoadResult loaded = LoadDescriptionFile(facts.path);
+  if (!loaded.description) {
+    facts.error =
+        loaded.diagnostics.empty() ? "it does not load" : loaded.diagnostics.front().message;
+    return facts;
+  }
+  facts.sockets = FindHostRootSockets(*loaded.description);
+  return facts;
+}
+
+nlohmann::json DescriptionFactsToJson(const std::optional<DescriptionFacts>& f) {
+  if (!f) return nullptr;
+  nlohmann::json sockets = nlohmann::json::array();
+  for (const HostRootSocket& s : f->sockets) {
+    sockets.push_back(
+        {{"target", s.target}, {"socket", s.path}, {"engine", std::string(s.engine)}});
+  }
+  return {{"path", f->path},
+          {"error", f->error.empty() ? nlohmann::json(nullptr) : nlohmann::json(f->error)},
+          {"host_root_sockets", sockets}};
+}
 
 std::string YesNo(bool b) { return b ? "yes" : "no"; }
 
@@ -80,6 +123,9 @@ CommandFn SetupDoctor(CLI::App* app) {
   app->add_flag("--json", opts->json, "print the probe as JSON");
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "exit 1 when the namespaces tier is not available");
+  app->add_option("-f,--file", opts->file,
+                  "also report which targets of this description can become root on this "
+                  "machine (default: fanout.yaml at the repository's root, if there is one)");
   AddRepoOption(app, &opts->repo,
                 "also report on this git repository: bare, shallow, partial clone (default: "
                 "the one containing the current directory, if any)");
@@ -98,9 +144,11 @@ CommandFn SetupDoctor(CLI::App* app) {
         sandbox::RunProbe(fmt::format("{}/.fanout-doctor-{}", dir, getpid()));
     const char* forced = std::getenv("FANOUT_SANDBOX");
     auto choice = sandbox::ChooseTier(p, forced ? forced : "", opts->require_sandbox);
+    const std::optional<DescriptionFacts> described = ReadDescriptionFacts(opts->file, *repo);
     if (opts->json) {
       nlohmann::json j = nlohmann::json::parse(sandbox::ProbeToJson(p));
       j["repository"] = RepoFactsToJson(*repo);
+      j["description"] = DescriptionFactsToJson(described);
       fmt::print("{}\n", j.dump(2));
     } else {
       auto row = [](const char* k, const std::string& v) { fmt::print("  {:<22} {}\n", k, v); };
@@ -137,6 +185,22 @@ CommandFn SetupDoctor(CLI::App* app) {
         row("partial clone", DescribePartialClone(*f));
       } else {
         fmt::print("git repository: none (not inside one; pass --repo DIR)\n");
+      }
+      if (described) {
+        fmt::print("description {}\n", described->path);
+        if (!described->error.empty()) {
+          row("host-root sockets",
+              fmt::format("unknown: it does not load ({}); run 'fanout check -f {}'",
+                          described->error, described->path));
+        } else if (described->sockets.empty()) {
+          row("host-root sockets", "none");
+        }
+        for (const HostRootSocket& s : described->sockets) {
+          row(&s == &described->sockets.front() ? "host-root sockets" : "",
+              fmt::format("target '{}' declares the {} socket '{}': any command of this target "
+                          "can become root on this machine",
+                          s.target, s.engine, s.path));
+        }
       }
     }
     if (!choice.ok()) {

@@ -13,6 +13,7 @@
 #include "src/build_layout.h"
 #include "src/description_loader.h"
 #include "src/description_source.h"
+#include "src/description_warnings.h"
 #include "src/exit_codes.h"
 #include "src/file_util.h"
 #include "src/git.h"
@@ -63,6 +64,36 @@ std::string Absolute(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal().string() : abs.string();
 }
 
+/// Refuses (exit 2) a build directory inside the work tree that holds paths git tracks: fanout
+/// would trust them as its own state (a committed sandbox probe) and overwrite them. `shown`
+/// is the directory as the user named it.
+Status CheckBuildDirUntracked(const Repository& repo, std::string build_dir,
+                              const std::string& shown) {
+  if (repo.is_bare()) return {};
+  // "-B build/" may come back as ".../build/." or ".../build/".
+  while (build_dir.size() > 1 && (build_dir.back() == '/' || build_dir.ends_with("/."))) {
+    build_dir.pop_back();
+  }
+  std::string workdir = repo.workdir();
+  while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
+  workdir = Absolute(workdir);  // canonical, as build_dir is
+  std::string rel;
+  if (build_dir != workdir) {
+    if (build_dir.rfind(workdir + "/", 0) != 0) return {};
+    rel = build_dir.substr(workdir.size() + 1);
+  }
+  auto tracked = repo.FirstTrackedPathUnder(rel);
+  if (!tracked.ok()) return tracked.error();
+  if (!*tracked) return {};
+  return MakeError(
+      fmt::format("build directory '{}' holds files tracked by git ('{}'); fanout keeps its "
+                  "state there and will not trust or overwrite tracked files: pass another "
+                  "directory with -B (e.g. -B out/fanout), or untrack them with 'git rm -r "
+                  "--cached {}'",
+                  shown, **tracked, rel.empty() ? "." : ShellQuote(rel)),
+      kExitUsage);
+}
+
 }  // namespace
 
 void AddGenOptions(CLI::App* app, GenOptions* opts) {
@@ -90,6 +121,10 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
                                                         : opts.common.repo);
   if (!repo.ok()) return Fail(repo.error());
+  // Before anything is written to the build directory.
+  if (Status st = CheckBuildDirUntracked(*repo, build_dir, opts.common.build_dir); !st.ok()) {
+    return Fail(st.error());
+  }
 
   if (repo->is_bare() && opts.source == "worktree") {
     return Fail(
@@ -113,6 +148,13 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     return kExitUsage;
   }
   const Description& desc = *loaded.description;
+  const std::string& shown_file = opts.common.file;
+  for (const Diagnostic& d : TmpPassEnvWarnings(desc, shown_file, [](const std::string& name) {
+         const char* v = std::getenv(name.c_str());
+         return v ? std::optional<std::string>(v) : std::nullopt;
+       })) {
+    fmt::print(stderr, "{}", FormatDiagnostic(d, loaded.source));
+  }
 
   // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
   std::optional<SourceState> revision;

@@ -79,7 +79,8 @@ std::string FormatDiagnostic(const Diagnostic& diag, std::string_view source) {
     out += ":" + std::to_string(diag.mark.line);
     if (diag.mark.column > 0) out += ":" + std::to_string(diag.mark.column);
   }
-  out += ": error: " + diag.message + "\n";
+  out += diag.severity == Severity::kWarning ? ": warning: " : ": error: ";
+  out += diag.message + "\n";
   if (diag.mark.line > 0) {
     const std::string_view text = SourceLine(source, diag.mark.line);
     if (!text.empty()) {

@@ -10,12 +10,16 @@
 
 namespace fanout {
 
-/// One error about a file, with optional notes ("did you mean 'docker'?").
+/// Whether a diagnostic stops the command (an error) or only informs (a warning).
+enum class Severity { kError, kWarning };
+
+/// One error or warning about a file, with optional notes ("did you mean 'docker'?").
 struct Diagnostic {
   std::string file;  ///< as the user named it
   SourceMark mark;
   std::string message;             ///< lower case, no trailing period
   std::vector<std::string> notes;  ///< each printed as "help: ..." / "note: ..." (prefix included)
+  Severity severity = Severity::kError;
 };
 
 /// Renders `diag` against the file's `source` text: the location line, then the source line

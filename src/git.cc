@@ -62,6 +62,30 @@ std::string Repository::root() const {
 
 bool Repository::IsShallow() const { return git_repository_is_shallow(repo_.get()) == 1; }
 
+Expected<std::optional<std::string>> Repository::FirstTrackedPathUnder(
+    const std::string& dir) const {
+  // Read from the file, not the repository's shared index object, which others may hold.
+  git_index* raw = nullptr;
+  const std::string index_path = gitdir() + "index";
+  if (git_index_open(&raw, index_path.c_str()) != 0) {
+    return GitError("cannot read the index " + index_path);
+  }
+  IndexPtr index(raw);
+  size_t pos = 0;
+  if (!dir.empty() && git_index_find(&pos, index.get(), dir.c_str()) == 0) {
+    return std::optional<std::string>(dir);
+  }
+  const std::string prefix = dir.empty() ? "" : dir + "/";
+  if (prefix.empty()) {
+    if (git_index_entrycount(index.get()) == 0) return std::optional<std::string>();
+  } else if (git_index_find_prefix(&pos, index.get(), prefix.c_str()) != 0) {
+    return std::optional<std::string>();
+  }
+  const git_index_entry* entry = git_index_get_byindex(index.get(), pos);
+  if (!entry) return std::optional<std::string>();
+  return std::optional<std::string>(entry->path);
+}
+
 Expected<std::vector<Repository::PromisorRemote>> Repository::PromisorRemotes() const {
   git_config* raw = nullptr;
   if (git_repository_config_snapshot(&raw, repo_.get()) != 0) {

@@ -100,6 +100,11 @@ class Repository {
   /// `extensions.partialClone`), sorted by name; empty unless the repository is a partial clone.
   Expected<std::vector<PromisorRemote>> PromisorRemotes() const;
 
+  /// The first path (in index order) that git's index tracks at or under `dir` (relative to the
+  /// work tree, '/'-separated, no trailing '/'; empty: the whole work tree), or nullopt when it
+  /// tracks none there. A prefix search of the index: no status, no work-tree scan.
+  Expected<std::optional<std::string>> FirstTrackedPathUnder(const std::string& dir) const;
+
   /// The contents of the blob at `path` in `tree`, or nullopt when there is no such file.
   Expected<std::optional<std::string>> ReadFileAt(const git_oid& tree,
                                                   const std::string& path) const;
