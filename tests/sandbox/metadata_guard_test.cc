@@ -508,8 +508,11 @@ TEST_P(MetadataGuardTest, KernelErrorsAreKept) {
 
 // A root supervisor performs each call with the command's fsuid, fsgid and groups and no
 // capability: the command gets what the kernel would have given it, not root's power.
-TEST_P(MetadataGuardTest, RootSupervisor_PerformsWithTheCommandsCredentials) {
-  if (!Root() || GetParam() != Supervisor::kThisProcess) GTEST_SKIP() << "needs a root supervisor";
+// Only the variant whose supervisor is this (root) process applies.
+class MetadataGuardRootTest : public MetadataGuardTest {};
+
+TEST_P(MetadataGuardRootTest, RootSupervisor_PerformsWithTheCommandsCredentials) {
+  if (!Root()) GTEST_SKIP() << "needs a root supervisor (run the tests as root)";
   const std::string roots_file = root_ + "/roots.txt";
   Prepare(roots_file);
   ASSERT_EQ(chown(roots_file.c_str(), 0, 0), 0);
@@ -537,6 +540,10 @@ TEST_P(MetadataGuardTest, RootSupervisor_PerformsWithTheCommandsCredentials) {
   EXPECT_EQ(static_cast<uid_t>(syscall(SYS_setfsuid, -1)), 0u);
   EXPECT_EQ(static_cast<gid_t>(syscall(SYS_setfsgid, -1)), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(MetadataGuard, MetadataGuardRootTest,
+                         ::testing::Values(Supervisor::kThisProcess),
+                         [](const ::testing::TestParamInfo<Supervisor>&) { return "ThisProcess"; });
 
 INSTANTIATE_TEST_SUITE_P(MetadataGuard, MetadataGuardTest,
                          ::testing::Values(Supervisor::kThisProcess, Supervisor::kUnprivileged),
