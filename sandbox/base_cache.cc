@@ -121,7 +121,8 @@ Expected<BaseLease> BaseCache::Acquire(const std::string& repo_path, const git_o
   const std::string tmp = fmt::format("{}/.tmp-{}-{}-{:x}", root_, key, getpid(), rng());
   auto written = WriteFiles(repo_path, *files, tmp,
                             threads > 0 ? threads : DefaultWriterThreads(files->size()));
-  if (Status owned = written.ok() ? owner_.ApplyTree(tmp) : Status(); !written.ok() || !owned.ok()) {
+  if (Status owned = written.ok() ? owner_.ApplyTree(tmp) : Status();
+      !written.ok() || !owned.ok()) {
     (void)RemoveTree(tmp);
     return written.ok() ? owned.error() : written.error();
   }

@@ -50,8 +50,7 @@ class BaseCache {
  public:
   /// `owner`: who owns the files of new bases (workspace.h); the namespaces tier's overlay
   /// needs them owned by the build uid when fanout runs as root. Keep one root per owner.
-  explicit BaseCache(std::string root, Owner owner = {})
-      : root_(std::move(root)), owner_(owner) {}
+  explicit BaseCache(std::string root, Owner owner = {}) : root_(std::move(root)), owner_(owner) {}
 
   /// The cache key of (tree, selection): hex, independent of pattern order.
   static std::string Key(const git_oid& tree, const InputSelection& selection);

@@ -1,10 +1,10 @@
 #include "sandbox/identity.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -137,7 +137,7 @@ std::string DropToIdentity(const BuildIdentity& id, const std::vector<gid_t>& gr
   struct __user_cap_header_struct header {
     _LINUX_CAPABILITY_VERSION_3, 0
   };
-  struct __user_cap_data_struct data[2] {};
+  struct __user_cap_data_struct data[2]{};
   if (syscall(SYS_capget, &header, data) != 0) return err("capget");
   for (const auto& d : data) {
     if (d.permitted || d.effective || d.inheritable) {

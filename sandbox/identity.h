@@ -18,9 +18,9 @@ namespace fanout::sandbox {
 
 /// The unprivileged host id range a root runner's commands run as.
 struct BuildIdentity {
-  bool active = false;  ///< false: fanout is not root, the command keeps the caller's ids
-  uid_t uid = 0;        ///< first host uid of the range (the command's uid, or its root inside)
-  gid_t gid = 0;        ///< first host gid of the range
+  bool active = false;      ///< false: fanout is not root, the command keeps the caller's ids
+  uid_t uid = 0;            ///< first host uid of the range (the command's uid, or its root inside)
+  gid_t gid = 0;            ///< first host gid of the range
   std::uint32_t count = 0;  ///< ids in the range (uids and gids alike)
   std::string origin;       ///< where the range came from, for `fanout doctor` and the record
 };

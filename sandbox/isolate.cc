@@ -341,7 +341,7 @@ int Pid1Main(void* arg) {
   if (nest) {
     char c = 0;
     bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u';
-    std::string e = !ok                     ? "unshare failed"
+    std::string e = !ok                    ? "unshare failed"
                     : spec.identity.active ? WriteRangeIdMaps(child, spec.identity, spec.extra_gids)
                                            : WriteIdMaps(child, true, 0, 0);
     c = e.empty() ? 'k' : 'x';

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstddef>
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <set>
@@ -25,9 +25,9 @@ namespace fanout::sandbox {
 namespace {
 
 // Newer than the Debian 12 kernel headers; the values are part of the kernel ABI.
-constexpr __u64 kLandlockAccessFsTruncate = 1ULL << 14;  // ABI 3
-constexpr __u64 kLandlockAccessNetBindTcp = 1ULL << 0;     // ABI 4
-constexpr __u64 kLandlockAccessNetConnectTcp = 1ULL << 1;  // ABI 4
+constexpr __u64 kLandlockAccessFsTruncate = 1ULL << 14;        // ABI 3
+constexpr __u64 kLandlockAccessNetBindTcp = 1ULL << 0;         // ABI 4
+constexpr __u64 kLandlockAccessNetConnectTcp = 1ULL << 1;      // ABI 4
 constexpr __u64 kLandlockScopeAbstractUnixSocket = 1ULL << 0;  // ABI 6
 constexpr __u64 kLandlockScopeSignal = 1ULL << 1;              // ABI 6
 

@@ -15,8 +15,8 @@ namespace fanout::sandbox {
 Status Owner::Apply(const std::string& path) const {
   if (!active) return {};
   if (fchownat(AT_FDCWD, path.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-    return MakeError(fmt::format("cannot give '{}' to the build uid {}: {}", path, uid,
-                                 std::strerror(errno)));
+    return MakeError(
+        fmt::format("cannot give '{}' to the build uid {}: {}", path, uid, std::strerror(errno)));
   }
   return {};
 }

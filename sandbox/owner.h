@@ -19,7 +19,9 @@ struct Owner {
   uid_t uid = 0;
   gid_t gid = 0;
   /// Whether `st` is owned as it should be (always, when inactive).
-  bool Owns(const struct stat& st) const { return !active || (st.st_uid == uid && st.st_gid == gid); }
+  bool Owns(const struct stat& st) const {
+    return !active || (st.st_uid == uid && st.st_gid == gid);
+  }
   /// lchown `path` to the owner (nothing when inactive).
   Status Apply(const std::string& path) const;
   /// Apply to `root` and everything beneath it, without following symlinks.

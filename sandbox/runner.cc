@@ -27,9 +27,9 @@
 #include "sandbox/identity.h"
 #include "sandbox/isolate.h"
 #include "sandbox/owner.h"
-#include "sandbox/weaken.h"
 #include "sandbox/probe.h"
 #include "sandbox/result.h"
+#include "sandbox/weaken.h"
 #include "sandbox/workspace.h"
 #include "src/build_layout.h"
 #include "src/description_values.h"
@@ -311,8 +311,8 @@ int Exec::Run() {
   // The command may reopen its output (/dev/stdout is the log): the build uid owns it while
   // the command runs, and the runner again after.
   if (owner.active && fchown(log_.get(), owner.uid, owner.gid) != 0) {
-    return SetupError(MakeError(fmt::format("cannot give '{}' to the build uid: {}", log_path_,
-                                            std::strerror(errno))));
+    return SetupError(MakeError(
+        fmt::format("cannot give '{}' to the build uid: {}", log_path_, std::strerror(errno))));
   }
   if (identity->active && choice->tier == Tier::kProcess) {
     // Without a mount namespace the build uid reaches its workspace through the host's
@@ -406,8 +406,8 @@ int Exec::Run() {
         cgroup = std::move(*made);
         spec.cgroups = cgroup->joins();
       } else {
-        use_cgroup = false;           // for the remaining attempts too
-        ForgetCachedProbe();          // the machine changed since the probe: probe again
+        use_cgroup = false;   // for the remaining attempts too
+        ForgetCachedProbe();  // the machine changed since the probe: probe again
         warn_rlimits(limits.memory_bytes && !memory_by_rlimit, limits.pids && !pids_by_rlimit,
                      made.error().message);
       }
