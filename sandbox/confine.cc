@@ -67,22 +67,26 @@ std::string ApplyRlimits(const Limits& limits) {
   return "";
 }
 
+std::vector<sock_filter> SeccompPrologue(int x32_errno) {
+  return {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#if defined(__x86_64__)
+        // x32 system calls carry bit 30 and would pass the comparisons that follow.
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (static_cast<__u32>(x32_errno) & SECCOMP_RET_DATA)),
+#endif
+  };
+}
+
 std::string InstallSeccompFilter(bool network) {
   const __u32 deny = SECCOMP_RET_ERRNO | (EACCES & SECCOMP_RET_DATA);
   const __u32 nosys = SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA);
   const __u32 allow = SECCOMP_RET_ALLOW;
-  std::vector<sock_filter> f = {
-    // A foreign architecture (another ABI's syscall numbers) is refused outright.
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-    // x32 system calls carry bit 30; they are not used by anything we build.
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, deny),
-#endif
-  };
+  std::vector<sock_filter> f = SeccompPrologue(EACCES);
   if (!Weakened("seccomp")) {
     // io_uring performs socket(), connect() and file operations the filter below never sees;
     // ENOSYS makes libraries fall back to plain system calls.

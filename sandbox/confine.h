@@ -4,7 +4,10 @@
 // Every function here runs in a freshly forked child; they only make system calls.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
+#include <vector>
 
 #include "src/description.h"
 
@@ -21,6 +24,11 @@ std::string SetNoNewPrivs();
 /// writable memory, which unlike RLIMIT_AS ignores address space that runtimes only reserve),
 /// pids -> RLIMIT_NPROC. Also disables core dumps. Returns an error text, empty on success.
 std::string ApplyRlimits(const Limits& limits);
+
+/// The start every seccomp filter of fanout shares: another architecture's system calls kill
+/// the process, x86_64's x32 calls fail with `x32_errno`, and the system call number is left
+/// loaded for the comparisons that follow.
+std::vector<sock_filter> SeccompPrologue(int x32_errno);
 
 /// Installs the command's seccomp filter: io_uring's three system calls fail with ENOSYS
 /// (io_uring's operations bypass seccomp and, before Landlock ABI 4, every network rule); with

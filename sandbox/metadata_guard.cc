@@ -26,17 +26,11 @@
 #include <utility>
 #include <vector>
 
+#include "sandbox/confine.h"
+
 namespace fanout::sandbox {
 
 namespace {
-
-#if defined(__x86_64__)
-constexpr __u32 kAuditArch = AUDIT_ARCH_X86_64;
-#elif defined(__aarch64__)
-constexpr __u32 kAuditArch = AUDIT_ARCH_AARCH64;
-#else
-#error "metadata guard: unsupported architecture"
-#endif
 
 // Newer than the Debian 12 kernel headers. These calls were added after the generic table and
 // x86_64's were unified, so the numbers are the same on both architectures.
@@ -509,18 +503,7 @@ class CommandCredentials {
 }  // namespace
 
 Expected<UniqueFd> InstallMetadataFilter() {
-  std::vector<struct sock_filter> f = {
-    // A foreign architecture (another ABI's system call numbers) is refused outright.
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-    // x32 system calls carry bit 30 and would pass the comparisons below.
-    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
-#endif
-  };
+  std::vector<struct sock_filter> f = SeccompPrologue(EPERM);
   for (long nr : kGuarded) {
     f.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<__u32>(nr), 0, 1));
     f.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF));
