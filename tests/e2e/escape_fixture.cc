@@ -302,7 +302,18 @@ EscapeBuild EscapeTest::Build(const std::string& weaken, const std::vector<std::
   return b;
 }
 
-std::string EscapeTest::Attack() { return "'" + std::string(FANOUT_ESCAPE_ATTACK) + "'"; }
+std::string EscapeTest::Attack() {
+  // The namespaces tier gives each command a private /tmp, where a build tree (a CI clone under
+  // /tmp) would vanish: run a copy from /var/tmp, which commands see read-only.
+  static const std::string copy = [] {
+    const std::string path = "/var/tmp/fanout-escape-attack." + std::to_string(getpid());
+    Sh("cp '" + std::string(FANOUT_ESCAPE_ATTACK) + "' '" + path + "' && chmod 755 '" + path + "'");
+    std::atexit(
+        [] { unlink(("/var/tmp/fanout-escape-attack." + std::to_string(getpid())).c_str()); });
+    return path;
+  }();
+  return "'" + copy + "'";
+}
 
 std::string EscapeTest::Quote(const std::string& s) {
   std::string q = "'";
