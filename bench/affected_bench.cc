@@ -34,9 +34,9 @@
 #include <boost/filesystem.hpp>
 #include <nlohmann/json.hpp>
 
-#include "src/affected.h"
-#include "src/description_loader.h"
-#include "src/git.h"
+#include "affected/affected.h"
+#include "description/loader.h"
+#include "git/git.h"
 
 extern char** environ;
 

@@ -27,16 +27,16 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file_util.h"
+#include "base/unique_fd.h"
+#include "git/git.h"
+#include "plan/plan.h"
 #include "sandbox/base_cache.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/isolate.h"
 #include "sandbox/probe.h"
 #include "sandbox/workspace.h"
-#include "src/file_util.h"
-#include "src/git.h"
-#include "src/plan.h"
-#include "src/unique_fd.h"
 
 namespace fanout::bench {
 namespace {

@@ -12,8 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "src/affected.h"
-#include "src/description_loader.h"
+#include "affected/affected.h"
+#include "description/loader.h"
 #include "test_util.h"
 
 namespace fanout::testing {

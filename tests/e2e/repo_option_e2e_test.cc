@@ -86,7 +86,7 @@ TEST_F(RepoOptionE2E, BuildDirCommands_ADifferentRepositoryIsExit2NamingBoth) {
   EXPECT_TRUE(Exists(build() + "/targets/app/result.json"));
 }
 
-// Every subcommand of src/cli.cc's table.
+// Every subcommand of src/cli/cli.cc's table.
 TEST_F(RepoOptionE2E, EveryCommand_ARepoThatIsNoRepositoryIsExit3) {
   Build();
   std::vector<std::vector<std::string>> commands = BuildDirCommands("/nonexistent");

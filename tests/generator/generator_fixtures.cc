@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "src/build_layout.h"
-#include "src/plan.h"
+#include "base/build_layout.h"
+#include "plan/plan.h"
 
 namespace fanout::testing {
 

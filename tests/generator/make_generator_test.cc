@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/build_layout.h"
 #include "generator_fixtures.h"
-#include "src/build_layout.h"
 
 namespace fanout {
 namespace {

@@ -2,9 +2,9 @@
 // fanout script (generator_fixtures.h) whose path needs quoting and escaping.
 #include <gtest/gtest.h>
 
+#include "base/build_layout.h"
 #include "generator/ninja_generator.h"
 #include "generator_fixtures.h"
-#include "src/build_layout.h"
 
 namespace fanout {
 namespace {

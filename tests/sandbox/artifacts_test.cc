@@ -17,7 +17,7 @@
 
 #include <gtest/gtest.h>
 
-#include "src/file_util.h"
+#include "base/file_util.h"
 #include "test_util.h"
 
 namespace fanout::testing {

@@ -16,9 +16,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file_util.h"
 #include "exec_fixture.h"
 #include "sandbox/landlock.h"
-#include "src/file_util.h"
 
 namespace fanout::testing {
 namespace {

@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "plan/plan.h"
 #include "sandbox/landlock.h"
 #include "sandbox/probe.h"
-#include "src/plan.h"
 
 namespace fanout::testing {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/description.h"
+#include "description/description.h"
 #include "test_util.h"
 
 namespace fanout::testing {

@@ -28,7 +28,7 @@
 
 #include <gtest/gtest.h>
 
-#include "src/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace fanout::testing {
 namespace {

@@ -7,10 +7,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file_util.h"
 #include "exec_fixture.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/probe.h"
-#include "src/file_util.h"
 
 namespace fanout::testing {
 namespace {

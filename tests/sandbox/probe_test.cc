@@ -1,6 +1,6 @@
 // The capability probe, the tier choice, and fanout doctor.
 #include "sandbox/probe.h"
-#include "src/report.h"
+#include "report/report.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

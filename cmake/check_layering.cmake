@@ -1,0 +1,21 @@
+# Run by the build (CMakeLists.txt, fanout_stage): fails when a file of stage STAGE includes a
+# header of a stage that is not in ALLOWED. The stages and their order are docs/architecture.md.
+# Usage: cmake -DSTAGE=plan -DALLOWED="base;description" -DFILES="a.cc;a.h" -DSTAMP=f -P this
+set(bad "")
+cmake_minimum_required(VERSION 3.18)
+foreach(file IN LISTS FILES)
+  file(STRINGS "${file}" includes REGEX "^#include \"[a-z_]+/")
+  foreach(line IN LISTS includes)
+    string(REGEX MATCH "^#include \"([a-z_]+)/" _ "${line}")
+    set(stage "${CMAKE_MATCH_1}")
+    if(NOT stage STREQUAL STAGE AND NOT stage IN_LIST ALLOWED)
+      string(APPEND bad "${file}: error: ${line}: the ${STAGE} stage may include only "
+        "${STAGE}/ and ${ALLOWED} (docs/architecture.md, \"Stages\"); move the code or the "
+        "dependency\n")
+    endif()
+  endforeach()
+endforeach()
+if(bad)
+  message(FATAL_ERROR "${bad}")
+endif()
+file(TOUCH "${STAMP}")

@@ -1,0 +1,196 @@
+#include "base/file_util.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+
+#include <fmt/format.h>
+#include <boost/filesystem.hpp>
+
+#include "base/unique_fd.h"
+
+namespace fanout {
+
+Expected<std::string> ReadFile(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  // Read straight into a buffer of the file's size (one more byte sees it growing): a 3.5 MB
+  // plan read through a small buffer spent more time growing and copying than reading.
+  struct stat st;
+  std::size_t capacity = fstat(fd.get(), &st) == 0 && st.st_size > 0
+                             ? static_cast<std::size_t>(st.st_size) + 1
+                             : std::size_t{65536};
+  std::string out;
+  std::size_t size = 0;
+  for (;;) {
+    if (size == out.size()) out.resize(size == 0 ? capacity : size * 2);
+    ssize_t n = read(fd.get(), out.data() + size, out.size() - size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+    if (n == 0) break;
+    size += static_cast<std::size_t>(n);
+  }
+  out.resize(size);
+  return out;
+}
+
+int WriteAllToFd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EIO;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view content) {
+  boost::system::error_code ec;
+  boost::filesystem::path p(path);
+  if (p.has_parent_path()) boost::filesystem::create_directories(p.parent_path(), ec);
+  static thread_local std::mt19937_64 rng(std::random_device{}() ^ getpid());
+  std::string tmp = fmt::format("{}.tmp.{}.{:x}", path, getpid(), rng());
+  {
+    UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
+    if (const int err = WriteAllToFd(fd.get(), content)) {
+      unlink(tmp.c_str());
+      return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(err)));
+    }
+  }
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return MakeError(fmt::format("cannot rename '{}' to '{}': {}", tmp, path, std::strerror(err)));
+  }
+  return {};
+}
+
+Status WriteFileIfChanged(const std::string& path, std::string_view content, bool* changed) {
+  if (changed) *changed = false;
+  auto old = ReadFile(path);
+  if (old.ok() && *old == content) return {};
+  FANOUT_TRY(WriteFileAtomically(path, content));
+  if (changed) *changed = true;
+  return {};
+}
+
+Status WriteGithubOutput(const std::string& text) {
+  const char* path = std::getenv("GITHUB_OUTPUT");
+  if (!path || !*path) {
+    fmt::print("{}", text);
+    return {};
+  }
+  std::FILE* f = std::fopen(path, "a");
+  if (!f) return MakeError(fmt::format("cannot append to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) {
+    return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path), kExitUsage);
+  }
+  return {};
+}
+
+namespace {
+
+/// SHA-256, fetched once: an implicit fetch per digest costs more than hashing a short input.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+/// Short inputs (definition digests: many small fields) are gathered and hashed in one call.
+constexpr std::size_t kSha256Buffer = 1 << 16;
+
+}  // namespace
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;  ///< created once the input outgrows `pending`
+  std::string pending;
+
+  void Flush() {
+    if (!ctx) {
+      ctx = EVP_MD_CTX_new();
+      EVP_DigestInit_ex(ctx, Sha256Md(), nullptr);
+    }
+    EVP_DigestUpdate(ctx, pending.data(), pending.size());
+    pending.clear();
+  }
+};
+
+Sha256::Sha256() : impl_(new Impl) {}
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(impl_->ctx);
+  delete impl_;
+}
+void Sha256::Update(std::string_view data) {
+  if (impl_->pending.size() + data.size() > kSha256Buffer) {
+    impl_->Flush();
+    if (data.size() >= kSha256Buffer) {
+      EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+      return;
+    }
+  }
+  impl_->pending.append(data);
+}
+void Sha256::UpdateField(std::string_view data) {
+  char len[24];
+  char* end = std::to_chars(len, len + sizeof len - 1, data.size()).ptr;
+  *end++ = ':';
+  Update(std::string_view(len, static_cast<std::size_t>(end - len)));
+  Update(data);
+}
+std::string Sha256::HexDigest() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (impl_->ctx) {
+    impl_->Flush();
+    EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  } else {
+    EVP_Digest(impl_->pending.data(), impl_->pending.size(), md, &len, Sha256Md(), nullptr);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.HexDigest();
+}
+
+Expected<std::string> Sha256File(const std::string& path) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+  Sha256 h;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
+    }
+    if (n == 0) break;
+    h.Update(std::string_view(buf, static_cast<size_t>(n)));
+  }
+  return h.HexDigest();
+}
+
+}  // namespace fanout

@@ -1,0 +1,55 @@
+// Small file helpers shared by every module: whole-file reads, atomic writes (write a
+// temporary name, then rename), and SHA-256.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/expected.h"
+
+namespace fanout {
+
+/// Reads the whole file. The error names the path and the reason.
+Expected<std::string> ReadFile(const std::string& path);
+
+/// Writes all of `data` to `fd`, retrying short writes and EINTR. Returns 0, or the errno of
+/// the write that failed. Allocates nothing (usable in a forked child).
+int WriteAllToFd(int fd, std::string_view data);
+
+/// Writes `content` to `path` through a temporary file in the same directory and rename(2),
+/// so readers see the old or the new file, never half of one. Creates parent directories.
+Status WriteFileAtomically(const std::string& path, std::string_view content);
+
+/// Like WriteFileAtomically, but leaves the file (and its mtime) alone when it already holds
+/// exactly `content`. Sets *changed (when given) to whether it wrote.
+Status WriteFileIfChanged(const std::string& path, std::string_view content,
+                          bool* changed = nullptr);
+
+/// Appends `text` (GitHub Actions `name=value` lines) to the file named by $GITHUB_OUTPUT when
+/// that variable is set, else prints it to stdout. Errors name the file (exit code 2).
+Status WriteGithubOutput(const std::string& text);
+
+/// Hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+/// Hex SHA-256 of a file's contents, streamed.
+Expected<std::string> Sha256File(const std::string& path);
+
+/// Incremental SHA-256.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(std::string_view data);
+  /// Feeds a length-prefixed field, so ("ab","c") and ("a","bc") differ.
+  void UpdateField(std::string_view data);
+  std::string HexDigest();
+
+ private:
+  struct Impl;
+  Impl* impl_;
+};
+
+}  // namespace fanout

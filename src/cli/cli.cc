@@ -1,0 +1,83 @@
+#include "cli/cli.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "git/repo_check.h"
+
+namespace fanout {
+
+namespace {
+
+constexpr Subcommand kSubcommands[] = {
+    {"gen", "write BUILD/build.ninja (or a Makefile) for the description", SetupGen},
+    {"build", "generate, then run ninja and report", SetupBuild},
+    {"affected", "list the targets a git change affects", SetupAffected},
+    {"check", "validate the description and print every error", SetupCheck},
+    {"list", "list targets, pools and dependencies", SetupList},
+    {"graph", "print the dependency graph (dot or mermaid)", SetupGraph},
+    {"exec", "(run by build edges) build one target in its sandbox", SetupExec},
+    {"snapshot", "(run by the snapshot edge) refresh the per-target input stamps", SetupSnapshot},
+    {"gather", "(run by the final edge) gather artifacts into the manifest", SetupGather},
+    {"report", "summarize the last build, failures included", SetupReport},
+    {"matrix", "split the plan into shards for a CI matrix", SetupMatrix},
+    {"doctor", "report which sandbox tier this machine supports", SetupDoctor},
+};
+
+}  // namespace
+
+void AddDescriptionOptions(CLI::App* app, CommonOptions* opts) {
+  app->add_option("-f,--file", opts->file, "the build description")->capture_default_str();
+  AddRepoOption(app, &opts->repo,
+                "the git repository (default: the one containing the description)");
+}
+
+void AddRepoOption(CLI::App* app, std::string* repo, const std::string& help) {
+  app->add_option("--repo", *repo, help);
+}
+
+int CheckRepoOption(const char* command, const std::string& repo, const std::string& build_dir) {
+  if (repo.empty()) return kExitSuccess;
+  Status st = CheckRepoForBuildDir(repo, build_dir);
+  if (st.ok()) return kExitSuccess;
+  fmt::print(stderr, "fanout {}: error: {}\n", command, st.error().message);
+  return st.error().exit_code;
+}
+
+void AddBuildDirOption(CLI::App* app, CommonOptions* opts) {
+  app->add_option("-B,--build-dir", opts->build_dir, "the build directory")->capture_default_str();
+}
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{
+      "fanout: build a monorepo's artifacts in parallel, in isolation, only when affected"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("fanout 0.1.0"));
+  CommandFn chosen;
+  // Setting up every subcommand's options is a tenth of a short command's start, so when the
+  // first argument names a subcommand only that one is set up; anything else (`--help`,
+  // `--version`, a typo) gets them all, for the full help and "did you mean" errors.
+  const bool named = argc > 1 && std::any_of(std::begin(kSubcommands), std::end(kSubcommands),
+                                             [&](const Subcommand& sub) {
+                                               return std::string_view(argv[1]) == sub.name;
+                                             });
+  for (const Subcommand& sub : kSubcommands) {
+    if (named && std::string_view(argv[1]) != sub.name) continue;
+    CLI::App* s = app.add_subcommand(sub.name, sub.help);
+    CommandFn fn = sub.setup(s);
+    s->callback([&chosen, fn] { chosen = fn; });
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitSuccess : kExitUsage;
+  }
+  return chosen ? chosen() : kExitUsage;
+}
+
+}  // namespace fanout

@@ -1,0 +1,255 @@
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "cli/cli.h"
+#include "cli/cmd_gen.h"
+#include "report/files.h"
+#include "report/gather.h"
+#include "report/progress.h"
+#include "report/report.h"
+#include "report/table.h"
+
+namespace fanout {
+
+namespace {
+
+struct BuildOptions {
+  GenOptions gen;
+  int jobs = 0;        ///< -j: 0 lets ninja choose
+  int keep_going = 0;  ///< -k: 0 = keep going past any number of failures
+  bool fail_fast = false;
+  bool verbose = false;         ///< -v: stream the logs of running targets
+  bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
+  bool post_submit = false;     ///< --post-submit: run it even on a pull request
+  std::vector<std::string> targets;
+};
+
+std::atomic<int> g_signal{0};
+void OnSignal(int sig) {
+  if (!g_signal) g_signal = sig;
+}
+
+double UnixNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+/// For the whole build, Ctrl-C (SIGINT to the process group) and SIGTERM are noted rather than
+/// fatal: ninja and the targets wind down, and the report is still written.
+class ScopedSignalCatcher {
+ public:
+  ScopedSignalCatcher() {
+    struct sigaction sa {};
+    sa.sa_handler = OnSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~ScopedSignalCatcher() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  ScopedSignalCatcher(const ScopedSignalCatcher&) = delete;
+  ScopedSignalCatcher& operator=(const ScopedSignalCatcher&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+/// Runs ninja and waits for it; a signal aimed at us alone (CI cancelling the job) is
+/// forwarded. Returns its exit status (128+N when killed by signal N).
+int RunNinja(const std::vector<std::string>& args) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    // Caught signals revert to their defaults across exec.
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::string msg =
+        fmt::format("fanout: error: cannot run ninja: {}; install ninja-build\n", strerror(errno));
+    if (write(STDERR_FILENO, msg.data(), msg.size()) < 0) {
+    }
+    _exit(127);
+  }
+  if (pid < 0) return 127;
+  int status = 0;
+  bool forwarded = false;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) break;
+    if (g_signal && !forwarded) {
+      kill(pid, g_signal == SIGINT ? SIGINT : SIGTERM);
+      forwarded = true;
+    }
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == 128 + SIGTERM; }
+
+/// Why the post-submit step must not run in this build although it would: --no-post-submit,
+/// or a pull request's build without --post-submit. `hint` gets what would run it anyway.
+std::optional<std::string> PostSubmitSkipReason(const BuildOptions& opts, std::string* hint) {
+  if (opts.no_post_submit) return std::string("--no-post-submit was given");
+  if (opts.post_submit) return std::nullopt;
+  std::optional<std::string> pr =
+      PullRequestEvidence([](const char* name) { return std::getenv(name); });
+  if (!pr) return std::nullopt;
+  *hint = "pass --post-submit to run it anyway";
+  return fmt::format("this is a pull request ({})", *pr);
+}
+
+/// Runs the post-submit step after the main build, when it should run. Returns true when a
+/// step that ran did not succeed for a reason the report cannot show (ninja itself failed).
+bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool* interrupted) {
+  if (plan.post_submit.command.empty() || *interrupted || !opts.targets.empty()) return false;
+  if (!build_ok && !plan.post_submit.always) return false;  // the report says it is blocked
+  std::string hint;
+  if (std::optional<std::string> reason = PostSubmitSkipReason(opts, &hint)) {
+    fmt::print("fanout: not running the post-submit step: {}{}\n", *reason,
+               hint.empty() ? "" : "; " + hint);
+    // Else the report would take an earlier run's record for this same manifest as this one's.
+    if (Status st = RecordPostSubmitSkipped(plan.build_dir, plan, *reason); !st.ok()) {
+      fmt::print(stderr, "fanout: warning: cannot record the skipped post-submit step: {}\n",
+                 st.error().message);
+    }
+    return false;
+  }
+  int rc;
+  if (build_ok) {
+    // Through Ninja: the edge is up to date when this manifest was already published.
+    rc = RunNinja({"ninja", "-C", plan.build_dir, "post_submit"});
+  } else {
+    fmt::print("fanout: running the post-submit step after the failure (when: always)\n");
+    auto run = RunPostSubmit(plan.build_dir);
+    if (!run.ok()) fmt::print(stderr, "fanout: error: {}\n", run.error().message);
+    rc = run.ok() ? *run : run.error().exit_code;
+  }
+  if (g_signal || IsInterruption(rc) || rc == 128 + SIGINT) *interrupted = true;
+  return rc != 0;
+}
+
+int RunBuild(const BuildOptions& opts) {
+  const double started = UnixNow();
+  if (opts.post_submit && opts.no_post_submit) {
+    fmt::print(stderr,
+               "fanout build: error: --post-submit and --no-post-submit contradict each other; "
+               "pass one of them\n");
+    return kExitUsage;
+  }
+  if (opts.gen.format != "ninja") {
+    fmt::print(stderr, "fanout build: error: --format make only generates; run make yourself\n");
+    return kExitUsage;
+  }
+  Plan plan;
+  int rc = RunGen(opts.gen, &plan);
+  if (rc != kExitSuccess) return rc;
+  std::vector<std::string> args = {"ninja", "-C", plan.build_dir};
+  if (opts.jobs > 0) args.push_back("-j" + std::to_string(opts.jobs));
+  const int keep_going = opts.fail_fast ? 1 : opts.keep_going;
+  args.push_back("-k" + std::to_string(keep_going));
+  for (const std::string& t : opts.targets) {
+    if (!plan.FindTarget(t)) {
+      fmt::print(stderr, "fanout build: error: unknown target '{}'; run 'fanout list'\n", t);
+      return kExitUsage;
+    }
+    args.push_back(t);
+  }
+
+  BuildRecord record;
+  record.started_at = started;
+  record.fail_fast = opts.fail_fast;
+  record.keep_going = keep_going;
+  record.requested = opts.targets;
+  // Written now too: the record of an earlier build must not describe this one.
+  if (Status st = WriteBuildRecord(plan.build_dir, record); !st.ok()) {
+    fmt::print(stderr, "fanout build: error: {}\n", st.error().message);
+    return kExitTargetFailed;
+  }
+
+  ScopedSignalCatcher catcher;
+  std::vector<std::string> names;
+  for (const PlanTarget& t : plan.targets) names.push_back(t.def.name);
+  LogFollower follower(plan.build_dir, names, started, stdout);
+  if (opts.verbose) follower.Start();
+  const int ninja_rc = RunNinja(args);
+  follower.Stop();
+
+  bool interrupted = g_signal != 0 || IsInterruption(ninja_rc) || ninja_rc == 128 + SIGINT;
+  record.finished_at = UnixNow();
+  record.interrupted = interrupted;
+  record.ninja_exit_code = ninja_rc;
+  (void)WriteBuildRecord(plan.build_dir, record);
+
+  // The gather edge runs only when every target succeeded and all were asked for; otherwise
+  // the manifest must still say what succeeded and what failed (a `when: always` post-submit
+  // step reads it, and a CI shard built with TARGET... merges it with `fanout matrix --merge`).
+  if (ninja_rc != 0 || interrupted || !opts.targets.empty()) {
+    if (Status st = RunGather(plan.build_dir); !st.ok()) {
+      fmt::print(stderr, "fanout: warning: cannot write the manifest: {}\n", st.error().message);
+    }
+  }
+  bool unexplained_failure = ninja_rc != 0;
+  if (PostSubmit(opts, plan, ninja_rc == 0 && !interrupted, &interrupted)) {
+    unexplained_failure = true;
+  }
+  record.finished_at = UnixNow();
+  record.interrupted = interrupted;
+  (void)WriteBuildRecord(plan.build_dir, record);
+
+  auto report = LoadReport(plan.build_dir);
+  if (!report.ok()) {
+    fmt::print(stderr, "fanout build: error: {}\n", report.error().message);
+    return interrupted ? kExitInterrupted : kExitTargetFailed;
+  }
+  if (Status st = WriteReportFiles(plan.build_dir, *report); !st.ok()) {
+    fmt::print(stderr, "fanout build: warning: {}\n", st.error().message);
+  }
+  TableOptions table;
+  table.color = ShouldColor(STDOUT_FILENO);
+  table.build_dir = opts.gen.common.build_dir;
+  fmt::print("\n{}", FormatReportTable(*report, table));
+
+  if (interrupted) return g_signal == SIGTERM ? 128 + SIGTERM : kExitInterrupted;
+  if (report->ExitCode() != kExitSuccess) return kExitTargetFailed;
+  if (unexplained_failure) {
+    fmt::print(stderr, "fanout build: ninja failed although no target did; see its output above\n");
+    return kExitTargetFailed;
+  }
+  return kExitSuccess;
+}
+
+}  // namespace
+
+CommandFn SetupBuild(CLI::App* app) {
+  auto opts = std::make_shared<BuildOptions>();
+  AddGenOptions(app, &opts->gen);
+  app->add_option("-j,--jobs", opts->jobs, "run N targets at once (default: ninja's choice)");
+  app->add_option("-k,--keep-going", opts->keep_going,
+                  "stop after N failures (0: never stop; the default)");
+  app->add_flag("--no-post-submit", opts->no_post_submit,
+                "do not run the post-submit step; forget an earlier failure of it");
+  app->add_flag("--post-submit", opts->post_submit,
+                "run the post-submit step even on a pull request (skipped there by default)");
+  app->add_flag("--fail-fast", opts->fail_fast,
+                "start no new target after the first failure (running ones finish)");
+  app->add_flag("-v,--verbose", opts->verbose,
+                "stream the logs of running targets, each line prefixed with its target");
+  app->add_option("targets", opts->targets, "targets to build (default: all)");
+  return [opts] { return RunBuild(*opts); };
+}
+
+}  // namespace fanout

@@ -1,0 +1,153 @@
+// `fanout check`, `fanout list` and `fanout graph`: the description, validated and shown.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/exit_codes.h"
+#include "cli/cli.h"
+#include "description/loader.h"
+#include "description/warnings.h"
+#include "git/description_source.h"
+#include "git/git.h"
+#include "git/repo_check.h"
+
+namespace fanout {
+
+namespace {
+
+/// Loads the description or prints every error; the returned error (its exit code) has been
+/// reported. With --repo naming a bare repository, the description is the one committed at
+/// HEAD; a --repo that is no repository is exit 3. `source`, when given, receives the text
+/// that was loaded (for rendering warnings).
+Expected<Description> LoadOrReport(const CommonOptions& opts, std::string* source = nullptr) {
+  LoadResult r;
+  bool loaded = false;
+  if (!opts.repo.empty()) {
+    auto repo = OpenRepoOption(opts.repo);
+    if (!repo.ok()) {
+      fmt::print(stderr, "fanout: error: {}\n", repo.error().message);
+      return repo.error();
+    }
+    if (repo->is_bare()) {
+      auto rel = DescriptionRelPath(*repo, opts.file);
+      auto at = rel.ok() ? LoadDescriptionAtRevision(*repo, "HEAD", *rel, opts.file)
+                         : Expected<LoadResult>(rel.error());
+      if (!at.ok()) {
+        fmt::print(stderr, "fanout: error: {}\n", at.error().message);
+        return MakeError("", kExitUsage);
+      }
+      r = std::move(*at);
+      loaded = true;
+    }
+  }
+  if (!loaded) r = LoadDescriptionFile(opts.file);
+  if (!r.description) {
+    fmt::print(stderr, "{}", r.FormatErrors());
+    return MakeError("", kExitUsage);
+  }
+  if (source) *source = std::move(r.source);
+  return std::move(*r.description);
+}
+
+int RunCheck(const CommonOptions& opts) {
+  std::string source;
+  auto desc = LoadOrReport(opts, &source);
+  if (!desc.ok()) return desc.error().exit_code;
+  // Warnings do not fail the check: the description is valid, and may mean it.
+  for (const Diagnostic& d : HostRootSocketWarnings(*desc, opts.file)) {
+    fmt::print(stderr, "{}", FormatDiagnostic(d, source));
+  }
+  fmt::print("{}: ok: {} targets, {} pools\n", opts.file, desc->targets.size(), desc->pools.size());
+  return kExitSuccess;
+}
+
+int RunList(const CommonOptions& opts, bool json_out) {
+  auto desc = LoadOrReport(opts);
+  if (!desc.ok()) return desc.error().exit_code;
+  if (json_out) {
+    nlohmann::json j;
+    j["pools"] = desc->pools;
+    j["targets"] = nlohmann::json::array();
+    for (const Target& t : desc->targets) {
+      j["targets"].push_back(
+          {{"name", t.name},
+           {"pool", t.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.pool)},
+           {"deps", t.deps},
+           {"inputs", t.inputs},
+           {"artifacts", t.artifacts}});
+    }
+    fmt::print("{}\n", j.dump(2));
+    return kExitSuccess;
+  }
+  size_t width = 6;
+  for (const Target& t : desc->targets) width = std::max(width, t.name.size());
+  fmt::print("{:<{}}  {:<10}  {}\n", "TARGET", width, "POOL", "DEPS");
+  for (const Target& t : desc->targets) {
+    fmt::print("{:<{}}  {:<10}  {}\n", t.name, width, t.pool.empty() ? "-" : t.pool,
+               t.deps.empty() ? "-" : fmt::format("{}", fmt::join(t.deps, ", ")));
+  }
+  if (!desc->pools.empty()) {
+    fmt::print("\npools:");
+    for (const auto& [name, depth] : desc->pools) fmt::print(" {}={}", name, depth);
+    fmt::print("\n");
+  }
+  return kExitSuccess;
+}
+
+std::string DotQuote(const std::string& s) { return "\"" + s + "\""; }
+
+int RunGraph(const CommonOptions& opts, const std::string& format) {
+  auto desc = LoadOrReport(opts);
+  if (!desc.ok()) return desc.error().exit_code;
+  // Edges point from a dependency to its dependent: the direction the build flows.
+  if (format == "mermaid") {
+    fmt::print("graph LR\n");
+    for (const Target& t : desc->targets) {
+      fmt::print("  {}[\"{}\"]\n", "n" + std::to_string(&t - desc->targets.data()), t.name);
+    }
+    for (const Target& t : desc->targets) {
+      for (const std::string& d : t.deps) {
+        const Target* dt = desc->FindTarget(d);
+        fmt::print("  n{} --> n{}\n", dt - desc->targets.data(), &t - desc->targets.data());
+      }
+    }
+    return kExitSuccess;
+  }
+  fmt::print("digraph fanout {{\n  rankdir=LR;\n");
+  for (const Target& t : desc->targets) {
+    fmt::print("  {}{};\n", DotQuote(t.name),
+               t.pool.empty() ? "" : fmt::format(" [tooltip={}]", DotQuote("pool " + t.pool)));
+  }
+  for (const Target& t : desc->targets) {
+    for (const std::string& d : t.deps) fmt::print("  {} -> {};\n", DotQuote(d), DotQuote(t.name));
+  }
+  fmt::print("}}\n");
+  return kExitSuccess;
+}
+
+}  // namespace
+
+CommandFn SetupCheck(CLI::App* app) {
+  auto opts = std::make_shared<CommonOptions>();
+  AddDescriptionOptions(app, opts.get());
+  return [opts] { return RunCheck(*opts); };
+}
+
+CommandFn SetupList(CLI::App* app) {
+  auto opts = std::make_shared<CommonOptions>();
+  auto json_out = std::make_shared<bool>(false);
+  AddDescriptionOptions(app, opts.get());
+  app->add_flag("--json", *json_out, "machine-readable output");
+  return [opts, json_out] { return RunList(*opts, *json_out); };
+}
+
+CommandFn SetupGraph(CLI::App* app) {
+  auto opts = std::make_shared<CommonOptions>();
+  auto format = std::make_shared<std::string>("dot");
+  AddDescriptionOptions(app, opts.get());
+  app->add_option("--format", *format, "dot or mermaid")
+      ->check(CLI::IsMember({"dot", "mermaid"}))
+      ->capture_default_str();
+  return [opts, format] { return RunGraph(*opts, *format); };
+}
+
+}  // namespace fanout

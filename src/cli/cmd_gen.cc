@@ -1,0 +1,297 @@
+#include "cli/cmd_gen.h"
+
+#include <sys/stat.h>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <boost/filesystem.hpp>
+
+#include "affected/selection.h"
+#include "base/build_layout.h"
+#include "base/exit_codes.h"
+#include "base/file_util.h"
+#include "description/loader.h"
+#include "description/warnings.h"
+#include "generator/make_generator.h"
+#include "generator/ninja_generator.h"
+#include "generator/ninja_writer.h"
+#include "git/description_source.h"
+#include "git/git.h"
+#include "snapshot/snapshot.h"
+
+namespace fanout {
+
+namespace fs = boost::filesystem;
+
+namespace {
+
+/// The modification time of `path`, or nullopt when it cannot be read.
+std::optional<timespec> ModifiedTime(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return st.st_mtim;
+}
+
+/// Whether a file in `paths` is missing or modified at or after `when`.
+bool AnyModifiedSince(const std::vector<std::string>& paths, const timespec& when) {
+  for (const std::string& p : paths) {
+    const std::optional<timespec> t = ModifiedTime(p);
+    if (!t || t->tv_sec > when.tv_sec || (t->tv_sec == when.tv_sec && t->tv_nsec >= when.tv_nsec)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Fail(const Error& e) {
+  fmt::print(stderr, "fanout: error: {}\n", e.message);
+  return e.exit_code;
+}
+
+std::string SelfPath() {
+  std::error_code ec;
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "fanout";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+/// An absolute, normalized path (the file itself need not exist).
+std::string Absolute(const std::string& p) {
+  boost::system::error_code ec;
+  fs::path abs = fs::weakly_canonical(fs::absolute(p), ec);
+  return ec ? fs::absolute(p).lexically_normal().string() : abs.string();
+}
+
+/// Refuses (exit 2) a build directory inside the work tree that holds paths git tracks: fanout
+/// would trust them as its own state (a committed sandbox probe) and overwrite them. `shown`
+/// is the directory as the user named it.
+Status CheckBuildDirUntracked(const Repository& repo, std::string build_dir,
+                              const std::string& shown) {
+  if (repo.is_bare()) return {};
+  // "-B build/" may come back as ".../build/." or ".../build/".
+  while (build_dir.size() > 1 && (build_dir.back() == '/' || build_dir.ends_with("/."))) {
+    build_dir.pop_back();
+  }
+  std::string workdir = repo.workdir();
+  while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
+  workdir = Absolute(workdir);  // canonical, as build_dir is
+  std::string rel;
+  if (build_dir != workdir) {
+    if (build_dir.rfind(workdir + "/", 0) != 0) return {};
+    rel = build_dir.substr(workdir.size() + 1);
+  }
+  auto tracked = repo.FirstTrackedPathUnder(rel);
+  if (!tracked.ok()) return tracked.error();
+  if (!*tracked) return {};
+  return MakeError(
+      fmt::format("build directory '{}' holds files tracked by git ('{}'); fanout keeps its "
+                  "state there and will not trust or overwrite tracked files: pass another "
+                  "directory with -B (e.g. -B out/fanout), or untrack them with 'git rm -r "
+                  "--cached {}'",
+                  shown, **tracked, rel.empty() ? "." : ShellQuote(rel)),
+      kExitUsage);
+}
+
+}  // namespace
+
+void AddGenOptions(CLI::App* app, GenOptions* opts) {
+  AddDescriptionOptions(app, &opts->common);
+  AddBuildDirOption(app, &opts->common);
+  app->add_option("--source", opts->source, "what is built: a revision, or the work tree")
+      ->capture_default_str();
+  app->add_option("--base", opts->base, "build only the targets affected since this revision");
+  app->add_flag("--direct", opts->direct, "with --base: compare base with head (two-dot)");
+  app->add_option("--on-missing-base", opts->on_missing_base,
+                  "when the base commit is missing: error, or build all")
+      ->check(CLI::IsMember({"error", "all"}));
+  app->add_option("--format", opts->format, "ninja or make")
+      ->check(CLI::IsMember({"ninja", "make"}))
+      ->capture_default_str();
+  app->add_flag("--require-sandbox", opts->require_sandbox,
+                "fail a target instead of running it below the namespaces sandbox tier");
+  app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")->group("");
+}
+
+int RunGen(const GenOptions& opts, Plan* plan_out) {
+  const std::string desc_path = Absolute(opts.common.file);
+  const std::string build_dir = Absolute(opts.common.build_dir);
+
+  auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
+                                                        : opts.common.repo);
+  if (!repo.ok()) return Fail(repo.error());
+  // Before anything is written to the build directory.
+  if (Status st = CheckBuildDirUntracked(*repo, build_dir, opts.common.build_dir); !st.ok()) {
+    return Fail(st.error());
+  }
+
+  if (repo->is_bare() && opts.source == "worktree") {
+    return Fail(
+        MakeError("the repository is bare, so there is no work tree to build; pass "
+                  "--source REV"));
+  }
+  // A bare repository has no work tree: the description is the one committed at --source.
+  LoadResult loaded;
+  const bool committed_description = repo->is_bare() && opts.source != "worktree";
+  if (committed_description) {
+    auto rel = DescriptionRelPath(*repo, opts.common.file);
+    if (!rel.ok()) return Fail(rel.error());
+    auto at = LoadDescriptionAtRevision(*repo, opts.source, *rel, opts.common.file);
+    if (!at.ok()) return Fail(at.error());
+    loaded = std::move(*at);
+  } else {
+    loaded = LoadDescriptionFile(opts.common.file);
+  }
+  if (!loaded.description) {
+    fmt::print(stderr, "{}", loaded.FormatErrors());
+    return kExitUsage;
+  }
+  const Description& desc = *loaded.description;
+  const std::string& shown_file = opts.common.file;
+  for (const Diagnostic& d : TmpPassEnvWarnings(desc, shown_file, [](const std::string& name) {
+         const char* v = std::getenv(name.c_str());
+         return v ? std::optional<std::string>(v) : std::nullopt;
+       })) {
+    fmt::print(stderr, "{}", FormatDiagnostic(d, loaded.source));
+  }
+
+  // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
+  std::optional<SourceState> revision;
+  if (opts.source != "worktree") {
+    auto commit = repo->ResolveCommit(opts.source);
+    if (!commit.ok()) return Fail(commit.error());
+    auto tree = repo->CommitTree(*commit);
+    if (!tree.ok()) return Fail(tree.error());
+    revision = SourceState{opts.source, OidToString(*commit), OidToString(*tree)};
+  } else if (repo->is_bare()) {
+    return Fail(
+        MakeError("the repository is bare, so there is no work tree to build; pass "
+                  "--source REV"));
+  }
+  const std::string repo_root = repo->root();
+
+  // A revision's tree cannot change under us: its snapshot is taken now, alongside the rest
+  // (see BackgroundSnapshot). A work tree can change before the build runs, so its snapshot is
+  // left to the snapshot edge.
+  Plan plan;  // outlives the snapshot, which reads it
+  std::optional<BackgroundSnapshot> snapshot;
+  if (revision) {
+    snapshot.emplace(repo_root, build_dir, *revision,
+                     CompileInputs(desc.targets, desc.global_inputs));
+  }
+
+  SelectionRequest request;
+  request.base = opts.base;
+  request.head = opts.source;
+  request.direct = opts.direct;
+  request.on_missing_base_all = opts.on_missing_base == "all";
+  request.description_path = desc_path;
+  request.build_dir = build_dir;
+  auto selection = SelectTargets(*repo, desc, request);
+  if (!selection.ok()) return Fail(selection.error());
+
+  plan = MakePlan(std::move(*loaded.description),
+                  selection->selected ? &*selection->selected : nullptr);
+  plan.repo_root = repo_root;
+  plan.description_path = desc_path;
+  plan.build_dir = build_dir;
+  plan.fanout_binary = SelfPath();
+  plan.source = opts.source;
+  plan.base = opts.base;
+  plan.direct = opts.direct;
+  plan.gen_args = {"-f",       committed_description ? opts.common.file : desc_path,
+                   "-B",       build_dir,
+                   "--repo",   repo_root,
+                   "--source", opts.source,
+                   "--format", opts.format};
+  if (opts.require_sandbox) {
+    plan.sandbox = SandboxRequirement::kRequired;
+    plan.gen_args.push_back("--require-sandbox");
+  }
+  if (opts.base) {
+    plan.gen_args.insert(plan.gen_args.end(),
+                         {"--base", *opts.base, "--on-missing-base", opts.on_missing_base});
+    if (opts.direct) plan.gen_args.push_back("--direct");
+  }
+  if (snapshot) snapshot->SetPlan(&plan);
+
+  const std::string dir = build_dir + "/";
+  boost::system::error_code ec;
+  fs::create_directories(dir + layout::kInternalDir, ec);
+  if (ec) return Fail(MakeError(fmt::format("cannot create '{}': {}", build_dir, ec.message())));
+  // Keep the build directory out of `git status` even with no .gitignore entry (as Meson does).
+  if (!fs::exists(dir + ".gitignore")) {
+    Status st = WriteFileAtomically(dir + ".gitignore", "# Generated by fanout.\n*\n");
+    if (!st.ok()) return Fail(st.error());
+  }
+  const std::string plan_text = PlanToJson(plan);
+  Status st = WriteFileIfChanged(dir + layout::kPlan, plan_text);
+  if (!st.ok()) return Fail(st.error());
+  // Hashed here, where it is off the snapshot thread's longer path.
+  if (snapshot) snapshot->SetPlanDigest(PlanDigest(plan_text));
+  Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan) : GenerateNinja(plan);
+  if (!text.ok()) return Fail(text.error());
+  // The stamps before the build file and its regeneration stamp: were gen to stop in between,
+  // the next `ninja` would run it again.
+  if (snapshot) {
+    st = snapshot->Finish();
+    if (!st.ok()) return Fail(st.error());
+  }
+
+  if (opts.format == "make") {
+    st = WriteFileAtomically(dir + kMakefileName, *text);
+    if (!st.ok()) return Fail(st.error());
+  } else {
+    // When the regeneration stamp was last written, before this run rewrites it.
+    const std::optional<timespec> previous_stamp = ModifiedTime(dir + layout::kRegenStamp);
+    std::vector<std::string> read;
+    // GN's order: build.ninja (always, so its mtime moves), the depfile, the stamp last.
+    st = WriteFileAtomically(dir + layout::kBuildNinja, *text);
+    if (st.ok()) {
+      // A committed description changes only with the refs; a missing depfile entry would keep
+      // the regeneration edge dirty forever, so only what exists is listed.
+      if (!committed_description) read.push_back(desc_path);
+      for (const char* f : {"HEAD", "packed-refs", "refs/heads", "refs/tags"}) {
+        std::string p = repo->gitdir() + f;
+        if (committed_description && fs::exists(p)) read.push_back(p);
+      }
+      read.insert(read.end(), selection->files_read.begin(), selection->files_read.end());
+      std::vector<std::string> left_out;
+      st = WriteFileAtomically(dir + layout::kRegenDepfile, GenerateRegenDepfile(read, &left_out));
+      for (const std::string& f : left_out) {
+        fmt::print(stderr,
+                   "fanout: warning: '{}' cannot be named in a Ninja depfile; editing it will "
+                   "not regenerate build.ninja (run 'fanout gen' by hand)\n",
+                   f);
+      }
+    }
+    if (st.ok()) st = WriteFileAtomically(dir + layout::kRegenStamp, "");
+    if (!st.ok()) return Fail(st.error());
+    // Run by hand, the generator leaves .ninja_log with the old time of build.ninja; without
+    // this, the next `ninja` would regenerate needlessly (ninja#1376). Ninja compares that
+    // recorded time with the newest file the depfile lists, so the restat (which rewrites the
+    // whole log: 15 ms at 10,000 targets) is needed only when one of them is newer than the
+    // stamp this run replaced. Were the guess ever wrong (a file given an older time by hand),
+    // the cost is one regeneration by the next `ninja`.
+    if (!opts.regenerate && fs::exists(dir + ".ninja_log") &&
+        (!previous_stamp || AnyModifiedSince(read, *previous_stamp))) {
+      std::string cmd =
+          fmt::format("ninja -C {} -t restat {} {} >/dev/null 2>&1", ShellQuote(build_dir),
+                      layout::kBuildNinja, layout::kRegenStamp);
+      if (std::system(cmd.c_str()) != 0) {
+        // Harmless: the next ninja run just regenerates once more.
+      }
+    }
+  }
+  if (plan_out) *plan_out = std::move(plan);
+  return kExitSuccess;
+}
+
+CommandFn SetupGen(CLI::App* app) {
+  auto opts = std::make_shared<GenOptions>();
+  AddGenOptions(app, opts.get());
+  return [opts] { return RunGen(*opts); };
+}
+
+}  // namespace fanout

@@ -1,0 +1,31 @@
+// `fanout gen`, shared with `fanout build` (which generates first).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "cli/cli.h"
+#include "plan/plan.h"
+
+namespace fanout {
+
+/// Options of `fanout gen` (and the generation half of `fanout build`).
+struct GenOptions {
+  CommonOptions common;
+  std::string source = "worktree";        ///< --source REV|worktree
+  std::optional<std::string> base;        ///< --base REV: build only affected targets
+  bool direct = false;                    ///< --direct: two-dot comparison with --base
+  std::string on_missing_base = "error";  ///< --on-missing-base=error|all
+  std::string format = "ninja";           ///< --format ninja|make
+  bool require_sandbox = false;           ///< --require-sandbox: as `sandbox: required`
+  bool regenerate = false;                ///< run by Ninja's regeneration edge
+};
+
+/// Adds the generation options (including -f, --repo and -B) to `app`.
+void AddGenOptions(CLI::App* app, GenOptions* opts);
+
+/// Loads, plans and writes the build directory. Prints diagnostics to stderr and returns an
+/// exit code; on success fills `*plan` when given.
+int RunGen(const GenOptions& opts, Plan* plan = nullptr);
+
+}  // namespace fanout

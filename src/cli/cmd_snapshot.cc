@@ -1,0 +1,27 @@
+#include <fmt/format.h>
+
+#include "base/exit_codes.h"
+#include "cli/cli.h"
+#include "snapshot/snapshot.h"
+
+namespace fanout {
+
+CommandFn SetupSnapshot(CLI::App* app) {
+  auto opts = std::make_shared<CommonOptions>();
+  AddBuildDirOption(app, opts.get());
+  AddRepoOption(app, &opts->repo, kBuildDirRepoHelp);
+  app->group("");  // internal: run by the snapshot edge
+  return [opts] {
+    if (int rc = CheckRepoOption("snapshot", opts->repo, opts->build_dir); rc != kExitSuccess) {
+      return rc;
+    }
+    Status st = RunSnapshot(opts->build_dir);
+    if (!st.ok()) {
+      fmt::print(stderr, "fanout snapshot: error: {}\n", st.error().message);
+      return st.error().exit_code;
+    }
+    return kExitSuccess;
+  };
+}
+
+}  // namespace fanout

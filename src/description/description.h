@@ -1,0 +1,93 @@
+// The build description (fanout.yaml, version 1) as plain data. It knows nothing of YAML,
+// Ninja or git: description/loader.h reads it in, the planner and generators read it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fanout {
+
+/// A position in the description file, 1-based; 0 means unknown.
+struct SourceMark {
+  int line = 0;
+  int column = 0;
+};
+
+/// What a target's workspace holds.
+enum class Checkout {
+  kInputs,  ///< only the files matching the target's inputs and the global inputs (default)
+  kFull,    ///< the whole source tree
+};
+
+/// Resource limits applied to a target's sandbox; 0 means unset.
+struct Limits {
+  std::uint64_t memory_bytes = 0;
+  std::uint64_t pids = 0;
+  std::uint64_t nofile = 0;
+  /// The size bound of the sandbox's private /tmp (`limits.tmp`); 0: the sandbox's default.
+  std::uint64_t tmp_bytes = 0;
+};
+
+/// One buildable target (an image, a binary, a bundle): one Ninja edge.
+struct Target {
+  std::string name;
+  SourceMark mark;  ///< where the target's name is in the description
+  std::string command;
+  /// Glob patterns as written, in order; a leading '!' excludes (see glob.h).
+  std::vector<std::string> inputs;
+  std::vector<std::string> deps;  ///< upstream target names, as written
+  std::string pool;               ///< empty: no pool
+  std::vector<std::string> artifacts;
+  std::map<std::string, std::string> env;
+  std::vector<std::string> pass_env;
+  /// Absolute, normalized paths of host Unix sockets bound into the sandbox, in the order
+  /// written, each once; nothing else of the host's /run and /var/run is reachable.
+  std::vector<std::string> sockets;
+  std::optional<std::int64_t> timeout_seconds;
+  int retries = 0;
+  bool network = true;
+  Checkout checkout = Checkout::kInputs;
+  Limits limits;
+  /// Where each entry of `pass_env` and of `sockets` is in the description, index for index;
+  /// empty for a target not read from a description (one read back from a plan).
+  std::vector<SourceMark> pass_env_marks;
+  std::vector<SourceMark> socket_marks;
+};
+
+/// The step that runs after a successful gather (push, publish).
+struct PostSubmit {
+  std::string command;  ///< empty: no post-submit step
+  bool always = false;  ///< `when: always`: run after failures too
+};
+
+/// Whether falling below the namespaces sandbox tier is an error.
+enum class SandboxRequirement { kPreferred, kRequired };
+
+/// A whole, validated description.
+struct Description {
+  int version = 1;
+  std::map<std::string, int> pools;  ///< name -> depth >= 1
+  std::vector<std::string> global_inputs;
+  std::vector<Target> targets;  ///< sorted by name
+  PostSubmit post_submit;
+  SandboxRequirement sandbox = SandboxRequirement::kPreferred;
+
+  /// The target named `name`, or nullptr.
+  const Target* FindTarget(const std::string& name) const;
+  /// The index in `targets` of the target named `name`, or nullopt.
+  std::optional<std::size_t> IndexOf(const std::string& name) const;
+};
+
+/// Each target's tier, by index into desc.targets: 0 when it has no dependencies, else 1 + the
+/// highest tier among its dependencies (unknown names ignored). A cycle (never in a validated
+/// description) does not recurse forever.
+std::vector<int> TargetTiers(const Description& desc);
+
+/// Formats a duration in seconds the way the description writes it ("30m", "1h30m", "45s").
+std::string FormatDuration(std::int64_t seconds);
+
+}  // namespace fanout

@@ -1,0 +1,28 @@
+// Where a description comes from: the file on disk, or (for bare repositories and committed
+// revisions) the file as committed in git.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/expected.h"
+#include "description/loader.h"
+#include "git/git.h"
+
+namespace fanout {
+
+/// `path` relative to `root` (both made absolute and canonical as far as they exist), or
+/// nullopt when it lies outside.
+std::optional<std::string> RelativeTo(const std::string& path, const std::string& root);
+
+/// Where the description lives inside the repository ("" when outside it). In a bare
+/// repository `file` names that path directly (an absolute path is an error).
+Expected<std::string> DescriptionRelPath(const Repository& repo, const std::string& file);
+
+/// Loads the description committed at `rev` under `relpath`; diagnostics name `display`.
+/// A missing file is an error naming the revision; git errors exit 3.
+Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+                                               const std::string& relpath,
+                                               const std::string& display);
+
+}  // namespace fanout

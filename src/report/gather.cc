@@ -1,0 +1,410 @@
+#include "report/gather.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+#include <boost/filesystem.hpp>
+
+#include "base/build_layout.h"
+#include "base/exit_codes.h"
+#include "base/file_util.h"
+#include "base/unique_fd.h"
+#include "report/files.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
+
+namespace fanout {
+
+namespace fs = boost::filesystem;
+using nlohmann::json;
+
+Expected<json> ReadResult(const std::string& build_dir, const std::string& target) {
+  std::string path = build_dir + "/" + layout::ResultPath(target);
+  auto text = ReadFile(path);
+  if (!text.ok()) return MakeError(text.error().message, kExitTargetFailed);
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return MakeError(fmt::format("{}: not a valid result; rebuild the target", path),
+                     kExitTargetFailed);
+  }
+  return j;
+}
+
+namespace {
+
+/// Places `src` at `dst`: a hard link when possible (same file system), else a copy.
+Status LinkOrCopy(const std::string& src, const std::string& dst) {
+  boost::system::error_code ec;
+  fs::create_directories(fs::path(dst).parent_path(), ec);
+  fs::remove(dst, ec);
+  if (link(src.c_str(), dst.c_str()) == 0) return {};
+  fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
+  if (ec) return MakeError(fmt::format("cannot copy '{}' to '{}': {}", src, dst, ec.message()));
+  return {};
+}
+
+}  // namespace
+
+Expected<json> GatherManifest(const std::string& build_dir, const Plan& plan) {
+  json manifest;
+  manifest["version"] = 1;
+  auto source = ReadSourceState(build_dir);
+  if (source.ok()) {
+    manifest["source"] = {{"source", source->source},
+                          {"commit", source->commit ? json(*source->commit) : json(nullptr)},
+                          {"tree", source->tree}};
+  } else {
+    manifest["source"] = {{"source", plan.source}, {"commit", nullptr}, {"tree", nullptr}};
+  }
+  // Statuses come from the report's derivation, so the manifest and the report agree on what
+  // failed, what was blocked and what never started.
+  auto inputs = ReadReportInputs(build_dir, plan);
+  if (!inputs.ok()) return inputs.error();
+  const Report report = DeriveReport(plan, *inputs);
+  std::map<std::string, const TargetReport*> by_name;
+  for (const TargetReport& t : report.targets) by_name[t.name] = &t;
+
+  const std::string artifacts_root = build_dir + "/" + layout::kArtifactsDir;
+  boost::system::error_code ec;
+  fs::remove_all(artifacts_root, ec);  // a fresh tree: nothing stale reaches post-submit
+
+  json targets = json::array();
+  double first_start = 0, last_end = 0, busy = 0;
+  bool all_ok = true;
+  for (const PlanTarget& t : plan.targets) {
+    const std::string& name = t.def.name;
+    const TargetReport& tr = *by_name.at(name);
+    json entry;
+    entry["name"] = name;
+    entry["tier"] = t.tier;
+    entry["status"] = StatusName(tr.status);
+    auto result = ReadResult(build_dir, name);
+    if (IsProblem(tr.status) || !result.ok()) {
+      // A target this build was not asked for (a shard's neighbour) is no failure.
+      if (tr.status != TargetStatus::kSkipped) all_ok = false;
+      entry["message"] = tr.message;
+      if (tr.exit_code) entry["exit_code"] = *tr.exit_code;
+      entry["attempts"] = tr.attempts;
+      entry["duration_seconds"] = tr.duration_seconds;
+      if (!tr.log.empty()) entry["log"] = tr.log;
+      targets.push_back(std::move(entry));
+      continue;
+    }
+    const json& r = *result;
+    entry["exit_code"] = r.value("exit_code", 0);
+    entry["attempts"] = r.value("attempts", 1);
+    entry["duration_seconds"] = r.value("duration_seconds", 0.0);
+    entry["started_at"] = r.value("started_at", 0.0);
+    entry["finished_at"] = r.value("finished_at", 0.0);
+    entry["source"] = r.value("source", json::object());
+    entry["input_digest"] = r.value("input_digest", "");
+    entry["sandbox"] = r.value("sandbox", json::object());
+    entry["log"] = layout::LogPath(name);
+    double start = entry["started_at"].get<double>(), end = entry["finished_at"].get<double>();
+    if (start > 0 && (first_start == 0 || start < first_start)) first_start = start;
+    last_end = std::max(last_end, end);
+    busy += entry["duration_seconds"].get<double>();
+
+    json artifacts = json::array();
+    for (const json& a : r.value("artifacts", json::array())) {
+      const std::string rel = a.at("path").get<std::string>();
+      const std::string src = build_dir + "/" + layout::OutDir(name) + "/" + rel;
+      auto sha = Sha256File(src);
+      if (!sha.ok()) return sha.error();
+      if (*sha != a.value("sha256", "")) {
+        return MakeError(fmt::format("artifact '{}' of target '{}' changed after it was built "
+                                     "(sha256 {} != {}); rebuild it",
+                                     rel, name, *sha, a.value("sha256", "")),
+                         kExitTargetFailed);
+      }
+      const std::string gathered = std::string(layout::kArtifactsDir) + "/" + name + "/" + rel;
+      FANOUT_TRY(LinkOrCopy(src, build_dir + "/" + gathered));
+      artifacts.push_back({{"path", rel},
+                           {"size", fs::file_size(src, ec)},
+                           {"sha256", *sha},
+                           {"gathered", gathered}});
+    }
+    entry["artifacts"] = std::move(artifacts);
+    targets.push_back(std::move(entry));
+  }
+  manifest["targets"] = std::move(targets);
+  manifest["skipped"] = plan.skipped;
+  manifest["status"] = report.interrupted ? "interrupted" : all_ok ? "succeeded" : "failed";
+  manifest["timings"] = {{"wall_seconds", last_end > first_start ? last_end - first_start : 0.0},
+                         {"busy_seconds", busy}};
+  return manifest;
+}
+
+Status RunGather(const std::string& build_dir) {
+  auto plan = ReadPlan(build_dir);
+  if (!plan.ok()) return plan.error();
+  auto manifest = GatherManifest(build_dir, *plan);
+  if (!manifest.ok()) return manifest.error();
+  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kManifest, manifest->dump(2) + "\n"));
+  // The summary files follow the manifest; failing to write them does not fail the gather.
+  if (auto report = LoadReport(build_dir); report.ok()) {
+    (void)WriteReportFiles(build_dir, *report, /*step_summary=*/false);
+  }
+  return {};
+}
+
+// ---- the post-submit step ------------------------------------------------------------------
+
+namespace {
+
+std::atomic<int> g_post_submit_signal{0};
+void OnPostSubmitSignal(int sig) { g_post_submit_signal = sig; }
+
+double UnixNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+/// While alive: SIGINT, SIGTERM and SIGHUP are noted (the step is waited for and recorded as
+/// interrupted, not abandoned), and SIGPIPE is ignored (a closed stdout must not lose the log).
+class ScopedSignals {
+ public:
+  ScopedSignals() {
+    g_post_submit_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = OnPostSubmitSignal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < 3; ++i) sigaction(kCaught[i], &sa, &old_[i]);
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old_pipe_);
+  }
+  ~ScopedSignals() {
+    for (size_t i = 0; i < 3; ++i) sigaction(kCaught[i], &old_[i], nullptr);
+    sigaction(SIGPIPE, &old_pipe_, nullptr);
+  }
+  ScopedSignals(const ScopedSignals&) = delete;
+  ScopedSignals& operator=(const ScopedSignals&) = delete;
+
+ private:
+  static constexpr int kCaught[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old_[3]{};
+  struct sigaction old_pipe_ {};
+};
+
+/// Best effort: the log or the terminal may have gone away.
+void WriteAll(int fd, const char* data, size_t n) { WriteAllToFd(fd, std::string_view(data, n)); }
+
+std::string Describe(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = sigabbrev_np(sig);
+    return name ? fmt::format("killed by signal {} (SIG{})", sig, name)
+                : fmt::format("killed by signal {}", sig);
+  }
+  return fmt::format("exited with status {}", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+}  // namespace
+
+Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
+  boost::system::error_code ec;
+  fs::path resolved = fs::canonical(build_dir_arg, ec);  // "." from the Ninja edge
+  const std::string build_dir =
+      ec ? fs::absolute(build_dir_arg).lexically_normal().string() : resolved.string();
+  auto plan = ReadPlan(build_dir);
+  if (!plan.ok()) return plan.error();
+  const std::string stamp = build_dir + "/" + layout::kPostSubmitStamp;
+  const std::string& command = plan->post_submit.command;
+  if (command.empty()) {
+    FANOUT_TRY(WriteFileAtomically(stamp, ""));
+    return kExitSuccess;
+  }
+  const std::string manifest_path = build_dir + "/" + layout::kManifest;
+  auto manifest_text = ReadFile(manifest_path);
+  if (!manifest_text.ok()) {
+    return MakeError(manifest_text.error().message + "; the gather step writes it ('fanout build')",
+                     kExitTargetFailed);
+  }
+  json manifest = json::parse(*manifest_text, nullptr, /*allow_exceptions=*/false);
+  const std::string build_status =
+      manifest.is_object() ? manifest.value("status", "") : std::string("unreadable");
+  if (build_status != "succeeded" && !plan->post_submit.always) {
+    return MakeError(fmt::format("not running the post-submit step: {} says the build {}; "
+                                 "'when: always' in post_submit runs it anyway",
+                                 manifest_path, build_status),
+                     kExitTargetFailed);
+  }
+
+  const std::string log_path = build_dir + "/" + kPostSubmitLogPath;
+  UniqueFd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!log) {
+    return MakeError(fmt::format("cannot write '{}': {}", log_path, std::strerror(errno)),
+                     kExitTargetFailed);
+  }
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return MakeError(fmt::format("cannot create a pipe: {}", std::strerror(errno)),
+                     kExitTargetFailed);
+  }
+  UniqueFd read_end(fds[0]), write_end(fds[1]);
+  const std::string artifacts = build_dir + "/" + layout::kArtifactsDir;
+
+  ScopedSignals signals;
+  const double started = UnixNow();
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid < 0) {
+    return MakeError(fmt::format("cannot fork: {}", std::strerror(errno)), kExitTargetFailed);
+  }
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);  // an ignored signal would stay ignored across exec
+    dup2(write_end.get(), STDOUT_FILENO);
+    dup2(write_end.get(), STDERR_FILENO);
+    if (chdir(plan->repo_root.c_str()) != 0) {
+      std::string msg =
+          fmt::format("fanout: cannot enter '{}': {}\n", plan->repo_root, std::strerror(errno));
+      WriteAll(STDERR_FILENO, msg.data(), msg.size());
+      _exit(127);
+    }
+    setenv("FANOUT_ARTIFACTS", artifacts.c_str(), 1);
+    setenv("FANOUT_MANIFEST", manifest_path.c_str(), 1);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  write_end.reset();
+
+  // Tee the output to the terminal (the console pool shows it live) and to the log. Stop at
+  // end of output, or once the command has exited and the pipe is drained: a background
+  // process it left behind may hold the pipe open.
+  int status = 0;
+  bool exited = false, forwarded = false;
+  char buf[65536];
+  for (;;) {
+    if (g_post_submit_signal && !forwarded) {
+      kill(pid, g_post_submit_signal);  // a signal aimed at us alone (CI cancelling)
+      forwarded = true;
+    }
+    pollfd p{read_end.get(), POLLIN, 0};
+    int ready = poll(&p, 1, exited ? 0 : 200);
+    if (ready > 0) {
+      ssize_t n = read(read_end.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      WriteAll(STDOUT_FILENO, buf, static_cast<size_t>(n));
+      WriteAll(log.get(), buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (ready < 0 && errno != EINTR) break;
+    if (exited) break;
+    if (waitpid(pid, &status, WNOHANG) == pid) exited = true;
+  }
+  if (!exited) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  const double finished = UnixNow();
+
+  const int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const bool interrupted =
+      !ok && (g_post_submit_signal != 0 || sig == SIGINT || sig == SIGTERM || sig == SIGHUP);
+  json record = {{"status", ok            ? "succeeded"
+                            : interrupted ? "interrupted"
+                                          : "failed"},
+                 {"command", command},
+                 {"exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + sig},
+                 {"signal", sig ? json(sig) : json(nullptr)},
+                 {"started_at", started},
+                 {"finished_at", finished},
+                 {"duration_seconds", finished - started},
+                 {"message", ok ? "" : Describe(status)},
+                 {"log", kPostSubmitLogPath},
+                 {"log_tail", ok ? "" : ReadLogTail(log_path)},
+                 {"manifest_sha256", Sha256Hex(*manifest_text)}};
+  FANOUT_TRY(
+      WriteFileAtomically(build_dir + "/" + kPostSubmitRecordPath,
+                          record.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
+  if (ok) {
+    FANOUT_TRY(WriteFileAtomically(stamp, ""));
+    return kExitSuccess;
+  }
+  fmt::print(stderr, "fanout: post-submit {} ({}); log: {}\n",
+             interrupted ? "was interrupted" : "failed", Describe(status), log_path);
+  return interrupted ? kExitInterrupted : kExitTargetFailed;
+}
+
+namespace {
+
+/// How a CI system marks a pull (merge) request build.
+struct PullRequestVariable {
+  const char* name;
+  /// The value that marks one; nullptr: any value but "" and `unless`.
+  const char* equals;
+  const char* unless;
+};
+
+constexpr PullRequestVariable kPullRequestVariables[] = {
+    {"GITHUB_EVENT_NAME", "pull_request", nullptr},  // GitHub Actions, Gitea, Forgejo
+    {"GITHUB_EVENT_NAME", "pull_request_target", nullptr},
+    {"CI_MERGE_REQUEST_IID", nullptr, nullptr},      // GitLab CI
+    {"BUILDKITE_PULL_REQUEST", nullptr, "false"},    // Buildkite
+    {"BUILD_REASON", "PullRequest", nullptr},        // Azure Pipelines
+    {"BITBUCKET_PR_ID", nullptr, nullptr},           // Bitbucket Pipelines
+    {"CHANGE_ID", nullptr, nullptr},                 // Jenkins (multibranch)
+    {"CIRCLE_PULL_REQUEST", nullptr, nullptr},       // CircleCI
+    {"TRAVIS_PULL_REQUEST", nullptr, "false"},       // Travis CI
+    {"CI_PIPELINE_EVENT", "pull_request", nullptr},  // Woodpecker
+    {"DRONE_BUILD_EVENT", "pull_request", nullptr},  // Drone
+};
+
+}  // namespace
+
+std::optional<std::string> PullRequestEvidence(const EnvLookup& getenv) {
+  for (const PullRequestVariable& v : kPullRequestVariables) {
+    const char* value = getenv(v.name);
+    if (!value || !*value) continue;
+    const bool marks = v.equals ? std::strcmp(value, v.equals) == 0
+                                : !v.unless || std::strcmp(value, v.unless) != 0;
+    if (marks) return fmt::format("{}={}", v.name, value);
+  }
+  return std::nullopt;
+}
+
+Status RecordPostSubmitSkipped(const std::string& build_dir, const Plan& plan,
+                               const std::string& reason) {
+  auto manifest = ReadFile(build_dir + "/" + layout::kManifest);
+  if (!manifest.ok()) return {};
+  const std::string sha = Sha256Hex(*manifest);
+  const std::string record_path = build_dir + "/" + kPostSubmitRecordPath;
+  if (auto earlier = ReadFile(record_path); earlier.ok()) {
+    json j = json::parse(*earlier, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("status", "") == "succeeded" &&
+        j.value("manifest_sha256", "") == sha) {
+      return {};
+    }
+  }
+  const double now = UnixNow();
+  json record = {{"status", "skipped"},
+                 {"command", plan.post_submit.command},
+                 {"exit_code", nullptr},
+                 {"signal", nullptr},
+                 {"started_at", now},
+                 {"finished_at", now},
+                 {"duration_seconds", 0.0},
+                 {"message", "not run: " + reason},
+                 {"log", ""},
+                 {"log_tail", ""},
+                 {"manifest_sha256", sha}};
+  return WriteFileAtomically(record_path,
+                             record.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace fanout

@@ -1,0 +1,504 @@
+#include "report/report.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "base/build_layout.h"
+#include "base/file_util.h"
+#include "base/sort_by_name.h"
+#include "base/unique_fd.h"
+
+namespace fanout {
+
+using nlohmann::json;
+
+std::string_view StatusName(TargetStatus status) {
+  switch (status) {
+    case TargetStatus::kSucceeded:
+      return "succeeded";
+    case TargetStatus::kFlaky:
+      return "flaky";
+    case TargetStatus::kCached:
+      return "cached";
+    case TargetStatus::kFailed:
+      return "failed";
+    case TargetStatus::kTimedOut:
+      return "timed_out";
+    case TargetStatus::kInterrupted:
+      return "interrupted";
+    case TargetStatus::kBlocked:
+      return "blocked";
+    case TargetStatus::kSkipped:
+      return "skipped";
+  }
+  return "failed";
+}
+
+std::optional<TargetStatus> ParseStatus(std::string_view name) {
+  for (TargetStatus s : kAllStatuses) {
+    if (StatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+bool IsSuccess(TargetStatus status) {
+  return status == TargetStatus::kSucceeded || status == TargetStatus::kFlaky ||
+         status == TargetStatus::kCached || status == TargetStatus::kSkipped;
+}
+
+bool IsProblem(TargetStatus status) { return !IsSuccess(status); }
+
+int Report::Count(TargetStatus status) const {
+  return static_cast<int>(std::count_if(targets.begin(), targets.end(),
+                                        [&](const TargetReport& t) { return t.status == status; }));
+}
+
+std::string Report::SummaryLine() const {
+  std::string line = fmt::format("{} target{}", targets.size(), targets.size() == 1 ? "" : "s");
+  const char* sep = ": ";
+  for (TargetStatus s : kAllStatuses) {
+    if (int n = Count(s)) {
+      std::string name(StatusName(s));
+      std::replace(name.begin(), name.end(), '_', ' ');
+      line += fmt::format("{}{} {}", sep, n, name);
+      sep = ", ";
+    }
+  }
+  if (post_submit) {
+    std::string name(StatusName(post_submit->status));
+    std::replace(name.begin(), name.end(), '_', ' ');
+    line += "; post-submit " + (post_submit->status == TargetStatus::kSkipped ? "not run" : name);
+  }
+  return line;
+}
+
+int Report::ExitCode() const {
+  if (interrupted) return kExitInterrupted;
+  for (const TargetReport& t : targets) {
+    if (IsProblem(t.status)) return kExitTargetFailed;
+  }
+  if (post_submit && IsProblem(post_submit->status)) return kExitTargetFailed;
+  return kExitSuccess;
+}
+
+// ---- build.json -----------------------------------------------------------------------------
+
+std::string BuildRecordToJson(const BuildRecord& r) {
+  json j = {{"started_at", r.started_at},
+            {"finished_at", r.finished_at},
+            {"fail_fast", r.fail_fast},
+            {"keep_going", r.keep_going},
+            {"requested", r.requested},
+            {"interrupted", r.interrupted},
+            {"ninja_exit_code", r.ninja_exit_code}};
+  return j.dump(2) + "\n";
+}
+
+Expected<BuildRecord> BuildRecordFromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return MakeError("not a valid build record");
+  BuildRecord r;
+  try {
+    r.started_at = j.value("started_at", 0.0);
+    r.finished_at = j.value("finished_at", 0.0);
+    r.fail_fast = j.value("fail_fast", false);
+    r.keep_going = j.value("keep_going", 0);
+    r.requested = j.value("requested", std::vector<std::string>{});
+    r.interrupted = j.value("interrupted", false);
+    r.ninja_exit_code = j.value("ninja_exit_code", -1);
+  } catch (const json::exception& e) {
+    return MakeError(fmt::format("not a valid build record: {}", e.what()));
+  }
+  return r;
+}
+
+Status WriteBuildRecord(const std::string& build_dir, const BuildRecord& record) {
+  return WriteFileAtomically(build_dir + "/" + kBuildRecordPath, BuildRecordToJson(record));
+}
+
+// ---- derivation -----------------------------------------------------------------------------
+
+namespace {
+
+/// "failed", "timed out", "was interrupted", "is blocked", "was not started": how a
+/// dependency's status reads in a dependent's reason.
+std::string DependencyVerb(const TargetReport& dep) {
+  switch (dep.status) {
+    case TargetStatus::kFailed:
+      return "failed";
+    case TargetStatus::kTimedOut:
+      return "timed out";
+    case TargetStatus::kInterrupted:
+      return "was interrupted";
+    case TargetStatus::kBlocked:
+      return "was not started";
+    default:
+      return std::string(StatusName(dep.status));
+  }
+}
+
+template <class T>
+T Get(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const json::exception&) {
+    return fallback;
+  }
+}
+
+class Deriver {
+ public:
+  Deriver(const Plan& plan, const ReportInputs& in) : plan_(plan), in_(in) {
+    interrupted_ = in.build && in.build->interrupted;
+    for (const auto& [name, e] : in.evidence) {
+      if (e.failure && !e.from_earlier_build &&
+          Get<std::string>(*e.failure, "status", "") == "interrupted") {
+        interrupted_ = true;
+      }
+    }
+    if (in.build && !in.build->requested.empty()) {
+      requested_ = true;
+      for (const std::string& r : in.build->requested) Want(r);
+    }
+  }
+
+  bool interrupted() const { return interrupted_; }
+  bool partial() const { return requested_; }
+
+  /// The report of the planned target `name` (memoized; the plan is acyclic).
+  const TargetReport& Derive(const PlanTarget& t) {
+    auto it = done_.find(t.def.name);
+    if (it != done_.end()) return it->second;
+    // Dependencies first: a dependent's record is read in their light.
+    const TargetReport* problem_dep = nullptr;
+    for (const std::string& d : t.def.deps) {
+      const PlanTarget* dt = plan_.FindTarget(d);
+      if (!dt) continue;  // not built here (skipped): nothing to wait for
+      const TargetReport& dr = Derive(*dt);
+      if (!problem_dep && IsProblem(dr.status)) problem_dep = &dr;
+    }
+    TargetReport r = FromEvidence(t, problem_dep);
+    return done_.emplace(t.def.name, std::move(r)).first->second;
+  }
+
+ private:
+  void Want(const std::string& name) {
+    if (!wanted_.insert(name).second) return;
+    if (const PlanTarget* t = plan_.FindTarget(name)) {
+      for (const std::string& d : t->def.deps) Want(d);
+    }
+  }
+
+  TargetReport FromEvidence(const PlanTarget& t, const TargetReport* problem_dep) {
+    TargetReport r;
+    r.name = t.def.name;
+    static const TargetEvidence kNone;
+    auto ev = in_.evidence.find(r.name);
+    const TargetEvidence& e = ev == in_.evidence.end() ? kNone : ev->second;
+
+    if (e.failure && !e.from_earlier_build) {
+      const json& f = *e.failure;
+      auto status = ParseStatus(Get<std::string>(f, "status", "failed"));
+      r.status = status && IsProblem(*status) ? *status : TargetStatus::kFailed;
+      r.message = Get<std::string>(f, "message", "");
+      r.exit_code = Get<int>(f, "exit_code", 1);
+      r.attempts = Get<int>(f, "attempts", 1);
+      r.duration_seconds = Get<double>(f, "duration_seconds", 0.0);
+      r.log = layout::LogPath(r.name);
+      r.log_tail = Get<std::string>(f, "log_tail", "");
+      if (r.log_tail.empty()) r.log_tail = e.log_tail;
+      return r;
+    }
+    // A success built on top of a dependency that did not succeed now predates that
+    // dependency's last run: Ninja would rerun it, so it does not describe this build.
+    if (e.result && !e.result_out_of_date && !problem_dep) {
+      const json& res = *e.result;
+      auto status = ParseStatus(Get<std::string>(res, "status", "succeeded"));
+      r.status = status && IsSuccess(*status) && *status != TargetStatus::kSkipped
+                     ? *status
+                     : TargetStatus::kSucceeded;
+      r.attempts = Get<int>(res, "attempts", 1);
+      if (r.status == TargetStatus::kSucceeded && r.attempts > 1) r.status = TargetStatus::kFlaky;
+      r.exit_code = Get<int>(res, "exit_code", 0);
+      r.duration_seconds = Get<double>(res, "duration_seconds", 0.0);
+      r.log = Get<std::string>(res, "log", layout::LogPath(r.name));
+      r.up_to_date = e.from_earlier_build;
+      if (r.status == TargetStatus::kFlaky) {
+        r.message = fmt::format("succeeded on attempt {}", r.attempts);
+      }
+      if (r.up_to_date) r.message += r.message.empty() ? "up to date" : "; up to date";
+      for (const json& a : Get<json>(res, "artifacts", json::array())) {
+        if (!a.is_object()) continue;
+        r.artifacts.push_back({Get<std::string>(a, "path", ""), Get<std::uint64_t>(a, "size", 0),
+                               Get<std::string>(a, "sha256", "")});
+      }
+      return r;
+    }
+    // No record of this build: the target never started. Say why.
+    if (problem_dep) {
+      r.status = TargetStatus::kBlocked;
+      const auto root = root_.find(problem_dep->name);
+      if (root != root_.end()) {
+        r.message = fmt::format("dependency '{}' {} (via '{}')", root->second.first,
+                                root->second.second, problem_dep->name);
+        root_[r.name] = root->second;
+      } else {
+        r.message =
+            fmt::format("dependency '{}' {}", problem_dep->name, DependencyVerb(*problem_dep));
+        root_[r.name] = {problem_dep->name, DependencyVerb(*problem_dep)};
+      }
+      return r;
+    }
+    if (e.started_this_build) {
+      // It ran, but its outcome was lost: say so rather than "not started".
+      r.log = layout::LogPath(r.name);
+      r.log_tail = e.log_tail;
+      if (interrupted_) {
+        r.status = TargetStatus::kInterrupted;
+        r.message = "interrupted as it finished (its unfinished result was discarded)";
+      } else {
+        r.status = TargetStatus::kFailed;
+        r.message = "started but left no result or failure record ('fanout exec' was killed?)";
+      }
+      return r;
+    }
+    if (requested_ && !wanted_.count(r.name)) {
+      r.status = TargetStatus::kSkipped;
+      r.message = "not requested";
+      return r;
+    }
+    if (interrupted_) {
+      r.status = TargetStatus::kInterrupted;
+      r.message = "not started: the build was interrupted";
+      return r;
+    }
+    r.status = TargetStatus::kBlocked;
+    if (in_.build && in_.build->fail_fast) {
+      r.message = "not started: the build stopped after the first failure (--fail-fast)";
+    } else if (in_.build && in_.build->keep_going > 0) {
+      r.message = fmt::format("not started: the build stopped after {} failure{} (-k {})",
+                              in_.build->keep_going, in_.build->keep_going == 1 ? "" : "s",
+                              in_.build->keep_going);
+    } else if (e.result && e.result_out_of_date) {
+      r.message = "not started: its last result is out of date (its inputs changed)";
+    } else if (in_.build && in_.build->ninja_exit_code > 0) {
+      r.message = "not started: ninja stopped before it (see its output)";
+    } else {
+      r.message = "not started";
+    }
+    return r;
+  }
+
+  const Plan& plan_;
+  const ReportInputs& in_;
+  bool interrupted_ = false;
+  bool requested_ = false;
+  std::set<std::string> wanted_;
+  std::map<std::string, TargetReport> done_;
+  /// For blocked targets: the dependency that did not succeed at the root of the chain, and
+  /// how it reads ("failed", "timed out", ...).
+  std::map<std::string, std::pair<std::string, std::string>> root_;
+};
+
+TargetReport PostSubmitReport(const Plan& plan, const ReportInputs& in, const Deriver& d,
+                              const std::vector<TargetReport>& targets) {
+  TargetReport r;
+  r.name = kPostSubmitName;
+  if (in.post_submit) {
+    const json& p = *in.post_submit;
+    auto status = ParseStatus(Get<std::string>(p, "status", "failed"));
+    r.status = status ? *status : TargetStatus::kFailed;
+    r.message = Get<std::string>(p, "message", "");
+    r.exit_code = Get<int>(p, "exit_code", 0);
+    r.attempts = 1;
+    r.duration_seconds = Get<double>(p, "duration_seconds", 0.0);
+    r.log = Get<std::string>(p, "log", kPostSubmitLogPath);
+    if (IsProblem(r.status)) r.log_tail = Get<std::string>(p, "log_tail", "");
+    // It ran for this very manifest in an earlier build; Ninja found it up to date.
+    if (in.build && Get<double>(p, "started_at", 0.0) < in.build->started_at) {
+      r.up_to_date = true;
+      if (r.message.empty()) r.message = "up to date";
+    }
+    return r;
+  }
+  int problems = static_cast<int>(std::count_if(
+      targets.begin(), targets.end(), [](const TargetReport& t) { return IsProblem(t.status); }));
+  if (d.interrupted()) {
+    r.status = TargetStatus::kInterrupted;
+    r.message = "not started: the build was interrupted";
+  } else if (problems > 0) {
+    r.status = TargetStatus::kBlocked;
+    r.message =
+        fmt::format("not run: {} target{} did not succeed{}", problems, problems == 1 ? "" : "s",
+                    plan.post_submit.always ? " (when: always runs it from 'fanout build')" : "");
+  } else if (d.partial()) {
+    r.status = TargetStatus::kSkipped;
+    r.message = "not run: only some targets were requested";
+  } else {
+    r.status = TargetStatus::kSkipped;
+    r.message = "not run for this manifest ('fanout build' runs it, or 'ninja post_submit')";
+  }
+  return r;
+}
+
+}  // namespace
+
+Report DeriveReport(const Plan& plan, const ReportInputs& inputs) {
+  Report report;
+  Deriver d(plan, inputs);
+  for (const PlanTarget& t : plan.targets) report.targets.push_back(d.Derive(t));
+  for (const std::string& name : plan.skipped) {
+    TargetReport r;
+    r.name = name;
+    r.status = TargetStatus::kSkipped;
+    r.message = "unaffected by the change";
+    report.targets.push_back(std::move(r));
+  }
+  SortByName(report.targets);
+  report.interrupted = d.interrupted();
+  if (!plan.post_submit.command.empty()) {
+    report.post_submit = PostSubmitReport(plan, inputs, d, report.targets);
+  }
+  if (inputs.build) {
+    report.started_at = inputs.build->started_at;
+    if (inputs.build->finished_at > inputs.build->started_at) {
+      report.wall_seconds = inputs.build->finished_at - inputs.build->started_at;
+    }
+  }
+  if (report.wall_seconds == 0) {
+    double first = 0, last = 0;
+    for (const auto& [name, e] : inputs.evidence) {
+      if (!e.result) continue;
+      double s = Get<double>(*e.result, "started_at", 0.0);
+      double f = Get<double>(*e.result, "finished_at", 0.0);
+      if (s > 0 && (first == 0 || s < first)) first = s;
+      last = std::max(last, f);
+    }
+    if (last > first) report.wall_seconds = last - first;
+    if (report.started_at == 0) report.started_at = first;
+  }
+  return report;
+}
+
+// ---- reading the build directory ------------------------------------------------------------
+
+namespace {
+
+/// The file's modification time in unix seconds, or nullopt when it does not exist.
+std::optional<double> MTime(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
+}
+
+std::optional<json> ReadJson(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return std::nullopt;
+  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+/// Kernel file times lag the wall clock by up to a scheduler tick; a record written right after
+/// the build started must still count as this build's.
+constexpr double kClockSlack = 0.05;
+
+}  // namespace
+
+std::string ReadLogTail(const std::string& path, int max_lines) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return "";
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return "";
+  constexpr off_t kMax = 64 * 1024;
+  const off_t start = st.st_size > kMax ? st.st_size - kMax : 0;
+  std::string text(static_cast<size_t>(st.st_size - start), '\0');
+  ssize_t n = pread(fd.get(), text.data(), text.size(), start);
+  if (n < 0) return "";
+  text.resize(static_cast<size_t>(n));
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  size_t pos = text.size();
+  for (int seen = 0; pos > 0; --pos) {
+    if (text[pos - 1] == '\n' && ++seen == max_lines) break;
+  }
+  return text.substr(pos);
+}
+
+Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan& plan) {
+  ReportInputs in;
+  const std::string record_path = build_dir + "/" + kBuildRecordPath;
+  if (auto text = ReadFile(record_path); text.ok()) {
+    auto record = BuildRecordFromJson(*text);
+    // The record describes the last run only if no Ninja run finished after it.
+    auto record_time = MTime(record_path);
+    auto log_time = MTime(build_dir + "/.ninja_log");
+    if (record.ok() && record->finished_at > 0 && record_time &&
+        (!log_time || *log_time <= *record_time)) {
+      in.build = std::move(*record);
+    }
+  }
+  for (const PlanTarget& t : plan.targets) {
+    const std::string& name = t.def.name;
+    TargetEvidence e;
+    const std::string result_path = build_dir + "/" + layout::ResultPath(name);
+    const std::string failure_path = build_dir + "/" + layout::FailurePath(name);
+    e.result = ReadJson(result_path);
+    e.failure = ReadJson(failure_path);
+    if (!e.result && !e.failure) {
+      const std::string log = build_dir + "/" + layout::LogPath(name);
+      auto log_time = MTime(log);
+      if (in.build && log_time && *log_time >= in.build->started_at - kClockSlack) {
+        e.started_this_build = true;
+        e.log_tail = ReadLogTail(log);
+        in.evidence.emplace(name, std::move(e));
+      }
+      continue;
+    }
+    if (in.build) {
+      auto when = MTime(e.failure ? failure_path : result_path);
+      e.from_earlier_build = when && *when < in.build->started_at - kClockSlack;
+    }
+    if (e.result) {
+      std::string recorded = Get<std::string>(*e.result, "input_digest", "");
+      auto stamp = ReadFile(build_dir + "/" + layout::StampPath(name));
+      if (!recorded.empty() && stamp.ok() && !Trim(*stamp).empty()) {
+        e.result_out_of_date = Trim(*stamp) != recorded;
+      }
+    }
+    if (e.failure && Get<std::string>(*e.failure, "log_tail", "").empty()) {
+      e.log_tail = ReadLogTail(build_dir + "/" + layout::LogPath(name));
+    }
+    in.evidence.emplace(name, std::move(e));
+  }
+  if (!plan.post_submit.command.empty()) {
+    auto record = ReadJson(build_dir + "/" + kPostSubmitRecordPath);
+    auto manifest = Sha256File(build_dir + "/" + layout::kManifest);
+    if (record && manifest.ok() && Get<std::string>(*record, "manifest_sha256", "") == *manifest) {
+      in.post_submit = std::move(record);
+    }
+  }
+  return in;
+}
+
+Expected<Report> LoadReport(const std::string& build_dir) {
+  auto plan = ReadPlan(build_dir);
+  if (!plan.ok()) return plan.error();
+  auto inputs = ReadReportInputs(build_dir, *plan);
+  if (!inputs.ok()) return inputs.error();
+  return DeriveReport(*plan, *inputs);
+}
+
+}  // namespace fanout

@@ -1,0 +1,178 @@
+// The report model: what became of every target of the last build, derived from the records
+// `fanout exec` leaves (result.json, failure.json), the plan, and what `fanout build` noted
+// about the run (build.json). The writers (report/table.h, report/markdown.h, junit.h) only
+// render it.
+//
+// A target that left no record of this build never started. Its status says why:
+//  - `blocked`     a dependency (transitively) failed, timed out, was interrupted or is blocked;
+//                  also a target the build stopped before (`--fail-fast`, `-k N`), with the
+//                  reason "not started: ..." (a blocked target never ran, whatever stopped it);
+//  - `interrupted` the build was interrupted before the target started;
+//  - `skipped`     unaffected by the change (plan.skipped), or not among the requested targets.
+// A target whose log was written during this build but that left no record did start: it is
+// `interrupted` ("interrupted as it finished": Ninja removes the outputs of the edges it
+// interrupts) when the build was, else `failed` (its runner died without recording).
+// Records from an earlier build (older than build.json's start) describe this build only when
+// Ninja had no reason to rerun them: a result whose input digest still matches the stamp and
+// whose dependencies all succeeded is `succeeded` ("up to date"); anything else never started.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/expected.h"
+#include "plan/plan.h"
+
+namespace fanout {
+
+/// What became of a target (or of the post-submit step) in a build.
+enum class TargetStatus {
+  kSucceeded,
+  kFlaky,   ///< succeeded after one or more retries
+  kCached,  ///< an earlier result reused (reserved for the action cache)
+  kFailed,
+  kTimedOut,
+  kInterrupted,
+  kBlocked,  ///< never started: a dependency did not succeed, or the build stopped first
+  kSkipped,  ///< not part of this build (unaffected, or not requested)
+};
+
+/// Every status, in the order summaries list them.
+inline constexpr TargetStatus kAllStatuses[] = {
+    TargetStatus::kSucceeded, TargetStatus::kFlaky,    TargetStatus::kCached,
+    TargetStatus::kFailed,    TargetStatus::kTimedOut, TargetStatus::kInterrupted,
+    TargetStatus::kBlocked,   TargetStatus::kSkipped};
+
+/// "succeeded", "flaky", "cached", "failed", "timed_out", "interrupted", "blocked", "skipped".
+std::string_view StatusName(TargetStatus status);
+/// The status named `name`, or nullopt.
+std::optional<TargetStatus> ParseStatus(std::string_view name);
+/// True for the statuses that count as success: succeeded, flaky, cached (and skipped, which
+/// is not a failure).
+bool IsSuccess(TargetStatus status);
+/// True for the statuses that make a build fail: failed, timed_out, interrupted, blocked.
+bool IsProblem(TargetStatus status);
+
+/// One artifact of a succeeded target.
+struct ReportArtifact {
+  std::string path;  ///< relative to the target's out/ directory
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+/// One row of the report: a target, or the post-submit step.
+struct TargetReport {
+  std::string name;
+  TargetStatus status = TargetStatus::kBlocked;
+  /// Why, for anything but a plain success: "exited with status 3", "dependency 'c' failed",
+  /// "not started: the build stopped after the first failure (--fail-fast)", "up to date".
+  std::string message;
+  double duration_seconds = 0;  ///< 0 when it did not run
+  int attempts = 0;             ///< 0 when it did not run
+  std::optional<int> exit_code;
+  /// The log, relative to the build directory; empty when there is none.
+  std::string log;
+  /// The last lines of the log, for failures (and interruptions).
+  std::string log_tail;
+  std::vector<ReportArtifact> artifacts;
+  /// The record is from an earlier build that Ninja found up to date (not rerun now).
+  bool up_to_date = false;
+};
+
+/// What `fanout build` notes about a run, in BUILD/.fanout/build.json: how to read the
+/// absence of a record (stopped early, interrupted, not requested).
+struct BuildRecord {
+  double started_at = 0;   ///< unix seconds, before Ninja started
+  double finished_at = 0;  ///< 0 while the build runs
+  bool fail_fast = false;
+  int keep_going = 0;                  ///< ninja's -k (0: keep going)
+  std::vector<std::string> requested;  ///< targets named on the command line; empty: all
+  bool interrupted = false;
+  int ninja_exit_code = -1;  ///< -1: not known
+};
+
+/// Where `fanout build` keeps its BuildRecord, relative to the build directory.
+inline constexpr const char* kBuildRecordPath = ".fanout/build.json";
+/// The post-submit step's record, relative to the build directory: {"status", "exit_code",
+/// "signal", "duration_seconds", "started_at", "finished_at", "message", "log", "log_tail",
+/// "manifest_sha256"} (the SHA-256 of the manifest it ran with).
+inline constexpr const char* kPostSubmitRecordPath = ".fanout/post_submit.json";
+/// The post-submit step's combined output, relative to the build directory.
+inline constexpr const char* kPostSubmitLogPath = "post_submit.log";
+/// The name the post-submit step goes by in reports (not a valid target name).
+inline constexpr const char* kPostSubmitName = "(post-submit)";
+
+/// build.json text.
+std::string BuildRecordToJson(const BuildRecord& record);
+/// Parses build.json text.
+Expected<BuildRecord> BuildRecordFromJson(const std::string& text);
+/// Writes BUILD/.fanout/build.json atomically.
+Status WriteBuildRecord(const std::string& build_dir, const BuildRecord& record);
+
+/// What one target left in the build directory.
+struct TargetEvidence {
+  std::optional<nlohmann::json> result;   ///< result.json, when present and parseable
+  std::optional<nlohmann::json> failure;  ///< failure.json, when present and parseable
+  /// The record was written before this build started (only known with a build record).
+  bool from_earlier_build = false;
+  /// The result's input digest differs from the target's current input stamp: its inputs
+  /// changed since, so it does not describe this source.
+  bool result_out_of_date = false;
+  /// The last lines of log.txt, for a failure record that carries no log tail.
+  std::string log_tail;
+  /// log.txt was written during this build (only known with a build record): the target
+  /// started, even when it left no record (Ninja removes the outputs of the edges it
+  /// interrupts, and `fanout exec` may have been killed outright).
+  bool started_this_build = false;
+};
+
+/// Everything the derivation reads, gathered from the build directory (or made up by a test).
+struct ReportInputs {
+  /// The build record when it describes the last run in this directory (a plain `ninja`
+  /// since then makes it stale, and it is left out).
+  std::optional<BuildRecord> build;
+  std::map<std::string, TargetEvidence> evidence;  ///< by target name; missing: no records
+  /// The post-submit step's record (post_submit.json), when it ran for the current manifest.
+  std::optional<nlohmann::json> post_submit;
+};
+
+/// The whole report.
+struct Report {
+  /// Planned and skipped targets, sorted by name.
+  std::vector<TargetReport> targets;
+  /// The post-submit step, when the description has one.
+  std::optional<TargetReport> post_submit;
+  bool interrupted = false;  ///< the build was interrupted
+  double wall_seconds = 0;   ///< the build's elapsed time, when known
+  double started_at = 0;     ///< unix seconds, when known (JUnit's timestamp)
+
+  /// How many targets have `status`.
+  int Count(TargetStatus status) const;
+  /// "5 targets: 3 succeeded, 1 failed, 1 blocked" (statuses with a zero count left out),
+  /// then "; post-submit failed" when there is a post-submit step.
+  std::string SummaryLine() const;
+  /// The exit code the report implies (DESIGN.md): 130 interrupted, 1 when any target or the
+  /// post-submit step has a problem status, else 0.
+  int ExitCode() const;
+};
+
+/// Derives every target's status from the plan and the evidence (pure; see the file comment).
+Report DeriveReport(const Plan& plan, const ReportInputs& inputs);
+
+/// Reads the build directory (plan, records, stamps, build.json, post_submit.json) into
+/// ReportInputs.
+Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan& plan);
+
+/// The last `max_lines` lines of the file at `path` (at most its last 64 KiB); "" if missing.
+std::string ReadLogTail(const std::string& path, int max_lines = 40);
+
+/// ReadPlan + ReadReportInputs + DeriveReport.
+Expected<Report> LoadReport(const std::string& build_dir);
+
+}  // namespace fanout

@@ -1,0 +1,544 @@
+#include "sandbox/artifacts.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/file_util.h"
+#include "base/glob.h"
+#include "base/unique_fd.h"
+#include "sandbox/fs_util.h"
+#include "sandbox/weaken.h"
+
+namespace fanout::sandbox {
+
+namespace {
+
+int OpenBeneath(int dirfd, const std::string& path, int flags, unsigned long long resolve) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = resolve;
+  return static_cast<int>(syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how));
+}
+
+// Beneath the directory and through no symlink at all (implies RESOLVE_NO_MAGICLINKS).
+constexpr unsigned long long kNoSymlinks = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+// Beneath the directory, following symlinks that stay inside it: only for an artifact that is
+// itself a symlink, whose content is collected when its target is inside.
+constexpr unsigned long long kBeneath = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+
+// How the directories leading to an artifact are resolved. Without the protection (a positive
+// control) as before it: symlinked directories are followed.
+unsigned long long PrefixResolve(const ArtifactProtections& prot) {
+  return prot.no_symlinked_dirs ? kNoSymlinks : kBeneath;
+}
+
+bool Escapes(const std::string& pattern) {
+  std::string p = !pattern.empty() && pattern[0] == '!' ? pattern.substr(1) : pattern;
+  if (p.empty() || p[0] == '/') return true;
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) end = p.size();
+    if (p.compare(start, end - start, "..") == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// `s` with every byte that is not printable ASCII written as \xNN, for messages.
+std::string Escaped(std::string_view s) {
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += ch;
+    } else {
+      out += fmt::format("\\x{:02x}", c);
+    }
+  }
+  return out;
+}
+
+// "a FIFO", "a socket", ...: what a non-regular file is, for messages.
+const char* KindOf(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFSOCK:
+      return "a socket";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFDIR:
+      return "a directory";
+    case S_IFLNK:
+      return "a symlink";
+    default:
+      return "not a regular file";
+  }
+}
+
+// The first directory of `rel` (a path beneath `rootfd`) that is a symlink, or "".
+std::string FirstSymlinkedDir(int rootfd, const std::string& rel) {
+  for (size_t slash = rel.find('/');; slash = rel.find('/', slash + 1)) {
+    const std::string dir = rel.substr(0, slash);
+    UniqueFd fd(OpenBeneath(rootfd, dir, O_PATH | O_NOFOLLOW, kNoSymlinks));
+    struct stat st;
+    if (!fd || fstat(fd.get(), &st) != 0) return "";
+    if (S_ISLNK(st.st_mode)) return dir;
+    if (slash == std::string::npos) return "";
+  }
+}
+
+// The error for a lookup of `rel` (for `pattern`) that met a symlinked directory. It names
+// the pattern and the symlink only: nothing from wherever the symlink points.
+std::string SymlinkedDirError(int rootfd, const std::string& pattern, const std::string& rel,
+                              const char* where) {
+  const std::string link = FirstSymlinkedDir(rootfd, rel);
+  return fmt::format(
+      "artifact '{}' in {} goes through the symlink '{}'; symlinked directories are never "
+      "followed when collecting artifacts (one that points outside {} would expose it)",
+      Escaped(pattern), where, link.empty() ? Escaped(rel) : Escaped(link), where);
+}
+
+// One file matched in a root: its path relative to that root and an fd of what it resolves to.
+struct Match {
+  std::string path;
+  UniqueFd fd;
+  bool is_symlink = false;
+};
+
+// Opens the directory `rel` beneath `rootfd` (rootfd itself when `rel` is empty) without
+// following any symlink on the way (unless weakened).
+UniqueFd OpenDirBeneath(int rootfd, const std::string& root, const std::string& rel,
+                        const ArtifactProtections& prot) {
+  if (rel.empty()) return UniqueFd(openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!prot.no_symlinked_dirs) {
+    return UniqueFd(open((root + "/" + rel).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  }
+  return UniqueFd(OpenBeneath(rootfd, rel, O_RDONLY | O_DIRECTORY, kNoSymlinks));
+}
+
+// Opens `rel` for reading through `resolve` when it is still the file `want` (stat'ed through
+// an O_PATH fd, so that a FIFO or device is never opened for I/O).
+UniqueFd ReopenRegular(int rootfd, const std::string& rel, int flags, unsigned long long resolve,
+                       const struct stat& want) {
+  UniqueFd fd(OpenBeneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK | flags, resolve));
+  struct stat st;
+  if (!fd || fstat(fd.get(), &st) != 0 || st.st_dev != want.st_dev || st.st_ino != want.st_ino) {
+    if (fd) errno = ESTALE;
+    return UniqueFd();
+  }
+  return fd;
+}
+
+// Resolves `rel` (found for `pattern`) beneath `rootfd`; adds a file match, walks a directory,
+// or reports why not.
+void Resolve(int rootfd, const std::string& root, const std::string& rel,
+             const std::string& pattern, const char* where, const ArtifactProtections& prot,
+             std::vector<Match>* matches, std::vector<std::string>* errors) {
+  // The entry itself, without following a symlink anywhere on the way (nor at the end).
+  UniqueFd entry(OpenBeneath(rootfd, rel, O_PATH | O_NOFOLLOW, PrefixResolve(prot)));
+  if (!entry) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    if (errno == ELOOP) {
+      errors->push_back(SymlinkedDirError(rootfd, pattern, rel, where));
+    } else if (errno == EXDEV) {  // weakened: a symlinked directory that points outside
+      errors->push_back(fmt::format(
+          "artifact '{}' in {} is a symlink that points outside it; artifacts must be files "
+          "inside the workspace or $FANOUT_OUT",
+          Escaped(rel), where));
+    } else {
+      errors->push_back(
+          fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+    }
+    return;
+  }
+  struct stat st;
+  if (fstat(entry.get(), &st) != 0) {
+    errors->push_back(
+        fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+    return;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    // An artifact that is a symlink: its target's content is collected when it is inside.
+    UniqueFd target(OpenBeneath(rootfd, rel, O_PATH, kBeneath));
+    if (!target) {
+      if (errno == ENOENT) return;
+      if (errno == EXDEV || errno == ELOOP) {
+        char to[4096];
+        ssize_t n = readlinkat(rootfd, rel.c_str(), to, sizeof to - 1);
+        std::string shown =
+            n > 0 ? fmt::format(" (-> {})", Escaped(std::string_view(to, static_cast<size_t>(n))))
+                  : std::string();
+        errors->push_back(fmt::format(
+            "artifact '{}' in {} is a symlink that points outside it{}; artifacts must be files "
+            "inside the workspace or $FANOUT_OUT",
+            Escaped(rel), where, shown));
+        return;
+      }
+      errors->push_back(
+          fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+      return;
+    }
+    struct stat tst;
+    fstat(target.get(), &tst);
+    if (S_ISREG(tst.st_mode)) {
+      UniqueFd fd = ReopenRegular(rootfd, rel, 0, kBeneath, tst);
+      if (fd) {
+        matches->push_back(Match{rel, std::move(fd), true});
+      } else {
+        errors->push_back(
+            fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+      }
+    } else if (S_ISDIR(tst.st_mode)) {
+      errors->push_back(
+          fmt::format("artifact '{}' in {} is not a regular file", Escaped(rel), where));
+    } else {
+      errors->push_back(
+          fmt::format("artifact '{}' in {} is a symlink to {}; artifacts must be regular files",
+                      Escaped(rel), where, KindOf(tst.st_mode)));
+    }
+    return;
+  }
+  if (S_ISREG(st.st_mode)) {
+    UniqueFd fd = ReopenRegular(rootfd, rel, O_NOFOLLOW, PrefixResolve(prot), st);
+    if (fd) {
+      matches->push_back(Match{rel, std::move(fd), false});
+    } else {
+      errors->push_back(
+          fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+    }
+    return;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    // A literal pattern naming a directory means everything under it.
+    UniqueFd dir = OpenDirBeneath(rootfd, root, rel, prot);
+    if (!dir) {
+      errors->push_back(
+          fmt::format("artifact '{}' in {}: {}", Escaped(rel), where, std::strerror(errno)));
+      return;
+    }
+    Status walked = WalkDirAt(dir.get(), root + "/" + rel, [&](const WalkEntry& e) {
+      if (!S_ISDIR(e.st.st_mode)) {
+        Resolve(rootfd, root, rel + "/" + e.path, pattern, where, prot, matches, errors);
+      }
+      return WalkAction::kContinue;
+    });
+    if (!walked.ok()) errors->push_back(Escaped(walked.error().message));
+    return;
+  }
+  errors->push_back(fmt::format("artifact '{}' in {} is {}; artifacts must be regular files",
+                                Escaped(rel), where, KindOf(st.st_mode)));
+}
+
+// Every file under `root` matching `glob`.
+void FindMatches(int rootfd, const std::string& root, const Glob& glob, const char* where,
+                 const ArtifactProtections& prot, std::vector<Match>* matches,
+                 std::vector<std::string>* errors) {
+  if (glob.is_literal()) {
+    Resolve(rootfd, root, glob.pattern(), glob.pattern(), where, prot, matches, errors);
+    return;
+  }
+  const std::string& prefix = glob.literal_prefix();
+  UniqueFd start = OpenDirBeneath(rootfd, root, prefix, prot);
+  if (!start) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    if (errno == ELOOP || errno == EXDEV) {
+      errors->push_back(SymlinkedDirError(rootfd, glob.pattern(), prefix, where));
+    } else {
+      errors->push_back(fmt::format("artifact '{}' in {}: cannot open '{}': {}",
+                                    Escaped(glob.pattern()), where, Escaped(prefix),
+                                    std::strerror(errno)));
+    }
+    return;
+  }
+  Status walked = WalkDirAt(start.get(), root, [&](const WalkEntry& e) {
+    if (S_ISDIR(e.st.st_mode)) return WalkAction::kContinue;
+    std::string rel = prefix.empty() ? e.path : prefix + "/" + e.path;
+    if (glob.Matches(rel)) Resolve(rootfd, root, rel, glob.pattern(), where, prot, matches, errors);
+    return WalkAction::kContinue;
+  });
+  if (!walked.ok()) errors->push_back(Escaped(walked.error().message));
+}
+
+// Creates the parent directories of `rel` beneath `outfd` without following any symlink and
+// returns an fd of the parent.
+Expected<UniqueFd> OpenParentBeneath(int outfd, const std::string& rel) {
+  UniqueFd dir(fcntl(outfd, F_DUPFD_CLOEXEC, 0));
+  size_t start = 0;
+  for (size_t slash = rel.find('/'); slash != std::string::npos; slash = rel.find('/', start)) {
+    std::string seg = rel.substr(start, slash - start);
+    start = slash + 1;
+    if (mkdirat(dir.get(), seg.c_str(), 0755) != 0 && errno != EEXIST) {
+      return MakeError(
+          fmt::format("cannot create directory for '{}': {}", rel, std::strerror(errno)));
+    }
+    UniqueFd next(
+        OpenBeneath(dir.get(), seg, O_RDONLY | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+    if (!next) {
+      return MakeError(
+          fmt::format("cannot open directory for '{}': {}", rel, std::strerror(errno)));
+    }
+    dir = std::move(next);
+  }
+  return dir;
+}
+
+// Writes the content of `from` as the regular file `rel` under `outfd`, replacing what is there.
+Status CopyInto(int outfd, const std::string& rel, int from) {
+  auto parent = OpenParentBeneath(outfd, rel);
+  if (!parent.ok()) return parent.error();
+  const std::string name =
+      rel.substr(rel.find_last_of('/') == std::string::npos ? 0 : rel.find_last_of('/') + 1);
+  struct stat st;
+  fstat(from, &st);
+  const mode_t mode = (st.st_mode & 0111) ? 0755 : 0644;
+  const std::string tmp = ".fanout-copy-" + name;
+  unlinkat(parent->get(), tmp.c_str(), 0);
+  UniqueFd out(openat(parent->get(), tmp.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!out)
+    return MakeError(fmt::format("cannot write artifact '{}': {}", rel, std::strerror(errno)));
+  lseek(from, 0, SEEK_SET);
+  FANOUT_TRY(CopyFd(from, out.get(), rel));
+  fchmod(out.get(), mode);
+  if (renameat(parent->get(), tmp.c_str(), parent->get(), name.c_str()) != 0) {
+    // A directory of that name is in the way; the artifact wins.
+    if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST) {
+      unlinkat(parent->get(), name.c_str(), AT_REMOVEDIR);
+    }
+    if (renameat(parent->get(), tmp.c_str(), parent->get(), name.c_str()) != 0) {
+      return MakeError(fmt::format("cannot write artifact '{}': {}", rel, std::strerror(errno)));
+    }
+  }
+  return {};
+}
+
+// Makes the collected artifact `rel` in out/ safe to hand to the host: no setuid, setgid or
+// group/other write bit and no file capability. A file that cannot be changed in place (not
+// ours, or hard-linked to something that may live elsewhere) is replaced by a plain copy.
+Status Sanitize(int outfd, const std::string& rel, const ArtifactProtections& prot) {
+  UniqueFd fd(OpenBeneath(outfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, kNoSymlinks));
+  struct stat st;
+  if (!fd || fstat(fd.get(), &st) != 0) {
+    return MakeError(fmt::format("cannot open artifact '{}' in $FANOUT_OUT: {}", Escaped(rel),
+                                 std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return MakeError(
+        fmt::format("artifact '{}' in $FANOUT_OUT is {}; artifacts must be regular files",
+                    Escaped(rel), KindOf(st.st_mode)));
+  }
+  if (!prot.strip_privileges) return {};
+  const mode_t mode = st.st_mode & 07777;
+  const mode_t safe = mode & ~(S_ISUID | S_ISGID | S_IWGRP | S_IWOTH);
+  // Changing a hard-linked file in place would change the other names too.
+  bool copy = st.st_nlink > 1;
+  if (!copy && safe != mode && fchmod(fd.get(), safe) != 0) copy = true;
+  if (!copy && fremovexattr(fd.get(), "security.capability") != 0 && errno != ENODATA &&
+      errno != ENOTSUP) {
+    copy = true;
+  }
+  if (copy) return CopyInto(outfd, rel, fd.get());
+  return {};
+}
+
+// Removes the stray file `rel` from out/ through no symlink.
+bool UnlinkBeneath(int outfd, const std::string& rel) {
+  const size_t slash = rel.find_last_of('/');
+  UniqueFd parent =
+      slash == std::string::npos
+          ? UniqueFd(fcntl(outfd, F_DUPFD_CLOEXEC, 0))
+          : UniqueFd(OpenBeneath(outfd, rel.substr(0, slash), O_PATH | O_DIRECTORY, kNoSymlinks));
+  if (!parent) return false;
+  const std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  return unlinkat(parent.get(), name.c_str(), 0) == 0;
+}
+
+}  // namespace
+
+ArtifactProtections ArtifactProtections::Default() {
+  return ArtifactProtections{!Weakened("resolve"), !Weakened("setuid")};
+}
+
+CollectOutcome CollectArtifacts(const std::string& workspace, const std::string& out_dir,
+                                const std::vector<std::string>& patterns) {
+  return CollectArtifacts(workspace, out_dir, patterns, ArtifactProtections::Default());
+}
+
+CollectOutcome CollectArtifacts(const std::string& workspace, const std::string& out_dir,
+                                const std::vector<std::string>& patterns,
+                                const ArtifactProtections& prot) {
+  CollectOutcome outcome;
+  UniqueFd outfd(open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd wsfd(open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!outfd || !wsfd) {
+    outcome.errors.push_back(
+        fmt::format("cannot open '{}' or '{}': {}", out_dir, workspace, std::strerror(errno)));
+    return outcome;
+  }
+  std::set<std::string> collected;
+  std::vector<Glob> excludes;
+  for (const std::string& pattern : patterns) {
+    if (pattern.empty() || pattern[0] != '!') continue;
+    auto glob = Glob::Compile(pattern.substr(1));
+    if (glob.ok()) excludes.push_back(std::move(*glob));
+  }
+  auto excluded = [&](const std::string& path) {
+    return std::any_of(excludes.begin(), excludes.end(),
+                       [&](const Glob& g) { return g.Matches(path); });
+  };
+  for (const std::string& pattern : patterns) {
+    if (!pattern.empty() && pattern[0] == '!' && !Escapes(pattern)) continue;
+    if (Escapes(pattern)) {
+      outcome.errors.push_back(fmt::format(
+          "artifact path '{}' escapes the workspace; artifact paths are relative and stay "
+          "inside it",
+          pattern));
+      continue;
+    }
+    auto glob = Glob::Compile(pattern);
+    if (!glob.ok()) {
+      outcome.errors.push_back(
+          fmt::format("artifact pattern '{}': {}", pattern, glob.error().message));
+      continue;
+    }
+    std::vector<Match> matches;
+    auto drop_excluded = [&] {
+      matches.erase(std::remove_if(matches.begin(), matches.end(),
+                                   [&](const Match& m) { return excluded(m.path); }),
+                    matches.end());
+    };
+    FindMatches(outfd.get(), out_dir, *glob, "$FANOUT_OUT", prot, &matches, &outcome.errors);
+    drop_excluded();
+    const bool in_out = !matches.empty();
+    if (!in_out) {
+      FindMatches(wsfd.get(), workspace, *glob, "the workspace", prot, &matches, &outcome.errors);
+      drop_excluded();
+    }
+    if (matches.empty()) {
+      bool rejected = false;
+      for (const std::string& e : outcome.errors)
+        rejected |= e.find("'" + pattern) != std::string::npos;
+      if (!rejected) {
+        outcome.errors.push_back(fmt::format(
+            "artifact '{}' was not produced: nothing matches it in $FANOUT_OUT or the workspace",
+            pattern));
+      }
+      continue;
+    }
+    for (Match& m : matches) {
+      if (!ValidUtf8(m.path)) {
+        // result.json and the reports carry artifact paths as JSON strings.
+        outcome.errors.push_back(fmt::format("artifact '{}' in {}: the name is not valid UTF-8",
+                                             Escaped(m.path),
+                                             in_out ? "$FANOUT_OUT" : "the workspace"));
+        continue;
+      }
+      if (!in_out || m.is_symlink) {
+        Status st = CopyInto(outfd.get(), m.path, m.fd.get());
+        if (!st.ok()) {
+          outcome.errors.push_back(Escaped(st.error().message));
+          continue;
+        }
+      }
+      if (Status st = Sanitize(outfd.get(), m.path, prot); !st.ok()) {
+        outcome.errors.push_back(st.error().message);
+        continue;
+      }
+      collected.insert(m.path);
+    }
+  }
+  // Everything else in out/ was not declared: files, symlinks (never followed), FIFOs,
+  // sockets and device nodes alike.
+  std::vector<std::string> stray;
+  Status walked = WalkDirAt(outfd.get(), out_dir, [&](const WalkEntry& e) {
+    if (!S_ISDIR(e.st.st_mode) && !collected.count(e.path)) stray.push_back(e.path);
+    return WalkAction::kContinue;
+  });
+  if (!walked.ok()) outcome.errors.push_back(Escaped(walked.error().message));
+  for (const std::string& p : stray) {
+    if (UnlinkBeneath(outfd.get(), p)) outcome.removed.push_back(p);
+  }
+  outcome.paths.assign(collected.begin(), collected.end());
+  std::sort(outcome.removed.begin(), outcome.removed.end());
+  return outcome;
+}
+
+std::string CollectOutcomeToJson(const CollectOutcome& outcome) {
+  nlohmann::json j;
+  j["paths"] = outcome.paths;
+  j["errors"] = outcome.errors;
+  j["removed"] = outcome.removed;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Expected<CollectOutcome> CollectOutcomeFromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return MakeError("malformed artifact report");
+  CollectOutcome o;
+  for (const char* key : {"paths", "errors", "removed"}) {
+    if (!j.contains(key) || !j[key].is_array()) return MakeError("malformed artifact report");
+  }
+  for (const auto& p : j["paths"]) o.paths.push_back(p.get<std::string>());
+  for (const auto& p : j["errors"]) o.errors.push_back(p.get<std::string>());
+  for (const auto& p : j["removed"]) o.removed.push_back(p.get<std::string>());
+  return o;
+}
+
+Expected<std::vector<Artifact>> HashArtifacts(const std::string& out_dir,
+                                              const std::vector<std::string>& paths) {
+  UniqueFd outfd(open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!outfd) return MakeError(fmt::format("cannot open '{}': {}", out_dir, std::strerror(errno)));
+  std::vector<Artifact> out;
+  std::vector<char> buf(1 << 20);
+  for (const std::string& p : paths) {
+    UniqueFd fd(
+        OpenBeneath(outfd.get(), p, O_RDONLY | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS));
+    struct stat st;
+    if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return MakeError(fmt::format("artifact '{}' in '{}' is not a regular file", p, out_dir));
+    }
+    Sha256 h;
+    for (;;) {
+      ssize_t n = read(fd.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return MakeError(fmt::format("cannot read artifact '{}': {}", p, std::strerror(errno)));
+      if (n == 0) break;
+      h.Update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    }
+    out.push_back(Artifact{p, static_cast<std::uint64_t>(st.st_size), h.HexDigest()});
+  }
+  return out;
+}
+
+}  // namespace fanout::sandbox
