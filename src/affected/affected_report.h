@@ -1,4 +1,4 @@
-// Writing an AffectedResult out: the JSON contract of DESIGN.md, the plain list, the GitHub
+// Writing an AffectedResult out: the JSON contract of docs/cli.md, the plain list, the GitHub
 // Actions outputs, and the human explanation.
 #pragma once
 
@@ -8,7 +8,7 @@
 
 namespace fanout {
 
-/// The `fanout affected --format json` document of DESIGN.md: base, head, compared (null when
+/// The `fanout affected --format json` document of docs/cli.md: base, head, compared (null when
 /// no diff was made), all, all_reason, affected (name, tier, reasons), unaffected, tiers; keys
 /// in that order, 2-space indent, a trailing newline.
 std::string AffectedToJson(const AffectedResult& result);

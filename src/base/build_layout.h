@@ -1,5 +1,6 @@
-// Where things live in the build directory (DESIGN.md "Build directory"). All paths are
-// relative to the build directory, which is Ninja's working directory.
+// Where things live in the build directory (docs/architecture.md, "The build directory";
+// docs/build-directory.md). All paths are relative to the build directory, which is Ninja's working
+// directory.
 #pragma once
 
 #include <string>

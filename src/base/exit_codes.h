@@ -1,4 +1,4 @@
-// Process exit codes: the contract of DESIGN.md ("Exit codes").
+// Process exit codes: the contract of docs/cli.md ("Exit codes").
 #pragma once
 
 namespace fanout {

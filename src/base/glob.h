@@ -1,4 +1,4 @@
-// The glob dialect of DESIGN.md: paths relative to the repository root with '/', `*` and `?`
+// The glob dialect (docs/format.md): paths relative to the repository root with '/', `*` and `?`
 // within one segment, `[...]` classes, `**` any number of segments, a literal pattern naming a
 // directory matches everything under it, a leading '!' excludes. The meaning is git's
 // `:(glob)` pathspec (with `:(glob,exclude)` for '!'), and the tests check it against git.

@@ -1,4 +1,4 @@
-// `fanout affected`: which targets a git change affects (DESIGN.md, "Command line").
+// `fanout affected`: which targets a git change affects (docs/cli.md).
 #include <cstdio>
 #include <cstdlib>
 #include <memory>

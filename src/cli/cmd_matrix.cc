@@ -1,4 +1,4 @@
-// `fanout matrix`: split the plan into shards for a CI matrix (DESIGN.md, "Command line"), and
+// `fanout matrix`: split the plan into shards for a CI matrix (docs/cli.md), and
 // with --merge, merge the shards' manifests into one (manifest_merge.h).
 #include <cstdio>
 #include <cstdlib>

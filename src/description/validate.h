@@ -1,5 +1,6 @@
 // Validation of a parsed description (a YAML node tree) against the version 1 schema of
-// DESIGN.md, producing the Description and every error with the node it is about.
+// docs/format.md (the reference of every key), producing the Description and every error with the
+// node it is about.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// The glob dialect means what git's `:(glob)` pathspecs mean (DESIGN.md, "Glob dialect"). This
+// The glob dialect means what git's `:(glob)` pathspecs mean (docs/format.md). This
 // builds a real repository full of awkward paths and checks, pattern set by pattern set, that
 // PathFilter selects exactly the files git selects, asking git two ways: `git ls-files` (the
 // index walk, dir.c) and `git diff --name-only` from the empty tree (the tree walk,
