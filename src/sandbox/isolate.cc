@@ -26,6 +26,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "sandbox/confine.h"
+#include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
 #include "sandbox/weaken.h"

@@ -56,13 +56,6 @@ namespace fanout::sandbox {
 /// runs: a command holding its own listener could approve its own calls.
 Expected<UniqueFd> InstallMetadataFilter();
 
-/// Sends `fd` over the connected Unix socket `socket` (SCM_RIGHTS).
-Status SendFd(int socket, int fd);
-
-/// Receives one fd sent with SendFd, close-on-exec, waiting at most `timeout_ms` (negative: no
-/// bound). Fails when the peer closes without sending, so close your copy of its end first.
-Expected<UniqueFd> ReceiveFd(int socket, int timeout_ms);
-
 /// What a MetadataGuard has answered so far.
 struct MetadataGuardStats {
   std::uint64_t performed = 0;  ///< beneath a writable root: performed; its result returned

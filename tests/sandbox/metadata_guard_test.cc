@@ -2,6 +2,7 @@
 // filter, passes the listener on, and makes one metadata call; a supervisor serves it. Every
 // refusal has a positive control: the same call without the filter changes the file.
 #include "sandbox/metadata_guard.h"
+#include "sandbox/fd_passing.h"
 
 #include <fcntl.h>
 #include <grp.h>
