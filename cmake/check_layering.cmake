@@ -1,8 +1,8 @@
 # Run by the build (CMakeLists.txt, fanout_stage): fails when a file of stage STAGE includes a
 # header of a stage that is not in ALLOWED. The stages and their order are docs/architecture.md.
 # Usage: cmake -DSTAGE=plan -DALLOWED="base;description" -DFILES="a.cc;a.h" -DSTAMP=f -P this
-set(bad "")
 cmake_minimum_required(VERSION 3.18)
+set(bad "")
 foreach(file IN LISTS FILES)
   file(STRINGS "${file}" includes REGEX "^#include \"[a-z_]+/")
   foreach(line IN LISTS includes)

@@ -1,4 +1,5 @@
 #include "sandbox/confine.h"
+#include "sandbox/fs_util.h"
 
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -21,8 +22,6 @@
 namespace fanout::sandbox {
 
 namespace {
-
-std::string Errno(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
 #if defined(__x86_64__)
 constexpr __u32 kAuditArch = AUDIT_ARCH_X86_64;

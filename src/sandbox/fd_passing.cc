@@ -1,4 +1,5 @@
 #include "sandbox/fd_passing.h"
+#include "sandbox/fs_util.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -9,12 +10,6 @@
 #include <string>
 
 namespace fanout::sandbox {
-
-namespace {
-
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-}  // namespace
 
 Status SendFd(int socket, int fd) {
   char byte = 0;

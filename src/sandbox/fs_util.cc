@@ -14,6 +14,8 @@
 
 namespace fanout::sandbox {
 
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
 namespace {
 
 struct DirCloser {

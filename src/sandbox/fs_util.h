@@ -11,6 +11,9 @@
 
 namespace fanout::sandbox {
 
+/// "`what`: " followed by strerror(errno): the text of an error from a failed system call.
+std::string Errno(const std::string& what);
+
 /// Removes `path` and everything under it, making directories writable first (a build may
 /// leave them read-only). A missing path is not an error.
 Status RemoveTree(const std::string& path);

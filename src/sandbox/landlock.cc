@@ -56,8 +56,6 @@ __u64 WriteAccess(int abi) {
   return access;
 }
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
 // A path whose subtree is hidden, or readable again inside a hidden one.
 struct Marker {
   std::string path;

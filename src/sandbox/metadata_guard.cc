@@ -1,4 +1,5 @@
 #include "sandbox/metadata_guard.h"
+#include "sandbox/fs_util.h"
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -26,8 +27,6 @@
 namespace fanout::sandbox {
 
 namespace {
-
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 // The relative path of `path` beneath `root` ("." for the root itself), if it is beneath.
 std::optional<std::string> RelativeTo(std::string_view root, std::string_view path) {
