@@ -1,14 +1,16 @@
 // `fanout check`, `fanout list` and `fanout graph`: the description, validated and shown.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
+#include "base/json_writer.h"
 #include "cli/cli.h"
 #include "description/loader.h"
 #include "description/warnings.h"
 #include "git/description_source.h"
 #include "git/git.h"
 #include "git/repo_check.h"
+#include "plan/plan.h"
+#include "plan/target_fields.h"
 
 namespace fanout {
 
@@ -64,18 +66,26 @@ int RunList(const CommonOptions& opts, bool json_out) {
   auto desc = LoadOrReport(opts);
   if (!desc.ok()) return desc.error().exit_code;
   if (json_out) {
-    nlohmann::json j;
-    j["pools"] = desc->pools;
-    j["targets"] = nlohmann::json::array();
-    for (const Target& t : desc->targets) {
-      j["targets"].push_back(
-          {{"name", t.name},
-           {"pool", t.pool.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.pool)},
-           {"deps", t.deps},
-           {"inputs", t.inputs},
-           {"artifacts", t.artifacts}});
+    // Each target as plan.json holds it (plan/target_fields.h), with its tier and definition
+    // digest, so scripts read one format.
+    const std::map<std::string, int> pools = desc->pools;
+    const Plan plan = MakePlan(std::move(*desc));
+    std::string out;
+    JsonWriter w(&out, 2);
+    w.BeginObject();
+    w.Key("pools");
+    w.BeginObject();
+    for (const auto& [name, depth] : pools) {
+      w.Key(name);
+      w.Int(depth);
     }
-    fmt::print("{}\n", j.dump(2));
+    w.EndObject();
+    w.Key("targets");
+    w.BeginArray();
+    for (const PlanTarget& t : plan.targets) WriteTargetJson(t, w);
+    w.EndArray();
+    w.EndObject();
+    fmt::print("{}\n", out);
     return kExitSuccess;
   }
   size_t width = 6;

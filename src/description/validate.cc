@@ -697,4 +697,7 @@ std::optional<Description> ValidateDescription(const YamlNode* root, const std::
   return Validator(file, diagnostics).Run(root);
 }
 
+std::span<const std::string_view> TargetBodyKeys() { return kTargetKeys; }
+std::span<const std::string_view> TargetLimitKeys() { return kLimitKeys; }
+
 }  // namespace fanout

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "description/description.h"
@@ -18,5 +20,11 @@ namespace fanout {
 /// Description, with targets sorted by name, only when it found no problem.
 std::optional<Description> ValidateDescription(const YamlNode* root, const std::string& file,
                                                std::vector<Diagnostic>* diagnostics);
+
+/// The keys a target's body may have, in the order errors list them; and those of its
+/// `limits`. plan.json carries each (tests/plan/target_fields_test.cc checks that every one has
+/// a field in plan/target_fields.cc, so none is read here and then lost before the edge runs).
+std::span<const std::string_view> TargetBodyKeys();
+std::span<const std::string_view> TargetLimitKeys();
 
 }  // namespace fanout

@@ -1,0 +1,94 @@
+// A record's fields listed once: each field's JSON key, whether a file must have it, and how to
+// write and read its value. plan.json's plan and target objects are read and written through
+// such tables (plan/plan_json.cc, plan/target_fields.cc), so a field cannot be written without
+// being read back, or read without being written.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "base/json_writer.h"
+
+namespace fanout {
+
+namespace od = simdjson::ondemand;
+
+/// Why reading an object through a field table failed.
+struct FieldError {
+  std::string message;  ///< "'key' is missing", "'key' has the wrong type (...)" ...
+};
+
+template <class Record>
+struct JsonField {
+  std::string_view key;
+  bool required = true;
+  /// Part of the record's identity for change detection (the definition digest of a target);
+  /// false for where it came from and for what is derived from the rest.
+  bool defines = false;
+  void (*write)(const Record&, JsonWriter&);
+  /// Reads the member's value into the record; an error code when it has the wrong type. A
+  /// reader of a nested object sets the FieldError to say which of its members is wrong.
+  simdjson::error_code (*read)(od::value, Record&, FieldError&);
+};
+
+/// Writes `record` as an object with every field of `fields`, in the table's order.
+template <class Record>
+void WriteFields(std::span<const JsonField<Record>> fields, const Record& record, JsonWriter& w) {
+  w.BeginObject();
+  for (const JsonField<Record>& f : fields) {
+    w.Key(f.key);
+    f.write(record, w);
+  }
+  w.EndObject();
+}
+
+/// Reads the members of `object` into `record` through `fields`; members the table does not
+/// know are passed over (a newer fanout may add some). Returns false and sets `error` when a
+/// required member is missing or a member's value has the wrong type.
+template <class Record>
+bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Record& record,
+                FieldError& error) {
+  std::uint64_t seen = 0;  // tables hold fewer than 64 fields
+  for (auto member : object) {
+    od::field field;
+    std::string_view key;
+    if (std::move(member).get(field) || field.unescaped_key().get(key)) {
+      error.message = "a member is not valid JSON";
+      return false;
+    }
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].key != key) continue;
+      seen |= std::uint64_t{1} << i;
+      FieldError nested;
+      if (simdjson::error_code e = fields[i].read(field.value(), record, nested)) {
+        error.message = nested.message.empty() ? "'" + std::string(key) + "' has the wrong type (" +
+                                                     std::string(simdjson::error_message(e)) + ")"
+                                               : "in '" + std::string(key) + "': " + nested.message;
+        return false;
+      }
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].required && !(seen & (std::uint64_t{1} << i))) {
+      error.message = "'" + std::string(fields[i].key) + "' is missing";
+      return false;
+    }
+  }
+  return true;
+}
+
+// Readers of the value types plan.json uses, for the tables' `read` functions.
+simdjson::error_code ReadString(od::value v, std::string& out);
+simdjson::error_code ReadStringList(od::value v, std::vector<std::string>& out);
+simdjson::error_code ReadInt(od::value v, int& out);
+simdjson::error_code ReadInt64(od::value v, std::int64_t& out);
+simdjson::error_code ReadUInt64(od::value v, std::uint64_t& out);
+simdjson::error_code ReadBool(od::value v, bool& out);
+
+}  // namespace fanout

@@ -1,0 +1,192 @@
+#include "plan/target_fields.h"
+
+#include <array>
+
+#include "base/file_util.h"
+
+namespace fanout {
+namespace {
+
+using Field = JsonField<PlanTarget>;
+
+void WriteUInt(std::uint64_t v, JsonWriter& w) { w.UInt(v); }
+
+/// A target's limits, a nested object in plan.json.
+const JsonField<Limits> kLimitFields[] = {
+    {"memory", true, true, [](const Limits& l, JsonWriter& w) { WriteUInt(l.memory_bytes, w); },
+     [](od::value v, Limits& l, FieldError&) { return ReadUInt64(v, l.memory_bytes); }},
+    {"nofile", true, true, [](const Limits& l, JsonWriter& w) { WriteUInt(l.nofile, w); },
+     [](od::value v, Limits& l, FieldError&) { return ReadUInt64(v, l.nofile); }},
+    {"pids", true, true, [](const Limits& l, JsonWriter& w) { WriteUInt(l.pids, w); },
+     [](od::value v, Limits& l, FieldError&) { return ReadUInt64(v, l.pids); }},
+    {"tmp", true, true, [](const Limits& l, JsonWriter& w) { WriteUInt(l.tmp_bytes, w); },
+     [](od::value v, Limits& l, FieldError&) { return ReadUInt64(v, l.tmp_bytes); }},
+};
+
+simdjson::error_code ReadCheckout(od::value v, Checkout& out) {
+  std::string_view s;
+  if (simdjson::error_code e = v.get_string().get(s)) return e;
+  if (s == "full") {
+    out = Checkout::kFull;
+  } else if (s == "inputs") {
+    out = Checkout::kInputs;
+  } else {
+    return simdjson::INCORRECT_TYPE;
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ReadEnv(od::value v, std::map<std::string, std::string>& env) {
+  od::object object;
+  if (simdjson::error_code e = v.get_object().get(object)) return e;
+  env.clear();
+  for (auto member : object) {
+    od::field field;
+    std::string_view key;
+    std::string value;
+    if (simdjson::error_code e = std::move(member).get(field)) return e;
+    if (simdjson::error_code e = field.unescaped_key().get(key)) return e;
+    if (simdjson::error_code e = ReadString(field.value(), value)) return e;
+    env.emplace(std::string(key), std::move(value));
+  }
+  return simdjson::SUCCESS;
+}
+
+simdjson::error_code ReadLimits(od::value v, Limits& limits, FieldError& error) {
+  od::object object;
+  if (simdjson::error_code e = v.get_object().get(object)) return e;
+  return ReadFields<Limits>(kLimitFields, object, limits, error) ? simdjson::SUCCESS
+                                                                 : simdjson::INCORRECT_TYPE;
+}
+
+simdjson::error_code ReadTimeout(od::value v, std::optional<std::int64_t>& timeout) {
+  bool null = false;
+  if (simdjson::error_code e = v.is_null().get(null)) return e;
+  if (null) {
+    timeout.reset();
+    return simdjson::SUCCESS;
+  }
+  std::int64_t seconds = 0;
+  if (simdjson::error_code e = v.get_int64().get(seconds)) return e;
+  timeout = seconds;
+  return simdjson::SUCCESS;
+}
+
+// Sorted by key, as plan.json has always been written. `defines`: part of the definition
+// digest. Left out of it, deliberately: where the target is written in the description (line,
+// column), and what the planner derives from the rest (tier, the digest itself).
+const Field kTargetFields[] = {
+    {"artifacts", true, true,
+     [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.artifacts); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.artifacts); }},
+    {"checkout", true, true,
+     [](const PlanTarget& t, JsonWriter& w) {
+       w.String(t.def.checkout == Checkout::kFull ? "full" : "inputs");
+     },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadCheckout(v, t.def.checkout); }},
+    {"column", false, false, [](const PlanTarget& t, JsonWriter& w) { w.Int(t.def.mark.column); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadInt(v, t.def.mark.column); }},
+    {"command", true, true, [](const PlanTarget& t, JsonWriter& w) { w.String(t.def.command); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadString(v, t.def.command); }},
+    {"definition_digest", true, false,
+     [](const PlanTarget& t, JsonWriter& w) { w.String(t.definition_digest); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadString(v, t.definition_digest); }},
+    {"deps", true, true, [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.deps); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.deps); }},
+    {"env", true, true,
+     [](const PlanTarget& t, JsonWriter& w) {
+       w.BeginObject();
+       for (const auto& [k, v] : t.def.env) {
+         w.Key(k);
+         w.String(v);
+       }
+       w.EndObject();
+     },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadEnv(v, t.def.env); }},
+    {"inputs", true, true, [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.inputs); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.inputs); }},
+    {"limits", true, true,
+     [](const PlanTarget& t, JsonWriter& w) { WriteFields<Limits>(kLimitFields, t.def.limits, w); },
+     [](od::value v, PlanTarget& t, FieldError& error) {
+       return ReadLimits(v, t.def.limits, error);
+     }},
+    {"line", false, false, [](const PlanTarget& t, JsonWriter& w) { w.Int(t.def.mark.line); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadInt(v, t.def.mark.line); }},
+    {"name", true, true, [](const PlanTarget& t, JsonWriter& w) { w.String(t.def.name); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadString(v, t.def.name); }},
+    {"network", true, true, [](const PlanTarget& t, JsonWriter& w) { w.Bool(t.def.network); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadBool(v, t.def.network); }},
+    {"pass_env", true, true,
+     [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.pass_env); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.pass_env); }},
+    {"pool", true, true, [](const PlanTarget& t, JsonWriter& w) { w.String(t.def.pool); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadString(v, t.def.pool); }},
+    {"retries", true, true, [](const PlanTarget& t, JsonWriter& w) { w.Int(t.def.retries); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadInt(v, t.def.retries); }},
+    {"sockets", true, true,
+     [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.sockets); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.sockets); }},
+    {"tier", true, false, [](const PlanTarget& t, JsonWriter& w) { w.Int(t.tier); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadInt(v, t.tier); }},
+    {"timeout_seconds", true, true,
+     [](const PlanTarget& t, JsonWriter& w) {
+       if (t.def.timeout_seconds) {
+         w.Int(*t.def.timeout_seconds);
+       } else {
+         w.Null();
+       }
+     },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadTimeout(v, t.def.timeout_seconds); }},
+};
+
+}  // namespace
+
+std::span<const JsonField<PlanTarget>> TargetFields() { return kTargetFields; }
+std::span<const JsonField<Limits>> LimitFields() { return kLimitFields; }
+
+std::string_view DescriptionKey(std::string_view json_key) {
+  if (json_key == "timeout_seconds") return "timeout";
+  if (json_key == "name" || json_key == "line" || json_key == "column" || json_key == "tier" ||
+      json_key == "definition_digest") {
+    return "";
+  }
+  return json_key;
+}
+
+void WriteTargetJson(const PlanTarget& target, JsonWriter& w) {
+  WriteFields<PlanTarget>(kTargetFields, target, w);
+}
+
+bool ReadTargetJson(od::object object, PlanTarget& target, FieldError& error) {
+  return ReadFields<PlanTarget>(kTargetFields, object, target, error);
+}
+
+std::string DefinitionDigest(const Target& target, const std::vector<std::string>& global_inputs) {
+  PlanTarget planned;
+  planned.def = target;
+  return DefinitionDigest(planned, global_inputs);
+}
+
+std::string DefinitionDigest(const PlanTarget& planned,
+                             const std::vector<std::string>& global_inputs) {
+  // Each defining field as its key and its plan.json text, length-prefixed, in the table's
+  // order: the digest covers exactly what the table writes, so a field cannot be added to
+  // plan.json without either changing the digest or being marked as not defining.
+  Sha256 h;
+  h.UpdateField("fanout-definition-v2");
+  std::string text;
+  for (const Field& f : kTargetFields) {
+    if (!f.defines) continue;
+    text.clear();
+    JsonWriter w(&text);
+    f.write(planned, w);
+    h.UpdateField(f.key);
+    h.UpdateField(text);
+  }
+  h.UpdateField("global_inputs");
+  h.UpdateField(std::to_string(global_inputs.size()));
+  for (const std::string& s : global_inputs) h.UpdateField(s);
+  return h.HexDigest();
+}
+
+}  // namespace fanout

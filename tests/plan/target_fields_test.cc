@@ -1,0 +1,235 @@
+// plan/target_fields.cc's table: every field of a target is written, read back and either part
+// of the definition digest or marked as not defining; fanout.yaml's target keys each have a
+// field; malformed plan.json files are refused with the path and what to do.
+#include "plan/target_fields.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "description/validate.h"
+#include "plan/plan.h"
+
+namespace fanout {
+namespace {
+
+using nlohmann::json;
+
+/// A target with every field set to something other than its default.
+Plan FullPlan() {
+  Target t;
+  t.name = "img";
+  t.mark = {12, 3};
+  t.command = "docker build .";
+  t.inputs = {"docker/**", "!docker/tmp/**"};
+  t.deps = {"base"};
+  t.pool = "docker";
+  t.artifacts = {"out/img.tar"};
+  t.env = {{"A", "1"}};
+  t.pass_env = {"HOME"};
+  t.sockets = {"/var/run/docker.sock"};
+  t.timeout_seconds = 600;
+  t.retries = 2;
+  t.network = false;
+  t.checkout = Checkout::kFull;
+  t.limits = {1u << 30, 100, 1024, 2u << 30};
+  Target base;
+  base.name = "base";
+  base.command = "true";
+  Description desc;
+  desc.global_inputs = {"fanout.yaml"};
+  desc.targets = {base, t};
+  Plan plan = MakePlan(std::move(desc));
+  plan.repo_root = "/r";
+  plan.description_path = "/r/fanout.yaml";
+  plan.build_dir = "/r/build";
+  return plan;
+}
+
+/// The target under test: the second (after "base"), whatever its name has been changed to.
+const PlanTarget& Img(const Plan& plan) { return plan.targets.at(1); }
+
+/// Values that differ from `v` and have its JSON type (several, since some fields accept only
+/// certain values, such as `checkout`).
+std::vector<json> Changes(const json& v) {
+  if (v.is_string()) {
+    return {v.get<std::string>() + "x", "inputs", "full"};
+  }
+  if (v.is_array()) {
+    json more = v;
+    more.push_back("zz");
+    return {more};
+  }
+  if (v.is_object()) {
+    json more = v;
+    more["ZZ"] = "v";
+    return {more};
+  }
+  if (v.is_boolean()) return {!v.get<bool>()};
+  if (v.is_number()) return {v.get<std::int64_t>() + 1};
+  if (v.is_null()) return {7};
+  return {};
+}
+
+/// The plan's text with the first change of img's member at `path` that reads back; the
+/// re-read plan in `out`.
+bool ChangeField(const std::string& text, const std::vector<std::string>& path, Plan* out,
+                 std::string* changed_text) {
+  json j = json::parse(text);
+  json* target = nullptr;
+  for (json& t : j["targets"]) {
+    if (t["name"] == "img") target = &t;
+  }
+  json* member = target;
+  for (const std::string& key : path) member = &(*member)[key];
+  for (const json& change : Changes(*member)) {
+    if (change == *member) continue;
+    const json saved = *member;
+    *member = change;
+    auto plan = PlanFromJson(j.dump(), "plan.json");
+    if (plan.ok()) {
+      *out = std::move(*plan);
+      *changed_text = j.dump();
+      return true;
+    }
+    *member = saved;
+  }
+  return false;
+}
+
+TEST(TargetFieldsTest, EveryFieldIsWrittenReadBackAndDigestedUnlessMarkedNot) {
+  const Plan plan = FullPlan();
+  const std::string text = PlanToJson(plan);
+  const std::string digest = DefinitionDigest(Img(plan).def, plan.global_inputs);
+  std::vector<std::vector<std::string>> paths;
+  for (const auto& f : TargetFields()) {
+    if (f.key == "limits") {
+      for (const auto& l : LimitFields()) paths.push_back({"limits", std::string(l.key)});
+    } else {
+      paths.push_back({std::string(f.key)});
+    }
+  }
+  ASSERT_EQ(paths.size(), TargetFields().size() - 1 + LimitFields().size());
+  for (const auto& path : paths) {
+    SCOPED_TRACE(path.back());
+    Plan changed;
+    std::string changed_text;
+    ASSERT_TRUE(ChangeField(text, path, &changed, &changed_text));
+    // Read as written: writing the re-read plan gives the changed document back.
+    EXPECT_EQ(json::parse(PlanToJson(changed)), json::parse(changed_text));
+    bool defines = path[0] == "limits";
+    for (const auto& f : TargetFields()) {
+      if (f.key == path[0] && path[0] != "limits") defines = f.defines;
+    }
+    const std::string after = DefinitionDigest(Img(changed).def, changed.global_inputs);
+    if (defines) {
+      EXPECT_NE(after, digest) << "a change of this field would not rebuild the target";
+    } else {
+      EXPECT_EQ(after, digest) << "this field is marked as not part of the definition";
+    }
+  }
+}
+
+TEST(TargetFieldsTest, OnlyWhereItIsAndWhatIsDerivedAreLeftOutOfTheDigest) {
+  std::set<std::string> left_out;
+  for (const auto& f : TargetFields()) {
+    if (!f.defines) left_out.insert(std::string(f.key));
+  }
+  EXPECT_EQ(left_out, (std::set<std::string>{"column", "definition_digest", "line", "tier"}));
+}
+
+TEST(TargetFieldsTest, GlobalInputsArePartOfEveryDefinition) {
+  const Plan plan = FullPlan();
+  EXPECT_NE(DefinitionDigest(Img(plan).def, {"fanout.yaml"}),
+            DefinitionDigest(Img(plan).def, {"fanout.yaml", "go.mod"}));
+}
+
+TEST(TargetFieldsTest, EveryDescriptionKeyOfATargetHasAPlanField) {
+  std::set<std::string> from_table;
+  for (const auto& f : TargetFields()) {
+    const std::string_view key = DescriptionKey(f.key);
+    if (!key.empty()) from_table.insert(std::string(key));
+  }
+  std::set<std::string> from_validator;
+  for (std::string_view key : TargetBodyKeys()) from_validator.insert(std::string(key));
+  EXPECT_EQ(from_table, from_validator);
+
+  std::set<std::string> limits_table, limits_validator;
+  for (const auto& f : LimitFields()) limits_table.insert(std::string(f.key));
+  for (std::string_view key : TargetLimitKeys()) limits_validator.insert(std::string(key));
+  EXPECT_EQ(limits_table, limits_validator);
+}
+
+/// PlanFromJson's error for `text`, which must be refused.
+std::string Refusal(const std::string& text) {
+  auto plan = PlanFromJson(text, "/b/.fanout/plan.json");
+  EXPECT_FALSE(plan.ok()) << text;
+  if (plan.ok()) return "";
+  const std::string& m = plan.error().message;
+  EXPECT_EQ(m.rfind("/b/.fanout/plan.json: not a valid plan (", 0), 0u) << m;
+  EXPECT_NE(m.find("run 'fanout gen' again"), std::string::npos) << m;
+  return m;
+}
+
+TEST(TargetFieldsTest, MalformedPlansAreRefusedWithWhatIsWrong) {
+  const std::string text = PlanToJson(FullPlan());
+  EXPECT_NE(Refusal("").find("not a valid plan"), std::string::npos);
+  EXPECT_NE(Refusal("{\"targets\": [").find("not a valid plan"), std::string::npos);
+  EXPECT_NE(Refusal("[]").find("not a valid plan"), std::string::npos);
+  EXPECT_NE(Refusal(text.substr(0, text.size() / 2)).find("not a valid plan"), std::string::npos);
+
+  json j = json::parse(text);
+  j["version"] = 2;
+  EXPECT_NE(Refusal(j.dump()).find("version 2 is not one this fanout reads"), std::string::npos);
+
+  j = json::parse(text);
+  j.erase("version");
+  EXPECT_NE(Refusal(j.dump()).find("'version' is missing"), std::string::npos);
+
+  j = json::parse(text);
+  j["targets"][1]["retries"] = "two";
+  EXPECT_NE(Refusal(j.dump()).find("target 'img': 'retries' has the wrong type"),
+            std::string::npos);
+
+  j = json::parse(text);
+  j["targets"][1]["checkout"] = "some";
+  EXPECT_NE(Refusal(j.dump()).find("'checkout' has the wrong type"), std::string::npos);
+
+  j = json::parse(text);
+  j["targets"][1]["limits"].erase("pids");
+  EXPECT_NE(Refusal(j.dump()).find("target 'img': in 'limits': 'pids' is missing"),
+            std::string::npos);
+
+  j = json::parse(text);
+  j["targets"][0].erase("name");
+  EXPECT_NE(Refusal(j.dump()).find("target 1: 'name' is missing"), std::string::npos);
+
+  j = json::parse(text);
+  j["targets"] = json::object();
+  EXPECT_NE(Refusal(j.dump()).find("'targets' has the wrong type"), std::string::npos);
+}
+
+TEST(TargetFieldsTest, AnEdgeReadingOneTargetRefusesATargetWithoutName) {
+  json j = json::parse(PlanToJson(FullPlan()));
+  j["targets"][0].erase("name");
+  const std::string name = "img";
+  auto plan = PlanFromJson(j.dump(), "plan.json", &name);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("target 1: 'name' is missing"), std::string::npos)
+      << plan.error().message;
+}
+
+TEST(TargetFieldsTest, MembersANewerFanoutAddsArePassedOver) {
+  json j = json::parse(PlanToJson(FullPlan()));
+  j["targets"][1]["color"] = "blue";
+  j["shards"] = 3;
+  auto plan = PlanFromJson(j.dump(), "plan.json");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->targets.size(), 2u);
+}
+
+}  // namespace
+}  // namespace fanout
