@@ -252,30 +252,18 @@ Expected<AffectedDiff> DiffForAffected(const Repository& repo, const AffectedOpt
   AffectedResult& r = d.result;
 
   // The head first: a head that does not resolve is always an error, never "everything".
-  git_oid head_tree;
-  std::optional<git_oid> head_commit;
-  if (opts.head == "worktree") {
-    if (repo.is_bare()) {
-      return MakeError(
-          "--head worktree needs a work tree, but the repository is bare; pass "
-          "--head REV",
-          kExitUsage);
-    }
-    auto snap = SnapshotWorktree(repo, opts.exclude_dirs);
-    if (!snap.ok()) return snap.error();
-    head_tree = snap->tree;
-    head_commit = snap->head;
-    r.head = "worktree";
-  } else {
-    auto c = repo.ResolveCommit(opts.head);
-    if (!c.ok()) return c.error();
-    auto t = repo.CommitTree(*c);
-    if (!t.ok()) return t.error();
-    head_commit = *c;
-    head_tree = *t;
-    r.head = OidToString(*c);
+  std::optional<SourceState> resolved;
+  if (!opts.head_state) {
+    auto state = ResolveSource(repo, opts.head, "--head", opts.exclude_dirs);
+    if (!state.ok()) return state.error();
+    resolved = std::move(*state);
   }
-  r.head_tree = OidToString(head_tree);
+  const SourceState& head = opts.head_state ? *opts.head_state : *resolved;
+  const git_oid head_tree = SourceTree(head);
+  std::optional<git_oid> head_commit;
+  if (head.commit) head_commit = ParseOid(*head.commit);
+  r.head = head.source == "worktree" ? "worktree" : head.commit.value_or("");
+  r.head_tree = head.tree;
 
   r.base = opts.base;
   if (IsZeroOid(opts.base)) {

@@ -13,6 +13,7 @@
 #include "description/description.h"
 #include "git/changed_paths.h"
 #include "git/git.h"
+#include "git/source.h"
 
 namespace fanout {
 
@@ -38,6 +39,9 @@ struct AffectedOptions {
   /// Directories relative to the work tree root left out of a worktree snapshot (the build
   /// directory).
   std::vector<std::string> exclude_dirs;
+  /// The head as the caller already resolved it (git/source.h's ResolveSource, from `head`);
+  /// when absent, it is resolved here.
+  std::optional<SourceState> head_state;
 };
 
 /// Why a target is affected.

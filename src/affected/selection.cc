@@ -22,13 +22,12 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
   opts.head = request.head;
   opts.direct = request.direct;
   opts.on_missing_base_all = request.on_missing_base_all;
+  opts.head_state = request.head_state;
   std::string root = repo.is_bare() ? "" : repo.workdir();
   if (!root.empty() && request.description_path.compare(0, root.size(), root) == 0) {
     opts.description_relpath = request.description_path.substr(root.size());
   }
-  if (!root.empty() && request.build_dir.compare(0, root.size(), root) == 0) {
-    opts.exclude_dirs.push_back(request.build_dir.substr(root.size()));
-  }
+  opts.exclude_dirs = BuildDirExclusion(repo, request.build_dir);
   auto affected = ComputeAffected(repo, desc, opts);
   if (!affected.ok()) return affected.error();
   if (affected->all_reason) {

@@ -9,6 +9,7 @@
 #include "base/expected.h"
 #include "description/description.h"
 #include "git/git.h"
+#include "git/source.h"
 
 namespace fanout {
 
@@ -16,6 +17,8 @@ namespace fanout {
 struct SelectionRequest {
   std::optional<std::string> base;  ///< none: build everything
   std::string head = "worktree";    ///< the source: "worktree" or a revision
+  /// `head` as the caller resolved it (git/source.h); for a work tree, resolved here.
+  std::optional<SourceState> head_state;
   bool direct = false;
   bool on_missing_base_all = false;
   std::string description_path;  ///< absolute

@@ -14,6 +14,7 @@
 #include "description/loader.h"
 #include "git/description_source.h"
 #include "git/git.h"
+#include "git/source.h"
 
 namespace fanout {
 
@@ -34,12 +35,12 @@ struct AffectedCli {
 /// The description as it is at the head: the work tree's file with --head worktree (or when
 /// the file is outside the repository), else the file as committed in the head revision.
 Expected<Description> LoadHeadDescription(const Repository& repo, const AffectedCli& cli,
-                                          const std::string& relpath) {
+                                          const SourceState& head, const std::string& relpath) {
   LoadResult loaded;
   if (cli.head == "worktree" || relpath.empty()) {
     loaded = LoadDescriptionFile(cli.common.file);
   } else {
-    auto at = LoadDescriptionAtRevision(repo, cli.head, relpath, cli.common.file);
+    auto at = LoadDescriptionAtRevision(repo, head, relpath, cli.common.file);
     if (!at.ok()) return at.error();
     loaded = std::move(*at);
   }
@@ -62,14 +63,18 @@ int RunAffected(const AffectedCli& cli) {
   }
   auto repo = Repository::Open(repo_path);
   if (!repo.ok()) return fail(repo.error());
-  if (cli.head == "worktree" && repo->is_bare()) {
-    return fail(
-        MakeError("--head worktree needs a work tree, but the repository is bare; pass "
-                  "--head REV"));
-  }
   auto relpath = DescriptionRelPath(*repo, cli.common.file);
   if (!relpath.ok()) return fail(relpath.error());
-  auto desc = LoadHeadDescription(*repo, cli, *relpath);
+  std::vector<std::string> exclude_dirs;
+  if (!repo->is_bare()) {
+    boost::system::error_code ec;
+    auto build = RelativeTo(cli.common.build_dir, repo->workdir());
+    if (build && fs::is_directory(cli.common.build_dir, ec)) exclude_dirs.push_back(*build);
+  }
+  // The head is resolved once: the description is read from it and the diff made against it.
+  auto head = ResolveSource(*repo, cli.head, "--head", exclude_dirs);
+  if (!head.ok()) return fail(head.error());
+  auto desc = LoadHeadDescription(*repo, cli, *head, *relpath);
   if (!desc.ok()) return desc.error().message.empty() ? desc.error().exit_code : fail(desc.error());
 
   AffectedOptions opts;
@@ -78,11 +83,8 @@ int RunAffected(const AffectedCli& cli) {
   opts.direct = cli.direct;
   opts.on_missing_base_all = cli.on_missing_base == "all";
   opts.description_relpath = *relpath;
-  if (!repo->is_bare()) {
-    boost::system::error_code ec;
-    auto build = RelativeTo(cli.common.build_dir, repo->workdir());
-    if (build && fs::is_directory(cli.common.build_dir, ec)) opts.exclude_dirs.push_back(*build);
-  }
+  opts.exclude_dirs = std::move(exclude_dirs);
+  opts.head_state = std::move(*head);
   auto result = ComputeAffected(*repo, *desc, opts);
   if (!result.ok()) return fail(result.error());
   if (result->missing_base) {

@@ -31,8 +31,10 @@ Expected<Description> LoadOrReport(const CommonOptions& opts, std::string* sourc
     }
     if (repo->is_bare()) {
       auto rel = DescriptionRelPath(*repo, opts.file);
-      auto at = rel.ok() ? LoadDescriptionAtRevision(*repo, "HEAD", *rel, opts.file)
-                         : Expected<LoadResult>(rel.error());
+      auto head =
+          rel.ok() ? ResolveSource(*repo, "HEAD", "--source") : Expected<SourceState>(rel.error());
+      auto at = head.ok() ? LoadDescriptionAtRevision(*repo, *head, *rel, opts.file)
+                          : Expected<LoadResult>(head.error());
       if (!at.ok()) {
         fmt::print(stderr, "fanout: error: {}\n", at.error().message);
         return MakeError("", kExitUsage);

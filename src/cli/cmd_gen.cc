@@ -18,6 +18,7 @@
 #include "generator/ninja_writer.h"
 #include "git/description_source.h"
 #include "git/git.h"
+#include "git/source.h"
 #include "snapshot/snapshot.h"
 
 namespace fanout {
@@ -126,18 +127,24 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     return Fail(st.error());
   }
 
-  if (repo->is_bare() && opts.source == "worktree") {
-    return Fail(
-        MakeError("the repository is bare, so there is no work tree to build; pass "
-                  "--source REV"));
+  // The source is resolved once, here: a bad --source is a git error now (exit 3), not a
+  // failed snapshot edge later. A work tree can change before the build runs, so its snapshot
+  // is left to the snapshot edge.
+  std::optional<SourceState> revision;
+  if (opts.source != "worktree") {
+    auto resolved = ResolveSource(*repo, opts.source, "--source");
+    if (!resolved.ok()) return Fail(resolved.error());
+    revision = std::move(*resolved);
+  } else if (Status st = RequireWorkTree(*repo, "--source"); !st.ok()) {
+    return Fail(st.error());
   }
   // A bare repository has no work tree: the description is the one committed at --source.
   LoadResult loaded;
-  const bool committed_description = repo->is_bare() && opts.source != "worktree";
+  const bool committed_description = repo->is_bare();
   if (committed_description) {
     auto rel = DescriptionRelPath(*repo, opts.common.file);
     if (!rel.ok()) return Fail(rel.error());
-    auto at = LoadDescriptionAtRevision(*repo, opts.source, *rel, opts.common.file);
+    auto at = LoadDescriptionAtRevision(*repo, *revision, *rel, opts.common.file);
     if (!at.ok()) return Fail(at.error());
     loaded = std::move(*at);
   } else {
@@ -156,19 +163,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     fmt::print(stderr, "{}", FormatDiagnostic(d, loaded.source));
   }
 
-  // A bad --source is a git error now (exit 3), not a failed snapshot edge later.
-  std::optional<SourceState> revision;
-  if (opts.source != "worktree") {
-    auto commit = repo->ResolveCommit(opts.source);
-    if (!commit.ok()) return Fail(commit.error());
-    auto tree = repo->CommitTree(*commit);
-    if (!tree.ok()) return Fail(tree.error());
-    revision = SourceState{opts.source, OidToString(*commit), OidToString(*tree)};
-  } else if (repo->is_bare()) {
-    return Fail(
-        MakeError("the repository is bare, so there is no work tree to build; pass "
-                  "--source REV"));
-  }
   const std::string repo_root = repo->root();
 
   // A revision's tree cannot change under us: its snapshot is taken now, alongside the rest
@@ -184,6 +178,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   SelectionRequest request;
   request.base = opts.base;
   request.head = opts.source;
+  request.head_state = revision;
   request.direct = opts.direct;
   request.on_missing_base_all = opts.on_missing_base == "all";
   request.description_path = desc_path;

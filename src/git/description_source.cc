@@ -35,20 +35,16 @@ Expected<std::string> DescriptionRelPath(const Repository& repo, const std::stri
   return rel;
 }
 
-Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const SourceState& at,
                                                const std::string& relpath,
                                                const std::string& display) {
-  auto commit = repo.ResolveCommit(rev);
-  if (!commit.ok()) return commit.error();
-  auto tree = repo.CommitTree(*commit);
-  if (!tree.ok()) return tree.error();
-  auto text = repo.ReadFileAt(*tree, relpath);
+  auto text = repo.ReadFileAt(SourceTree(at), relpath);
   if (!text.ok()) return text.error();
   if (!*text) {
     std::string hint = repo.is_bare() ? "pass -f with the description's path inside the repository"
                                       : "commit it, or use the work tree's (--head worktree)";
-    return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath, rev,
-                                 OidToString(*commit).substr(0, 12), hint));
+    return MakeError(fmt::format("the description '{}' is not in '{}' ({}): {}", relpath, at.source,
+                                 at.commit.value_or("").substr(0, 12), hint));
   }
   return LoadDescriptionText(**text, display);
 }

@@ -8,6 +8,7 @@
 #include "base/expected.h"
 #include "description/loader.h"
 #include "git/git.h"
+#include "git/source.h"
 
 namespace fanout {
 
@@ -19,9 +20,9 @@ std::optional<std::string> RelativeTo(const std::string& path, const std::string
 /// repository `file` names that path directly (an absolute path is an error).
 Expected<std::string> DescriptionRelPath(const Repository& repo, const std::string& file);
 
-/// Loads the description committed at `rev` under `relpath`; diagnostics name `display`.
-/// A missing file is an error naming the revision; git errors exit 3.
-Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const std::string& rev,
+/// Loads the description under `relpath` in the resolved revision `at` (git/source.h);
+/// diagnostics name `display`. A missing file is an error naming the revision.
+Expected<LoadResult> LoadDescriptionAtRevision(const Repository& repo, const SourceState& at,
                                                const std::string& relpath,
                                                const std::string& display);
 

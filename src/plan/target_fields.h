@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "plan/json_fields.h"
+#include "base/json_fields.h"
 #include "plan/plan.h"
 
 namespace fanout {

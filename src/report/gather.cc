@@ -20,6 +20,7 @@
 #include "base/exit_codes.h"
 #include "base/file_util.h"
 #include "base/unique_fd.h"
+#include "git/source_state.h"
 #include "report/files.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"

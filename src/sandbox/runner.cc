@@ -23,6 +23,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "description/values.h"
+#include "git/source_state.h"
 #include "plan/plan.h"
 #include "report/report.h"
 #include "sandbox/artifacts.h"
@@ -124,25 +125,9 @@ struct Source {
 };
 
 Expected<Source> ReadSource(const std::string& build_dir) {
-  const std::string path = build_dir + "/" + layout::kSource;
-  auto text = fanout::ReadFile(path);
-  if (!text.ok()) {
-    return MakeError(
-        fmt::format("{}; the snapshot edge writes it (run the build through ninja "
-                    "or 'fanout build')",
-                    text.error().message));
-  }
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (!j.is_object() || !j.contains("tree") || !j["tree"].is_string()) {
-    return MakeError(fmt::format("{}: not a valid source record", path));
-  }
-  Source s;
-  s.tree = j["tree"].get<std::string>();
-  auto oid = ParseOid(s.tree);
-  if (!oid) return MakeError(fmt::format("{}: bad tree id '{}'", path, s.tree));
-  s.tree_oid = *oid;
-  if (j.contains("commit") && j["commit"].is_string()) s.commit = j["commit"].get<std::string>();
-  return s;
+  auto state = ReadSourceState(build_dir);
+  if (!state.ok()) return state.error();
+  return Source{std::move(state->commit), state->tree, SourceTree(*state)};
 }
 
 // Everything one run needs, gathered by Setup.

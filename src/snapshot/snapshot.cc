@@ -16,34 +16,22 @@
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
-#include <nlohmann/json.hpp>
 
 #include "base/build_layout.h"
 #include "base/file_util.h"
 #include "base/glob.h"
 #include "base/sort_by_name.h"
 #include "base/unique_fd.h"
+#include "git/source_state.h"
 #include "plan/depfile.h"
 
 namespace fanout {
-
-using nlohmann::json;
 
 namespace {
 
 /// Names how input digests are computed; stamps.index records it with the tree, so a change
 /// here is never mixed with digests computed the old way.
 constexpr const char* kInputDigestVersion = "fanout-input-digest-v1";
-
-/// `path` relative to `root` when it lies inside it ("" when equal), else nullopt.
-std::optional<std::string> RelativeInside(const std::string& root, const std::string& path) {
-  if (path == root) return std::string();
-  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-      path[root.size()] == '/') {
-    return path.substr(root.size() + 1);
-  }
-  return std::nullopt;
-}
 
 bool IsDir(const std::string& p) {
   struct stat st;
@@ -97,31 +85,6 @@ void ForEachUnder(const std::vector<TreeFile>& files, const std::string& prefix,
 }
 
 }  // namespace
-
-Expected<SourceState> ResolveSource(const Repository& repo, const Plan& plan) {
-  SourceState state;
-  state.source = plan.source;
-  if (plan.source == "worktree") {
-    std::vector<std::string> exclude;
-    std::string workdir = repo.workdir();
-    if (!workdir.empty() && workdir.back() == '/') workdir.pop_back();
-    if (auto rel = RelativeInside(workdir, plan.build_dir); rel && !rel->empty()) {
-      exclude.push_back(*rel);
-    }
-    auto snap = SnapshotWorktree(repo, exclude);
-    if (!snap.ok()) return snap.error();
-    state.tree = OidToString(snap->tree);
-    if (snap->head) state.commit = OidToString(*snap->head);
-    return state;
-  }
-  auto commit = repo.ResolveCommit(plan.source);
-  if (!commit.ok()) return commit.error();
-  auto tree = repo.CommitTree(*commit);
-  if (!tree.ok()) return tree.error();
-  state.commit = OidToString(*commit);
-  state.tree = OidToString(*tree);
-  return state;
-}
 
 StampIndex::StampIndex(std::string text) : text_(std::move(text)) {
   std::string_view rest = text_;
@@ -246,7 +209,8 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
   if (resolved) {
     result.state = *resolved;
   } else {
-    auto state = ResolveSource(repo, plan);
+    auto state =
+        ResolveSource(repo, plan.source, "--source", BuildDirExclusion(repo, plan.build_dir));
     if (!state.ok()) return state.error();
     result.state = std::move(*state);
   }
@@ -365,29 +329,6 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     }
   }
   return result;
-}
-
-std::string SourceStateToJson(const SourceState& state) {
-  json j;
-  j["source"] = state.source;
-  j["commit"] = state.commit ? json(*state.commit) : json(nullptr);
-  j["tree"] = state.tree;
-  return j.dump(2) + "\n";
-}
-
-Expected<SourceState> ReadSourceState(const std::string& build_dir) {
-  std::string path = build_dir + "/" + layout::kSource;
-  auto text = ReadFile(path);
-  if (!text.ok()) return MakeError(text.error().message + "; run 'ninja' to take a snapshot");
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("tree")) {
-    return MakeError(fmt::format("{}: not a valid source state; run 'ninja' again", path));
-  }
-  SourceState s;
-  s.source = j.value("source", "worktree");
-  if (j.contains("commit") && j["commit"].is_string()) s.commit = j["commit"].get<std::string>();
-  s.tree = j["tree"].get<std::string>();
-  return s;
 }
 
 namespace {
@@ -543,20 +484,16 @@ struct UnchangedSnapshot {
     }
     auto repo = Repository::Open(std::string(index.repo()));
     if (!repo.ok()) return std::nullopt;
-    const std::string source(index.source());
-    auto commit = repo->ResolveCommit(source);
-    if (!commit.ok()) return std::nullopt;
-    auto tree = repo->CommitTree(*commit);
-    if (!tree.ok() || OidToString(*tree) != index.tree()) return std::nullopt;
+    auto state = ResolveSource(*repo, std::string(index.source()), "--source");
+    if (!state.ok() || state->tree != index.tree()) return std::nullopt;
     std::vector<DigestView> digests;
     digests.reserve(index.entries().size());
     for (const StampIndex::Entry& e : index.entries()) {
       digests.push_back({e.name, e.digest, e.definition});
     }
     std::vector<bool> present = StampsPresent(build_dir, digests);
-    return UnchangedSnapshot{std::move(*repo),
-                             SourceState{source, OidToString(*commit), std::string(index.tree())},
-                             std::move(digests), std::move(present)};
+    return UnchangedSnapshot{std::move(*repo), std::move(*state), std::move(digests),
+                             std::move(present)};
   }
 
   Status Write(const std::string& build_dir, const StampIndex& index) const {

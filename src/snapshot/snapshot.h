@@ -16,16 +16,10 @@
 #include "base/expected.h"
 #include "base/glob.h"
 #include "git/git.h"
+#include "git/source.h"
 #include "plan/plan.h"
 
 namespace fanout {
-
-/// What the source resolved to; stored as BUILD/.fanout/source.json.
-struct SourceState {
-  std::string source;                 ///< "worktree" or the revision as given
-  std::optional<std::string> commit;  ///< HEAD (worktree) or the revision's commit
-  std::string tree;                   ///< the tree every workspace is checked out from
-};
 
 /// One target's input digest: the hex SHA-256 of its definition digest and every matched
 /// file's path, mode and blob id (with `checkout: full`, of the whole tree id).
@@ -122,10 +116,6 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
                                               const std::vector<std::string>& prefixes);
 
-/// Resolves `plan.source` to a tree (snapshotting the work tree when it is "worktree"), never
-/// including the build directory.
-Expected<SourceState> ResolveSource(const Repository& repo, const Plan& plan);
-
 /// The digest of plan.json's text that stamps.index records.
 std::string PlanDigest(std::string_view plan_text);
 
@@ -196,10 +186,5 @@ class BackgroundSnapshot {
 /// still resolves to its tree (as after `fanout gen --source REV`), the index is taken as it
 /// is.
 Status RunSnapshot(const std::string& build_dir);
-
-/// source.json text for `state`.
-std::string SourceStateToJson(const SourceState& state);
-/// Reads BUILD/.fanout/source.json.
-Expected<SourceState> ReadSourceState(const std::string& build_dir);
 
 }  // namespace fanout

@@ -88,7 +88,7 @@ class BackgroundSnapshotTest : public ::testing::Test {
     plan_.build_dir = repo_ / "build";
     auto repo = Repository::Open(repo_.path());
     ASSERT_TRUE(repo.ok());
-    auto state = ResolveSource(*repo, plan_);
+    auto state = ResolveSource(*repo, plan_.source, "--source");
     ASSERT_TRUE(state.ok());
     state_ = *state;
   }

@@ -1,4 +1,4 @@
-#include "plan/json_fields.h"
+#include "base/json_fields.h"
 
 #include <limits>
 

@@ -1,0 +1,97 @@
+#include "git/source_state.h"
+
+#include <fmt/format.h>
+
+#include "base/build_layout.h"
+#include "base/file_util.h"
+#include "base/json_fields.h"
+
+namespace fanout {
+namespace {
+
+/// The source.json format this fanout writes and reads.
+constexpr int kSourceVersion = 1;
+
+simdjson::error_code ReadOid(od::value v, std::string& out) {
+  if (simdjson::error_code e = ReadString(v, out)) return e;
+  return ParseOid(out) ? simdjson::SUCCESS : simdjson::INCORRECT_TYPE;
+}
+
+// Sorted by key.
+const JsonField<SourceState> kSourceFields[] = {
+    {"commit", true, false,
+     [](const SourceState& s, JsonWriter& w) {
+       if (s.commit) {
+         w.String(*s.commit);
+       } else {
+         w.Null();
+       }
+     },
+     [](od::value v, SourceState& s, FieldError&) {
+       bool null = false;
+       if (simdjson::error_code e = v.is_null().get(null)) return e;
+       if (null) return simdjson::SUCCESS;
+       s.commit.emplace();
+       return ReadOid(v, *s.commit);
+     }},
+    {"source", true, false, [](const SourceState& s, JsonWriter& w) { w.String(s.source); },
+     [](od::value v, SourceState& s, FieldError&) { return ReadString(v, s.source); }},
+    {"tree", true, false, [](const SourceState& s, JsonWriter& w) { w.String(s.tree); },
+     [](od::value v, SourceState& s, FieldError&) { return ReadOid(v, s.tree); }},
+    // Absent in files written before it was added: those are version 1.
+    {"version", false, false, [](const SourceState&, JsonWriter& w) { w.Int(kSourceVersion); },
+     [](od::value v, SourceState&, FieldError& error) {
+       std::int64_t version = 0;
+       if (simdjson::error_code e = v.get_int64().get(version)) return e;
+       if (version == kSourceVersion) return simdjson::SUCCESS;
+       error.message = fmt::format("version {} is not one this fanout reads (it reads {})", version,
+                                   kSourceVersion);
+       return simdjson::INCORRECT_TYPE;
+     }},
+};
+
+}  // namespace
+
+std::string SourceStateToJson(const SourceState& state) {
+  std::string out;
+  JsonWriter w(&out, 2);
+  WriteFields<SourceState>(kSourceFields, state, w);
+  out.push_back('\n');
+  return out;
+}
+
+Expected<SourceState> SourceStateFromJson(const std::string& text, const std::string& path) {
+  auto invalid = [&path](std::string_view why) {
+    return MakeError(fmt::format(
+        "{}: not a valid source record ({}); run the build again (ninja, or 'fanout build'), "
+        "whose snapshot step rewrites it",
+        path, why));
+  };
+  const simdjson::padded_string padded(text);
+  od::parser parser;
+  od::document doc;
+  od::object object;
+  if (simdjson::error_code e = parser.iterate(padded).get(doc)) {
+    return invalid(simdjson::error_message(e));
+  }
+  if (simdjson::error_code e = doc.get_object().get(object)) {
+    return invalid(simdjson::error_message(e));
+  }
+  SourceState state;
+  FieldError error;
+  if (!ReadFields<SourceState>(kSourceFields, object, state, error)) return invalid(error.message);
+  return state;
+}
+
+Expected<SourceState> ReadSourceState(const std::string& build_dir) {
+  const std::string path = build_dir + "/" + layout::kSource;
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return MakeError(fmt::format(
+        "{}; the snapshot step writes it: run the build through ninja or 'fanout build'",
+        text.error().message));
+  }
+  return SourceStateFromJson(*text, path);
+}
+
+}  // namespace fanout
