@@ -159,7 +159,7 @@ int Main(int argc, char** argv) {
       sandbox::BaseCache cache(build + "/.fanout/bases");
       auto ws = sandbox::WorkspacePaths::For(build, "t");
       auto a = Clock::now();
-      auto base = cache.Acquire(repo, tree, sel);
+      auto base = cache.Acquire({repo, ""}, tree, sel);
       Check(base.ok(), base.ok() ? "" : base.error().message);
       auto prep = sandbox::PrepareWorkspace(ws, *base,
                                             std::string(mode) == "overlay"
@@ -170,7 +170,7 @@ int Main(int argc, char** argv) {
       t[std::string("cold-") + mode].push_back(Seconds(a, b));
       // Warm: the same tree already materialized (a rerun, or another target on it).
       a = Clock::now();
-      auto warm = cache.Acquire(repo, tree, sel);
+      auto warm = cache.Acquire({repo, ""}, tree, sel);
       auto prep2 = sandbox::PrepareWorkspace(ws, *warm,
                                              std::string(mode) == "overlay"
                                                  ? sandbox::WorkspaceMode::kOverlay
@@ -222,7 +222,7 @@ int Main(int argc, char** argv) {
   // Per-edge overhead of running `true`.
   const std::string ebuild = root + "/edge";
   sandbox::BaseCache ecache(ebuild + "/.fanout/bases");
-  auto ebase = ecache.Acquire(repo, tree, sel);
+  auto ebase = ecache.Acquire({repo, ""}, tree, sel);
   Check(ebase.ok(), "edge base");
   const sandbox::ProbeResult probe = sandbox::RunProbe(ebuild + "/.probe");
   auto ews = sandbox::WorkspacePaths::For(ebuild, "t");

@@ -17,6 +17,13 @@ inline constexpr const char* kSnapshotStamp = ".fanout/snapshot.stamp";
 inline constexpr const char* kSnapshotDepfile = ".fanout/snapshot.d";
 /// {"commit": sha|null, "tree": sha, "source": "worktree"|REV}: what the last snapshot saw.
 inline constexpr const char* kSource = ".fanout/source.json";
+/// The loose objects of work-tree snapshots (blobs of edited and untracked files, and trees):
+/// fanout writes them here, never into the repository (git/object_store.h).
+inline constexpr const char* kObjectStore = ".fanout/objects";
+/// The object store of the build directory `build_dir`.
+inline std::string ObjectStorePath(const std::string& build_dir) {
+  return build_dir + "/" + kObjectStore;
+}
 inline constexpr const char* kManifest = "manifest.json";
 inline constexpr const char* kArtifactsDir = "artifacts";
 inline constexpr const char* kJunit = "junit.xml";

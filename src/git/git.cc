@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "git/object_store.h"
+
 namespace fanout {
 
 Error GitError(std::string_view what) {
@@ -36,13 +38,15 @@ bool IsZeroOid(std::string_view hex) {
   return !hex.empty() && hex.find_first_not_of('0') == std::string_view::npos;
 }
 
-Expected<Repository> Repository::Open(const std::string& path) {
+Expected<Repository> Repository::Open(const std::string& path, const std::string& object_store) {
   EnsureLibgit2();
   git_repository* raw = nullptr;
   if (git_repository_open_ext(&raw, path.c_str(), 0, nullptr) != 0) {
     return GitError(fmt::format("cannot open a git repository at or above '{}'", path));
   }
-  return Repository(RepositoryPtr(raw));
+  RepositoryPtr repo(raw);
+  FANOUT_TRY(IsolateObjectDatabase(repo.get(), object_store));
+  return Repository(std::move(repo));
 }
 
 bool Repository::is_bare() const { return git_repository_is_bare(repo_.get()); }

@@ -57,11 +57,25 @@ struct TreeFile {
   git_oid oid;
 };
 
+/// Where the processes of one build find the repository: its path, and the build directory's
+/// object store (layout::ObjectStorePath) holding the work-tree snapshot's objects; empty when
+/// there is none (a revision source needs none).
+struct RepoLocation {
+  std::string path;
+  std::string object_store;
+};
+
 /// An open repository. Not thread-safe: use one per thread.
 class Repository {
  public:
-  /// Opens the repository at or above `path` (a work tree, a .git dir, or a bare repo).
-  static Expected<Repository> Open(const std::string& path);
+  /// Opens the repository at or above `path` (a work tree, a .git dir, or a bare repo). Its
+  /// objects are read-only to fanout (git/object_store.h): objects fanout writes (a work-tree
+  /// snapshot's) go to `object_store`, a build directory's store (layout::kObjectStore) that
+  /// later processes of the build open again, or to memory when it is empty.
+  static Expected<Repository> Open(const std::string& path, const std::string& object_store = "");
+  static Expected<Repository> Open(const RepoLocation& at) {
+    return Open(at.path, at.object_store);
+  }
 
   git_repository* get() const { return repo_.get(); }
   bool is_bare() const;

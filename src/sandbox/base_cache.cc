@@ -103,7 +103,7 @@ Expected<bool> BaseCache::TryLock(const std::string& key, BaseLease* lease) cons
   return true;
 }
 
-Expected<BaseLease> BaseCache::Acquire(const std::string& repo_path, const git_oid& tree,
+Expected<BaseLease> BaseCache::Acquire(const RepoLocation& repo_path, const git_oid& tree,
                                        const InputSelection& selection, int threads) {
   const std::string key = Key(tree, selection);
   BaseLease lease;

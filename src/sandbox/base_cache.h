@@ -58,7 +58,7 @@ class BaseCache {
   /// Returns the base for (tree, selection), materializing it from the repository at
   /// `repo_path` when it is not cached. Concurrent callers for the same key are safe: each
   /// builds a private temporary and the first rename wins.
-  Expected<BaseLease> Acquire(const std::string& repo_path, const git_oid& tree,
+  Expected<BaseLease> Acquire(const RepoLocation& repo_path, const git_oid& tree,
                               const InputSelection& selection, int threads = 0);
 
   /// Removes bases that no lease holds and whose key is not in `keep`, except the

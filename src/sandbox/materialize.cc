@@ -135,7 +135,7 @@ int DefaultWriterThreads(std::size_t file_count) {
   return static_cast<int>(std::min<size_t>({hw, 8, useful}));
 }
 
-Expected<WriteStats> WriteFiles(const std::string& repo_path, const std::vector<TreeFile>& files,
+Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector<TreeFile>& files,
                                 const std::string& dir, int threads) {
   FANOUT_TRY(MakeDirs(dir, files));
   const mode_t umask_bits = umask(022);

@@ -35,7 +35,7 @@ struct WriteStats {
 /// 0644 or 0755 as git records them, symlinks as symlinks, gitlinks as empty directories.
 /// Uses up to `threads` threads, each with its own Repository opened at `repo_path`.
 /// A missing blob (a partial clone) is an error naming the path and the object (exit code 3).
-Expected<WriteStats> WriteFiles(const std::string& repo_path, const std::vector<TreeFile>& files,
+Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector<TreeFile>& files,
                                 const std::string& dir, int threads);
 
 /// The number of writer threads worth using on this machine for `file_count` files.

@@ -346,7 +346,8 @@ int Exec::Run() {
   BaseCache cache(build_dir_ + "/.fanout/" +
                       (owned_bases ? fmt::format("bases-{}", owner.uid) : std::string("bases")),
                   owned_bases ? owner : Owner{});
-  auto base = cache.Acquire(plan->repo_root, source->tree_oid, selection);
+  auto base = cache.Acquire({plan->repo_root, layout::ObjectStorePath(build_dir_)},
+                            source->tree_oid, selection);
   if (!base.ok()) return SetupError(base.error());
 
   std::map<std::string, std::string> dep_outs;

@@ -659,7 +659,9 @@ Status RunSnapshot(const std::string& build_dir) {
 
     auto plan = PlanFromJson(**plan_text, plan_path);
     if (!plan.ok()) return plan.error();
-    auto repo = Repository::Open(plan->repo_root);
+    // A work tree's snapshot objects go to the build directory's store, where the edges read
+    // them; the repository is never written.
+    auto repo = Repository::Open(plan->repo_root, layout::ObjectStorePath(build_dir));
     if (!repo.ok()) return repo.error();
     SnapshotOptions options;
     options.previous = &index;

@@ -88,7 +88,7 @@ TEST_F(MaterializeTest, WriteFiles_KeepsModesAndSymlinks) {
   auto repo = Repository::Open(repo_.path());
   auto files = sandbox::SelectFiles(*repo, oid_, InputSelection{{}, {}, true});
   ASSERT_TRUE(files.ok());
-  auto st = sandbox::WriteFiles(repo_.path(), *files, out / "ws", 2);
+  auto st = sandbox::WriteFiles({repo_.path(), ""}, *files, out / "ws", 2);
   ASSERT_TRUE(st.ok()) << st.error().message;
   EXPECT_EQ(st->files, 11u);
   struct stat s;
@@ -115,7 +115,7 @@ TEST_F(MaterializeTest, WriteFiles_MissingBlobNamesPathAndObject) {
   auto repo = Repository::Open(repo_.path());
   auto files = sandbox::SelectFiles(*repo, oid_, InputSelection{{"python/**"}, {}, false});
   ASSERT_TRUE(files.ok());
-  auto st = sandbox::WriteFiles(repo_.path(), *files, out / "ws", 1);
+  auto st = sandbox::WriteFiles({repo_.path(), ""}, *files, out / "ws", 1);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("'python/x.py'"), std::string::npos) << st.error().message;
   EXPECT_NE(st.error().message.find(blob), std::string::npos) << st.error().message;
@@ -126,13 +126,13 @@ TEST_F(MaterializeTest, BaseCache_WarmAcquireDoesNotRewrite) {
   TempDir build;
   BaseCache cache(build / "bases");
   InputSelection sel{{"python/**"}, {"Makefile"}, false};
-  auto cold = cache.Acquire(repo_.path(), oid_, sel);
+  auto cold = cache.Acquire({repo_.path(), ""}, oid_, sel);
   ASSERT_TRUE(cold.ok()) << cold.error().message;
   EXPECT_TRUE(cold->created());
   struct stat before, after;
   ASSERT_EQ(stat((cold->dir() + "/python/x.py").c_str(), &before), 0);
   EXPECT_FALSE(Exists(cold->dir() + "/docker"));
-  auto warm = cache.Acquire(repo_.path(), oid_, sel);
+  auto warm = cache.Acquire({repo_.path(), ""}, oid_, sel);
   ASSERT_TRUE(warm.ok());
   EXPECT_FALSE(warm->created());
   EXPECT_EQ(warm->dir(), cold->dir());
@@ -151,12 +151,12 @@ TEST_F(MaterializeTest, BaseCache_WarmAcquireDoesNotRewrite) {
 TEST_F(MaterializeTest, BaseCache_GarbageCollectionSparesLeasesAndKeptKeys) {
   TempDir build;
   BaseCache cache(build / "bases");
-  auto a = cache.Acquire(repo_.path(), oid_, InputSelection{{"python/**"}, {}, false});
+  auto a = cache.Acquire({repo_.path(), ""}, oid_, InputSelection{{"python/**"}, {}, false});
   {
-    auto b = cache.Acquire(repo_.path(), oid_, InputSelection{{"docker/**"}, {}, false});
+    auto b = cache.Acquire({repo_.path(), ""}, oid_, InputSelection{{"docker/**"}, {}, false});
     ASSERT_TRUE(b.ok());
   }
-  auto c = cache.Acquire(repo_.path(), oid_, InputSelection{{"pkg"}, {}, false});
+  auto c = cache.Acquire({repo_.path(), ""}, oid_, InputSelection{{"pkg"}, {}, false});
   ASSERT_TRUE(a.ok() && c.ok());
   EXPECT_EQ(cache.Count(), 3u);
   cache.CollectGarbage({c->key()}, 0);
@@ -171,7 +171,7 @@ class WorkspaceTest : public MaterializeTest {
   void SetUp() override {
     MaterializeTest::SetUp();
     cache_ = std::make_unique<BaseCache>(build_ / ".fanout/bases");
-    auto base = cache_->Acquire(repo_.path(), oid_,
+    auto base = cache_->Acquire({repo_.path(), ""}, oid_,
                                 InputSelection{{"python/**", "build-runtime.sh"}, {}, false});
     ASSERT_TRUE(base.ok());
     base_ = std::make_unique<sandbox::BaseLease>(std::move(*base));
@@ -242,7 +242,7 @@ TEST_F(WorkspaceTest, CopyReset_NewTreeRewritesOnlyChangedFiles) {
   repo_.Write("python/x.py", "print(3)\n");
   repo_.Commit("edit");
   auto oid = *ParseOid(Trim(repo_.Git({"rev-parse", "HEAD^{tree}"})));
-  auto base2 = cache_->Acquire(repo_.path(), oid,
+  auto base2 = cache_->Acquire({repo_.path(), ""}, oid,
                                InputSelection{{"python/**", "build-runtime.sh"}, {}, false});
   ASSERT_TRUE(base2.ok());
   auto st = PrepareWorkspace(ws_, *base2, WorkspaceMode::kCopy);
