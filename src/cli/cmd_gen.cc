@@ -19,7 +19,7 @@
 #include "git/description_source.h"
 #include "git/git.h"
 #include "git/source.h"
-#include "snapshot/snapshot.h"
+#include "snapshot/background_snapshot.h"
 
 namespace fanout {
 

@@ -2,7 +2,7 @@
 
 #include "base/exit_codes.h"
 #include "cli/cli.h"
-#include "snapshot/snapshot.h"
+#include "snapshot/run_snapshot.h"
 
 namespace fanout {
 

@@ -23,7 +23,6 @@
 #include "git/source_state.h"
 #include "report/files.h"
 #include "report/report.h"
-#include "snapshot/snapshot.h"
 
 namespace fanout {
 

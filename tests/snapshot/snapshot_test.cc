@@ -1,5 +1,6 @@
 // Unit tests of the snapshot module: the stamp index format, the prefixes a listing walks, and
 // the snapshot gen takes on its own thread, against the one the snapshot step computes.
+#include "snapshot/background_snapshot.h"
 #include "snapshot/snapshot.h"
 
 #include <gtest/gtest.h>
