@@ -1,6 +1,6 @@
 // The capability probe, the tier choice, and fanout doctor.
 #include "sandbox/probe.h"
-#include "report/report.h"
+#include "base/log_tail.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sandbox/result.h"
+#include "sandbox/exec.h"
 #include "test_util.h"
 
 namespace fanout::testing {
