@@ -121,5 +121,18 @@ TEST_F(PostSubmit, NoCommandJustTouchesTheStamp) {
   EXPECT_FALSE(tu::Exists(build_ / kPostSubmitRecordPath));
 }
 
+TEST_F(PostSubmit, AnUnreadableManifestIsRefusedNamingItUnlessAlways) {
+  Prepare("touch ran", false, "succeeded");
+  tu::WriteFile(build_ / layout::kManifest, "{\"status\": \"succeeded\"}");
+  auto rc = RunPostSubmit(build_.path());
+  ASSERT_FALSE(rc.ok());
+  EXPECT_NE(rc.error().message.find(build_ / layout::kManifest), std::string::npos)
+      << rc.error().message;
+  EXPECT_NE(rc.error().message.find("'version' is missing"), std::string::npos)
+      << rc.error().message;
+  EXPECT_NE(rc.error().message.find("when: always"), std::string::npos);
+  EXPECT_FALSE(tu::Exists(repo_ / "ran"));
+}
+
 }  // namespace
 }  // namespace fanout

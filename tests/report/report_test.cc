@@ -273,5 +273,29 @@ TEST_F(ReportDir, TargetThatStartedButLeftNoRecordIsNotCalledUnstarted) {
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(Row(*report, "a").status, TargetStatus::kFailed) << "its end went unrecorded";
 }
+TEST_F(ReportDir, AnInvalidRecordIsAnErrorNamingItNotAMissingOne) {
+  PutText(layout::ResultPath("a"), "{\"version\": 1, \"target\": \"a\"}", 1000);
+  auto in = ReadReportInputs(dir_.path(), plan_);
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.error().message.find(dir_ / layout::ResultPath("a")), std::string::npos)
+      << in.error().message;
+  EXPECT_NE(in.error().message.find("the field 'status' is missing"), std::string::npos)
+      << in.error().message;
+  EXPECT_NE(in.error().message.find("rebuild the target"), std::string::npos);
+
+  tu::WriteFile(dir_ / layout::ResultPath("a"), records::SuccessText(Success()));
+  records::FailureRecord f = Failure();
+  std::string text = records::FailureText(f);
+  text.replace(text.find("\"version\": 1"), 12, "\"version\": 9");
+  PutText(layout::FailurePath("b"), text, 1000);
+  in = ReadReportInputs(dir_.path(), plan_);
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.error().message.find(dir_ / layout::FailurePath("b")), std::string::npos)
+      << in.error().message;
+  EXPECT_NE(in.error().message.find("unsupported version 9"), std::string::npos)
+      << in.error().message;
+  EXPECT_FALSE(LoadReport(dir_.path()).ok());
+}
+
 }  // namespace
 }  // namespace fanout
