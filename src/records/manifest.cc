@@ -6,27 +6,32 @@ namespace fanout::records {
 
 const std::vector<Field<ManifestSource>>& ManifestSource::Fields() {
   using R = ManifestSource;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("source", &R::source),
       Required("commit", &R::commit),
       Required("tree", &R::tree),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<ManifestArtifact>>& ManifestArtifact::Fields() {
   using R = ManifestArtifact;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("path", &R::path),
       Required("size", &R::size),
       Required("sha256", &R::sha256),
       Required("gathered", &R::gathered),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
   using R = ManifestTarget;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("name", &R::name),
       Required("tier", &R::tier),
@@ -43,6 +48,7 @@ const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
       Optional("log", &R::log),
       Optional("artifacts", &R::artifacts),
   };
+  // clang-format on
   return kFields;
 }
 
@@ -52,20 +58,26 @@ bool ManifestTarget::Succeeded() const {
 
 const std::vector<Field<ManifestTimings>>& ManifestTimings::Fields() {
   using R = ManifestTimings;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("wall_seconds", &R::wall_seconds),
       Required("busy_seconds", &R::busy_seconds),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<Manifest>>& Manifest::Fields() {
   using R = Manifest;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
-      Required("source", &R::source),   Required("targets", &R::targets),
-      Required("skipped", &R::skipped), Required("status", &R::status),
+      Required("source", &R::source),
+      Required("targets", &R::targets),
+      Required("skipped", &R::skipped),
+      Required("status", &R::status),
       Required("timings", &R::timings),
   };
+  // clang-format on
   return kFields;
 }
 

@@ -6,25 +6,30 @@ namespace fanout::records {
 
 const std::vector<Field<ArtifactRecord>>& ArtifactRecord::Fields() {
   using R = ArtifactRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("path", &R::path),
       Required("size", &R::size),
       Required("sha256", &R::sha256),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<LandlockRecord>>& LandlockRecord::Fields() {
   using R = LandlockRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("abi", &R::abi),
       Required("restricts", &R::restricts),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<SandboxRecord>>& SandboxRecord::Fields() {
   using R = SandboxRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("tier", &R::tier),
       Required("fallback_reason", &R::fallback_reason),
@@ -32,20 +37,24 @@ const std::vector<Field<SandboxRecord>>& SandboxRecord::Fields() {
       Required("limits", &R::limits),
       Required("limits_fallback_reason", &R::limits_fallback_reason),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<SourceRecord>>& SourceRecord::Fields() {
   using R = SourceRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("commit", &R::commit),
       Required("tree", &R::tree),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<SuccessRecord>>& SuccessRecord::Fields() {
   using R = SuccessRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
       Required("target", &R::target),
       Required("status", &R::status),
@@ -60,18 +69,25 @@ const std::vector<Field<SuccessRecord>>& SuccessRecord::Fields() {
       Required("artifacts", &R::artifacts),
       Required("log", &R::log),
   };
+  // clang-format on
   return kFields;
 }
 
 const std::vector<Field<FailureRecord>>& FailureRecord::Fields() {
   using R = FailureRecord;
+  // clang-format off
   static const std::vector<Field<R>> kFields = {
-      Required("target", &R::target),       Required("status", &R::status),
-      Required("exit_code", &R::exit_code), Required("signal", &R::signal),
-      Required("attempts", &R::attempts),   Required("duration_seconds", &R::duration_seconds),
-      Required("message", &R::message),     Required("log_tail", &R::log_tail),
+      Required("target", &R::target),
+      Required("status", &R::status),
+      Required("exit_code", &R::exit_code),
+      Required("signal", &R::signal),
+      Required("attempts", &R::attempts),
+      Required("duration_seconds", &R::duration_seconds),
+      Required("message", &R::message),
+      Required("log_tail", &R::log_tail),
       Required("sandbox", &R::sandbox),
   };
+  // clang-format on
   return kFields;
 }
 
