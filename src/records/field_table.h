@@ -61,8 +61,8 @@ inline FieldProblem Within(std::string outer, FieldProblem inner) {
   return {std::move(outer), std::move(inner.problem)};
 }
 
-inline MaybeProblem Is(bool ok, const char* what) {
-  if (ok) return std::nullopt;
+/// The problem of a value that is not `what` ("a string").
+inline MaybeProblem NotA(const char* what) {
   return FieldProblem{"", std::string("is not ") + what};
 }
 
@@ -72,7 +72,7 @@ template <>
 struct Codec<std::string> {
   static Json Write(const std::string& v) { return v; }
   static MaybeProblem Read(const Json& j, std::string& v) {
-    if (!j.is_string()) return detail::Is(false, "a string");
+    if (!j.is_string()) return detail::NotA("a string");
     v = j.get<std::string>();
     return std::nullopt;
   }
@@ -82,7 +82,7 @@ template <>
 struct Codec<bool> {
   static Json Write(bool v) { return v; }
   static MaybeProblem Read(const Json& j, bool& v) {
-    if (!j.is_boolean()) return detail::Is(false, "true or false");
+    if (!j.is_boolean()) return detail::NotA("true or false");
     v = j.get<bool>();
     return std::nullopt;
   }
@@ -92,9 +92,9 @@ template <>
 struct Codec<int> {
   static Json Write(int v) { return v; }
   static MaybeProblem Read(const Json& j, int& v) {
-    if (!j.is_number_integer()) return detail::Is(false, "an integer");
+    if (!j.is_number_integer()) return detail::NotA("an integer");
     const std::int64_t n = j.get<std::int64_t>();
-    if (n < INT32_MIN || n > INT32_MAX) return detail::Is(false, "an integer in range");
+    if (n < INT32_MIN || n > INT32_MAX) return detail::NotA("an integer in range");
     v = static_cast<int>(n);
     return std::nullopt;
   }
@@ -104,7 +104,7 @@ template <>
 struct Codec<std::uint64_t> {
   static Json Write(std::uint64_t v) { return v; }
   static MaybeProblem Read(const Json& j, std::uint64_t& v) {
-    if (!j.is_number_unsigned()) return detail::Is(false, "a non-negative integer");
+    if (!j.is_number_unsigned()) return detail::NotA("a non-negative integer");
     v = j.get<std::uint64_t>();
     return std::nullopt;
   }
@@ -114,7 +114,7 @@ template <>
 struct Codec<double> {
   static Json Write(double v) { return v; }
   static MaybeProblem Read(const Json& j, double& v) {
-    if (!j.is_number()) return detail::Is(false, "a number");
+    if (!j.is_number()) return detail::NotA("a number");
     v = j.get<double>();
     return std::nullopt;
   }
@@ -125,7 +125,7 @@ struct Codec<TargetStatus> {
   static Json Write(TargetStatus v) { return std::string(StatusName(v)); }
   static MaybeProblem Read(const Json& j, TargetStatus& v) {
     auto status = j.is_string() ? ParseStatus(j.get<std::string>()) : std::nullopt;
-    if (!status) return detail::Is(false, "a status (succeeded, flaky, failed, ...)");
+    if (!status) return detail::NotA("a status (succeeded, flaky, failed, ...)");
     v = *status;
     return std::nullopt;
   }
@@ -155,7 +155,7 @@ struct Codec<std::vector<T>> {
     return out;
   }
   static MaybeProblem Read(const Json& j, std::vector<T>& v) {
-    if (!j.is_array()) return detail::Is(false, "a list");
+    if (!j.is_array()) return detail::NotA("a list");
     v.clear();
     for (size_t i = 0; i < j.size(); ++i) {
       T value{};
@@ -176,7 +176,7 @@ struct Codec<std::map<std::string, T>> {
     return out;
   }
   static MaybeProblem Read(const Json& j, std::map<std::string, T>& v) {
-    if (!j.is_object()) return detail::Is(false, "an object");
+    if (!j.is_object()) return detail::NotA("an object");
     v.clear();
     for (const auto& [k, e] : j.items()) {
       T value{};
@@ -198,7 +198,7 @@ struct Codec<R> {
     return out;
   }
   static MaybeProblem Read(const Json& j, R& r) {
-    if (!j.is_object()) return detail::Is(false, "an object");
+    if (!j.is_object()) return detail::NotA("an object");
     for (const Field<R>& f : R::Fields()) {
       auto it = j.find(f.name);
       if (it == j.end()) {
@@ -260,13 +260,10 @@ Expected<R> FromText(const std::string& text, const std::string& path, int versi
   return record;
 }
 
-/// Reads the versioned file at `path` into the record R; a missing file is an error too.
-template <Record R>
-Expected<R> ReadRecordFile(const std::string& path, int version, std::string_view remedy);
-
 /// Reads the file at `path`: its text, or an error naming it with `remedy`.
 Expected<std::string> ReadRecordText(const std::string& path, std::string_view remedy);
 
+/// Reads the versioned file at `path` into the record R; a missing file is an error too.
 template <Record R>
 Expected<R> ReadRecordFile(const std::string& path, int version, std::string_view remedy) {
   auto text = ReadRecordText(path, remedy);
