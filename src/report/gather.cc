@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
+#include <nlohmann/json.hpp>
 
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
@@ -29,16 +30,11 @@ namespace fanout {
 namespace fs = boost::filesystem;
 using nlohmann::json;
 
-Expected<json> ReadResult(const std::string& build_dir, const std::string& target) {
-  std::string path = build_dir + "/" + layout::ResultPath(target);
-  auto text = ReadFile(path);
-  if (!text.ok()) return MakeError(text.error().message, kExitTargetFailed);
-  json j = json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return MakeError(fmt::format("{}: not a valid result; rebuild the target", path),
-                     kExitTargetFailed);
-  }
-  return j;
+Expected<records::SuccessRecord> ReadResult(const std::string& build_dir,
+                                            const std::string& target) {
+  auto r = records::ReadSuccess(build_dir + "/" + layout::ResultPath(target));
+  if (!r.ok()) return MakeError(r.error().message, kExitTargetFailed);
+  return r;
 }
 
 namespace {
@@ -56,16 +52,13 @@ Status LinkOrCopy(const std::string& src, const std::string& dst) {
 
 }  // namespace
 
-Expected<json> GatherManifest(const std::string& build_dir, const Plan& plan) {
-  json manifest;
-  manifest["version"] = 1;
+Expected<records::Manifest> GatherManifest(const std::string& build_dir, const Plan& plan) {
+  records::Manifest manifest;
   auto source = ReadSourceState(build_dir);
   if (source.ok()) {
-    manifest["source"] = {{"source", source->source},
-                          {"commit", source->commit ? json(*source->commit) : json(nullptr)},
-                          {"tree", source->tree}};
+    manifest.source = {source->source, source->commit, source->tree};
   } else {
-    manifest["source"] = {{"source", plan.source}, {"commit", nullptr}, {"tree", nullptr}};
+    manifest.source = {plan.source, std::nullopt, std::nullopt};
   }
   // Statuses come from the report's derivation, so the manifest and the report agree on what
   // failed, what was blocked and what never started.
@@ -79,70 +72,66 @@ Expected<json> GatherManifest(const std::string& build_dir, const Plan& plan) {
   boost::system::error_code ec;
   fs::remove_all(artifacts_root, ec);  // a fresh tree: nothing stale reaches post-submit
 
-  json targets = json::array();
   double first_start = 0, last_end = 0, busy = 0;
   bool all_ok = true;
   for (const PlanTarget& t : plan.targets) {
     const std::string& name = t.def.name;
     const TargetReport& tr = *by_name.at(name);
-    json entry;
-    entry["name"] = name;
-    entry["tier"] = t.tier;
-    entry["status"] = StatusName(tr.status);
+    records::ManifestTarget entry;
+    entry.name = name;
+    entry.tier = t.tier;
+    entry.status = tr.status;
     auto result = ReadResult(build_dir, name);
     if (IsProblem(tr.status) || !result.ok()) {
       // A target this build was not asked for (a shard's neighbour) is no failure.
       if (tr.status != TargetStatus::kSkipped) all_ok = false;
-      entry["message"] = tr.message;
-      if (tr.exit_code) entry["exit_code"] = *tr.exit_code;
-      entry["attempts"] = tr.attempts;
-      entry["duration_seconds"] = tr.duration_seconds;
-      if (!tr.log.empty()) entry["log"] = tr.log;
-      targets.push_back(std::move(entry));
+      entry.message = tr.message;
+      entry.exit_code = tr.exit_code;
+      entry.attempts = tr.attempts;
+      entry.duration_seconds = tr.duration_seconds;
+      if (!tr.log.empty()) entry.log = tr.log;
+      manifest.targets.push_back(std::move(entry));
       continue;
     }
-    const json& r = *result;
-    entry["exit_code"] = r.value("exit_code", 0);
-    entry["attempts"] = r.value("attempts", 1);
-    entry["duration_seconds"] = r.value("duration_seconds", 0.0);
-    entry["started_at"] = r.value("started_at", 0.0);
-    entry["finished_at"] = r.value("finished_at", 0.0);
-    entry["source"] = r.value("source", json::object());
-    entry["input_digest"] = r.value("input_digest", "");
-    entry["sandbox"] = r.value("sandbox", json::object());
-    entry["log"] = layout::LogPath(name);
-    double start = entry["started_at"].get<double>(), end = entry["finished_at"].get<double>();
-    if (start > 0 && (first_start == 0 || start < first_start)) first_start = start;
-    last_end = std::max(last_end, end);
-    busy += entry["duration_seconds"].get<double>();
+    const records::SuccessRecord& r = *result;
+    entry.exit_code = r.exit_code;
+    entry.attempts = r.attempts;
+    entry.duration_seconds = r.duration_seconds;
+    entry.started_at = r.started_at;
+    entry.finished_at = r.finished_at;
+    entry.source = r.source;
+    entry.input_digest = r.input_digest;
+    entry.sandbox = r.sandbox;
+    entry.log = layout::LogPath(name);
+    if (r.started_at > 0 && (first_start == 0 || r.started_at < first_start)) {
+      first_start = r.started_at;
+    }
+    last_end = std::max(last_end, r.finished_at);
+    busy += r.duration_seconds;
 
-    json artifacts = json::array();
-    for (const json& a : r.value("artifacts", json::array())) {
-      const std::string rel = a.at("path").get<std::string>();
-      const std::string src = build_dir + "/" + layout::OutDir(name) + "/" + rel;
+    std::vector<records::ManifestArtifact> artifacts;
+    for (const records::ArtifactRecord& a : r.artifacts) {
+      const std::string src = build_dir + "/" + layout::OutDir(name) + "/" + a.path;
       auto sha = Sha256File(src);
       if (!sha.ok()) return sha.error();
-      if (*sha != a.value("sha256", "")) {
+      if (*sha != a.sha256) {
         return MakeError(fmt::format("artifact '{}' of target '{}' changed after it was built "
                                      "(sha256 {} != {}); rebuild it",
-                                     rel, name, *sha, a.value("sha256", "")),
+                                     a.path, name, *sha, a.sha256),
                          kExitTargetFailed);
       }
-      const std::string gathered = std::string(layout::kArtifactsDir) + "/" + name + "/" + rel;
+      const std::string gathered = std::string(layout::kArtifactsDir) + "/" + name + "/" + a.path;
       FANOUT_TRY(LinkOrCopy(src, build_dir + "/" + gathered));
-      artifacts.push_back({{"path", rel},
-                           {"size", fs::file_size(src, ec)},
-                           {"sha256", *sha},
-                           {"gathered", gathered}});
+      artifacts.push_back({a.path, fs::file_size(src, ec), *sha, gathered});
     }
-    entry["artifacts"] = std::move(artifacts);
-    targets.push_back(std::move(entry));
+    entry.artifacts = std::move(artifacts);
+    manifest.targets.push_back(std::move(entry));
   }
-  manifest["targets"] = std::move(targets);
-  manifest["skipped"] = plan.skipped;
-  manifest["status"] = report.interrupted ? "interrupted" : all_ok ? "succeeded" : "failed";
-  manifest["timings"] = {{"wall_seconds", last_end > first_start ? last_end - first_start : 0.0},
-                         {"busy_seconds", busy}};
+  manifest.skipped = plan.skipped;
+  manifest.status = report.interrupted ? TargetStatus::kInterrupted
+                    : all_ok           ? TargetStatus::kSucceeded
+                                       : TargetStatus::kFailed;
+  manifest.timings = {last_end > first_start ? last_end - first_start : 0.0, busy};
   return manifest;
 }
 
@@ -151,7 +140,7 @@ Status RunGather(const std::string& build_dir) {
   if (!plan.ok()) return plan.error();
   auto manifest = GatherManifest(build_dir, *plan);
   if (!manifest.ok()) return manifest.error();
-  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kManifest, manifest->dump(2) + "\n"));
+  FANOUT_TRY(records::WriteManifest(build_dir + "/" + layout::kManifest, *manifest));
   // The summary files follow the manifest; failing to write them does not fail the gather.
   if (auto report = LoadReport(build_dir); report.ok()) {
     (void)WriteReportFiles(build_dir, *report, /*step_summary=*/false);
@@ -233,13 +222,17 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
     return MakeError(manifest_text.error().message + "; the gather step writes it ('fanout build')",
                      kExitTargetFailed);
   }
-  json manifest = json::parse(*manifest_text, nullptr, /*allow_exceptions=*/false);
-  const std::string build_status =
-      manifest.is_object() ? manifest.value("status", "") : std::string("unreadable");
-  if (build_status != "succeeded" && !plan->post_submit.always) {
+  auto manifest = records::ParseManifest(*manifest_text, manifest_path);
+  if (!manifest.ok() && !plan->post_submit.always) {
+    return MakeError(fmt::format("not running the post-submit step: {}; 'when: always' in "
+                                 "post_submit runs it anyway",
+                                 manifest.error().message),
+                     kExitTargetFailed);
+  }
+  if (manifest.ok() && manifest->status != TargetStatus::kSucceeded && !plan->post_submit.always) {
     return MakeError(fmt::format("not running the post-submit step: {} says the build {}; "
                                  "'when: always' in post_submit runs it anyway",
-                                 manifest_path, build_status),
+                                 manifest_path, StatusName(manifest->status)),
                      kExitTargetFailed);
   }
 
@@ -316,9 +309,10 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const bool interrupted =
       !ok && (g_post_submit_signal != 0 || sig == SIGINT || sig == SIGTERM || sig == SIGHUP);
-  json record = {{"status", ok            ? "succeeded"
-                            : interrupted ? "interrupted"
-                                          : "failed"},
+  const TargetStatus outcome = ok            ? TargetStatus::kSucceeded
+                               : interrupted ? TargetStatus::kInterrupted
+                                             : TargetStatus::kFailed;
+  json record = {{"status", StatusName(outcome)},
                  {"command", command},
                  {"exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + sig},
                  {"signal", sig ? json(sig) : json(nullptr)},
@@ -386,13 +380,13 @@ Status RecordPostSubmitSkipped(const std::string& build_dir, const Plan& plan,
   const std::string record_path = build_dir + "/" + kPostSubmitRecordPath;
   if (auto earlier = ReadFile(record_path); earlier.ok()) {
     json j = json::parse(*earlier, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.value("status", "") == "succeeded" &&
+    if (j.is_object() && ParseStatus(j.value("status", "")) == TargetStatus::kSucceeded &&
         j.value("manifest_sha256", "") == sha) {
       return {};
     }
   }
   const double now = UnixNow();
-  json record = {{"status", "skipped"},
+  json record = {{"status", StatusName(TargetStatus::kSkipped)},
                  {"command", plan.post_submit.command},
                  {"exit_code", nullptr},
                  {"signal", nullptr},

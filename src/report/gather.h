@@ -6,15 +6,16 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "base/expected.h"
 #include "plan/plan.h"
+#include "records/manifest.h"
+#include "records/target_record.h"
 
 namespace fanout {
 
-/// Reads BUILD/targets/<t>/result.json; nullopt-like Error (exit 1) when missing.
-Expected<nlohmann::json> ReadResult(const std::string& build_dir, const std::string& target);
+/// Reads BUILD/targets/<t>/result.json; an Error (exit 1) naming it when missing or invalid.
+Expected<records::SuccessRecord> ReadResult(const std::string& build_dir,
+                                            const std::string& target);
 
 /// Builds the manifest from the plan and the targets' records, hard-linking (or copying)
 /// each succeeded target's artifacts to BUILD/artifacts/<t>/ and checking their SHA-256
@@ -22,7 +23,7 @@ Expected<nlohmann::json> ReadResult(const std::string& build_dir, const std::str
 /// a target that did not succeed carries "message" (and "log" when it ran) instead of
 /// artifacts, and the manifest's "status" is "failed". So a manifest can be written after a
 /// failed build, and a `when: always` post-submit step learns what failed.
-Expected<nlohmann::json> GatherManifest(const std::string& build_dir, const Plan& plan);
+Expected<records::Manifest> GatherManifest(const std::string& build_dir, const Plan& plan);
 
 /// Runs the gather step: writes BUILD/manifest.json atomically, then refreshes summary.md and
 /// junit.xml (so a plain `ninja` run leaves them current too).

@@ -6,16 +6,15 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/expected.h"
+#include "records/manifest.h"
 
 namespace fanout {
 
 /// One shard's manifest and the file it came from (named in errors).
 struct ShardManifest {
   std::string path;
-  nlohmann::json manifest;
+  records::Manifest manifest;
 };
 
 /// Merges shard manifests into one (format version 1):
@@ -31,9 +30,10 @@ struct ShardManifest {
 ///  - `timings`: wall_seconds the maximum, busy_seconds the sum.
 ///  - `source`: must name the same commit and tree in every input, else an error naming both.
 /// Errors are usage errors (exit 2) and name the file concerned.
-Expected<nlohmann::json> MergeManifests(const std::vector<ShardManifest>& inputs);
+Expected<records::Manifest> MergeManifests(const std::vector<ShardManifest>& inputs);
 
-/// Reads the manifests at `paths`, merges them, and writes the result to `out` atomically.
+/// Reads the manifests at `paths` (records/manifest.h: an unreadable one is an error naming
+/// it), merges them, and writes the result to `out` atomically.
 Status MergeManifestFiles(const std::vector<std::string>& paths, const std::string& out);
 
 }  // namespace fanout

@@ -18,42 +18,6 @@ namespace fanout {
 
 using nlohmann::json;
 
-std::string_view StatusName(TargetStatus status) {
-  switch (status) {
-    case TargetStatus::kSucceeded:
-      return "succeeded";
-    case TargetStatus::kFlaky:
-      return "flaky";
-    case TargetStatus::kCached:
-      return "cached";
-    case TargetStatus::kFailed:
-      return "failed";
-    case TargetStatus::kTimedOut:
-      return "timed_out";
-    case TargetStatus::kInterrupted:
-      return "interrupted";
-    case TargetStatus::kBlocked:
-      return "blocked";
-    case TargetStatus::kSkipped:
-      return "skipped";
-  }
-  return "failed";
-}
-
-std::optional<TargetStatus> ParseStatus(std::string_view name) {
-  for (TargetStatus s : kAllStatuses) {
-    if (StatusName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
-bool IsSuccess(TargetStatus status) {
-  return status == TargetStatus::kSucceeded || status == TargetStatus::kFlaky ||
-         status == TargetStatus::kCached || status == TargetStatus::kSkipped;
-}
-
-bool IsProblem(TargetStatus status) { return !IsSuccess(status); }
-
 int Report::Count(TargetStatus status) const {
   return static_cast<int>(std::count_if(targets.begin(), targets.end(),
                                         [&](const TargetReport& t) { return t.status == status; }));
@@ -159,8 +123,7 @@ class Deriver {
   Deriver(const Plan& plan, const ReportInputs& in) : plan_(plan), in_(in) {
     interrupted_ = in.build && in.build->interrupted;
     for (const auto& [name, e] : in.evidence) {
-      if (e.failure && !e.from_earlier_build &&
-          Get<std::string>(*e.failure, "status", "") == "interrupted") {
+      if (e.failure && !e.from_earlier_build && e.failure->status == TargetStatus::kInterrupted) {
         interrupted_ = true;
       }
     }
@@ -205,40 +168,36 @@ class Deriver {
     const TargetEvidence& e = ev == in_.evidence.end() ? kNone : ev->second;
 
     if (e.failure && !e.from_earlier_build) {
-      const json& f = *e.failure;
-      auto status = ParseStatus(Get<std::string>(f, "status", "failed"));
-      r.status = status && IsProblem(*status) ? *status : TargetStatus::kFailed;
-      r.message = Get<std::string>(f, "message", "");
-      r.exit_code = Get<int>(f, "exit_code", 1);
-      r.attempts = Get<int>(f, "attempts", 1);
-      r.duration_seconds = Get<double>(f, "duration_seconds", 0.0);
+      const records::FailureRecord& f = *e.failure;
+      r.status = IsProblem(f.status) ? f.status : TargetStatus::kFailed;
+      r.message = f.message;
+      r.exit_code = f.exit_code;
+      r.attempts = f.attempts;
+      r.duration_seconds = f.duration_seconds;
       r.log = layout::LogPath(r.name);
-      r.log_tail = Get<std::string>(f, "log_tail", "");
+      r.log_tail = f.log_tail;
       if (r.log_tail.empty()) r.log_tail = e.log_tail;
       return r;
     }
     // A success built on top of a dependency that did not succeed now predates that
     // dependency's last run: Ninja would rerun it, so it does not describe this build.
     if (e.result && !e.result_out_of_date && !problem_dep) {
-      const json& res = *e.result;
-      auto status = ParseStatus(Get<std::string>(res, "status", "succeeded"));
-      r.status = status && IsSuccess(*status) && *status != TargetStatus::kSkipped
-                     ? *status
+      const records::SuccessRecord& res = *e.result;
+      r.status = IsSuccess(res.status) && res.status != TargetStatus::kSkipped
+                     ? res.status
                      : TargetStatus::kSucceeded;
-      r.attempts = Get<int>(res, "attempts", 1);
+      r.attempts = res.attempts;
       if (r.status == TargetStatus::kSucceeded && r.attempts > 1) r.status = TargetStatus::kFlaky;
-      r.exit_code = Get<int>(res, "exit_code", 0);
-      r.duration_seconds = Get<double>(res, "duration_seconds", 0.0);
-      r.log = Get<std::string>(res, "log", layout::LogPath(r.name));
+      r.exit_code = res.exit_code;
+      r.duration_seconds = res.duration_seconds;
+      r.log = res.log.empty() ? layout::LogPath(r.name) : res.log;
       r.up_to_date = e.from_earlier_build;
       if (r.status == TargetStatus::kFlaky) {
         r.message = fmt::format("succeeded on attempt {}", r.attempts);
       }
       if (r.up_to_date) r.message += r.message.empty() ? "up to date" : "; up to date";
-      for (const json& a : Get<json>(res, "artifacts", json::array())) {
-        if (!a.is_object()) continue;
-        r.artifacts.push_back({Get<std::string>(a, "path", ""), Get<std::uint64_t>(a, "size", 0),
-                               Get<std::string>(a, "sha256", "")});
+      for (const records::ArtifactRecord& a : res.artifacts) {
+        r.artifacts.push_back({a.path, a.size, a.sha256});
       }
       return r;
     }
@@ -377,8 +336,8 @@ Report DeriveReport(const Plan& plan, const ReportInputs& inputs) {
     double first = 0, last = 0;
     for (const auto& [name, e] : inputs.evidence) {
       if (!e.result) continue;
-      double s = Get<double>(*e.result, "started_at", 0.0);
-      double f = Get<double>(*e.result, "finished_at", 0.0);
+      double s = e.result->started_at;
+      double f = e.result->finished_at;
       if (s > 0 && (first == 0 || s < first)) first = s;
       last = std::max(last, f);
     }
@@ -418,25 +377,6 @@ constexpr double kClockSlack = 0.05;
 
 }  // namespace
 
-std::string ReadLogTail(const std::string& path, int max_lines) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return "";
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return "";
-  constexpr off_t kMax = 64 * 1024;
-  const off_t start = st.st_size > kMax ? st.st_size - kMax : 0;
-  std::string text(static_cast<size_t>(st.st_size - start), '\0');
-  ssize_t n = pread(fd.get(), text.data(), text.size(), start);
-  if (n < 0) return "";
-  text.resize(static_cast<size_t>(n));
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  size_t pos = text.size();
-  for (int seen = 0; pos > 0; --pos) {
-    if (text[pos - 1] == '\n' && ++seen == max_lines) break;
-  }
-  return text.substr(pos);
-}
-
 Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan& plan) {
   ReportInputs in;
   const std::string record_path = build_dir + "/" + kBuildRecordPath;
@@ -455,8 +395,16 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
     TargetEvidence e;
     const std::string result_path = build_dir + "/" + layout::ResultPath(name);
     const std::string failure_path = build_dir + "/" + layout::FailurePath(name);
-    e.result = ReadJson(result_path);
-    e.failure = ReadJson(failure_path);
+    if (auto text = ReadFile(result_path); text.ok()) {
+      auto record = records::ParseSuccess(*text, result_path);
+      if (!record.ok()) return record.error();
+      e.result = std::move(*record);
+    }
+    if (auto text = ReadFile(failure_path); text.ok()) {
+      auto record = records::ParseFailure(*text, failure_path);
+      if (!record.ok()) return record.error();
+      e.failure = std::move(*record);
+    }
     if (!e.result && !e.failure) {
       const std::string log = build_dir + "/" + layout::LogPath(name);
       auto log_time = MTime(log);
@@ -472,13 +420,13 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
       e.from_earlier_build = when && *when < in.build->started_at - kClockSlack;
     }
     if (e.result) {
-      std::string recorded = Get<std::string>(*e.result, "input_digest", "");
+      const std::string& recorded = e.result->input_digest;
       auto stamp = ReadFile(build_dir + "/" + layout::StampPath(name));
       if (!recorded.empty() && stamp.ok() && !Trim(*stamp).empty()) {
         e.result_out_of_date = Trim(*stamp) != recorded;
       }
     }
-    if (e.failure && Get<std::string>(*e.failure, "log_tail", "").empty()) {
+    if (e.failure && e.failure->log_tail.empty()) {
       e.log_tail = ReadLogTail(build_dir + "/" + layout::LogPath(name));
     }
     in.evidence.emplace(name, std::move(e));

@@ -27,37 +27,12 @@
 #include <nlohmann/json.hpp>
 
 #include "base/expected.h"
+#include "base/log_tail.h"
 #include "plan/plan.h"
+#include "records/target_record.h"
+#include "records/target_status.h"
 
 namespace fanout {
-
-/// What became of a target (or of the post-submit step) in a build.
-enum class TargetStatus {
-  kSucceeded,
-  kFlaky,   ///< succeeded after one or more retries
-  kCached,  ///< an earlier result reused (reserved for the action cache)
-  kFailed,
-  kTimedOut,
-  kInterrupted,
-  kBlocked,  ///< never started: a dependency did not succeed, or the build stopped first
-  kSkipped,  ///< not part of this build (unaffected, or not requested)
-};
-
-/// Every status, in the order summaries list them.
-inline constexpr TargetStatus kAllStatuses[] = {
-    TargetStatus::kSucceeded, TargetStatus::kFlaky,    TargetStatus::kCached,
-    TargetStatus::kFailed,    TargetStatus::kTimedOut, TargetStatus::kInterrupted,
-    TargetStatus::kBlocked,   TargetStatus::kSkipped};
-
-/// "succeeded", "flaky", "cached", "failed", "timed_out", "interrupted", "blocked", "skipped".
-std::string_view StatusName(TargetStatus status);
-/// The status named `name`, or nullopt.
-std::optional<TargetStatus> ParseStatus(std::string_view name);
-/// True for the statuses that count as success: succeeded, flaky, cached (and skipped, which
-/// is not a failure).
-bool IsSuccess(TargetStatus status);
-/// True for the statuses that make a build fail: failed, timed_out, interrupted, blocked.
-bool IsProblem(TargetStatus status);
 
 /// One artifact of a succeeded target.
 struct ReportArtifact {
@@ -117,8 +92,8 @@ Status WriteBuildRecord(const std::string& build_dir, const BuildRecord& record)
 
 /// What one target left in the build directory.
 struct TargetEvidence {
-  std::optional<nlohmann::json> result;   ///< result.json, when present and parseable
-  std::optional<nlohmann::json> failure;  ///< failure.json, when present and parseable
+  std::optional<records::SuccessRecord> result;   ///< result.json, when present
+  std::optional<records::FailureRecord> failure;  ///< failure.json, when present
   /// The record was written before this build started (only known with a build record).
   bool from_earlier_build = false;
   /// The result's input digest differs from the target's current input stamp: its inputs
@@ -166,11 +141,9 @@ struct Report {
 Report DeriveReport(const Plan& plan, const ReportInputs& inputs);
 
 /// Reads the build directory (plan, records, stamps, build.json, post_submit.json) into
-/// ReportInputs.
+/// ReportInputs. A result.json or failure.json that is not a valid record is an error naming
+/// it (records/target_record.h).
 Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan& plan);
-
-/// The last `max_lines` lines of the file at `path` (at most its last 64 KiB); "" if missing.
-std::string ReadLogTail(const std::string& path, int max_lines = 40);
 
 /// ReadPlan + ReadReportInputs + DeriveReport.
 Expected<Report> LoadReport(const std::string& build_dir);

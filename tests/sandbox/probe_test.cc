@@ -1,6 +1,5 @@
 // The capability probe, the tier choice, and fanout doctor.
 #include "sandbox/probe.h"
-#include "report/report.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "sandbox/result.h"
 #include "test_util.h"
 
 namespace fanout::testing {
@@ -214,21 +212,6 @@ TEST(Doctor, PrintsTierAndJson) {
                            {"FANOUT_SANDBOX=process"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("required"), std::string::npos) << r.err;
-}
-
-TEST(Result, LogTailAndExitDescriptions) {
-  TempDir dir;
-  std::string text;
-  for (int i = 1; i <= 100; ++i) text += "line " + std::to_string(i) + "\n";
-  WriteFile(dir / "log.txt", text);
-  std::string tail = ReadLogTail(dir / "log.txt", 40);
-  EXPECT_EQ(tail.substr(0, 8), "line 61\n");
-  EXPECT_EQ(tail.substr(tail.size() - 8), "line 100");
-  WriteFile(dir / "short.txt", "only\n");
-  EXPECT_EQ(ReadLogTail(dir / "short.txt", 40), "only");
-  EXPECT_EQ(ReadLogTail(dir / "missing.txt", 40), "");
-  EXPECT_EQ(sandbox::DescribeExit(2, 0), "exited with status 2");
-  EXPECT_EQ(sandbox::DescribeExit(137, 9), "killed by signal 9 (SIGKILL)");
 }
 
 }  // namespace

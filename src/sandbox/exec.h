@@ -1,0 +1,116 @@
+// One `fanout exec` run (sandbox/runner.h), as named steps over the state they share. The
+// steps are split by concept: setting the run up (sandbox/runner.cc), one attempt of the
+// command (sandbox/exec_attempt.cc) and recording the outcome (sandbox/exec_record.cc).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/expected.h"
+#include "base/unique_fd.h"
+#include "description/description.h"
+#include "plan/plan.h"
+#include "records/target_record.h"
+#include "records/target_status.h"
+#include "sandbox/artifacts.h"
+#include "sandbox/base_cache.h"
+#include "sandbox/identity.h"
+#include "sandbox/isolate.h"
+#include "sandbox/owner.h"
+#include "sandbox/probe.h"
+#include "sandbox/runner.h"
+#include "sandbox/workspace.h"
+
+namespace fanout::sandbox {
+
+/// Unix seconds, now.
+double WallNow();
+/// Appends `text` as a line to the log at `fd` (best effort; nothing when fd < 0).
+void AppendLog(int fd, const std::string& text);
+/// "exited with status 2", "killed by signal 9 (SIGKILL)".
+std::string DescribeExit(int exit_code, int signal);
+
+/// Everything one run needs, gathered step by step by Run.
+class Exec {
+ public:
+  Exec(const ExecOptions& opts, int signal_fd) : opts_(opts), signal_fd_(signal_fd) {}
+  /// Runs the steps; returns the exit code (sandbox/runner.h).
+  int Run();
+
+ private:
+  // ---- setting up (sandbox/runner.cc) ----
+  /// Resolves the build directory and finds the target in the plan; an exit code when that
+  /// fails (printed, no record written: there is nowhere to write it).
+  std::optional<int> LoadPlan();
+  /// Removes the target's earlier records and opens its log.
+  Status PrepareTargetDir();
+  /// The target's input digest, from its stamp.
+  Status ReadInputDigest();
+  /// One exec per target at a time: the workspace is private to it.
+  Status LockWorkspace();
+  /// Chooses the tier, the build identity and how the limits are enforced.
+  Status ChooseSandbox();
+  /// The base tree the workspace is made from.
+  Status AcquireBase(const git_oid& tree);
+
+  // ---- running the command (sandbox/exec_attempt.cc) ----
+  /// Runs attempt `attempt`: the collected artifacts when it succeeded; nullopt when it
+  /// failed (last_status_, last_exit_, last_signal_ and last_message_ say how); an error when
+  /// the sandbox could not be set up.
+  Expected<std::optional<CollectOutcome>> Attempt(int attempt, int max_attempts);
+  /// What the sandbox of one attempt is given.
+  SandboxSpec BuildSpec(int attempt);
+  /// Warns that memory or pids limits fell back to rlimits, and why.
+  void WarnRlimits(bool memory, bool pids, const std::string& why);
+
+  // ---- recording the outcome (sandbox/exec_record.cc) ----
+  /// Records failure.json; returns the exit code of a failed target.
+  int Fail(TargetStatus status, int exit_code, int signal, const std::string& message,
+           int attempts);
+  /// A step that failed before the command ran (or the sandbox broke): a failure record.
+  int SetupError(const Error& e);
+  [[noreturn]] void Interrupted(int sig, int attempts);
+  int PendingInterrupt();
+  /// Writes `warning` to the log, and to the console once per build directory (`marker`).
+  void Warn(const std::string& warning, const std::string& marker, const std::string& hint);
+  /// Logs what the command wrote but did not declare.
+  void ReportUndeclaredWrites(const CollectOutcome& collected);
+  /// Hashes the artifacts and writes result.json, last and atomically.
+  Status WriteResult(const CollectOutcome& collected, int attempts,
+                     const records::SourceRecord& source);
+
+  ExecOptions opts_;
+  int signal_fd_;
+  std::string build_dir_;
+  std::string target_;
+  std::string log_path_, out_dir_;
+  UniqueFd log_;
+  double started_wall_ = 0;
+  std::optional<records::SandboxRecord> sandbox_;  ///< known once the tier is chosen
+
+  std::optional<Plan> plan_;
+  const Target* def_ = nullptr;
+  std::string digest_;
+  WorkspacePaths ws_;
+  UniqueFd lock_;
+  ProbeResult probe_;
+  TierChoice choice_;
+  bool landlock_ = false;
+  BuildIdentity identity_;
+  Owner owner_;
+  bool memory_by_rlimit_ = false, pids_by_rlimit_ = false, use_cgroup_ = false;
+  WorkspaceMode ws_mode_ = WorkspaceMode::kCopy;
+  std::unique_ptr<BaseCache> cache_;
+  std::optional<BaseLease> base_;
+  std::map<std::string, std::string> dep_outs_;
+  std::map<std::string, std::string> host_env_;
+
+  TargetStatus last_status_ = TargetStatus::kFailed;
+  std::string last_message_;
+  int last_exit_ = 1, last_signal_ = 0;
+};
+
+}  // namespace fanout::sandbox
