@@ -8,5 +8,21 @@ inline constexpr int kExitTargetFailed = 1;  ///< one or more targets failed
 inline constexpr int kExitUsage = 2;         ///< usage or description error
 inline constexpr int kExitGit = 3;           ///< unknown revision, missing objects, shallow history
 inline constexpr int kExitInterrupted = 130;  ///< interrupted (SIGINT)
+inline constexpr int kExitTerminated = 143;   ///< `fanout build` stopped by SIGTERM
+
+/// Every exit code with a one-line meaning, as `fanout --help` lists them (docs/cli.md has the
+/// full table; tests/e2e/cli_docs_e2e_test.cc keeps the two in agreement).
+struct ExitCodeMeaning {
+  int code;
+  const char* meaning;
+};
+inline constexpr ExitCodeMeaning kExitCodes[] = {
+    {kExitSuccess, "success"},
+    {kExitTargetFailed, "a target failed, timed out, was blocked or never ran; or Ninja failed"},
+    {kExitUsage, "usage error, or an invalid description"},
+    {kExitGit, "git error while planning (no repository, unknown revision, missing objects)"},
+    {kExitInterrupted, "interrupted by SIGINT"},
+    {kExitTerminated, "fanout build stopped by SIGTERM"},
+};
 
 }  // namespace fanout

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include <fmt/format.h>
+
 namespace fanout {
 
 simdjson::error_code ReadString(od::value v, std::string& out) {
@@ -36,6 +38,15 @@ simdjson::error_code ReadInt(od::value v, int& out) {
 simdjson::error_code ReadInt64(od::value v, std::int64_t& out) { return v.get_int64().get(out); }
 
 simdjson::error_code ReadUInt64(od::value v, std::uint64_t& out) { return v.get_uint64().get(out); }
+
+simdjson::error_code ReadVersion(od::value v, std::int64_t expected, FieldError& error) {
+  std::int64_t version = 0;
+  if (simdjson::error_code e = v.get_int64().get(version)) return e;
+  if (version == expected) return simdjson::SUCCESS;
+  error.message =
+      fmt::format("version {} is not one this fanout reads (it reads {})", version, expected);
+  return simdjson::INCORRECT_TYPE;
+}
 
 simdjson::error_code ReadBool(od::value v, bool& out) { return v.get_bool().get(out); }
 

@@ -83,6 +83,28 @@ bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Re
   return true;
 }
 
+/// Parses `text` as one JSON object and reads it into `record` through `fields` (see
+/// ReadFields); false with `error` set when it is not valid JSON, not an object, or not such a
+/// record.
+template <class Record>
+bool ReadJsonDocument(std::span<const JsonField<Record>> fields, const std::string& text,
+                      Record& record, FieldError& error) {
+  const simdjson::padded_string padded(text);
+  od::parser parser;
+  od::document doc;
+  od::object object;
+  simdjson::error_code e = parser.iterate(padded).get(doc);
+  if (!e) e = doc.get_object().get(object);
+  if (e) {
+    error.message = simdjson::error_message(e);
+    return false;
+  }
+  return ReadFields(fields, object, record, error);
+}
+
+/// Reads a `version` member that must be `expected` (the one format this fanout reads).
+simdjson::error_code ReadVersion(od::value v, std::int64_t expected, FieldError& error);
+
 // Readers of the value types plan.json uses, for the tables' `read` functions.
 simdjson::error_code ReadString(od::value v, std::string& out);
 simdjson::error_code ReadStringList(od::value v, std::vector<std::string>& out);

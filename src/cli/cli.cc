@@ -71,6 +71,11 @@ int RunCli(int argc, char** argv) {
     CommandFn fn = sub.setup(s);
     s->callback([&chosen, fn] { chosen = fn; });
   }
+  std::string footer = "\nExit codes (docs/cli.md has each command's):\n";
+  for (const ExitCodeMeaning& e : kExitCodes) {
+    footer += fmt::format("  {:<5}{}\n", e.code, e.meaning);
+  }
+  app.footer(footer);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -98,7 +98,7 @@ int RunNinja(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == 128 + SIGTERM; }
+bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == kExitTerminated; }
 
 /// Why the post-submit step must not run in this build although it would: --no-post-submit,
 /// or a pull request's build without --post-submit. `hint` gets what would run it anyway.

@@ -41,12 +41,7 @@ const JsonField<SourceState> kSourceFields[] = {
     // Absent in files written before it was added: those are version 1.
     {"version", false, false, [](const SourceState&, JsonWriter& w) { w.Int(kSourceVersion); },
      [](od::value v, SourceState&, FieldError& error) {
-       std::int64_t version = 0;
-       if (simdjson::error_code e = v.get_int64().get(version)) return e;
-       if (version == kSourceVersion) return simdjson::SUCCESS;
-       error.message = fmt::format("version {} is not one this fanout reads (it reads {})", version,
-                                   kSourceVersion);
-       return simdjson::INCORRECT_TYPE;
+       return ReadVersion(v, kSourceVersion, error);
      }},
 };
 
@@ -67,19 +62,11 @@ Expected<SourceState> SourceStateFromJson(const std::string& text, const std::st
         "whose snapshot step rewrites it",
         path, why));
   };
-  const simdjson::padded_string padded(text);
-  od::parser parser;
-  od::document doc;
-  od::object object;
-  if (simdjson::error_code e = parser.iterate(padded).get(doc)) {
-    return invalid(simdjson::error_message(e));
-  }
-  if (simdjson::error_code e = doc.get_object().get(object)) {
-    return invalid(simdjson::error_message(e));
-  }
   SourceState state;
   FieldError error;
-  if (!ReadFields<SourceState>(kSourceFields, object, state, error)) return invalid(error.message);
+  if (!ReadJsonDocument<SourceState>(kSourceFields, text, state, error)) {
+    return invalid(error.message);
+  }
   return state;
 }
 

@@ -181,12 +181,7 @@ const Field kPlanFields[] = {
      ReadTargets},
     {"version", true, false, [](const PlanFile&, JsonWriter& w) { w.Int(kPlanVersion); },
      [](od::value v, PlanFile&, FieldError& error) {
-       std::int64_t version = 0;
-       if (simdjson::error_code e = v.get_int64().get(version)) return e;
-       if (version == kPlanVersion) return simdjson::SUCCESS;
-       error.message = fmt::format("version {} is not one this fanout reads (it reads {})", version,
-                                   kPlanVersion);
-       return simdjson::INCORRECT_TYPE;
+       return ReadVersion(v, kPlanVersion, error);
      }},
 };
 
@@ -210,20 +205,10 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path,
   auto invalid = [&path](std::string_view why) {
     return MakeError(fmt::format("{}: not a valid plan ({}); run 'fanout gen' again", path, why));
   };
-  const simdjson::padded_string padded(text);
-  od::parser parser;
-  od::document doc;
-  od::object object;
-  if (simdjson::error_code e = parser.iterate(padded).get(doc)) {
-    return invalid(simdjson::error_message(e));
-  }
-  if (simdjson::error_code e = doc.get_object().get(object)) {
-    return invalid(simdjson::error_message(e));
-  }
   Plan plan;
   PlanFile file{&plan, only_target};
   FieldError error;
-  if (!ReadFields<PlanFile>(kPlanFields, object, file, error)) return invalid(error.message);
+  if (!ReadJsonDocument<PlanFile>(kPlanFields, text, file, error)) return invalid(error.message);
   return plan;
 }
 
