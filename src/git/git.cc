@@ -36,10 +36,43 @@ bool IsZeroOid(std::string_view hex) {
   return !hex.empty() && hex.find_first_not_of('0') == std::string_view::npos;
 }
 
+namespace {
+
+/// The error for a repository that libgit2's owner validation refused (GIT_EOWNER; on by
+/// ConfigureLibgit2 in git/libgit2_init.cc). It names the directory git's safe.directory must
+/// list: the work tree, or the git directory of a bare repository, as libgit2 compares them.
+Error OwnerRefusal(const std::string& path) {
+  const git_error* e = git_error_last();
+  const std::string detail = (e && e->message) ? e->message : "not owned by the current user";
+  std::string trusted = path;
+  git_buf found = GIT_BUF_INIT;
+  // Discovery does not validate ownership, so it finds the directory open refused.
+  if (git_repository_discover(&found, path.c_str(), 0, nullptr) == 0) {
+    std::string gitdir(found.ptr, found.size);
+    constexpr std::string_view kDotGit = "/.git/";
+    if (gitdir.size() > kDotGit.size() && gitdir.ends_with(kDotGit)) {
+      trusted = gitdir.substr(0, gitdir.size() - kDotGit.size());
+    } else {
+      trusted = gitdir;
+      if (trusted.size() > 1 && trusted.back() == '/') trusted.pop_back();
+    }
+  }
+  git_buf_dispose(&found);
+  return MakeError(
+      fmt::format("refusing the git repository at '{}': it is owned by another user ({}). If "
+                  "you trust it, run `git config --global --add safe.directory {}` and retry",
+                  trusted, detail, trusted),
+      kExitGit);
+}
+
+}  // namespace
+
 Expected<Repository> Repository::Open(const std::string& path) {
   EnsureLibgit2();
   git_repository* raw = nullptr;
-  if (git_repository_open_ext(&raw, path.c_str(), 0, nullptr) != 0) {
+  const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
+  if (rc == GIT_EOWNER) return OwnerRefusal(path);
+  if (rc != 0) {
     return GitError(fmt::format("cannot open a git repository at or above '{}'", path));
   }
   return Repository(RepositoryPtr(raw));
