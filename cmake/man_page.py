@@ -13,7 +13,7 @@ import sys
 def help_text(fanout, *args):
     result = subprocess.run([fanout, *args, "--help"], capture_output=True, text=True,
                             check=False)
-    text = result.stdout or result.stderr
+    text = (result.stdout or result.stderr).replace(fanout, "fanout")
     if result.returncode != 0 or not text.strip():
         sys.exit(f"man_page.py: `{fanout} {' '.join(args)} --help` failed: {result.stderr}")
     return text
