@@ -38,6 +38,17 @@ bool IsZeroOid(std::string_view hex) {
 
 namespace {
 
+/// libgit2 1.5.1 refuses a repository owned by another user with GIT_ENOTFOUND and "config
+/// value 'safe.directory' was not found" instead of GIT_EOWNER when no configuration file sets
+/// safe.directory at all (tests/git/libgit2_init_test.cc runs into it); later releases return
+/// GIT_EOWNER. Both are the same refusal.
+bool IsSafeDirectoryLookupFailure(int rc) {
+  if (rc != GIT_ENOTFOUND) return false;
+  const git_error* e = git_error_last();
+  return e && e->klass == GIT_ERROR_CONFIG && e->message &&
+         std::string_view(e->message).find("'safe.directory'") != std::string_view::npos;
+}
+
 /// The error for a repository that libgit2's owner validation refused (GIT_EOWNER; on by
 /// ConfigureLibgit2 in git/libgit2_init.cc). It names the directory git's safe.directory must
 /// list: the work tree, or the git directory of a bare repository, as libgit2 compares them.
@@ -71,7 +82,7 @@ Expected<Repository> Repository::Open(const std::string& path) {
   EnsureLibgit2();
   git_repository* raw = nullptr;
   const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
-  if (rc == GIT_EOWNER) return OwnerRefusal(path);
+  if (rc == GIT_EOWNER || IsSafeDirectoryLookupFailure(rc)) return OwnerRefusal(path);
   if (rc != 0) {
     return GitError(fmt::format("cannot open a git repository at or above '{}'", path));
   }

@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 #include <git2.h>
 
+#include <filesystem>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -40,10 +42,13 @@ std::string Libgit2Description() {
   git_libgit2_version(&major, &minor, &revision);
   std::string line = fmt::format("libgit2 {}.{}.{} ({})", major, minor, revision, Features());
 #ifdef FANOUT_LIBGIT2_DEBIAN_SOURCE_VERSION
+  // dladdr names the executable as it was started; /proc/self/exe is its absolute path.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   line += fmt::format(
       ", built by this project from Debian's source package libgit2 {} without HTTPS, SSH and "
       "GSSAPI, linked statically into {}",
-      FANOUT_LIBGIT2_DEBIAN_SOURCE_VERSION, LoadedFrom());
+      FANOUT_LIBGIT2_DEBIAN_SOURCE_VERSION, ec ? LoadedFrom() : exe.string());
 #else
   line += fmt::format(", shared library {}", LoadedFrom());
 #endif

@@ -13,7 +13,7 @@ namespace fanout::testing {
 namespace {
 
 TEST(VersionE2E, NamesFanoutAndTheLibgit2InUse) {
-  RunResult r = Run({FanoutBinary(), "--version"});
+  RunResult r = fanout::testing::Run({FanoutBinary(), "--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("fanout " FANOUT_VERSION "\n", 0), 0u) << r.out;
   int major = 0, minor = 0, revision = 0;

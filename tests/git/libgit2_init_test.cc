@@ -16,7 +16,6 @@ namespace fanout {
 namespace {
 
 using testing::GitRepo;
-using testing::Run;
 using testing::RunResult;
 using testing::Sh;
 using testing::TempDir;
@@ -99,21 +98,28 @@ TEST(Libgit2Init, RepositoryOwnedByAnotherUserIsRefusedUntilSafeDirectoryListsIt
                                         "GIT_CONFIG_NOSYSTEM=1"};
 
   // Positive control: owned by the current user (root), the command works.
-  RunResult own = Run(argv, repo.path(), env);
+  RunResult own = testing::Run(argv, repo.path(), env);
   ASSERT_EQ(own.exit_code, 0) << own.err;
   EXPECT_NE(own.out.find("app"), std::string::npos) << own.out;
 
   ASSERT_EQ(Sh("chown -R 65534:65534 '" + repo.path() + "'").exit_code, 0);
-  RunResult refused = Run(argv, repo.path(), env);
+  RunResult refused = testing::Run(argv, repo.path(), env);
   EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("'" + repo.path() + "'"), std::string::npos) << refused.err;
   EXPECT_NE(refused.err.find("git config --global --add safe.directory " + repo.path()),
             std::string::npos)
       << refused.err;
 
+  // A configuration that lists another directory is the same refusal (libgit2's GIT_EOWNER;
+  // without any safe.directory, libgit2 1.5.1 reports a missing config value instead).
+  WriteFile(home / ".gitconfig", "[safe]\n\tdirectory = /nonexistent\n");
+  RunResult other = testing::Run(argv, repo.path(), env);
+  EXPECT_EQ(other.exit_code, 3) << other.out << other.err;
+  EXPECT_EQ(other.err, refused.err);
+
   // What the message says to do, done in $HOME/.gitconfig, makes the same command work.
   WriteFile(home / ".gitconfig", "[safe]\n\tdirectory = " + repo.path() + "\n");
-  RunResult trusted = Run(argv, repo.path(), env);
+  RunResult trusted = testing::Run(argv, repo.path(), env);
   EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
   EXPECT_EQ(trusted.out, own.out);
   Sh("chown -R 0:0 '" + repo.path() + "'");
