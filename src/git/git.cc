@@ -53,13 +53,14 @@ bool IsSafeDirectoryLookupFailure(int rc) {
 /// ConfigureLibgit2 in git/libgit2_init.cc). It names the directory git's safe.directory must
 /// list: the work tree, or the git directory of a bare repository, as libgit2 compares them.
 Error OwnerRefusal(const std::string& path) {
-  const git_error* e = git_error_last();
-  const std::string detail = (e && e->message) ? e->message : "not owned by the current user";
   std::string trusted = path;
-  git_buf found = GIT_BUF_INIT;
+  struct Buffer {
+    git_buf buf = GIT_BUF_INIT;
+    ~Buffer() { git_buf_dispose(&buf); }
+  } found;
   // Discovery does not validate ownership, so it finds the directory open refused.
-  if (git_repository_discover(&found, path.c_str(), 0, nullptr) == 0) {
-    std::string gitdir(found.ptr, found.size);
+  if (git_repository_discover(&found.buf, path.c_str(), 0, nullptr) == 0) {
+    std::string gitdir(found.buf.ptr, found.buf.size);
     constexpr std::string_view kDotGit = "/.git/";
     if (gitdir.size() > kDotGit.size() && gitdir.ends_with(kDotGit)) {
       trusted = gitdir.substr(0, gitdir.size() - kDotGit.size());
@@ -68,11 +69,11 @@ Error OwnerRefusal(const std::string& path) {
       if (trusted.size() > 1 && trusted.back() == '/') trusted.pop_back();
     }
   }
-  git_buf_dispose(&found);
   return MakeError(
-      fmt::format("refusing the git repository at '{}': it is owned by another user ({}). If "
-                  "you trust it, run `git config --global --add safe.directory {}` and retry",
-                  trusted, detail, trusted),
+      fmt::format("refusing the git repository at '{}': it is owned by another user than the "
+                  "one running fanout, and git's safe.directory does not list it. If you trust "
+                  "it, run `git config --global --add safe.directory {}` and retry",
+                  trusted, trusted),
       kExitGit);
 }
 
