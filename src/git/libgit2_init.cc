@@ -19,7 +19,6 @@ void ConfigureLibgit2() {
   // itself does: its config and hooks are that user's. Repository::Open (git/git.cc) turns the
   // refusal into an error that names the path and the `git config` command that trusts it.
   git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
-  // Trees are read once per walk; caching them only costs memory.
   git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, size_t{0});
   // A partial clone made by an older git records extensions.partialClone (a newer git only
   // sets remote.<name>.promisor), and libgit2 refuses to open a repository with an extension
