@@ -619,8 +619,8 @@ int RunExec(const ExecOptions& options) {
   // the interruption and re-raises.
   UniqueFd sigfd = BecomeSupervisor();
   // The git configuration is read as by every other command: owner validation needs the
-  // user's and the system's safe.directory (git/libgit2_init.cc). libgit2 treats a global
-  // config it cannot stat (sudo -u keeps HOME=/root) as absent.
+  // user's and the system's safe.directory, and a configuration file that cannot be examined
+  // (sudo -u keeps HOME=/root) is skipped (git/libgit2_init.cc).
   EnsureLibgit2();
   Exec exec(options, sigfd.get());
   return exec.Run();
