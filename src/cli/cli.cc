@@ -1,12 +1,14 @@
 #include "cli/cli.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "git/libgit2_version.h"
 #include "git/repo_check.h"
 
 namespace fanout {
@@ -56,7 +58,11 @@ int RunCli(int argc, char** argv) {
   CLI::App app{
       "fanout: build a monorepo's artifacts in parallel, in isolation, only when affected"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("fanout 0.1.0"));
+  // The version, and the libgit2 this process runs with: the system's shared library or the
+  // one this project builds (git/libgit2_version.h), so a packager or a bug report can tell.
+  app.set_version_flag("--version", std::function<std::string()>([] {
+                         return fmt::format("fanout {}\n{}", FANOUT_VERSION, Libgit2Description());
+                       }));
   CommandFn chosen;
   // Setting up every subcommand's options is a tenth of a short command's start, so when the
   // first argument names a subcommand only that one is set up; anything else (`--help`,

@@ -38,10 +38,55 @@ bool IsZeroOid(std::string_view hex) {
   return !hex.empty() && hex.find_first_not_of('0') == std::string_view::npos;
 }
 
+namespace {
+
+/// libgit2 1.5.1 refuses a repository owned by another user with GIT_ENOTFOUND and "config
+/// value 'safe.directory' was not found" instead of GIT_EOWNER when no configuration file sets
+/// safe.directory at all (tests/git/libgit2_init_test.cc runs into it); later releases return
+/// GIT_EOWNER. Both are the same refusal.
+bool IsSafeDirectoryLookupFailure(int rc) {
+  if (rc != GIT_ENOTFOUND) return false;
+  const git_error* e = git_error_last();
+  return e && e->klass == GIT_ERROR_CONFIG && e->message &&
+         std::string_view(e->message).find("'safe.directory'") != std::string_view::npos;
+}
+
+/// The error for a repository that libgit2's owner validation refused (GIT_EOWNER; on by
+/// ConfigureLibgit2 in git/libgit2_init.cc). It names the directory git's safe.directory must
+/// list: the work tree, or the git directory of a bare repository, as libgit2 compares them.
+Error OwnerRefusal(const std::string& path) {
+  std::string trusted = path;
+  struct Buffer {
+    git_buf buf = GIT_BUF_INIT;
+    ~Buffer() { git_buf_dispose(&buf); }
+  } found;
+  // Discovery does not validate ownership, so it finds the directory open refused.
+  if (git_repository_discover(&found.buf, path.c_str(), 0, nullptr) == 0) {
+    std::string gitdir(found.buf.ptr, found.buf.size);
+    constexpr std::string_view kDotGit = "/.git/";
+    if (gitdir.size() > kDotGit.size() && gitdir.ends_with(kDotGit)) {
+      trusted = gitdir.substr(0, gitdir.size() - kDotGit.size());
+    } else {
+      trusted = gitdir;
+      if (trusted.size() > 1 && trusted.back() == '/') trusted.pop_back();
+    }
+  }
+  return MakeError(
+      fmt::format("refusing the git repository at '{}': it is owned by another user than the "
+                  "one running fanout, and git's safe.directory does not list it. If you trust "
+                  "it, run `git config --global --add safe.directory {}` and retry",
+                  trusted, trusted),
+      kExitGit);
+}
+
+}  // namespace
+
 Expected<Repository> Repository::Open(const std::string& path, const std::string& object_store) {
   EnsureLibgit2();
   git_repository* raw = nullptr;
-  if (git_repository_open_ext(&raw, path.c_str(), 0, nullptr) != 0) {
+  const int rc = git_repository_open_ext(&raw, path.c_str(), 0, nullptr);
+  if (rc == GIT_EOWNER || IsSafeDirectoryLookupFailure(rc)) return OwnerRefusal(path);
+  if (rc != 0) {
     return GitError(fmt::format("cannot open a git repository at or above '{}'", path));
   }
   RepositoryPtr repo(raw);

@@ -15,8 +15,12 @@
 
 namespace fanout {
 
-/// Initializes libgit2 once per process (idempotent, thread-safe).
+/// Initializes libgit2 once per process (idempotent, thread-safe) and configures it with
+/// ConfigureLibgit2 (git/libgit2_init.cc).
 void EnsureLibgit2();
+/// Sets every libgit2 global option fanout uses: strict hash verification and owner
+/// validation on, the object cache and the extensions fanout accepts. EnsureLibgit2 calls it.
+void ConfigureLibgit2();
 
 template <class T, void (*Free)(T*)>
 struct GitDeleter {

@@ -243,13 +243,10 @@ int RunExec(const ExecOptions& options) {
   // Signals are read from a signalfd from the start: an interrupt during setup still records
   // the interruption and re-raises.
   UniqueFd sigfd = BecomeSupervisor();
-  // exec only reads objects: the user's and the system's git configuration do not matter, and
-  // an unreadable $HOME (sudo -u keeps HOME=/root) must not make opening the repository fail.
+  // The git configuration is read as by every other command: owner validation needs the
+  // user's and the system's safe.directory, and a configuration file that cannot be examined
+  // (sudo -u keeps HOME=/root) is skipped (git/libgit2_init.cc).
   EnsureLibgit2();
-  for (int level : {GIT_CONFIG_LEVEL_SYSTEM, GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL,
-                    GIT_CONFIG_LEVEL_PROGRAMDATA}) {
-    git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, "");
-  }
   Exec exec(options, sigfd.get());
   return exec.Run();
 }

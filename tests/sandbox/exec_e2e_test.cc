@@ -523,7 +523,9 @@ TEST(ExecE2EUnprivileged, NamespacesTierThroughAUserNamespace) {
                                m + ") 2>/dev/null && echo WROTE || echo DENIED");
   t.artifacts = {"uid"};
   fx.Write();
-  Sh("chmod -R a+rX '" + fx.repo().path() + "' && chmod -R a+rwX '" + fx.build_dir() + "'");
+  // The user's own checkout: owner validation refuses a repository of another user unless
+  // safe.directory lists it (src/git/libgit2_init.cc).
+  Sh("chown -R 65534:65534 '" + fx.repo().path() + "' && chmod -R a+rwX '" + fx.build_dir() + "'");
   RunResult r = fanout::testing::Run({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                       FanoutBinary(), "exec", "-B", ".", "t"},
                                      fx.build_dir());
