@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -22,34 +21,8 @@ namespace fanout::sandbox {
 
 namespace {
 
-std::vector<std::string> Split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, sep)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string DecodeOctal(const std::string& s) {
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
-      out.push_back(
-          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 // fanout's own processes may sit in the v2 leaf it made; the cgroup it was given is the parent.
@@ -86,7 +59,7 @@ std::vector<pid_t> ReadPids(const std::string& procs) {
   std::vector<pid_t> pids;
   auto text = ReadFile(procs);
   if (!text.ok()) return pids;
-  for (const std::string& line : Split(*text, '\n')) pids.push_back(std::atoi(line.c_str()));
+  for (const std::string& line : SplitFields(*text, '\n')) pids.push_back(std::atoi(line.c_str()));
   return pids;
 }
 
@@ -94,7 +67,7 @@ std::vector<pid_t> ReadPids(const std::string& procs) {
 std::optional<std::uint64_t> ReadKey(const std::string& path, const std::string& key) {
   auto text = ReadFile(path);
   if (!text.ok()) return std::nullopt;
-  for (const std::string& line : Split(*text, '\n')) {
+  for (const std::string& line : SplitFields(*text, '\n')) {
     if (line.size() > key.size() && line.compare(0, key.size(), key) == 0 &&
         line[key.size()] == ' ') {
       return std::strtoull(line.c_str() + key.size() + 1, nullptr, 10);
@@ -201,7 +174,7 @@ std::optional<CgroupSupport> ProbeV2(const std::vector<ProcCgroupEntry>& entries
   }
   auto controllers = ReadFile(dir + "/cgroup.controllers");
   const std::vector<std::string> available =
-      controllers.ok() ? Split(*controllers, ' ') : std::vector<std::string>();
+      controllers.ok() ? SplitFields(*controllers, ' ') : std::vector<std::string>();
   std::vector<std::string> have;
   for (std::string c : available) {
     c.erase(c.find_last_not_of('\n') + 1);
@@ -269,7 +242,7 @@ std::string ProbeV1(const std::vector<ProcCgroupEntry>& entries,
 Status EnableControllers(const std::string& dir, bool memory, bool pids) {
   auto enabled_text = ReadFile(dir + "/cgroup.subtree_control");
   if (!enabled_text.ok()) return enabled_text.error();
-  std::vector<std::string> enabled = Split(*enabled_text, ' ');
+  std::vector<std::string> enabled = SplitFields(*enabled_text, ' ');
   for (std::string& c : enabled) c.erase(c.find_last_not_of('\n') + 1);
   std::string want;
   if (memory && !Contains(enabled, "memory")) want += "+memory ";
@@ -304,58 +277,6 @@ Status EnableControllers(const std::string& dir, bool memory, bool pids) {
 }
 
 }  // namespace
-
-std::vector<ProcCgroupEntry> ParseProcCgroup(const std::string& text) {
-  std::vector<ProcCgroupEntry> out;
-  for (const std::string& line : Split(text, '\n')) {
-    const size_t a = line.find(':');
-    const size_t b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos || a == 0) continue;
-    const std::string id = line.substr(0, a);
-    if (!std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
-    ProcCgroupEntry e;
-    e.hierarchy = std::atoi(id.c_str());
-    e.controllers = Split(line.substr(a + 1, b - a - 1), ',');
-    e.path = line.substr(b + 1);
-    if (e.path.empty() || e.path[0] != '/') continue;
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::vector<CgroupMount> ParseCgroupMounts(const std::string& mountinfo) {
-  std::vector<CgroupMount> out;
-  for (const std::string& line : Split(mountinfo, '\n')) {
-    // ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS
-    const std::vector<std::string> f = Split(line, ' ');
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 6 || dash == f.end() || f.end() - dash < 4 || dash - f.begin() < 6) continue;
-    const std::string& fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    CgroupMount m;
-    m.v2 = fstype == "cgroup2";
-    m.root = DecodeOctal(f[3]);
-    m.mount_point = DecodeOctal(f[4]);
-    if (!m.v2) {
-      for (const std::string& opt : Split(dash[3], ',')) {
-        if (opt != "rw" && opt != "ro") m.controllers.push_back(opt);
-      }
-    }
-    out.push_back(std::move(m));
-  }
-  return out;
-}
-
-std::string CgroupDir(const CgroupMount& mount, const std::string& path) {
-  const std::string& root = mount.root;
-  if (root == "/") return path == "/" ? mount.mount_point : mount.mount_point + path;
-  if (path == root) return mount.mount_point;
-  if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-      path[root.size()] == '/') {
-    return mount.mount_point + path.substr(root.size());
-  }
-  return "";
-}
 
 const char* CgroupVersionName(CgroupVersion version) {
   switch (version) {
@@ -421,7 +342,7 @@ std::string CgroupIdentity() {
   auto text = ReadFile("/proc/self/cgroup");
   if (!text.ok()) return "";
   std::string out;
-  for (const std::string& line : Split(*text, '\n')) {
+  for (const std::string& line : SplitFields(*text, '\n')) {
     out += (out.empty() ? "" : " ") + WithoutLeaf(line);
   }
   return out;

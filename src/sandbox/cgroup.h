@@ -20,33 +20,9 @@
 #include "base/expected.h"
 #include "base/unique_fd.h"
 #include "description/description.h"
+#include "sandbox/cgroup_files.h"
 
 namespace fanout::sandbox {
-
-/// One line of /proc/PID/cgroup: "4:memory:/a/b", "2:cpu,cpuacct:/" or, for v2, "0::/a/b".
-struct ProcCgroupEntry {
-  int hierarchy = 0;
-  std::vector<std::string> controllers;  ///< empty for v2
-  std::string path;                      ///< relative to the hierarchy's (namespace) root
-};
-
-/// Parses the text of /proc/PID/cgroup; malformed lines are skipped.
-std::vector<ProcCgroupEntry> ParseProcCgroup(const std::string& text);
-
-/// A cgroup or cgroup2 file system mounted somewhere, from /proc/PID/mountinfo.
-struct CgroupMount {
-  bool v2 = false;
-  std::string root;                      ///< the cgroup mounted there ("/" for a whole tree)
-  std::string mount_point;               ///< octal escapes (\040) decoded
-  std::vector<std::string> controllers;  ///< v1: the controllers of the hierarchy
-};
-
-/// The cgroup and cgroup2 mounts in the text of /proc/PID/mountinfo, in order.
-std::vector<CgroupMount> ParseCgroupMounts(const std::string& mountinfo);
-
-/// The directory of cgroup `path` (as /proc/PID/cgroup shows it) under `mount`, or "" when
-/// the mount does not show that cgroup.
-std::string CgroupDir(const CgroupMount& mount, const std::string& path);
 
 /// The name of the v2 leaf fanout moves its own processes into (see above).
 inline constexpr const char* kCgroupLeaf = "fanout-leaf";

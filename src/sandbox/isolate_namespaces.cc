@@ -1,0 +1,265 @@
+#include "sandbox/isolate_tiers.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <vector>
+
+#include <grp.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/file_util.h"
+#include "base/unique_fd.h"
+#include "sandbox/confine.h"
+#include "sandbox/fd_passing.h"
+#include "sandbox/landlock.h"
+#include "sandbox/metadata_guard.h"
+#include "sandbox/weaken.h"
+
+namespace fanout::sandbox {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces tier.
+
+struct Pid1Context {
+  const SandboxSpec* spec;
+  int report_fd;
+  bool user_ns;  // PID 1 itself is in a new user namespace (fanout is not root)
+  uid_t uid;
+  gid_t gid;
+};
+
+void Report(int fd, const SandboxExit& r) {
+  nlohmann::json j = {{"exit_code", r.exit_code},
+                      {"signal", r.signal},
+                      {"setup_error", r.setup_error},
+                      {"after", r.after_output}};
+  WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+int Pid1Main(void* arg) {
+  auto* ctx = static_cast<Pid1Context*>(arg);
+  const SandboxSpec& spec = *ctx->spec;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);  // the runner died: take the namespace with us
+  SandboxExit r;
+  auto fail = [&](const std::string& what) {
+    r.setup_error = what;
+    Report(ctx->report_fd, r);
+    return 0;
+  };
+  if (std::string e = JoinCgroups(spec.cgroups); !e.empty()) return fail(e);
+  if (ctx->user_ns) {
+    // fanout is not dumpable (main.cc), which leaves /proc/self/uid_map to the host's root:
+    // dumpable just long enough to map our own ids, then not again (the command, which sees
+    // this process as its parent, must not read its environment).
+    prctl(PR_SET_DUMPABLE, 1);
+    std::string e = WriteIdMaps(0, false, ctx->uid, ctx->gid);
+    if (!Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
+    if (!e.empty()) return fail(e);
+  }
+  if (std::string e = SetUpMounts(spec.mounts); !e.empty()) return fail(e);
+  const bool proc = MountProc();
+  if (proc) {
+    if (std::string e = CoverProc(); !e.empty()) return fail(e);
+  }
+  if (!spec.network) {
+    if (std::string e = LoopbackUp(); !e.empty()) return fail(e);
+  }
+  // As root, the command runs in a nested user namespace whose root is the unprivileged build
+  // uid outside (identity.h): it has no capability outside, owns nothing of the host's, and the
+  // mounts above are locked. (Only the test build maps it to host root, as fanout once did.)
+  const bool nest = !ctx->user_ns;
+  if (nest && !proc) return fail("a fresh /proc is needed to map the command's user namespace");
+  int to_parent[2], to_child[2];
+  if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
+  const pid_t pid1 = getpid();
+  pid_t child = fork();
+  if (child < 0) return fail(std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    close(to_parent[0]);
+    close(to_child[1]);
+    std::string err;
+    if (nest) {
+      // Root's supplementary groups would follow it into the namespace: drop them first.
+      if (spec.identity.active && setgroups(0, nullptr) != 0) {
+        err = std::string("setgroups: ") + std::strerror(errno);
+      }
+      char c = err.empty() && unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
+      if (c == 'x' && err.empty()) {
+        err = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(errno);
+      }
+      if (write(to_parent[1], &c, 1) != 1 || c != 'u' || read(to_child[0], &c, 1) != 1 ||
+          c != 'k') {
+        if (err.empty()) err = "mapping the command's user namespace failed";
+      }
+      // Become the namespace's root, that is the build uid outside, with the sockets' groups.
+      if (err.empty() && spec.identity.active) {
+        std::vector<gid_t> groups;
+        for (size_t i = 0; i < spec.extra_gids.size(); ++i) {
+          groups.push_back(static_cast<gid_t>(spec.identity.count + i));
+        }
+        if (setresgid(0, 0, 0) != 0 || setgroups(groups.size(), groups.data()) != 0 ||
+            setresuid(0, 0, 0) != 0) {
+          err = std::string("switching to the build uid: ") + std::strerror(errno);
+        }
+      }
+    }
+    setsid();
+    if (err.empty()) err = ExecCommand(spec, -1, pid1);
+    WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
+    _exit(127);
+  }
+  close(to_parent[1]);
+  close(to_child[0]);
+  if (nest) {
+    char c = 0;
+    bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u';
+    std::string e = !ok                    ? "unshare failed"
+                    : spec.identity.active ? WriteRangeIdMaps(child, spec.identity, spec.extra_gids)
+                                           : WriteIdMaps(child, true, 0, 0);
+    c = e.empty() ? 'k' : 'x';
+    if (write(to_child[1], &c, 1) != 1) {
+    }
+    if (!e.empty()) {
+      kill(-1, SIGKILL);
+      while (waitpid(-1, nullptr, 0) > 0) {
+      }
+      return fail("mapping the command's user namespace: " + e);
+    }
+  }
+  close(to_parent[0]);
+  close(to_child[1]);
+
+  // Signals are blocked (inherited from the runner); wait for them synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  bool terminated = false, done = false;
+  while (!done) {
+    int status = 0;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p != child) continue;
+      done = true;
+      if (WIFEXITED(status)) {
+        r.exit_code = WEXITSTATUS(status);
+      } else if (WIFSIGNALED(status)) {
+        r.signal = WTERMSIG(status);
+        r.exit_code = 128 + r.signal;
+      }
+    }
+    if (done) break;
+    siginfo_t info;
+    int sig = sigwaitinfo(&set, &info);
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+      terminated = true;
+      kill(-1, sig);  // every process in the namespace but PID 1
+      kill(-1, SIGCONT);
+    }
+  }
+  // Daemons and stragglers: the namespace ends with its PID 1, but collect first.
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  if (!terminated && spec.after) r.after_output = spec.after();
+  Report(ctx->report_fd, r);
+  return 0;
+}
+
+class NamespaceSandbox : public Sandbox {
+ public:
+  explicit NamespaceSandbox(const SandboxSpec& spec) : spec_(spec) {}
+
+  Status Start(bool user_ns) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return MakeError(std::string("pipe: ") + std::strerror(errno));
+    report_.reset(fds[0]);
+    UniqueFd write_end(fds[1]);
+    Pid1Context ctx{&spec_, write_end.get(), user_ns, getuid(), getgid()};
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
+    if (user_ns) flags |= CLONE_NEWUSER;
+    if (!spec_.network) flags |= CLONE_NEWNET;
+    pid_ = CloneProcess(Pid1Main, &ctx, flags);
+    if (pid_ < 0) {
+      return MakeError(
+          fmt::format("cannot create the sandbox namespaces: {}", std::strerror(errno)));
+    }
+    fcntl(report_.get(), F_SETFL, O_NONBLOCK);
+    return {};
+  }
+
+  void Signal(int sig) override { kill(pid_, sig); }  // PID 1 forwards it to everything
+  void Kill() override { kill(pid_, SIGKILL); }       // the kernel kills the namespace
+
+  bool Reap() override {
+    if (finished_) return true;
+    int status = 0;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p == pid_) finished_ = true;
+    }
+    if (!finished_) return false;
+    ReadReport();
+    auto j = nlohmann::json::parse(report_text_, nullptr, false);
+    if (j.is_object()) {
+      result_.exit_code = j.value("exit_code", -1);
+      result_.signal = j.value("signal", 0);
+      result_.setup_error = j.value("setup_error", "");
+      result_.after_output = j.value("after", "");
+    } else {
+      // PID 1 was killed (timeout or interrupt) before it could report.
+      result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;
+      result_.exit_code = 128 + result_.signal;
+    }
+    return true;
+  }
+
+  int report_fd() const override { return report_.get(); }
+
+  void ReadReport() override {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(report_.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;
+      report_text_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  const SandboxExit& result() const override { return result_; }
+
+ private:
+  SandboxSpec spec_;
+  pid_t pid_ = -1;
+  UniqueFd report_;
+  std::string report_text_;
+  bool finished_ = false;
+  SandboxExit result_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Sandbox>> StartNamespaceSandbox(const SandboxSpec& spec, bool user_ns) {
+  auto sb = std::make_unique<NamespaceSandbox>(spec);
+  FANOUT_TRY(sb->Start(user_ns));
+  return std::unique_ptr<Sandbox>(std::move(sb));
+}
+
+}  // namespace fanout::sandbox
