@@ -1,0 +1,55 @@
+// The validator of docs/format.md's version 1 schema, shared by its two files:
+// description/validate.cc (the top level, pools, patterns, the target list) and
+// description/validate_target.cc (one target's body). Not included elsewhere; the interface is
+// description/validate.h.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "description/description.h"
+#include "description/schema_reader.h"
+
+namespace fanout {
+
+/// Where a pattern comes from decides what it is relative to.
+enum class PatternKind { kInput, kArtifact };
+
+/// Walks the node tree, filling a Description and reporting every problem.
+class Validator : public SchemaReader {
+ public:
+  using SchemaReader::SchemaReader;
+
+  std::optional<Description> Run(const YamlNode* root);
+
+ private:
+  bool CheckVersion(const YamlNode& root);
+  bool CheckName(const YamlNode& key, std::string_view kind);
+  void ReadPools(const YamlNode& node, Description* desc);
+  void ReadPostSubmit(const Entry& entry, PostSubmit* post);
+  /// Reads a list of glob patterns into `out` (as written), checking each one.
+  bool ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
+                    std::vector<std::string>* out);
+  void CheckPattern(const YamlNode& node, std::string_view what, PatternKind kind);
+  void ReadTargets(const YamlNode& node, Description* desc);
+  void CheckTargetName(const YamlNode& key);
+
+  // One target's body: description/validate_target.cc.
+  Target ReadTarget(const YamlNode& key, const YamlNode& body);
+  void ReadDeps(const YamlNode& node, Target* target);
+  void ReadPool(const YamlNode& node, Target* target);
+  void ReadEnv(const YamlNode& node, Target* target);
+  void ReadPassEnv(const YamlNode& node, Target* target);
+  void ReadSockets(const YamlNode& node, Target* target);
+  void CheckSocketPath(const YamlNode& node, const std::string& path);
+  void ReadTimeout(const YamlNode& node, Target* target);
+  void ReadRetries(const YamlNode& node, Target* target);
+  void ReadLimits(const YamlNode& node, Limits* limits);
+
+  std::vector<std::string> declared_pools_;
+  std::vector<std::string> target_names_;  // sorted
+};
+
+}  // namespace fanout
