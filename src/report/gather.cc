@@ -15,7 +15,6 @@
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
-#include <nlohmann/json.hpp>
 
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
@@ -28,7 +27,6 @@
 namespace fanout {
 
 namespace fs = boost::filesystem;
-using nlohmann::json;
 
 Expected<records::SuccessRecord> ReadResult(const std::string& build_dir,
                                             const std::string& target) {
@@ -312,20 +310,19 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   const TargetStatus outcome = ok            ? TargetStatus::kSucceeded
                                : interrupted ? TargetStatus::kInterrupted
                                              : TargetStatus::kFailed;
-  json record = {{"status", StatusName(outcome)},
-                 {"command", command},
-                 {"exit_code", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + sig},
-                 {"signal", sig ? json(sig) : json(nullptr)},
-                 {"started_at", started},
-                 {"finished_at", finished},
-                 {"duration_seconds", finished - started},
-                 {"message", ok ? "" : Describe(status)},
-                 {"log", kPostSubmitLogPath},
-                 {"log_tail", ok ? "" : ReadLogTail(log_path)},
-                 {"manifest_sha256", Sha256Hex(*manifest_text)}};
-  FANOUT_TRY(
-      WriteFileAtomically(build_dir + "/" + kPostSubmitRecordPath,
-                          record.dump(2, ' ', false, json::error_handler_t::replace) + "\n"));
+  records::PostSubmitRecord record;
+  record.status = outcome;
+  record.command = command;
+  record.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + sig;
+  if (sig) record.signal = sig;
+  record.started_at = started;
+  record.finished_at = finished;
+  record.duration_seconds = finished - started;
+  record.message = ok ? "" : Describe(status);
+  record.log = kPostSubmitLogPath;
+  record.log_tail = ok ? "" : ReadLogTail(log_path);
+  record.manifest_sha256 = Sha256Hex(*manifest_text);
+  FANOUT_TRY(records::WritePostSubmitRecord(build_dir, record));
   if (ok) {
     FANOUT_TRY(WriteFileAtomically(stamp, ""));
     return kExitSuccess;
@@ -379,26 +376,22 @@ Status RecordPostSubmitSkipped(const std::string& build_dir, const Plan& plan,
   const std::string sha = Sha256Hex(*manifest);
   const std::string record_path = build_dir + "/" + kPostSubmitRecordPath;
   if (auto earlier = ReadFile(record_path); earlier.ok()) {
-    json j = json::parse(*earlier, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && ParseStatus(j.value("status", "")) == TargetStatus::kSucceeded &&
-        j.value("manifest_sha256", "") == sha) {
+    // A success for this very manifest stands; anything else unreadable is replaced.
+    auto record = records::ParsePostSubmitRecord(*earlier, record_path);
+    if (record.ok() && record->status == TargetStatus::kSucceeded &&
+        record->manifest_sha256 == sha) {
       return {};
     }
   }
   const double now = UnixNow();
-  json record = {{"status", StatusName(TargetStatus::kSkipped)},
-                 {"command", plan.post_submit.command},
-                 {"exit_code", nullptr},
-                 {"signal", nullptr},
-                 {"started_at", now},
-                 {"finished_at", now},
-                 {"duration_seconds", 0.0},
-                 {"message", "not run: " + reason},
-                 {"log", ""},
-                 {"log_tail", ""},
-                 {"manifest_sha256", sha}};
-  return WriteFileAtomically(record_path,
-                             record.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  records::PostSubmitRecord record;
+  record.status = TargetStatus::kSkipped;
+  record.command = plan.post_submit.command;
+  record.started_at = now;
+  record.finished_at = now;
+  record.message = "not run: " + reason;
+  record.manifest_sha256 = sha;
+  return records::WritePostSubmitRecord(build_dir, record);
 }
 
 }  // namespace fanout

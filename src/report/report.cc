@@ -16,8 +16,6 @@
 
 namespace fanout {
 
-using nlohmann::json;
-
 int Report::Count(TargetStatus status) const {
   return static_cast<int>(std::count_if(targets.begin(), targets.end(),
                                         [&](const TargetReport& t) { return t.status == status; }));
@@ -51,41 +49,6 @@ int Report::ExitCode() const {
   return kExitSuccess;
 }
 
-// ---- build.json -----------------------------------------------------------------------------
-
-std::string BuildRecordToJson(const BuildRecord& r) {
-  json j = {{"started_at", r.started_at},
-            {"finished_at", r.finished_at},
-            {"fail_fast", r.fail_fast},
-            {"keep_going", r.keep_going},
-            {"requested", r.requested},
-            {"interrupted", r.interrupted},
-            {"ninja_exit_code", r.ninja_exit_code}};
-  return j.dump(2) + "\n";
-}
-
-Expected<BuildRecord> BuildRecordFromJson(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return MakeError("not a valid build record");
-  BuildRecord r;
-  try {
-    r.started_at = j.value("started_at", 0.0);
-    r.finished_at = j.value("finished_at", 0.0);
-    r.fail_fast = j.value("fail_fast", false);
-    r.keep_going = j.value("keep_going", 0);
-    r.requested = j.value("requested", std::vector<std::string>{});
-    r.interrupted = j.value("interrupted", false);
-    r.ninja_exit_code = j.value("ninja_exit_code", -1);
-  } catch (const json::exception& e) {
-    return MakeError(fmt::format("not a valid build record: {}", e.what()));
-  }
-  return r;
-}
-
-Status WriteBuildRecord(const std::string& build_dir, const BuildRecord& record) {
-  return WriteFileAtomically(build_dir + "/" + kBuildRecordPath, BuildRecordToJson(record));
-}
-
 // ---- derivation -----------------------------------------------------------------------------
 
 namespace {
@@ -104,17 +67,6 @@ std::string DependencyVerb(const TargetReport& dep) {
       return "was not started";
     default:
       return std::string(StatusName(dep.status));
-  }
-}
-
-template <class T>
-T Get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    return fallback;
   }
 }
 
@@ -272,17 +224,16 @@ TargetReport PostSubmitReport(const Plan& plan, const ReportInputs& in, const De
   TargetReport r;
   r.name = kPostSubmitName;
   if (in.post_submit) {
-    const json& p = *in.post_submit;
-    auto status = ParseStatus(Get<std::string>(p, "status", "failed"));
-    r.status = status ? *status : TargetStatus::kFailed;
-    r.message = Get<std::string>(p, "message", "");
-    r.exit_code = Get<int>(p, "exit_code", 0);
+    const PostSubmitRecord& p = *in.post_submit;
+    r.status = p.status;
+    r.message = p.message;
+    r.exit_code = p.exit_code.value_or(0);
     r.attempts = 1;
-    r.duration_seconds = Get<double>(p, "duration_seconds", 0.0);
-    r.log = Get<std::string>(p, "log", kPostSubmitLogPath);
-    if (IsProblem(r.status)) r.log_tail = Get<std::string>(p, "log_tail", "");
+    r.duration_seconds = p.duration_seconds;
+    r.log = p.log.empty() ? kPostSubmitLogPath : p.log;
+    if (IsProblem(r.status)) r.log_tail = p.log_tail;
     // It ran for this very manifest in an earlier build; Ninja found it up to date.
-    if (in.build && Get<double>(p, "started_at", 0.0) < in.build->started_at) {
+    if (in.build && p.started_at < in.build->started_at) {
       r.up_to_date = true;
       if (r.message.empty()) r.message = "up to date";
     }
@@ -358,14 +309,6 @@ std::optional<double> MTime(const std::string& path) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
 }
 
-std::optional<json> ReadJson(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return std::nullopt;
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  return j;
-}
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
@@ -381,12 +324,12 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
   ReportInputs in;
   const std::string record_path = build_dir + "/" + kBuildRecordPath;
   if (auto text = ReadFile(record_path); text.ok()) {
-    auto record = BuildRecordFromJson(*text);
+    auto record = records::ParseBuildRecord(*text, record_path);
+    if (!record.ok()) return record.error();
     // The record describes the last run only if no Ninja run finished after it.
     auto record_time = MTime(record_path);
     auto log_time = MTime(build_dir + "/.ninja_log");
-    if (record.ok() && record->finished_at > 0 && record_time &&
-        (!log_time || *log_time <= *record_time)) {
+    if (record->finished_at > 0 && record_time && (!log_time || *log_time <= *record_time)) {
       in.build = std::move(*record);
     }
   }
@@ -432,10 +375,13 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
     in.evidence.emplace(name, std::move(e));
   }
   if (!plan.post_submit.command.empty()) {
-    auto record = ReadJson(build_dir + "/" + kPostSubmitRecordPath);
-    auto manifest = Sha256File(build_dir + "/" + layout::kManifest);
-    if (record && manifest.ok() && Get<std::string>(*record, "manifest_sha256", "") == *manifest) {
-      in.post_submit = std::move(record);
+    const std::string post_path = build_dir + "/" + kPostSubmitRecordPath;
+    if (auto text = ReadFile(post_path); text.ok()) {
+      auto record = records::ParsePostSubmitRecord(*text, post_path);
+      if (!record.ok()) return record.error();
+      auto manifest = Sha256File(build_dir + "/" + layout::kManifest);
+      if (manifest.ok() && record->manifest_sha256 == *manifest)
+        in.post_submit = std::move(*record);
     }
   }
   return in;

@@ -24,11 +24,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/expected.h"
 #include "base/log_tail.h"
 #include "plan/plan.h"
+#include "records/run_records.h"
 #include "records/target_record.h"
 #include "records/target_status.h"
 
@@ -60,35 +59,16 @@ struct TargetReport {
   bool up_to_date = false;
 };
 
-/// What `fanout build` notes about a run, in BUILD/.fanout/build.json: how to read the
-/// absence of a record (stopped early, interrupted, not requested).
-struct BuildRecord {
-  double started_at = 0;   ///< unix seconds, before Ninja started
-  double finished_at = 0;  ///< 0 while the build runs
-  bool fail_fast = false;
-  int keep_going = 0;                  ///< ninja's -k (0: keep going)
-  std::vector<std::string> requested;  ///< targets named on the command line; empty: all
-  bool interrupted = false;
-  int ninja_exit_code = -1;  ///< -1: not known
-};
+using records::BuildRecord;
+using records::kBuildRecordPath;
+using records::kPostSubmitRecordPath;
+using records::PostSubmitRecord;
+using records::WriteBuildRecord;
 
-/// Where `fanout build` keeps its BuildRecord, relative to the build directory.
-inline constexpr const char* kBuildRecordPath = ".fanout/build.json";
-/// The post-submit step's record, relative to the build directory: {"status", "exit_code",
-/// "signal", "duration_seconds", "started_at", "finished_at", "message", "log", "log_tail",
-/// "manifest_sha256"} (the SHA-256 of the manifest it ran with).
-inline constexpr const char* kPostSubmitRecordPath = ".fanout/post_submit.json";
 /// The post-submit step's combined output, relative to the build directory.
 inline constexpr const char* kPostSubmitLogPath = "post_submit.log";
 /// The name the post-submit step goes by in reports (not a valid target name).
 inline constexpr const char* kPostSubmitName = "(post-submit)";
-
-/// build.json text.
-std::string BuildRecordToJson(const BuildRecord& record);
-/// Parses build.json text.
-Expected<BuildRecord> BuildRecordFromJson(const std::string& text);
-/// Writes BUILD/.fanout/build.json atomically.
-Status WriteBuildRecord(const std::string& build_dir, const BuildRecord& record);
 
 /// What one target left in the build directory.
 struct TargetEvidence {
@@ -114,7 +94,7 @@ struct ReportInputs {
   std::optional<BuildRecord> build;
   std::map<std::string, TargetEvidence> evidence;  ///< by target name; missing: no records
   /// The post-submit step's record (post_submit.json), when it ran for the current manifest.
-  std::optional<nlohmann::json> post_submit;
+  std::optional<PostSubmitRecord> post_submit;
 };
 
 /// The whole report.

@@ -189,9 +189,14 @@ TEST(DeriveReport, PostSubmitStatus) {
   EXPECT_EQ(not_run.ExitCode(), kExitSuccess);
 
   ReportInputs ran = ok;
-  ran.post_submit = json{{"status", "failed"},       {"exit_code", 4},
-                         {"duration_seconds", 0.5},  {"message", "exited with status 4"},
-                         {"log", "post_submit.log"}, {"log_tail", "denied"}};
+  PostSubmitRecord failed_step;
+  failed_step.status = TargetStatus::kFailed;
+  failed_step.exit_code = 4;
+  failed_step.duration_seconds = 0.5;
+  failed_step.message = "exited with status 4";
+  failed_step.log = "post_submit.log";
+  failed_step.log_tail = "denied";
+  ran.post_submit = failed_step;
   Report failed = DeriveReport(plan, ran);
   EXPECT_EQ(failed.post_submit->status, TargetStatus::kFailed);
   EXPECT_EQ(failed.post_submit->log_tail, "denied");
