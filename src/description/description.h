@@ -32,6 +32,22 @@ struct Limits {
   std::uint64_t tmp_bytes = 0;
 };
 
+/// How a target that is a container image is built (`image:`, docs/format.md and
+/// docs/images.md). Paths are relative to the repository root, as written.
+struct ImageSpec {
+  std::string context;                      ///< the build context directory ("." is the root)
+  std::string dockerfile;                   ///< "" : <context>/Dockerfile
+  std::map<std::string, std::string> args;  ///< build args; "{image:DEP}" names a dependency
+  std::string target;                       ///< the Dockerfile stage; "" : the last
+  std::string platform;                     ///< "linux/amd64"; "" : the engine's own
+  std::vector<std::string> tags;            ///< templates: {target} {commit} {short} {digest}
+  std::vector<std::string> cache_from;      ///< BuildKit cache sources, passed as written
+  bool operator==(const ImageSpec&) const = default;
+
+  /// The Dockerfile's path relative to the repository root.
+  std::string DockerfilePath() const;
+};
+
 /// One buildable target (an image, a binary, a bundle): one Ninja edge.
 struct Target {
   std::string name;
@@ -52,6 +68,8 @@ struct Target {
   bool network = true;
   Checkout checkout = Checkout::kInputs;
   Limits limits;
+  /// Set for an image target: fanout builds the image instead of running `command`.
+  std::optional<ImageSpec> image;
   /// Where each entry of `pass_env` and of `sockets` is in the description, index for index;
   /// empty for a target not read from a description (one read back from a plan).
   std::vector<SourceMark> pass_env_marks;

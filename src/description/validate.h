@@ -26,5 +26,7 @@ std::optional<Description> ValidateDescription(const YamlNode* root, const std::
 /// a field in plan/target_fields.cc, so none is read here and then lost before the edge runs).
 std::span<const std::string_view> TargetBodyKeys();
 std::span<const std::string_view> TargetLimitKeys();
+/// The keys of a target's `image`.
+std::span<const std::string_view> TargetImageKeys();
 
 }  // namespace fanout

@@ -12,8 +12,8 @@ namespace fanout {
 namespace {
 
 constexpr std::string_view kTargetKeys[] = {
-    "command", "inputs",  "deps",    "pool",    "artifacts", "env",   "pass_env",
-    "sockets", "timeout", "retries", "network", "checkout",  "limits"};
+    "command", "inputs",  "deps",    "pool",    "artifacts", "env",    "pass_env",
+    "sockets", "timeout", "retries", "network", "checkout",  "limits", "image"};
 constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile", "tmp"};
 constexpr std::string_view kCheckoutValues[] = {"inputs", "full"};
 
@@ -31,21 +31,33 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
       t.checkout = *v == "full" ? Checkout::kFull : Checkout::kInputs;
     }
   }
+  // An image target is built by fanout from its `image:` (validate_image.cc), not by a command.
+  const Entry* image = body.Find("image");
   if (const Entry* e = body.Find("command")) {
-    if (auto command = ExpectText(*e->value, "command")) t.command = *command;
-  } else {
+    if (image) {
+      Error(e->key->mark, "target " + Quoted(t.name) + " has both 'image' and 'command'",
+            {"note: fanout builds an image target itself from its 'image' settings",
+             "help: remove 'command', or make the command a separate target"});
+    } else if (auto command = ExpectText(*e->value, "command")) {
+      t.command = *command;
+    }
+  } else if (!image) {
     Error(key.mark, "target " + Quoted(t.name) + " has no 'command'",
-          {"help: add 'command: ...' with the shell command that builds it"});
+          {"help: add 'command: ...' with the shell command that builds it, or 'image:' for a "
+           "container image"});
   }
+  // Deps first: an image's build args may name them.
+  if (const Entry* e = body.Find("deps")) ReadDeps(*e->value, &t);
+  if (image) ReadImage(*image->value, &t);
   const Entry* inputs = body.Find("inputs");
   const bool inputs_ok =
       !inputs || ReadPatterns(*inputs->value, "inputs", PatternKind::kInput, &t.inputs);
+  if (inputs_ok && !inputs && t.image) t.inputs = DefaultImageInputs(*t.image);
   if (inputs_ok && t.inputs.empty() && t.checkout != Checkout::kFull) {
     Error(inputs ? inputs->value->mark : key.mark, "target " + Quoted(t.name) + " has no inputs",
           {"help: list the files it reads (e.g. 'inputs: [src/**]'), or set 'checkout: full' "
            "to give it the whole tree"});
   }
-  if (const Entry* e = body.Find("deps")) ReadDeps(*e->value, &t);
   if (const Entry* e = body.Find("pool")) ReadPool(*e->value, &t);
   if (const Entry* e = body.Find("artifacts")) {
     ReadPatterns(*e->value, "artifacts", PatternKind::kArtifact, &t.artifacts);
@@ -59,6 +71,14 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
     if (auto network = ExpectBool(*e->value, "network")) t.network = *network;
   }
   if (const Entry* e = body.Find("limits")) ReadLimits(*e->value, &t.limits);
+  if (t.image && t.sockets.empty()) {
+    Error(image->key->mark,
+          "image target " + Quoted(t.name) + " has no socket for the Docker daemon",
+          {"note: the docker engine builds in the daemon, reached through a socket the target "
+           "declares",
+           "help: add 'sockets: [/var/run/docker.sock]' (and 'pass_env: [DOCKER_HOST]' for "
+           "another socket)"});
+  }
   return t;
 }
 

@@ -24,6 +24,9 @@ class Validator : public SchemaReader {
 
   std::optional<Description> Run(const YamlNode* root);
 
+  /// The inputs of an image target that lists none: its context and its Dockerfile.
+  static std::vector<std::string> DefaultImageInputs(const ImageSpec& image);
+
  private:
   bool CheckVersion(const YamlNode& root);
   bool CheckName(const YamlNode& key, std::string_view kind);
@@ -47,6 +50,12 @@ class Validator : public SchemaReader {
   void ReadTimeout(const YamlNode& node, Target* target);
   void ReadRetries(const YamlNode& node, Target* target);
   void ReadLimits(const YamlNode& node, Limits* limits);
+
+  // An image target's `image:`: description/validate_image.cc.
+  void ReadImage(const YamlNode& node, Target* target);
+  std::optional<std::string> ReadRelativePath(const YamlNode& node, std::string_view what);
+  void ReadImageArgs(const YamlNode& node, const Target& target, ImageSpec* image);
+  void ReadImageTags(const YamlNode& node, ImageSpec* image);
 
   std::vector<std::string> declared_pools_;
   std::vector<std::string> target_names_;  // sorted

@@ -59,6 +59,48 @@ simdjson::error_code ReadLimits(od::value v, Limits& limits, FieldError& error) 
                                                                  : simdjson::INCORRECT_TYPE;
 }
 
+/// An image target's `image`, a nested object in plan.json (null for other targets).
+const JsonField<ImageSpec> kImageFields[] = {
+    {"args", true, true,
+     [](const ImageSpec& i, JsonWriter& w) {
+       w.BeginObject();
+       for (const auto& [k, v] : i.args) {
+         w.Key(k);
+         w.String(v);
+       }
+       w.EndObject();
+     },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadEnv(v, i.args); }},
+    {"cache_from", true, true,
+     [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.cache_from); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadStringList(v, i.cache_from); }},
+    {"context", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.context); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.context); }},
+    {"dockerfile", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.dockerfile); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.dockerfile); }},
+    {"platform", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.platform); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.platform); }},
+    {"tags", true, true, [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.tags); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadStringList(v, i.tags); }},
+    {"target", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.target); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.target); }},
+};
+
+simdjson::error_code ReadImage(od::value v, std::optional<ImageSpec>& image, FieldError& error) {
+  bool null = false;
+  if (simdjson::error_code e = v.is_null().get(null)) return e;
+  if (null) {
+    image.reset();
+    return simdjson::SUCCESS;
+  }
+  od::object object;
+  if (simdjson::error_code e = v.get_object().get(object)) return e;
+  ImageSpec spec;
+  if (!ReadFields<ImageSpec>(kImageFields, object, spec, error)) return simdjson::INCORRECT_TYPE;
+  image = std::move(spec);
+  return simdjson::SUCCESS;
+}
+
 simdjson::error_code ReadTimeout(od::value v, std::optional<std::int64_t>& timeout) {
   bool null = false;
   if (simdjson::error_code e = v.is_null().get(null)) return e;
@@ -103,6 +145,17 @@ const Field kTargetFields[] = {
        w.EndObject();
      },
      [](od::value v, PlanTarget& t, FieldError&) { return ReadEnv(v, t.def.env); }},
+    {"image", false, true,
+     [](const PlanTarget& t, JsonWriter& w) {
+       if (t.def.image) {
+         WriteFields<ImageSpec>(kImageFields, *t.def.image, w);
+       } else {
+         w.Null();
+       }
+     },
+     [](od::value v, PlanTarget& t, FieldError& error) {
+       return ReadImage(v, t.def.image, error);
+     }},
     {"inputs", true, true, [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.inputs); },
      [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.inputs); }},
     {"limits", true, true,
@@ -143,6 +196,7 @@ const Field kTargetFields[] = {
 
 std::span<const JsonField<PlanTarget>> TargetFields() { return kTargetFields; }
 std::span<const JsonField<Limits>> LimitFields() { return kLimitFields; }
+std::span<const JsonField<ImageSpec>> ImageFields() { return kImageFields; }
 
 std::string_view DescriptionKey(std::string_view json_key) {
   if (json_key == "timeout_seconds") return "timeout";

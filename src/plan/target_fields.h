@@ -18,6 +18,8 @@ std::span<const JsonField<PlanTarget>> TargetFields();
 
 /// The fields of a target's `limits` object.
 std::span<const JsonField<Limits>> LimitFields();
+/// The fields of a target's nested `image` object.
+std::span<const JsonField<ImageSpec>> ImageFields();
 
 /// For each field that fanout.yaml spells differently from plan.json, or writes at all: the
 /// key a target's body has in the description ("" for what the description does not write in

@@ -473,7 +473,8 @@ TEST(DescriptionLoaderTest, Load_DiamondIsNotACycle) {
 TEST(DescriptionLoaderTest, Load_MissingCommandIsAnErrorAtTheTargetName) {
   ExpectDiag(One(Load(std::string(kHeader) + "  web:\n    inputs: [a]\n")), 5, 3,
              "target 'web' has no 'command'",
-             "help: add 'command: ...' with the shell command that builds it");
+             "help: add 'command: ...' with the shell command that builds it, or 'image:' for a "
+             "container image");
 }
 
 TEST(DescriptionLoaderTest, Load_EmptyCommandIsAnError) {
@@ -596,7 +597,7 @@ TEST(DescriptionLoaderTest, Load_UnknownTargetKeySuggestsDeps) {
 TEST(DescriptionLoaderTest, Load_UnknownTargetKeyWithoutNearNameListsValidKeys) {
   ExpectDiag(One(Load(WebWith("    flavour: x\n"))), 8, 5, "unknown key 'flavour' in target 'web'",
              "note: valid keys are: command, inputs, deps, pool, artifacts, env, pass_env, "
-             "sockets, timeout, retries, network, checkout, limits");
+             "sockets, timeout, retries, network, checkout, limits, image");
 }
 
 TEST(DescriptionLoaderTest, Load_TimeoutAcceptsUnitsAndBareSeconds) {
@@ -953,6 +954,64 @@ TEST(DescriptionLoaderTest, LoadDescription_MissingFileIsOneErrorWithoutLocation
   EXPECT_EQ(d.error().exit_code, kExitUsage);
   EXPECT_EQ(d.error().message, path + ": error: cannot read '" + path +
                                    "': No such file or directory\n1 error generated.\n");
+}
+
+}  // namespace
+}  // namespace fanout
+
+namespace fanout {
+namespace {
+
+// Lines 5-8: an image target `app` with a dependency `base` (line 9 on: `base`, then extras).
+std::string ImageTarget(const std::string& image, const std::string& extra = "") {
+  return std::string(kHeader) + "  app:\n    deps: [base]\n    sockets: [/var/run/docker.sock]\n" +
+         "    image:\n" + image + extra + "  base:\n    command: make\n    inputs: [base/**]\n";
+}
+
+TEST(DescriptionLoaderTest, Image_ContextDefaultsTheInputsAndTheDockerfile) {
+  auto r =
+      Load(ImageTarget("      context: docker/app\n      args: {BASE: \"{image:base}\"}\n"
+                       "      tags: [\"reg/app:{short}\", \"reg/app:{target}-{digest}\"]\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  const Target* app = r.description->FindTarget("app");
+  ASSERT_TRUE(app && app->image);
+  EXPECT_EQ(app->image->context, "docker/app");
+  EXPECT_EQ(app->image->DockerfilePath(), "docker/app/Dockerfile");
+  EXPECT_EQ(app->inputs, std::vector<std::string>{"docker/app/**"});
+  EXPECT_EQ(app->image->args.at("BASE"), "{image:base}");
+  EXPECT_EQ(app->image->tags.size(), 2u);
+  EXPECT_EQ(app->command, "");
+}
+
+TEST(DescriptionLoaderTest, Image_ADockerfileOutsideTheContextIsAnInputToo) {
+  auto r = Load(ImageTarget("      context: .\n      dockerfile: docker/app.Dockerfile\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("app")->inputs, std::vector<std::string>{"**"});
+  r = Load(ImageTarget("      context: app\n      dockerfile: docker/app.Dockerfile\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("app")->inputs,
+            (std::vector<std::string>{"app/**", "docker/app.Dockerfile"}));
+}
+
+TEST(DescriptionLoaderTest, Image_ErrorsNameTheKeyAndSayWhatToDo) {
+  ExpectDiag(One(Load(ImageTarget("      dockerfile: Dockerfile\n"))), 9, 7,
+             "'image' of target 'app' has no 'context'");
+  ExpectDiag(One(Load(ImageTarget("      context: ../up\n"))), 9, 16,
+             "path '../up' for 'context' has a '..' component");
+  ExpectDiag(One(Load(ImageTarget("      context: app\n      args: {BASE: \"{image:nope}\"}\n"))),
+             10, 20,
+             "build argument 'BASE' names '{image:nope}', which is not a dependency of 'app'");
+  ExpectDiag(One(Load(ImageTarget("      context: app\n      tags: [\"r/app:{branch}\"]\n"))), 10,
+             14, "unknown field '{branch}' in tag 'r/app:{branch}'");
+  ExpectDiag(One(Load(ImageTarget("      context: app\n", "    command: make\n"))), 10, 5,
+             "target 'app' has both 'image' and 'command'");
+  ExpectDiag(One(Load(ImageTarget("      context: app\n      contxt: x\n"))), 10, 7,
+             "unknown key 'contxt' in 'image' of target 'app'", "help: did you mean 'context'?");
+}
+
+TEST(DescriptionLoaderTest, Image_NeedsASocketForTheDaemon) {
+  const std::string text = std::string(kHeader) + "  app:\n    image:\n      context: app\n";
+  ExpectDiag(One(Load(text)), 6, 5, "image target 'app' has no socket for the Docker daemon");
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ Plan FullPlan() {
   t.network = false;
   t.checkout = Checkout::kFull;
   t.limits = {1u << 30, 100, 1024, 2u << 30};
+  t.image = ImageSpec{
+      "docker/img",  "docker/img/Dockerfile.prod", {{"BASE", "{image:base}"}},         "runtime",
+      "linux/amd64", {"reg/img:{short}"},          {"type=registry,ref=reg/img:cache"}};
   Target base;
   base.name = "base";
   base.command = "true";
@@ -61,7 +64,9 @@ std::vector<json> Changes(const json& v) {
   if (v.is_array()) {
     json more = v;
     more.push_back("zz");
-    return {more};
+    json fewer = v;
+    if (!fewer.empty()) fewer.erase(fewer.begin());
+    return {more, fewer};
   }
   if (v.is_object()) {
     json more = v;
@@ -108,11 +113,13 @@ TEST(TargetFieldsTest, EveryFieldIsWrittenReadBackAndDigestedUnlessMarkedNot) {
   for (const auto& f : TargetFields()) {
     if (f.key == "limits") {
       for (const auto& l : LimitFields()) paths.push_back({"limits", std::string(l.key)});
+    } else if (f.key == "image") {
+      for (const auto& i : ImageFields()) paths.push_back({"image", std::string(i.key)});
     } else {
       paths.push_back({std::string(f.key)});
     }
   }
-  ASSERT_EQ(paths.size(), TargetFields().size() - 1 + LimitFields().size());
+  ASSERT_EQ(paths.size(), TargetFields().size() - 2 + LimitFields().size() + ImageFields().size());
   for (const auto& path : paths) {
     SCOPED_TRACE(path.back());
     Plan changed;
@@ -120,9 +127,15 @@ TEST(TargetFieldsTest, EveryFieldIsWrittenReadBackAndDigestedUnlessMarkedNot) {
     ASSERT_TRUE(ChangeField(text, path, &changed, &changed_text));
     // Read as written: writing the re-read plan gives the changed document back.
     EXPECT_EQ(json::parse(PlanToJson(changed)), json::parse(changed_text));
-    bool defines = path[0] == "limits";
+    bool defines = false;
     for (const auto& f : TargetFields()) {
-      if (f.key == path[0] && path[0] != "limits") defines = f.defines;
+      if (f.key == path[0]) defines = f.defines;
+    }
+    if (path[0] == "limits") {
+      for (const auto& l : LimitFields()) defines &= l.key != path[1] || l.defines;
+    }
+    if (path[0] == "image") {
+      for (const auto& i : ImageFields()) defines &= i.key != path[1] || i.defines;
     }
     const std::string after = DefinitionDigest(Img(changed).def, changed.global_inputs);
     if (defines) {
@@ -161,6 +174,22 @@ TEST(TargetFieldsTest, EveryDescriptionKeyOfATargetHasAPlanField) {
   for (const auto& f : LimitFields()) limits_table.insert(std::string(f.key));
   for (std::string_view key : TargetLimitKeys()) limits_validator.insert(std::string(key));
   EXPECT_EQ(limits_table, limits_validator);
+
+  std::set<std::string> image_table, image_validator;
+  for (const auto& f : ImageFields()) image_table.insert(std::string(f.key));
+  for (std::string_view key : TargetImageKeys()) image_validator.insert(std::string(key));
+  EXPECT_EQ(image_table, image_validator);
+}
+
+TEST(TargetFieldsTest, ATargetWithoutAnImageReadsBackWithout) {
+  Plan plan = FullPlan();
+  plan.targets[1].def.image.reset();
+  auto back = PlanFromJson(PlanToJson(plan), "plan.json");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_FALSE(Img(*back).def.image.has_value());
+  EXPECT_NE(DefinitionDigest(Img(*back).def, plan.global_inputs),
+            DefinitionDigest(Img(FullPlan()).def, plan.global_inputs))
+      << "becoming an image target changes the definition";
 }
 
 /// PlanFromJson's error for `text`, which must be refused.
