@@ -47,12 +47,6 @@ bool IsIdentifierChar(char c) {
 // Characters Ninja reads as part of `$name` (no '.'; that needs `${name}`).
 bool IsSimpleVarChar(char c) { return IsIdentifierChar(c) && c != '.'; }
 
-bool IsShellSafe(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '@' || c == '%' || c == '+' || c == '=' || c == ':' || c == ',' || c == '.' ||
-         c == '/' || c == '-';
-}
-
 // `$` -> `$$`; an error for what no value can hold.
 Expected<std::string> EscapeValueText(std::string_view value) {
   if (const char* bad = ForbiddenChar(value)) {
@@ -148,31 +142,6 @@ NinjaWriter::NinjaWriter(std::ostream& out, std::size_t width)
     : out_(out), width_(width), tokens_(std::make_unique<Tokens>()) {}
 
 NinjaWriter::~NinjaWriter() = default;
-
-std::string ShellQuote(std::string_view arg) {
-  bool safe = !arg.empty();
-  for (char c : arg) safe = safe && IsShellSafe(c);
-  if (safe) return std::string(arg);
-  std::string out = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  out += '\'';
-  return out;
-}
-
-std::string ShellJoin(const std::vector<std::string>& args) {
-  std::string out;
-  for (const std::string& a : args) {
-    if (!out.empty()) out += ' ';
-    out += ShellQuote(a);
-  }
-  return out;
-}
 
 Expected<std::string> EscapeNinjaPath(std::string_view path) {
   FANOUT_TRY(CheckNinjaPath(path));

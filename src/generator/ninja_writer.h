@@ -18,15 +18,9 @@
 
 #include "base/expected.h"
 
+#include "base/shell_quote.h"
+
 namespace fanout {
-
-/// Quotes `arg` as one POSIX shell word: unchanged when it is non-empty and holds only
-/// characters the shell never interprets ([A-Za-z0-9_@%+=:,./-]), otherwise wrapped in single
-/// quotes with each `'` written as `'\''`. Apply before Ninja or Make `$`-escaping.
-std::string ShellQuote(std::string_view arg);
-
-/// ShellQuote of each argument, joined with single spaces.
-std::string ShellJoin(const std::vector<std::string>& args);
 
 /// The path escaped for a `build` or `default` line; an error (naming the path) when it is
 /// empty or holds `|`, a newline, a CR or a NUL.

@@ -21,27 +21,6 @@ std::string Value(std::string_view v) {
   return e.ok() ? *e : "";
 }
 
-TEST(ShellQuote, LeavesSafeWordsBare) {
-  EXPECT_EQ(ShellQuote("runtime"), "runtime");
-  EXPECT_EQ(ShellQuote("/usr/bin/fanout"), "/usr/bin/fanout");
-  EXPECT_EQ(ShellQuote("--source=HEAD~1:x,y@z+%"), "'--source=HEAD~1:x,y@z+%'");
-  EXPECT_EQ(ShellQuote("-B"), "-B");
-  EXPECT_EQ(ShellQuote("a=b:c,d@e+f%g"), "a=b:c,d@e+f%g");
-}
-
-TEST(ShellQuote, QuotesEverythingElse) {
-  EXPECT_EQ(ShellQuote(""), "''");
-  EXPECT_EQ(ShellQuote("a b"), "'a b'");
-  EXPECT_EQ(ShellQuote("$HOME"), "'$HOME'");
-  EXPECT_EQ(ShellQuote("it's"), "'it'\\''s'");
-  EXPECT_EQ(ShellQuote("*;&|`\"\\"), "'*;&|`\"\\'");
-}
-
-TEST(ShellQuote, JoinQuotesEachArgument) {
-  EXPECT_EQ(ShellJoin({"gen", "-f", "/a b/fanout.yaml", ""}), "gen -f '/a b/fanout.yaml' ''");
-  EXPECT_EQ(ShellJoin({}), "");
-}
-
 TEST(EscapeNinjaPath, EscapesDollarSpaceColon) {
   EXPECT_EQ(Path("targets/a/result.json"), "targets/a/result.json");
   EXPECT_EQ(Path("a b"), "a$ b");
