@@ -29,6 +29,20 @@ const std::vector<Field<ManifestArtifact>>& ManifestArtifact::Fields() {
   return kFields;
 }
 
+const std::vector<Field<ManifestImage>>& ManifestImage::Fields() {
+  using R = ManifestImage;
+  // clang-format off
+  static const std::vector<Field<R>> kFields = {
+      Required("manifest_digest", &R::manifest_digest),
+      Required("config_digest", &R::config_digest),
+      Required("size", &R::size),
+      Required("layout", &R::layout),
+      Required("tags", &R::tags),
+  };
+  // clang-format on
+  return kFields;
+}
+
 const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
   using R = ManifestTarget;
   // clang-format off
@@ -47,6 +61,7 @@ const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
       Optional("sandbox", &R::sandbox),
       Optional("log", &R::log),
       Optional("artifacts", &R::artifacts),
+      Optional("image", &R::image),
   };
   // clang-format on
   return kFields;

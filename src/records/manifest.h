@@ -38,6 +38,17 @@ struct ManifestArtifact {
   bool operator==(const ManifestArtifact&) const = default;
 };
 
+/// An image target's image in the manifest.
+struct ManifestImage {
+  std::string manifest_digest;  ///< "sha256:<hex>": what a registry shows
+  std::string config_digest;    ///< "sha256:<hex>"
+  std::uint64_t size = 0;
+  std::string layout;             ///< the OCI layout, relative to the build directory
+  std::vector<std::string> tags;  ///< the target's tag templates, resolved
+  static const std::vector<Field<ManifestImage>>& Fields();
+  bool operator==(const ManifestImage&) const = default;
+};
+
 /// One planned target. A target that succeeded carries its result's fields and `artifacts`;
 /// one that did not carries `message` (and `log` when it ran) instead.
 struct ManifestTarget {
@@ -55,6 +66,7 @@ struct ManifestTarget {
   std::optional<SandboxRecord> sandbox;
   std::optional<std::string> log;
   std::optional<std::vector<ManifestArtifact>> artifacts;
+  std::optional<ManifestImage> image;  ///< an image target that succeeded
   static const std::vector<Field<ManifestTarget>>& Fields();
   bool operator==(const ManifestTarget&) const = default;
 

@@ -16,6 +16,19 @@ const std::vector<Field<ArtifactRecord>>& ArtifactRecord::Fields() {
   return kFields;
 }
 
+const std::vector<Field<ImageRecord>>& ImageRecord::Fields() {
+  using R = ImageRecord;
+  // clang-format off
+  static const std::vector<Field<R>> kFields = {
+      Required("manifest_digest", &R::manifest_digest),
+      Required("config_digest", &R::config_digest),
+      Required("size", &R::size),
+      Required("layout", &R::layout),
+  };
+  // clang-format on
+  return kFields;
+}
+
 const std::vector<Field<LandlockRecord>>& LandlockRecord::Fields() {
   using R = LandlockRecord;
   // clang-format off
@@ -68,6 +81,7 @@ const std::vector<Field<SuccessRecord>>& SuccessRecord::Fields() {
       Required("sandbox", &R::sandbox),
       Required("artifacts", &R::artifacts),
       Required("log", &R::log),
+      Optional("image", &R::image),
   };
   // clang-format on
   return kFields;

@@ -28,6 +28,17 @@ struct ArtifactRecord {
   bool operator==(const ArtifactRecord&) const = default;
 };
 
+/// The image an image target built (its out/image OCI layout): the digests a registry shows.
+struct ImageRecord {
+  std::string manifest_digest;  ///< "sha256:<hex>"
+  std::string config_digest;    ///< "sha256:<hex>"
+  std::uint64_t size = 0;       ///< manifest, config and layers, in bytes
+  /// Where the layout is, relative to the target's out/ ("image").
+  std::string layout;
+  static const std::vector<Field<ImageRecord>>& Fields();
+  bool operator==(const ImageRecord&) const = default;
+};
+
 /// What Landlock restricted in the process tier.
 struct LandlockRecord {
   int abi = 0;                         ///< the Landlock ABI version used
@@ -72,6 +83,7 @@ struct SuccessRecord {
   SandboxRecord sandbox;
   std::vector<ArtifactRecord> artifacts;
   std::string log;  ///< relative to the build directory
+  std::optional<ImageRecord> image;  ///< an image target's image; left out for others
   static const std::vector<Field<SuccessRecord>>& Fields();
   bool operator==(const SuccessRecord&) const = default;
 };

@@ -21,6 +21,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "git/source_state.h"
+#include "image/tags.h"
 #include "report/files.h"
 #include "report/report.h"
 
@@ -123,6 +124,15 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
       artifacts.push_back({a.path, fs::file_size(src, ec), *sha, gathered});
     }
     entry.artifacts = std::move(artifacts);
+    if (r.image) {
+      const records::ImageRecord& image = *r.image;
+      entry.image = records::ManifestImage{
+          image.manifest_digest, image.config_digest, image.size,
+          std::string(layout::kArtifactsDir) + "/" + name + "/" + image.layout,
+          t.def.image ? image::ResolveTags(t.def.image->tags, name, r.source.commit,
+                                           image.manifest_digest)
+                      : std::vector<std::string>{}};
+    }
     manifest.targets.push_back(std::move(entry));
   }
   manifest.skipped = plan.skipped;

@@ -12,6 +12,7 @@
 #include "base/expected.h"
 #include "base/unique_fd.h"
 #include "description/description.h"
+#include "image/docker_build.h"
 #include "plan/plan.h"
 #include "records/target_record.h"
 #include "records/target_status.h"
@@ -66,6 +67,16 @@ class Exec {
   /// Warns that memory or pids limits fell back to rlimits, and why.
   void WarnRlimits(bool memory, bool pids, const std::string& why);
 
+  // ---- an image target (sandbox/exec_image.cc) ----
+  /// The images of the dependencies that are image targets, from their OCI layouts.
+  Status ReadDependencyImages();
+  /// What runs in the sandbox: the target's command, or its image build script.
+  std::string Command() const;
+  /// The declared artifacts, and an image target's image layout.
+  std::vector<std::string> ArtifactPatterns() const;
+  /// The image the build left in out/ (nullopt for other targets); an error when it is missing.
+  Expected<std::optional<records::ImageRecord>> ReadBuiltImage() const;
+
   // ---- recording the outcome (sandbox/exec_record.cc) ----
   /// Records failure.json; returns the exit code of a failed target.
   int Fail(TargetStatus status, int exit_code, int signal, const std::string& message,
@@ -106,6 +117,7 @@ class Exec {
   std::unique_ptr<BaseCache> cache_;
   std::optional<BaseLease> base_;
   std::map<std::string, std::string> dep_outs_;
+  std::vector<image::DependencyImage> dep_images_;
   std::map<std::string, std::string> host_env_;
 
   TargetStatus last_status_ = TargetStatus::kFailed;

@@ -74,7 +74,7 @@ SandboxSpec Exec::BuildSpec(int attempt) {
   const Target& def = *def_;
   SandboxSpec spec;
   spec.tier = choice_.tier;
-  spec.command = def.command;
+  spec.command = Command();
   std::vector<std::string> env_warnings;
   spec.env = BuildEnvironment(
       def, host_env_,
@@ -143,7 +143,7 @@ SandboxSpec Exec::BuildSpec(int attempt) {
   spec.mounts.tmpdir = ws_.tmp;
   spec.identity = identity_;
   spec.landlock = landlock_;
-  const std::vector<std::string> patterns = def.artifacts;
+  const std::vector<std::string> patterns = ArtifactPatterns();
   const std::string src = ws_.src, out = out_dir_;
   spec.after = [src, out, patterns] {
     return CollectOutcomeToJson(CollectArtifacts(src, out, patterns));

@@ -150,6 +150,8 @@ Status Exec::WriteResult(const CollectOutcome& collected, int attempts,
   }
   auto artifacts = HashArtifacts(out_dir_, collected.paths);
   if (!artifacts.ok()) return artifacts.error();
+  auto image = ReadBuiltImage();
+  if (!image.ok()) return image.error();
   records::SuccessRecord r;
   r.target = target_;
   r.status = attempts > 1 ? TargetStatus::kFlaky : TargetStatus::kSucceeded;
@@ -163,6 +165,7 @@ Status Exec::WriteResult(const CollectOutcome& collected, int attempts,
   r.sandbox = *sandbox_;
   for (const Artifact& a : *artifacts) r.artifacts.push_back({a.path, a.size, a.sha256});
   r.log = layout::LogPath(target_);
+  r.image = std::move(*image);
   return records::WriteSuccess(build_dir_ + "/" + layout::ResultPath(target_), r);
 }
 

@@ -73,6 +73,8 @@ int Exec::Run() {
   if (Status st = AcquireBase(source->tree_oid); !st.ok()) return SetupError(st.error());
 
   for (const std::string& d : def_->deps) dep_outs_[d] = build_dir_ + "/" + layout::OutDir(d);
+  if (Status st = ReadDependencyImages(); !st.ok()) return SetupError(st.error());
+  if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
   host_env_ = HostEnvironment();
   const int max_attempts = 1 + std::max(0, def_->retries);
   int attempt = 0;

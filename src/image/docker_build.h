@@ -1,0 +1,36 @@
+// The docker engine's build of an image target (docs/images.md): a shell script that runs in
+// the target's sandbox, in its workspace, and talks to the daemon through the declared socket.
+// It loads each dependency's image from the dependency's OCI layout under a content-keyed
+// name, builds with BuildKit, and exports the result as an OCI layout into $FANOUT_OUT/image.
+// The script is written to the target's log before it runs, so every command is visible.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "description/description.h"
+
+namespace fanout::image {
+
+/// Where an image target leaves its image, relative to its out/ directory.
+inline constexpr const char* kImageDir = "image";
+
+/// A dependency's image as the dependent's build sees it.
+struct DependencyImage {
+  std::string target;           ///< the dependency's name
+  std::string layout;           ///< its OCI layout, as a path inside the sandbox
+  std::string manifest_digest;  ///< "sha256:<hex>", from that layout
+};
+
+/// The name a dependency's image is loaded under in the daemon: its content alone
+/// ("fanout.invalid/dep:<hex>"), so checkouts and concurrent builds sharing one daemon never
+/// see each other's images under one name, and the reserved .invalid domain is never pulled.
+std::string DaemonReference(const DependencyImage& dep);
+
+/// `value` with each "{image:DEP}" replaced by DEP's DaemonReference.
+std::string ResolveImageArgs(const std::string& value, const std::vector<DependencyImage>& deps);
+
+/// The script that builds `target`'s image (target.image must be set).
+std::string DockerBuildScript(const Target& target, const std::vector<DependencyImage>& deps);
+
+}  // namespace fanout::image
