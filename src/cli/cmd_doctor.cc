@@ -18,6 +18,7 @@
 #include "description/warnings.h"
 #include "git/git.h"
 #include "git/repo_check.h"
+#include "image/engines.h"
 #include "sandbox/probe.h"
 
 namespace fanout {
@@ -145,10 +146,23 @@ CommandFn SetupDoctor(CLI::App* app) {
     const char* forced = std::getenv("FANOUT_SANDBOX");
     auto choice = sandbox::ChooseTier(p, forced ? forced : "", opts->require_sandbox);
     const std::optional<DescriptionFacts> described = ReadDescriptionFacts(opts->file, *repo);
+    const image::EngineFacts engines = image::ProbeEngines();
+    std::string docker_why;
+    const bool docker_usable = engines.DockerUsable(&docker_why);
     if (opts->json) {
       nlohmann::json j = nlohmann::json::parse(sandbox::ProbeToJson(p));
       j["repository"] = RepoFactsToJson(*repo);
       j["description"] = DescriptionFactsToJson(described);
+      j["image_engines"] = {{"docker",
+                             {{"usable", docker_usable},
+                              {"why_not", docker_why},
+                              {"cli", engines.docker},
+                              {"buildx", engines.buildx},
+                              {"skopeo", engines.skopeo}}},
+                            {"buildah",
+                             {{"usable", false},
+                              {"why_not", "not supported yet (docs/images.md)"},
+                              {"cli", engines.buildah}}}};
       fmt::print("{}\n", j.dump(2));
     } else {
       auto row = [](const char* k, const std::string& v) { fmt::print("  {:<22} {}\n", k, v); };
@@ -174,6 +188,13 @@ CommandFn SetupDoctor(CLI::App* app) {
         row("tier", sandbox::TierName(choice->tier));
         if (!choice->fallback_reason.empty()) row("fallback reason", choice->fallback_reason);
       }
+      fmt::print("image engines\n");
+      row("docker", docker_usable
+                        ? fmt::format("usable: {}{}; {}", engines.docker,
+                                      engines.buildx ? " with buildx" : "", engines.skopeo)
+                        : "not usable: " + docker_why);
+      row("buildah", engines.buildah.empty() ? "not installed; not supported yet"
+                                             : engines.buildah + "; not supported yet");
       if (const std::optional<RepoFacts>& f = *repo) {
         fmt::print("git repository\n");
         if (!f->bare) row("work tree", f->workdir);
