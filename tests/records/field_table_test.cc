@@ -54,6 +54,7 @@ TEST(FieldTable, EveryFieldOfTheTargetRecordsIsWrittenAndReadBack) {
   EachFieldIsWrittenAndReadBack(testing::SampleSuccess().source);
   EachFieldIsWrittenAndReadBack(testing::SampleSuccess().artifacts[0]);
   EachFieldIsWrittenAndReadBack(*testing::SampleSandbox().landlock);
+  EachFieldIsWrittenAndReadBack(*testing::SampleSuccess().image);
 }
 
 TEST(FieldTable, EveryFieldOfTheManifestIsWrittenAndReadBack) {
@@ -65,6 +66,7 @@ TEST(FieldTable, EveryFieldOfTheManifestIsWrittenAndReadBack) {
   every.message = "succeeded on attempt 2";  // a success has no message; set it to test it
   EachFieldIsWrittenAndReadBack(every);
   EachFieldIsWrittenAndReadBack((*m.targets[0].artifacts)[0]);
+  EachFieldIsWrittenAndReadBack(*m.targets[0].image);
 }
 
 TEST(FieldTable, ProblemsNameTheFieldsPath) {

@@ -26,6 +26,7 @@ SuccessRecord SampleSuccess() {
   r.sandbox = SampleSandbox();
   r.artifacts = {{"bin/app", 2048, "00ff"}, {"lib/x.so", 7, "ee11"}};
   r.log = "targets/app/log.txt";
+  r.image = ImageRecord{"sha256:m", "sha256:c", 4096, "image"};
   return r;
 }
 
@@ -60,6 +61,7 @@ Manifest SampleManifest() {
   ok.sandbox = SampleSandbox();
   ok.log = "targets/app/log.txt";
   ok.artifacts = std::vector<ManifestArtifact>{{"x.tar", 3, "ab", "artifacts/app/x.tar"}};
+  ok.image = ManifestImage{"sha256:m", "sha256:c", 4096, "artifacts/app/image", {"r/app:c0ffee"}};
   ManifestTarget bad;
   bad.name = "api";
   bad.status = TargetStatus::kFailed;
