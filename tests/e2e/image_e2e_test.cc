@@ -169,5 +169,52 @@ TEST_F(ImageE2E, ADockerfileErrorFailsTheTargetWithTheEnginesMessageInTheReport)
       << report.out << report.err;
 }
 
+TEST_F(ImageE2E, ATimeoutCancelsTheBuildItself) {
+  repo_.Write("app/Dockerfile",
+              "ARG BASE\nFROM $BASE\nRUN [\"/bin/busybox\", \"sleep\", \"127\"]\n");
+  WriteDescription("    timeout: 8s\n");
+  repo_.Commit("a build that outlives its timeout");
+  // While the build runs, its RUN step is seen (the control: the check below can see one);
+  // after the timeout, none is left. The pattern's brackets keep it from matching this script.
+  const std::string script =
+      "\"$0\" build > build.out 2>&1 &\n"
+      "for i in $(seq 150); do pgrep -f 'busybox slee[p] 127' && break; sleep 0.1; done > seen\n"
+      "wait $!; echo $? > rc\n"
+      "for i in $(seq 100); do pgrep -f 'busybox slee[p] 127' > left || break; sleep 0.1; done\n";
+  RunResult r = fanout::testing::Run(
+      {"sh", "-c", script, FanoutBinary()}, repo_.path(),
+      {"DOCKER_HOST=" + daemon_->host(), "PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(repo_ / "seen"), "")
+      << "the RUN step never started: " << ReadFile(repo_ / "build.out");
+  EXPECT_NE(ReadFile(repo_ / "rc"), "0\n");
+  EXPECT_NE(ReadFile(repo_ / "build.out").find("timed out"), std::string::npos)
+      << ReadFile(repo_ / "build.out");
+  EXPECT_EQ(ReadFile(repo_ / "left"), "") << "the build's RUN step outlived the timeout";
+}
+
+TEST_F(ImageE2E, APoolOfDepthOneBuildsOneImageAtATime) {
+  // base and a second independent image share a pool of depth 1.
+  repo_.Write("other/Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\n");
+  ASSERT_EQ(fanout::testing::Run({"cp", repo_ / "base/busybox", repo_ / "other/busybox"}).exit_code,
+            0);
+  std::string yaml = ReadFile(repo_ / "fanout.yaml");
+  yaml.replace(yaml.find("images: 2"), 9, "images: 1");
+  yaml += "  other:\n    pool: images\n    network: false\n    sockets: [" + daemon_->socket() +
+          "]\n    pass_env: [DOCKER_HOST]\n    image:\n      context: other\n";
+  repo_.Write("fanout.yaml", yaml);
+  repo_.Commit("two roots in one pool");
+  RunResult r = Fanout({"build", "-j", "4", "base", "other"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto interval = [&](const std::string& t) {
+    const json j = json::parse(ReadFile(repo_ / ("build/targets/" + t + "/result.json")));
+    return std::make_pair(j["started_at"].get<double>(), j["finished_at"].get<double>());
+  };
+  const auto [b0, b1] = interval("base");
+  const auto [o0, o1] = interval("other");
+  EXPECT_TRUE(b1 <= o0 || o1 <= b0)
+      << "base ran " << b0 << "-" << b1 << ", other " << o0 << "-" << o1;
+}
+
 }  // namespace
 }  // namespace fanout::testing
