@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,8 +40,15 @@ DockerDaemon::DockerDaemon() {
     return;
   }
   dir_ = tmpl;
+  // Searchable by fanout's build user, which reaches the socket through it in the process tier
+  // (the namespaces tier puts a searchable cover over an unsearchable ancestor).
+  chmod(dir_.c_str(), 0755);
   socket_ = dir_ + "/docker.sock";
   const std::string log = dir_ + "/dockerd.log";
+  // The socket's group: `docker` where it exists, else a fixed non-root gid. fanout gives the
+  // build user a declared socket's group, never root's: a socket left root:root (a machine
+  // without the group, such as a fresh Debian root) would be out of its reach.
+  const std::string group = Run({"getent", "group", "docker"}).exit_code == 0 ? "docker" : "2375";
   pid_ = fork();
   if (pid_ == 0) {
     setsid();
