@@ -33,9 +33,9 @@ std::string DockerBuildScript(const Target& target, const std::vector<Dependency
   // skopeo's docker-daemon transport does not read DOCKER_HOST: it is told.
   s += "daemon=${DOCKER_HOST:-unix:///var/run/docker.sock}\n";
   for (const DependencyImage& dep : deps) {
-    s += fmt::format("skopeo --tmpdir \"$TMPDIR\" copy --quiet --dest-daemon-host \"$daemon\" {} {}\n",
-                     ShellQuote("oci:" + dep.layout),
-                     ShellQuote("docker-daemon:" + DaemonReference(dep)));
+    s += fmt::format(
+        "skopeo --tmpdir \"$TMPDIR\" copy --quiet --dest-daemon-host \"$daemon\" {} {}\n",
+        ShellQuote("oci:" + dep.layout), ShellQuote("docker-daemon:" + DaemonReference(dep)));
   }
   // BuildKit through buildx where the CLI has it, else the built-in one (Docker 20.10).
   s += "if docker buildx version >/dev/null 2>&1; then set -- docker buildx build --load; "
@@ -71,7 +71,8 @@ std::string DockerBuildScript(const Target& target, const std::vector<Dependency
   s += line + "\n";
   s += fmt::format(
       "rm -rf \"$FANOUT_OUT\"/{0}\n"
-      "skopeo --tmpdir \"$TMPDIR\" copy --quiet --src-daemon-host \"$daemon\" \"docker-daemon:$(cat "
+      "skopeo --tmpdir \"$TMPDIR\" copy --quiet --src-daemon-host \"$daemon\" "
+      "\"docker-daemon:$(cat "
       "\"$TMPDIR/fanout-image-id\")\" \"oci:$FANOUT_OUT/{0}\"\n",
       kImageDir);
   return s;

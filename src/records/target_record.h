@@ -82,7 +82,7 @@ struct SuccessRecord {
   std::string input_digest;
   SandboxRecord sandbox;
   std::vector<ArtifactRecord> artifacts;
-  std::string log;  ///< relative to the build directory
+  std::string log;                   ///< relative to the build directory
   std::optional<ImageRecord> image;  ///< an image target's image; left out for others
   static const std::vector<Field<SuccessRecord>>& Fields();
   bool operator==(const SuccessRecord&) const = default;

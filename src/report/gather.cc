@@ -129,9 +129,9 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
       entry.image = records::ManifestImage{
           image.manifest_digest, image.config_digest, image.size,
           std::string(layout::kArtifactsDir) + "/" + name + "/" + image.layout,
-          t.def.image ? image::ResolveTags(t.def.image->tags, name, r.source.commit,
-                                           image.manifest_digest)
-                      : std::vector<std::string>{}};
+          t.def.image
+              ? image::ResolveTags(t.def.image->tags, name, r.source.commit, image.manifest_digest)
+              : std::vector<std::string>{}};
     }
     manifest.targets.push_back(std::move(entry));
   }
