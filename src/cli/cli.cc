@@ -25,6 +25,7 @@ constexpr Subcommand kSubcommands[] = {
     {"exec", "(run by build edges) build one target in its sandbox", SetupExec},
     {"snapshot", "(run by the snapshot edge) refresh the per-target input stamps", SetupSnapshot},
     {"gather", "(run by the final edge) gather artifacts into the manifest", SetupGather},
+    {"publish", "push the built images to their tags' registries", SetupPublish},
     {"report", "summarize the last build, failures included", SetupReport},
     {"matrix", "split the plan into shards for a CI matrix", SetupMatrix},
     {"doctor", "report which sandbox tier this machine supports", SetupDoctor},

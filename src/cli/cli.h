@@ -51,6 +51,7 @@ CommandFn SetupGraph(CLI::App* app);
 CommandFn SetupExec(CLI::App* app);
 CommandFn SetupSnapshot(CLI::App* app);
 CommandFn SetupGather(CLI::App* app);
+CommandFn SetupPublish(CLI::App* app);
 CommandFn SetupReport(CLI::App* app);
 CommandFn SetupMatrix(CLI::App* app);
 CommandFn SetupDoctor(CLI::App* app);

@@ -29,6 +29,18 @@ const std::vector<Field<ManifestArtifact>>& ManifestArtifact::Fields() {
   return kFields;
 }
 
+const std::vector<Field<PushedReference>>& PushedReference::Fields() {
+  using R = PushedReference;
+  // clang-format off
+  static const std::vector<Field<R>> kFields = {
+      Required("reference", &R::reference),
+      Required("digest", &R::digest),
+      Required("state", &R::state),
+  };
+  // clang-format on
+  return kFields;
+}
+
 const std::vector<Field<ManifestImage>>& ManifestImage::Fields() {
   using R = ManifestImage;
   // clang-format off
@@ -38,6 +50,7 @@ const std::vector<Field<ManifestImage>>& ManifestImage::Fields() {
       Required("size", &R::size),
       Required("layout", &R::layout),
       Required("tags", &R::tags),
+      Optional("pushed", &R::pushed),
   };
   // clang-format on
   return kFields;

@@ -38,6 +38,16 @@ struct ManifestArtifact {
   bool operator==(const ManifestArtifact&) const = default;
 };
 
+/// One reference `fanout publish` left pointing at an image.
+struct PushedReference {
+  std::string reference;  ///< "registry/repo@sha256:..." or "registry/repo:tag"
+  std::string digest;     ///< the manifest digest the registry holds under it
+  /// "pushed" (this run sent it) or "present" (the registry had it: nothing sent)
+  std::string state;
+  static const std::vector<Field<PushedReference>>& Fields();
+  bool operator==(const PushedReference&) const = default;
+};
+
 /// An image target's image in the manifest.
 struct ManifestImage {
   std::string manifest_digest;  ///< "sha256:<hex>": what a registry shows
@@ -45,6 +55,8 @@ struct ManifestImage {
   std::uint64_t size = 0;
   std::string layout;             ///< the OCI layout, relative to the build directory
   std::vector<std::string> tags;  ///< the target's tag templates, resolved
+  /// Set by `fanout publish`: each repository by digest, then each tag (docs/images.md).
+  std::optional<std::vector<PushedReference>> pushed;
   static const std::vector<Field<ManifestImage>>& Fields();
   bool operator==(const ManifestImage&) const = default;
 };

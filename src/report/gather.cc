@@ -127,11 +127,14 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
     if (r.image) {
       const records::ImageRecord& image = *r.image;
       entry.image = records::ManifestImage{
-          image.manifest_digest, image.config_digest, image.size,
+          image.manifest_digest,
+          image.config_digest,
+          image.size,
           std::string(layout::kArtifactsDir) + "/" + name + "/" + image.layout,
           t.def.image
               ? image::ResolveTags(t.def.image->tags, name, r.source.commit, image.manifest_digest)
-              : std::vector<std::string>{}};
+              : std::vector<std::string>{},
+          std::nullopt};  // fanout publish fills it in
     }
     manifest.targets.push_back(std::move(entry));
   }
@@ -277,6 +280,7 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
     }
     setenv("FANOUT_ARTIFACTS", artifacts.c_str(), 1);
     setenv("FANOUT_MANIFEST", manifest_path.c_str(), 1);
+    setenv("FANOUT_BUILD_DIR", build_dir.c_str(), 1);  // for `fanout publish -B`
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -331,7 +335,10 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   record.message = ok ? "" : Describe(status);
   record.log = kPostSubmitLogPath;
   record.log_tail = ok ? "" : ReadLogTail(log_path);
-  record.manifest_sha256 = Sha256Hex(*manifest_text);
+  // The manifest as the step left it: `fanout publish` adds what it pushed, and the report
+  // must still see this record as the one for the manifest on disk.
+  auto after = ReadFile(manifest_path);
+  record.manifest_sha256 = Sha256Hex(after.ok() ? *after : *manifest_text);
   FANOUT_TRY(records::WritePostSubmitRecord(build_dir, record));
   if (ok) {
     FANOUT_TRY(WriteFileAtomically(stamp, ""));

@@ -61,7 +61,13 @@ Manifest SampleManifest() {
   ok.sandbox = SampleSandbox();
   ok.log = "targets/app/log.txt";
   ok.artifacts = std::vector<ManifestArtifact>{{"x.tar", 3, "ab", "artifacts/app/x.tar"}};
-  ok.image = ManifestImage{"sha256:m", "sha256:c", 4096, "artifacts/app/image", {"r/app:c0ffee"}};
+  ok.image = ManifestImage{"sha256:m",
+                           "sha256:c",
+                           4096,
+                           "artifacts/app/image",
+                           {"r/app:c0ffee"},
+                           std::vector<PushedReference>{{"r/app@sha256:m", "sha256:m", "pushed"},
+                                                        {"r/app:c0ffee", "sha256:m", "present"}}};
   ManifestTarget bad;
   bad.name = "api";
   bad.status = TargetStatus::kFailed;
