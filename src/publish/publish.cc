@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -56,10 +57,12 @@ struct PushOutcome {
   Status status;
 };
 
-/// One reference: left alone when the registry has the image under it, else pushed.
+/// One reference: left alone when the registry has the image under it, else pushed. `ask`
+/// false skips the question when the answer is known to be no.
 Status PushReference(const RegistryAccess& access, const ImagePush& push,
-                     const std::string& reference, std::vector<records::PushedReference>* done) {
-  if (RegistryHas(access, reference, push.digest)) {
+                     const std::string& reference, bool ask,
+                     std::vector<records::PushedReference>* done) {
+  if (ask && RegistryHas(access, reference, push.digest)) {
     done->push_back({reference, push.digest, "present"});
     return {};
   }
@@ -72,13 +75,17 @@ Status PushReference(const RegistryAccess& access, const ImagePush& push,
 /// each tag (blobs and manifest are there by then: only the tag is written).
 PushOutcome PushImage(const RegistryAccess& access, const ImagePush& push) {
   PushOutcome outcome;
+  // Repositories that lacked the image by digest: no tag there can name it yet.
+  std::vector<std::string> lacked;
   for (const std::string& repository : push.repositories) {
     outcome.status =
-        PushReference(access, push, repository + "@" + push.digest, &outcome.references);
+        PushReference(access, push, repository + "@" + push.digest, true, &outcome.references);
     if (!outcome.status.ok()) return outcome;
+    if (outcome.references.back().state == "pushed") lacked.push_back(repository);
   }
   for (const ImageReference& tag : push.tags) {
-    outcome.status = PushReference(access, push, tag.Tagged(), &outcome.references);
+    const bool ask = std::find(lacked.begin(), lacked.end(), tag.repository) == lacked.end();
+    outcome.status = PushReference(access, push, tag.Tagged(), ask, &outcome.references);
     if (!outcome.status.ok()) return outcome;
   }
   return outcome;
