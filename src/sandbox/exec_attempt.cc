@@ -127,6 +127,15 @@ SandboxSpec Exec::BuildSpec(int attempt) {
     if (real != sock) spec.mounts.keep.push_back(sock);
     // The build uid reaches it through the socket's group (docker's, podman's), never root's.
     if (owner_.active && st.st_gid != 0) spec.extra_gids.push_back(st.st_gid);
+    // Connecting needs write permission: through the group (not root's), or for everyone.
+    const bool reachable = (st.st_mode & S_IWOTH) || (st.st_gid != 0 && (st.st_mode & S_IWGRP));
+    if (owner_.active && !reachable) {
+      AppendLog(log_.get(),
+                fmt::format("fanout: warning: declared socket '{}' of '{}' is mode {:04o}, "
+                            "group {}: the build user cannot connect to it; give the socket a "
+                            "group other than root's with write access (dockerd --group docker)",
+                            sock, target_, st.st_mode & 07777, st.st_gid));
+    }
   }
   if (owner_.active) {
     // Ancestors the build uid could not search are hidden too; what lies under them and is
