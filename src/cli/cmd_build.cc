@@ -13,6 +13,7 @@
 #include "base/exit_codes.h"
 #include "cli/cli.h"
 #include "cli/cmd_gen.h"
+#include "description/diagnostic.h"
 #include "report/files.h"
 #include "report/gather.h"
 #include "report/progress.h"
@@ -151,7 +152,8 @@ int RunBuild(const BuildOptions& opts) {
     return kExitUsage;
   }
   if (opts.gen.format != "ninja") {
-    fmt::print(stderr, "fanout build: error: --format make only generates; run make yourself\n");
+    fmt::print(stderr, "fanout build: error: --format {} only generates; run {} yourself\n",
+               opts.gen.format, opts.gen.format == "bake" ? "docker buildx bake" : "make");
     return kExitUsage;
   }
   Plan plan;
@@ -163,7 +165,11 @@ int RunBuild(const BuildOptions& opts) {
   args.push_back("-k" + std::to_string(keep_going));
   for (const std::string& t : opts.targets) {
     if (!plan.FindTarget(t)) {
-      fmt::print(stderr, "fanout build: error: unknown target '{}'; run 'fanout list'\n", t);
+      std::vector<std::string> names = plan.skipped;
+      for (const PlanTarget& p : plan.targets) names.push_back(p.def.name);
+      const std::string guess = SuggestName(t, names);
+      fmt::print(stderr, "fanout build: error: unknown target '{}'; {}run 'fanout list'\n", t,
+                 guess.empty() ? "" : "did you mean '" + guess + "'? ");
       return kExitUsage;
     }
     args.push_back(t);

@@ -60,7 +60,9 @@ int RunCheck(const CommonOptions& opts) {
   for (const Diagnostic& d : HostRootSocketWarnings(*desc, opts.file)) {
     fmt::print(stderr, "{}", FormatDiagnostic(d, source));
   }
-  fmt::print("{}: ok: {} targets, {} pools\n", opts.file, desc->targets.size(), desc->pools.size());
+  const std::size_t targets = desc->targets.size(), pools = desc->pools.size();
+  fmt::print("{}: ok: {} target{}, {} pool{}\n", opts.file, targets, targets == 1 ? "" : "s", pools,
+             pools == 1 ? "" : "s");
   return kExitSuccess;
 }
 

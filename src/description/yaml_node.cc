@@ -198,6 +198,15 @@ class TreeBuilder {
         node->SetScalar(arena_->CopyText(ScalarValue(e)));
         const std::string_view tag =
             e.data.scalar.tag ? reinterpret_cast<const char*>(e.data.scalar.tag) : "";
+        // A local tag (`!name`) is almost always a value that starts with '!' written
+        // unquoted (`command: !cmd`, a '!' pattern): YAML would drop the tag silently.
+        if (!tag.empty() && tag != "!" && tag.substr(0, 1) == "!") {
+          const std::string value(ScalarValue(e));
+          Fail(mark, "YAML tag '" + std::string(tag) + "' before '" + value + "'",
+               {"help: fanout uses no YAML tags; a value that starts with '!' must be quoted: '" +
+                std::string(tag) + (value.empty() ? "" : " " + value) + "'"});
+          return;
+        }
         node->plain =
             e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE && tag != kStrTag && tag != "!";
         node->quoted = e.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
@@ -366,6 +375,11 @@ class TreeBuilder {
     std::vector<std::string> notes;
     if (problem.find("tab character") != std::string::npos || CharAt(text, mark) == '\t') {
       notes.push_back("help: indent with spaces; YAML does not allow tabs for indentation");
+    }
+    if (parser.context && std::string_view(parser.context) == "while scanning a tag") {
+      notes.push_back(
+          "help: a value that starts with '!' must be quoted ('!pattern'): unquoted, YAML reads "
+          "'!' as a tag");
     }
     if (parser.context) {
       const SourceMark ctx = ToMark(parser.context_mark);

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "description/diagnostic.h"
 #include "git/object_store.h"
 
 namespace fanout {
@@ -180,14 +181,50 @@ Expected<std::vector<Repository::PromisorRemote>> Repository::PromisorRemotes() 
   return out;
 }
 
+std::string Repository::UnknownRevisionHint(const std::string& rev) const {
+  if (IsShallow()) {
+    return "the clone is shallow; run 'git fetch --deepen=100' or 'git fetch --unshallow'";
+  }
+  // Branch, remote-tracking branch and tag names as one types them, for a "did you mean".
+  std::vector<std::string> names;
+  auto add = [](const char* full, void* payload) {
+    std::string_view name(full);
+    for (std::string_view prefix : {"refs/heads/", "refs/remotes/", "refs/tags/"}) {
+      if (name.substr(0, prefix.size()) == prefix) {
+        static_cast<std::vector<std::string>*>(payload)->emplace_back(name.substr(prefix.size()));
+        break;
+      }
+    }
+    return 0;
+  };
+  git_reference_foreach_name(repo_.get(), add, &names);
+  std::string hint;
+  if (std::string guess = SuggestName(rev, names); !guess.empty()) {
+    hint = fmt::format("did you mean '{}'? ", guess);
+  }
+  // `origin/main` is fetched as `git fetch origin main` (and `up/x` as `git fetch up x` when
+  // `up` is a remote); anything else from origin.
+  std::string remote = "origin", what = rev;
+  if (rev.rfind("origin/", 0) == 0) what = rev.substr(std::strlen("origin/"));
+  git_strarray remotes{};
+  if (git_remote_list(&remotes, repo_.get()) == 0) {
+    for (std::size_t i = 0; i < remotes.count; ++i) {
+      const std::string name = remotes.strings[i];
+      if (rev.size() > name.size() + 1 && rev.compare(0, name.size() + 1, name + "/") == 0) {
+        remote = name;
+        what = rev.substr(name.size() + 1);
+      }
+    }
+    git_strarray_dispose(&remotes);
+  }
+  return hint + fmt::format("check the name, or fetch it ('git fetch {} {}')", remote, what);
+}
+
 Expected<git_oid> Repository::ResolveCommit(const std::string& rev) const {
   git_object* raw = nullptr;
   if (git_revparse_single(&raw, repo_.get(), rev.c_str()) != 0) {
-    std::string hint =
-        IsShallow() ? "the clone is shallow; run 'git fetch --deepen=100' or 'git fetch "
-                      "--unshallow'"
-                    : fmt::format("check the name, or fetch it ('git fetch origin {}')", rev);
-    return MakeError(fmt::format("unknown revision '{}': {}", rev, hint), kExitGit);
+    return MakeError(fmt::format("unknown revision '{}': {}", rev, UnknownRevisionHint(rev)),
+                     kExitGit);
   }
   ObjectPtr obj(raw);
   git_object* peeled = nullptr;

@@ -94,6 +94,10 @@ class Repository {
   /// Resolves a revision (sha, branch, tag, `HEAD~2`) to a commit id. Unknown revisions are an
   /// exit-3 error naming `rev` and what to do.
   Expected<git_oid> ResolveCommit(const std::string& rev) const;
+  /// What to do about a revision that does not resolve: a "did you mean" among the branch,
+  /// remote-tracking branch and tag names, and the `git fetch` that would bring it
+  /// (`origin/main` is `git fetch origin main`); deepening when the clone is shallow.
+  std::string UnknownRevisionHint(const std::string& rev) const;
   /// The root tree of `commit`.
   Expected<git_oid> CommitTree(const git_oid& commit) const;
   /// merge-base(a, b); an error (exit 3) with a `git fetch --deepen` hint when there is none
