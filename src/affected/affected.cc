@@ -9,6 +9,7 @@
 #include "description/loader.h"
 #include "git/filter_index.h"
 #include "plan/plan.h"
+#include "snapshot/inputs.h"
 
 namespace fanout {
 
@@ -148,8 +149,10 @@ Expected<std::optional<std::string>> DescriptionChange(
 }
 
 /// Adds an "input" reason to each target whose inputs match a changed path, and collects the
-/// changed paths that match a global input into `*globals`.
-Status MatchChangedPaths(const Description& desc, const std::vector<ChangedPath>& changed,
+/// changed paths that match a global input into `*globals`. An image target's .dockerignore
+/// is read from `head_tree`: a change to it is itself a change to an input.
+Status MatchChangedPaths(const Repository& repo, const git_oid& head_tree, const Description& desc,
+                         const std::vector<ChangedPath>& changed,
                          std::vector<std::vector<AffectReason>>* reasons,
                          std::vector<AffectReason>* globals) {
   // A full checkout sees the whole tree, so every change is a change to its input (as the
@@ -162,7 +165,7 @@ Status MatchChangedPaths(const Description& desc, const std::vector<ChangedPath>
   }
   lists.push_back(&desc.global_inputs);
   const size_t global = desc.targets.size();
-  FilterIndex index(std::move(lists));
+  FilterIndex index(std::move(lists), TreeReader(repo, head_tree));
   std::vector<FilterIndex::Match> matches;
   for (const ChangedPath& c : changed) {
     matches.clear();
@@ -320,7 +323,9 @@ Expected<AffectedResult> MatchAffected(const Repository& repo, const Description
   }
 
   std::vector<AffectReason> globals;
-  FANOUT_TRY(MatchChangedPaths(head_desc, r.changed_paths, &reasons, &globals));
+  const std::optional<git_oid> head_tree = ParseOid(r.head_tree);
+  if (!head_tree) return MakeError("the head's tree '" + r.head_tree + "' is not an object id");
+  FANOUT_TRY(MatchChangedPaths(repo, *head_tree, head_desc, r.changed_paths, &reasons, &globals));
   std::optional<std::string> all_reason = description_all;
   if (!globals.empty()) {
     std::string why =

@@ -28,6 +28,9 @@ inline constexpr const char* kManifest = "manifest.json";
 inline constexpr const char* kArtifactsDir = "artifacts";
 inline constexpr const char* kJunit = "junit.xml";
 inline constexpr const char* kSummary = "summary.md";
+/// The last build as Chrome trace events, and as a self-contained HTML page (`fanout trace`).
+inline constexpr const char* kTrace = "trace.json";
+inline constexpr const char* kTimeline = "timeline.html";
 inline constexpr const char* kPostSubmitStamp = ".fanout/post_submit.stamp";
 
 /// The input stamp of a target: the digest of its input set and resolved definition, rewritten
@@ -49,6 +52,9 @@ inline std::string OutDir(const std::string& t) { return "targets/" + t + "/out"
 inline std::string FailurePath(const std::string& t) { return "targets/" + t + "/failure.json"; }
 /// The target's private workspace root (sandbox-owned; may be recreated each run).
 inline std::string WorkspaceDir(const std::string& t) { return ".fanout/ws/" + t; }
+/// The buildah engine's layer store, shared by the build directory's image targets
+/// (image/buildah_build.h); owned by the build uid when fanout runs as root.
+inline constexpr const char* kBuildahStore = ".fanout/buildah";
 
 /// Names the generated build uses for its own targets and files at the top of the build
 /// directory; a target may not take one (its phony alias would clash).

@@ -164,10 +164,37 @@ bool Glob::MatchTokens(const Segment& seg, std::string_view text) const {
   return ti == nt;
 }
 
-Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns) {
+Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns,
+                                         const TreeFileReader& read) {
   PathFilter filter;
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     std::string_view pattern = patterns[i];
+    if (IsDockerignoreMarker(pattern)) {
+      const std::string_view body = pattern.substr(kDockerignoreMagic.size());
+      const std::size_t sep = body.find("//");
+      if (sep == std::string_view::npos || !read) {
+        return MakeError(std::to_string(i) + ":0:'" + std::string(pattern) +
+                         "' is fanout's own pattern for a .dockerignore " +
+                         (read ? "and is malformed" : "and cannot be read here") +
+                         "; run 'fanout gen' again");
+      }
+      const std::string context(body.substr(0, sep));
+      ContextIgnore ignore{context == "." ? "" : context, DockerIgnore()};
+      for (const std::string& file : DockerignoreFiles(context, body.substr(sep + 2))) {
+        Expected<std::optional<std::string>> text = read(file);
+        if (!text.ok()) return MakeError(std::to_string(i) + ":0:" + text.error().message);
+        if (!*text) continue;
+        Expected<DockerIgnore> rules = DockerIgnore::Parse(**text);
+        if (!rules.ok()) {
+          return MakeError(std::to_string(i) + ":0:" + file + ":" + rules.error().message +
+                           "; fix the line (docs/images.md says how the engine reads it)");
+        }
+        ignore.rules = std::move(*rules);
+        break;
+      }
+      filter.ignores_.push_back(std::move(ignore));
+      continue;
+    }
     const bool exclude = !pattern.empty() && pattern[0] == '!';
     if (exclude && pattern.size() == 1) {
       return MakeError(std::to_string(i) + ":1:expected a pattern after '!'");
@@ -192,7 +219,26 @@ bool PathFilter::Matches(std::string_view path) const {
   for (const Glob& g : excludes_) {
     if (g.Matches(path)) return false;
   }
-  return true;
+  return ignores_.empty() || !Ignored(path);
+}
+
+bool PathFilter::Ignored(std::string_view path) const {
+  for (const ContextIgnore& ignore : ignores_) {
+    std::string_view rel = path;
+    if (!ignore.context.empty()) {
+      if (path.size() <= ignore.context.size() || path[ignore.context.size()] != '/' ||
+          path.substr(0, ignore.context.size()) != ignore.context) {
+        continue;
+      }
+      rel.remove_prefix(ignore.context.size() + 1);
+    }
+    if (ignore.rules.Sends(rel)) continue;
+    for (const Glob& g : includes_) {
+      if (g.is_literal() && g.pattern() == path) return false;  // named on purpose: kept
+    }
+    return true;
+  }
+  return false;
 }
 
 }  // namespace fanout

@@ -19,10 +19,13 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/dockerignore.h"
 #include "base/expected.h"
 
 namespace fanout {
@@ -99,15 +102,24 @@ class Glob {
   friend class PathFilter;
 };
 
+/// Reads one file of the tree the paths come from: its text, nullopt when it does not exist.
+using TreeFileReader = std::function<Expected<std::optional<std::string>>(const std::string& path)>;
+
 /// A set of include and exclude patterns: a path matches when it matches some include and no
 /// exclude. Unlike git, a filter with excludes only matches nothing (see empty()).
+///
+/// An image target's default inputs also hold a dockerignore marker (dockerignore.h, never
+/// written by users): the files under its context that the engine would not send do not
+/// match either, unless an include names them exactly (the Dockerfile, the .dockerignore).
 class PathFilter {
  public:
-  /// Compiles every pattern; a leading '!' makes it an exclude. On error, the Error's message
-  /// starts with "INDEX:COL:" (index into `patterns`, column within it, counting the '!').
-  static Expected<PathFilter> Compile(const std::vector<std::string>& patterns);
+  /// Compiles every pattern; a leading '!' makes it an exclude. A dockerignore marker reads
+  /// its rules with `read` (an error without one). On error, the Error's message starts with
+  /// "INDEX:COL:" (index into `patterns`, column within it, counting the '!').
+  static Expected<PathFilter> Compile(const std::vector<std::string>& patterns,
+                                      const TreeFileReader& read = nullptr);
 
-  /// Whether `path` matches some include and no exclude.
+  /// Whether `path` matches some include and no exclude (and the engine sends it).
   bool Matches(std::string_view path) const;
 
   /// Whether no include pattern exists (the filter matches nothing).
@@ -117,8 +129,21 @@ class PathFilter {
   const std::vector<Glob>& excludes() const { return excludes_; }
 
  private:
+  /// The rules of one dockerignore marker, for the files under `context` ("" is the root).
+  struct ContextIgnore {
+    std::string context;
+    DockerIgnore rules;
+  };
+  bool Ignored(std::string_view path) const;
+
   std::vector<Glob> includes_;
   std::vector<Glob> excludes_;
+  std::vector<ContextIgnore> ignores_;
 };
+
+/// Whether `pattern` is a dockerignore marker (dockerignore.h) rather than a glob.
+inline bool IsDockerignoreMarker(std::string_view pattern) {
+  return pattern.substr(0, kDockerignoreMagic.size()) == kDockerignoreMagic;
+}
 
 }  // namespace fanout

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "cli/build_dir.h"
+#include "cli/locate_description.h"
 #include "git/libgit2_version.h"
 #include "git/repo_check.h"
 
@@ -27,6 +29,7 @@ constexpr Subcommand kSubcommands[] = {
     {"gather", "(run by the final edge) gather artifacts into the manifest", SetupGather},
     {"publish", "push the built images to their tags' registries", SetupPublish},
     {"report", "summarize the last build, failures included", SetupReport},
+    {"trace", "write the last build's timeline (Chrome trace and HTML)", SetupTrace},
     {"matrix", "split the plan into shards for a CI matrix", SetupMatrix},
     {"doctor", "report which sandbox tier this machine supports", SetupDoctor},
 };
@@ -34,7 +37,13 @@ constexpr Subcommand kSubcommands[] = {
 }  // namespace
 
 void AddDescriptionOptions(CLI::App* app, CommonOptions* opts) {
-  app->add_option("-f,--file", opts->file, "the build description")->capture_default_str();
+  CLI::Option* file =
+      app->add_option("-f,--file", opts->file,
+                      "the build description (default: fanout.yaml in the current directory or "
+                      "the nearest parent, up to the repository's root)");
+  app->parse_complete_callback([file, opts] {
+    if (file->count() == 0) opts->file = LocateDescription();
+  });
   AddRepoOption(app, &opts->repo,
                 "the git repository (default: the one containing the description)");
 }
@@ -52,7 +61,9 @@ int CheckRepoOption(const char* command, const std::string& repo, const std::str
 }
 
 void AddBuildDirOption(CLI::App* app, CommonOptions* opts) {
-  app->add_option("-B,--build-dir", opts->build_dir, "the build directory")->capture_default_str();
+  app->add_option("-B,--build-dir", opts->build_dir, kBuildDirHelp)->option_text("DIR");
+  if (app->get_option_no_throw("--file") != nullptr) return;
+  app->parse_complete_callback([opts] { opts->build_dir = BuildDirForReading(opts->build_dir); });
 }
 
 int RunCli(int argc, char** argv) {

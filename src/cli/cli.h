@@ -14,15 +14,24 @@ using CommandFn = std::function<int()>;
 
 /// Options every subcommand shares.
 struct CommonOptions {
-  std::string file = "fanout.yaml";  ///< -f: the description
-  std::string build_dir = "build";   ///< -B: the build directory
-  std::string repo;                  ///< --repo: defaults to the repository holding `file`
+  /// -f: the description; when not given, the nearest fanout.yaml (locate_description.h)
+  std::string file = "fanout.yaml";
+  /// -B: the build directory; empty when not given (build_dir.h, ChooseBuildDir)
+  std::string build_dir;
+  std::string repo;  ///< --repo: defaults to the repository holding `file`
 };
 
-/// Adds -f and --repo to `app`, bound to `opts`.
+/// Adds -f and --repo to `app`, bound to `opts`; with no -f, `opts->file` becomes the
+/// nearest fanout.yaml (LocateDescription) once the command line is parsed.
 void AddDescriptionOptions(CLI::App* app, CommonOptions* opts);
-/// Adds -B to `app`, bound to `opts`.
+/// Adds -B to `app`, bound to `opts`. On a command without -f, a -B not given becomes the
+/// build directory the description names or the default (BuildDirForReading) once the command
+/// line is parsed; a command with -f chooses it after loading the description.
 void AddBuildDirOption(CLI::App* app, CommonOptions* opts);
+/// The help of -B.
+inline constexpr const char* kBuildDirHelp =
+    "the build directory (default: 'build_dir' of fanout.yaml, else fanout-out, at the "
+    "repository's root)";
 /// Adds --repo to `app`, bound to `repo`, described by `help`.
 void AddRepoOption(CLI::App* app, std::string* repo, const std::string& help);
 /// The --repo help of the commands that read a build directory.
@@ -53,6 +62,7 @@ CommandFn SetupSnapshot(CLI::App* app);
 CommandFn SetupGather(CLI::App* app);
 CommandFn SetupPublish(CLI::App* app);
 CommandFn SetupReport(CLI::App* app);
+CommandFn SetupTrace(CLI::App* app);
 CommandFn SetupMatrix(CLI::App* app);
 CommandFn SetupDoctor(CLI::App* app);
 

@@ -10,7 +10,9 @@
 #include "affected/affected_report.h"
 #include "base/exit_codes.h"
 #include "base/file_util.h"
+#include "cli/build_dir.h"
 #include "cli/cli.h"
+#include "cli/locate_description.h"
 #include "description/loader.h"
 #include "git/description_source.h"
 #include "git/git.h"
@@ -57,25 +59,34 @@ int RunAffected(const AffectedCli& cli) {
     fmt::print(stderr, "fanout affected: error: {}\n", e.message);
     return e.exit_code;
   };
-  std::string repo_path = cli.common.repo;
-  if (repo_path.empty()) {
-    repo_path = fs::absolute(cli.common.file).parent_path().string();
-  }
-  auto repo = Repository::Open(repo_path);
+  auto repo = OpenDescriptionRepo(cli.common);
   if (!repo.ok()) return fail(repo.error());
   auto relpath = DescriptionRelPath(*repo, cli.common.file);
   if (!relpath.ok()) return fail(relpath.error());
+  // A description read from disk (--head worktree, or a file outside the repository) is read
+  // first: its build_dir is left out of the work tree's snapshot.
+  // (A bare repository has no work tree: its head is refused first.)
+  const bool from_disk = !repo->is_bare() && (cli.head == "worktree" || relpath->empty());
+  std::optional<Expected<Description>> desc;
+  if (from_disk) desc = LoadHeadDescription(*repo, cli, SourceState{}, *relpath);
+  if (desc && !desc->ok()) {
+    return desc->error().message.empty() ? desc->error().exit_code : fail(desc->error());
+  }
   std::vector<std::string> exclude_dirs;
   if (!repo->is_bare()) {
     boost::system::error_code ec;
-    auto build = RelativeTo(cli.common.build_dir, repo->workdir());
-    if (build && fs::is_directory(cli.common.build_dir, ec)) exclude_dirs.push_back(*build);
+    const std::string build_dir = ChooseBuildDir(
+        cli.common.build_dir, desc ? (*desc)->build_dir : std::string(), repo->workdir());
+    auto build = RelativeTo(build_dir, repo->workdir());
+    if (build && fs::is_directory(build_dir, ec)) exclude_dirs.push_back(*build);
   }
   // The head is resolved once: the description is read from it and the diff made against it.
   auto head = ResolveSource(*repo, cli.head, "--head", exclude_dirs);
   if (!head.ok()) return fail(head.error());
-  auto desc = LoadHeadDescription(*repo, cli, *head, *relpath);
-  if (!desc.ok()) return desc.error().message.empty() ? desc.error().exit_code : fail(desc.error());
+  if (!desc) desc = LoadHeadDescription(*repo, cli, *head, *relpath);
+  if (!desc->ok()) {
+    return desc->error().message.empty() ? desc->error().exit_code : fail(desc->error());
+  }
 
   AffectedOptions opts;
   opts.base = cli.base;
@@ -85,7 +96,7 @@ int RunAffected(const AffectedCli& cli) {
   opts.description_relpath = *relpath;
   opts.exclude_dirs = std::move(exclude_dirs);
   opts.head_state = std::move(*head);
-  auto result = ComputeAffected(*repo, *desc, opts);
+  auto result = ComputeAffected(*repo, **desc, opts);
   if (!result.ok()) return fail(result.error());
   if (result->missing_base) {
     fmt::print(stderr, "fanout affected: warning: treating every target as affected: {}\n",

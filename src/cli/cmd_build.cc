@@ -7,18 +7,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "cli/build_dir.h"
 #include "cli/cli.h"
 #include "cli/cmd_gen.h"
 #include "description/diagnostic.h"
+#include "report/build_monitor.h"
 #include "report/files.h"
 #include "report/gather.h"
 #include "report/progress.h"
 #include "report/report.h"
 #include "report/table.h"
+#include "report/timeline_files.h"
 
 namespace fanout {
 
@@ -99,6 +103,23 @@ int RunNinja(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/// How the build's progress is shown: redrawn in place in a terminal that takes colour, else
+/// plain lines with a heartbeat (every $FANOUT_HEARTBEAT seconds, 30 by default); GitHub
+/// Actions gets each finished target's log in a collapsed group unless -v streams the logs.
+MonitorOptions MonitorOptionsFor(const BuildOptions& opts, const Plan& plan) {
+  MonitorOptions m;
+  m.total = opts.targets.empty() ? plan.targets.size() : 0;
+  m.live = ShouldColor(STDOUT_FILENO);
+  const char* github = std::getenv("GITHUB_ACTIONS");
+  m.github_groups = github && std::string_view(github) == "true" && !opts.verbose;
+  if (const char* beat = std::getenv("FANOUT_HEARTBEAT")) {
+    char* end = nullptr;
+    const double seconds = std::strtod(beat, &end);
+    if (end != beat && *end == '\0' && seconds > 0) m.heartbeat_seconds = seconds;
+  }
+  return m;
+}
+
 bool IsInterruption(int rc) { return rc == kExitInterrupted || rc == kExitTerminated; }
 
 /// Why the post-submit step must not run in this build although it would: --no-post-submit,
@@ -159,7 +180,9 @@ int RunBuild(const BuildOptions& opts) {
   Plan plan;
   int rc = RunGen(opts.gen, &plan);
   if (rc != kExitSuccess) return rc;
-  std::vector<std::string> args = {"ninja", "-C", plan.build_dir};
+  // Ninja's own status line names an edge when it ends; the monitor says when targets start
+  // and end instead.
+  std::vector<std::string> args = {"ninja", "-C", plan.build_dir, "--quiet"};
   if (opts.jobs > 0) args.push_back("-j" + std::to_string(opts.jobs));
   const int keep_going = opts.fail_fast ? 1 : opts.keep_going;
   args.push_back("-k" + std::to_string(keep_going));
@@ -191,7 +214,14 @@ int RunBuild(const BuildOptions& opts) {
   for (const PlanTarget& t : plan.targets) names.push_back(t.def.name);
   LogFollower follower(plan.build_dir, names, started, stdout);
   if (opts.verbose) follower.Start();
+  // This run's events only: the file would otherwise grow with every build.
+  if (truncate((plan.build_dir + "/" + records::kBuildEventsPath).c_str(), 0) != 0) {
+    // missing (no target ran yet): exec creates it
+  }
+  BuildMonitor monitor(plan.build_dir, MonitorOptionsFor(opts, plan), stdout);
+  monitor.Start();
   const int ninja_rc = RunNinja(args);
+  monitor.Stop();
   follower.Stop();
 
   bool interrupted = g_signal != 0 || IsInterruption(ninja_rc) || ninja_rc == 128 + SIGINT;
@@ -224,9 +254,13 @@ int RunBuild(const BuildOptions& opts) {
   if (Status st = WriteReportFiles(plan.build_dir, *report); !st.ok()) {
     fmt::print(stderr, "fanout build: warning: {}\n", st.error().message);
   }
+  if (Status st = WriteTimelineFiles(plan.build_dir); !st.ok()) {
+    fmt::print(stderr, "fanout build: warning: {}\n", st.error().message);
+  }
   TableOptions table;
   table.color = ShouldColor(STDOUT_FILENO);
-  table.build_dir = opts.gen.common.build_dir;
+  table.build_dir =
+      opts.gen.common.build_dir.empty() ? ShownPath(plan.build_dir) : opts.gen.common.build_dir;
   fmt::print("\n{}", FormatReportTable(*report, table));
 
   if (interrupted) return g_signal == SIGTERM ? 128 + SIGTERM : kExitInterrupted;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/exit_codes.h"
+#include "cli/build_dir.h"
 #include "cli/cli.h"
 #include "description/loader.h"
 #include "description/warnings.h"
@@ -26,7 +27,7 @@ namespace fanout {
 namespace {
 
 struct DoctorOptions {
-  std::string build_dir = "build";
+  std::string build_dir;  ///< -B; empty: BuildDirForReading
   bool json = false;
   bool require_sandbox = false;
   std::string repo;  ///< --repo; empty: the repository containing the current directory, if any
@@ -119,8 +120,9 @@ std::string DescribePartialClone(const RepoFacts& f) {
 CommandFn SetupDoctor(CLI::App* app) {
   auto opts = std::make_shared<DoctorOptions>();
   app->add_option("-B,--build-dir", opts->build_dir,
-                  "probe the file system of this build directory (default: build, else $TMPDIR)")
-      ->capture_default_str();
+                  "probe the file system of this build directory (default: 'build_dir' of "
+                  "fanout.yaml, else fanout-out, at the repository's root; else $TMPDIR)")
+      ->option_text("DIR");
   app->add_flag("--json", opts->json, "print the probe as JSON");
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "exit 1 when the namespaces tier is not available");
@@ -136,7 +138,7 @@ CommandFn SetupDoctor(CLI::App* app) {
       fmt::print(stderr, "fanout doctor: error: {}\n", repo.error().message);
       return repo.error().exit_code;
     }
-    std::string dir = opts->build_dir;
+    std::string dir = BuildDirForReading(opts->build_dir);
     if (access(dir.c_str(), W_OK) != 0) {
       const char* tmp = std::getenv("TMPDIR");
       dir = tmp && *tmp ? tmp : "/tmp";
@@ -149,6 +151,11 @@ CommandFn SetupDoctor(CLI::App* app) {
     const image::EngineFacts engines = image::ProbeEngines();
     std::string docker_why;
     const bool docker_usable = engines.DockerUsable(&docker_why);
+    // buildah builds inside the sandbox: whether it can depends on the tier chosen here.
+    std::string buildah_why = "no sandbox tier is usable";
+    const bool buildah_usable =
+        choice.ok() &&
+        engines.BuildahUsable(choice->tier == sandbox::Tier::kNamespaces, p.root, &buildah_why);
     if (opts->json) {
       nlohmann::json j = nlohmann::json::parse(sandbox::ProbeToJson(p));
       j["repository"] = RepoFactsToJson(*repo);
@@ -160,8 +167,8 @@ CommandFn SetupDoctor(CLI::App* app) {
                               {"buildx", engines.buildx},
                               {"skopeo", engines.skopeo}}},
                             {"buildah",
-                             {{"usable", false},
-                              {"why_not", "not supported yet (docs/images.md)"},
+                             {{"usable", buildah_usable},
+                              {"why_not", buildah_usable ? "" : buildah_why},
                               {"cli", engines.buildah}}}};
       fmt::print("{}\n", j.dump(2));
     } else {
@@ -193,8 +200,8 @@ CommandFn SetupDoctor(CLI::App* app) {
                         ? fmt::format("usable: {}{}; {}", engines.docker,
                                       engines.buildx ? " with buildx" : "", engines.skopeo)
                         : "not usable: " + docker_why);
-      row("buildah", engines.buildah.empty() ? "not installed; not supported yet"
-                                             : engines.buildah + "; not supported yet");
+      row("buildah", buildah_usable ? "usable: " + engines.buildah + " (in the sandbox)"
+                                    : "not usable: " + buildah_why);
       if (const std::optional<RepoFacts>& f = *repo) {
         fmt::print("git repository\n");
         if (!f->bare) row("work tree", f->workdir);

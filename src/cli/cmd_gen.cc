@@ -11,8 +11,11 @@
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "base/file_util.h"
+#include "cli/build_dir.h"
+#include "cli/locate_description.h"
 #include "description/loader.h"
 #include "description/warnings.h"
+#include "generator/bake_generator.h"
 #include "generator/make_generator.h"
 #include "generator/ninja_generator.h"
 #include "generator/ninja_writer.h"
@@ -65,36 +68,6 @@ std::string Absolute(const std::string& p) {
   return ec ? fs::absolute(p).lexically_normal().string() : abs.string();
 }
 
-/// Refuses (exit 2) a build directory inside the work tree that holds paths git tracks: fanout
-/// would trust them as its own state (a committed sandbox probe) and overwrite them. `shown`
-/// is the directory as the user named it.
-Status CheckBuildDirUntracked(const Repository& repo, std::string build_dir,
-                              const std::string& shown) {
-  if (repo.is_bare()) return {};
-  // "-B build/" may come back as ".../build/." or ".../build/".
-  while (build_dir.size() > 1 && (build_dir.back() == '/' || build_dir.ends_with("/."))) {
-    build_dir.pop_back();
-  }
-  std::string workdir = repo.workdir();
-  while (workdir.size() > 1 && workdir.back() == '/') workdir.pop_back();
-  workdir = Absolute(workdir);  // canonical, as build_dir is
-  std::string rel;
-  if (build_dir != workdir) {
-    if (build_dir.rfind(workdir + "/", 0) != 0) return {};
-    rel = build_dir.substr(workdir.size() + 1);
-  }
-  auto tracked = repo.FirstTrackedPathUnder(rel);
-  if (!tracked.ok()) return tracked.error();
-  if (!*tracked) return {};
-  return MakeError(
-      fmt::format("build directory '{}' holds files tracked by git ('{}'); fanout keeps its "
-                  "state there and will not trust or overwrite tracked files: pass another "
-                  "directory with -B (e.g. -B out/fanout), or untrack them with 'git rm -r "
-                  "--cached {}'",
-                  shown, **tracked, rel.empty() ? "." : ShellQuote(rel)),
-      kExitUsage);
-}
-
 }  // namespace
 
 void AddGenOptions(CLI::App* app, GenOptions* opts) {
@@ -107,8 +80,8 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
   app->add_option("--on-missing-base", opts->on_missing_base,
                   "when the base commit is missing: error, or build all")
       ->check(CLI::IsMember({"error", "all"}));
-  app->add_option("--format", opts->format, "ninja or make")
-      ->check(CLI::IsMember({"ninja", "make"}))
+  app->add_option("--format", opts->format, "ninja, make, or bake (docker-bake.json)")
+      ->check(CLI::IsMember({"ninja", "make", "bake"}))
       ->capture_default_str();
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "fail a target instead of running it below the namespaces sandbox tier");
@@ -117,15 +90,9 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
 
 int RunGen(const GenOptions& opts, Plan* plan_out) {
   const std::string desc_path = Absolute(opts.common.file);
-  const std::string build_dir = Absolute(opts.common.build_dir);
 
-  auto repo = Repository::Open(opts.common.repo.empty() ? fs::path(desc_path).parent_path().string()
-                                                        : opts.common.repo);
+  auto repo = OpenDescriptionRepo(opts.common);
   if (!repo.ok()) return Fail(repo.error());
-  // Before anything is written to the build directory.
-  if (Status st = CheckBuildDirUntracked(*repo, build_dir, opts.common.build_dir); !st.ok()) {
-    return Fail(st.error());
-  }
 
   // The source is resolved once, here: a bad --source is a git error now (exit 3), not a
   // failed snapshot edge later. A work tree can change before the build runs, so its snapshot
@@ -156,6 +123,13 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   }
   const Description& desc = *loaded.description;
   const std::string& shown_file = opts.common.file;
+  const std::string shown_build_dir =
+      ChooseBuildDir(opts.common.build_dir, desc.build_dir, repo->workdir());
+  const std::string build_dir = Absolute(shown_build_dir);
+  // Before anything is written to the build directory.
+  if (Status st = CheckBuildDirSafe(*repo, build_dir, shown_build_dir); !st.ok()) {
+    return Fail(st.error());
+  }
   for (const Diagnostic& d : TmpPassEnvWarnings(desc, shown_file, [](const std::string& name) {
          const char* v = std::getenv(name.c_str());
          return v ? std::optional<std::string>(v) : std::nullopt;
@@ -171,8 +145,9 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   Plan plan;  // outlives the snapshot, which reads it
   std::optional<BackgroundSnapshot> snapshot;
   if (revision) {
-    snapshot.emplace(repo_root, build_dir, *revision,
-                     CompileInputs(desc.targets, desc.global_inputs));
+    snapshot.emplace(
+        repo_root, build_dir, *revision,
+        CompileInputs(desc.targets, desc.global_inputs, TreeReader(*repo, SourceTree(*revision))));
   }
 
   SelectionRequest request;
@@ -212,20 +187,16 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   if (snapshot) snapshot->SetPlan(&plan);
 
   const std::string dir = build_dir + "/";
-  boost::system::error_code ec;
-  fs::create_directories(dir + layout::kInternalDir, ec);
-  if (ec) return Fail(MakeError(fmt::format("cannot create '{}': {}", build_dir, ec.message())));
-  // Keep the build directory out of `git status` even with no .gitignore entry (as Meson does).
-  if (!fs::exists(dir + ".gitignore")) {
-    Status st = WriteFileAtomically(dir + ".gitignore", "# Generated by fanout.\n*\n");
-    if (!st.ok()) return Fail(st.error());
-  }
+  if (Status st = PrepareBuildDir(build_dir); !st.ok()) return Fail(st.error());
   const std::string plan_text = PlanToJson(plan);
   Status st = WriteFileIfChanged(dir + layout::kPlan, plan_text);
   if (!st.ok()) return Fail(st.error());
   // Hashed here, where it is off the snapshot thread's longer path.
   if (snapshot) snapshot->SetPlanDigest(PlanDigest(plan_text));
-  Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan) : GenerateNinja(plan);
+  Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan)
+                               : opts.format == "bake"
+                                   ? GenerateBake(plan, revision ? revision->commit : std::nullopt)
+                                   : GenerateNinja(plan);
   if (!text.ok()) return Fail(text.error());
   // The stamps before the build file and its regeneration stamp: were gen to stop in between,
   // the next `ninja` would run it again.
@@ -234,8 +205,8 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     if (!st.ok()) return Fail(st.error());
   }
 
-  if (opts.format == "make") {
-    st = WriteFileAtomically(dir + kMakefileName, *text);
+  if (opts.format == "make" || opts.format == "bake") {
+    st = WriteFileAtomically(dir + (opts.format == "make" ? kMakefileName : kBakeFileName), *text);
     if (!st.ok()) return Fail(st.error());
   } else {
     // When the regeneration stamp was last written, before this run rewrites it.

@@ -7,6 +7,7 @@
 #include "report/files.h"
 #include "report/report.h"
 #include "report/table.h"
+#include "report/timeline_files.h"
 
 namespace fanout {
 
@@ -27,6 +28,9 @@ CommandFn SetupReport(CLI::App* app) {
     if (!written.ok()) {
       fmt::print(stderr, "fanout report: error: {}\n", written.error().message);
       return kExitTargetFailed;
+    }
+    if (Status st = WriteTimelineFiles(opts->build_dir); !st.ok()) {
+      fmt::print(stderr, "fanout report: warning: {}\n", st.error().message);
     }
     TableOptions table;
     table.color = ShouldColor(STDOUT_FILENO);

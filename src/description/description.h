@@ -32,16 +32,26 @@ struct Limits {
   std::uint64_t tmp_bytes = 0;
 };
 
+/// What builds an image target (`image.engine`, docs/images.md).
+enum class ImageEngine {
+  kDocker,   ///< BuildKit in a Docker daemon reached through a declared socket (default)
+  kBuildah,  ///< buildah, daemonless, inside the target's sandbox
+};
+
+/// "docker", "buildah": the name `image.engine` and plan.json use.
+const char* ImageEngineName(ImageEngine engine);
+
 /// How a target that is a container image is built (`image:`, docs/format.md and
 /// docs/images.md). Paths are relative to the repository root, as written.
 struct ImageSpec {
-  std::string context;                      ///< the build context directory ("." is the root)
-  std::string dockerfile;                   ///< "" : <context>/Dockerfile
-  std::map<std::string, std::string> args;  ///< build args; "{image:DEP}" names a dependency
-  std::string target;                       ///< the Dockerfile stage; "" : the last
-  std::string platform;                     ///< "linux/amd64"; "" : the engine's own
-  std::vector<std::string> tags;            ///< templates: {target} {commit} {short} {digest}
-  std::vector<std::string> cache_from;      ///< BuildKit cache sources, passed as written
+  std::string context;                        ///< the build context directory ("." is the root)
+  std::string dockerfile;                     ///< "" : <context>/Dockerfile
+  std::map<std::string, std::string> args;    ///< build args; "{image:DEP}" names a dependency
+  std::string target;                         ///< the Dockerfile stage; "" : the last
+  std::string platform;                       ///< "linux/amd64"; "" : the engine's own
+  std::vector<std::string> tags;              ///< templates: {target} {commit} {short} {digest}
+  std::vector<std::string> cache_from;        ///< BuildKit cache sources, passed as written
+  ImageEngine engine = ImageEngine::kDocker;  ///< what builds it
   bool operator==(const ImageSpec&) const = default;
 
   /// The Dockerfile's path relative to the repository root.
@@ -93,6 +103,9 @@ struct Description {
   std::vector<Target> targets;  ///< sorted by name
   PostSubmit post_submit;
   SandboxRequirement sandbox = SandboxRequirement::kPreferred;
+  /// `build_dir`: the build directory, relative to the repository's work tree, '/'-separated,
+  /// no '.' or '..' components; empty: not set (the command line's default applies).
+  std::string build_dir;
 
   /// The target named `name`, or nullptr.
   const Target* FindTarget(const std::string& name) const;

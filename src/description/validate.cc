@@ -15,8 +15,8 @@
 namespace fanout {
 namespace {
 
-constexpr std::string_view kTopKeys[] = {"version", "pools",       "global_inputs",
-                                         "targets", "post_submit", "sandbox"};
+constexpr std::string_view kTopKeys[] = {"version",     "pools",   "global_inputs", "targets",
+                                         "post_submit", "sandbox", "build_dir"};
 constexpr std::string_view kPostSubmitKeys[] = {"command", "when"};
 constexpr std::string_view kSandboxValues[] = {"required", "preferred"};
 constexpr std::string_view kWhenValues[] = {"success", "always"};
@@ -52,6 +52,7 @@ std::optional<Description> Validator::Run(const YamlNode* root) {
     ReadPatterns(*e->value, "global_inputs", PatternKind::kInput, &desc.global_inputs);
   }
   if (const Entry* e = root->Find("post_submit")) ReadPostSubmit(*e, &desc.post_submit);
+  if (const Entry* e = root->Find("build_dir")) ReadBuildDir(*e->value, &desc);
   if (const Entry* e = root->Find("targets")) ReadTargets(*e->value, &desc);
   for (const DependencyCycle& cycle : FindDependencyCycles(desc.targets)) {
     Error(cycle.mark, "dependency cycle: " + cycle.ToString());
@@ -134,6 +135,27 @@ void Validator::ReadPostSubmit(const Entry& entry, PostSubmit* post) {
   }
 }
 
+void Validator::ReadBuildDir(const YamlNode& node, Description* desc) {
+  std::optional<std::string> path = ExpectText(node, "build_dir");
+  if (!path) return;
+  // "out/fanout/" reads naturally; the slash means nothing more.
+  if (path->size() > 1 && path->back() == '/') path->pop_back();
+  std::string problem = path->empty() ? "is empty" : RelativePathProblem(*path);
+  if (problem.empty() && *path == ".") problem = "is the repository's root";
+  if (problem.empty() && (*path == ".git" || path->starts_with(".git/"))) {
+    problem = "is inside git's own directory";
+  }
+  if (!problem.empty()) {
+    Error(node.mark, "path " + Quoted(*path) + " for 'build_dir' " + problem,
+          {"note: 'build_dir' is a directory relative to the repository's root, written "
+           "without '.' or '..' components, that fanout owns (e.g. 'fanout-out' or "
+           "'out/fanout')",
+           "help: pass -B DIR to put the build directory elsewhere, outside the repository too"});
+    return;
+  }
+  desc->build_dir = *path;
+}
+
 /// Reads a list of glob patterns into `out` (as written), checking each one.
 bool Validator::ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
                              std::vector<std::string>* out) {
@@ -172,6 +194,14 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
   if (body[0] == '/') {
     Error(SourceMark{node.mark.line, base + static_cast<int>(start)},
           "absolute path " + Quoted(pattern) + " in " + Quoted(what), {relative_to});
+    return;
+  }
+  if (IsDockerignoreMarker(pattern)) {
+    Error(node.mark,
+          "pattern " + Quoted(pattern) + " in " + Quoted(what) +
+              " starts with fanout's own prefix for a .dockerignore",
+          {"note: an image target without 'inputs' already gets its context minus its "
+           ".dockerignore (docs/images.md)"});
     return;
   }
   std::size_t seg = 0;

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "base/dockerignore.h"
 #include "description/validate.h"
 #include "description/validator.h"
 #include "description/values.h"
@@ -11,12 +12,14 @@
 namespace fanout {
 namespace {
 
-constexpr std::string_view kImageKeys[] = {"context",  "dockerfile", "args",      "target",
-                                           "platform", "tags",       "cache_from"};
+constexpr std::string_view kImageKeys[] = {"context",  "dockerfile", "args",       "target",
+                                           "platform", "tags",       "cache_from", "engine"};
+constexpr std::string_view kEngineValues[] = {"docker", "buildah"};
 constexpr std::string_view kTagFields[] = {"target", "commit", "short", "digest"};
 constexpr std::string_view kImageArgPrefix = "{image:";
 
-/// What is wrong with `path` as a relative path inside the repository; "" when nothing.
+}  // namespace
+
 std::string RelativePathProblem(std::string_view path) {
   if (path[0] == '/') return "is absolute";
   if (path == ".") return "";
@@ -34,7 +37,9 @@ std::string RelativePathProblem(std::string_view path) {
   return "";
 }
 
-}  // namespace
+const char* ImageEngineName(ImageEngine engine) {
+  return engine == ImageEngine::kBuildah ? "buildah" : "docker";
+}
 
 std::string ImageSpec::DockerfilePath() const {
   if (!dockerfile.empty()) return dockerfile;
@@ -42,11 +47,16 @@ std::string ImageSpec::DockerfilePath() const {
 }
 
 std::vector<std::string> Validator::DefaultImageInputs(const ImageSpec& image) {
-  std::vector<std::string> inputs = {image.context == "." ? "**" : image.context + "/**"};
+  // The context's files that the engine sends (base/dockerignore.h), and always the
+  // Dockerfile and both places a .dockerignore can be: named exactly, they stay inputs even
+  // when the rules exclude them, and creating one changes the inputs.
   const std::string dockerfile = image.DockerfilePath();
-  if (image.context != "." && dockerfile.rfind(image.context + "/", 0) != 0) {
-    inputs.push_back(dockerfile);
+  std::vector<std::string> inputs = {image.context == "." ? "**" : image.context + "/**",
+                                     dockerfile};
+  for (std::string& file : DockerignoreFiles(image.context, dockerfile)) {
+    inputs.push_back(std::move(file));
   }
+  inputs.push_back(DockerignoreMarker(image.context, dockerfile));
   return inputs;
 }
 
@@ -67,6 +77,11 @@ void Validator::ReadImage(const YamlNode& node, Target* t) {
   if (!entries) return;
   CheckKeys(*entries, kImageKeys, " in 'image' of target ", t->name);
   ImageSpec image;
+  if (const Entry* e = node.Find("engine")) {
+    if (auto engine = ExpectEnum(*e->value, "engine", kEngineValues)) {
+      image.engine = *engine == "buildah" ? ImageEngine::kBuildah : ImageEngine::kDocker;
+    }
+  }
   if (const Entry* e = node.Find("context")) {
     if (auto context = ReadRelativePath(*e->value, "context")) image.context = *context;
   } else {
@@ -87,6 +102,16 @@ void Validator::ReadImage(const YamlNode& node, Target* t) {
   }
   if (const Entry* e = node.Find("tags")) ReadImageTags(*e->value, &image);
   if (const Entry* e = node.Find("cache_from")) {
+    if (image.engine == ImageEngine::kBuildah) {
+      // BuildKit's "type=registry,ref=..." means nothing to buildah, whose --cache-from names
+      // a repository it pulls layers from: passing it on would fail, or pull, mid-build.
+      Error(e->key->mark,
+            "'cache_from' of target " + Quoted(t->name) +
+                " is BuildKit's; the buildah engine does not take it",
+            {"note: the buildah engine keeps its layers in the build directory's own store "
+             "(docs/images.md)",
+             "help: remove 'cache_from', or build with 'engine: docker'"});
+    }
     if (auto items = ExpectList(*e->value, "cache_from")) {
       for (const YamlNodePtr& item : *items) {
         if (auto source = ExpectText(*item, "cache_from", "source")) {

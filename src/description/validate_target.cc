@@ -71,13 +71,13 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
     if (auto network = ExpectBool(*e->value, "network")) t.network = *network;
   }
   if (const Entry* e = body.Find("limits")) ReadLimits(*e->value, &t.limits);
-  if (t.image && t.sockets.empty()) {
+  if (t.image && t.image->engine == ImageEngine::kDocker && t.sockets.empty()) {
     Error(image->key->mark,
           "image target " + Quoted(t.name) + " has no socket for the Docker daemon",
           {"note: the docker engine builds in the daemon, reached through a socket the target "
            "declares",
            "help: add 'sockets: [/var/run/docker.sock]' (and 'pass_env: [DOCKER_HOST]' for "
-           "another socket)"});
+           "another socket), or set 'engine: buildah' under 'image' to build without a daemon"});
   }
   return t;
 }

@@ -14,6 +14,10 @@
 
 namespace fanout {
 
+/// What is wrong with `path` as a relative path inside the repository (absolute, a glob
+/// character, an empty, '.' or '..' component); "" when nothing ("." alone is the root).
+std::string RelativePathProblem(std::string_view path);
+
 /// Where a pattern comes from decides what it is relative to.
 enum class PatternKind { kInput, kArtifact };
 
@@ -32,6 +36,7 @@ class Validator : public SchemaReader {
   bool CheckName(const YamlNode& key, std::string_view kind);
   void ReadPools(const YamlNode& node, Description* desc);
   void ReadPostSubmit(const Entry& entry, PostSubmit* post);
+  void ReadBuildDir(const YamlNode& node, Description* desc);
   /// Reads a list of glob patterns into `out` (as written), checking each one.
   bool ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
                     std::vector<std::string>* out);

@@ -32,13 +32,14 @@ std::string FilterIndex::PruneKey(std::string_view pattern) {
   return std::string(PruneKeyView(pattern));
 }
 
-FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists)
-    : lists_(std::move(lists)), compiled_(lists_.size()) {
+FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists, TreeFileReader read)
+    : lists_(std::move(lists)), read_(std::move(read)), compiled_(lists_.size()) {
   for (std::size_t i = 0; i < lists_.size(); ++i) {
     const auto id = static_cast<std::uint32_t>(i);
     bool anywhere = false;
     for (const std::string& p : *lists_[i]) {
-      if (!p.empty() && p[0] == '!') continue;  // excludes only narrow a filter
+      // Excludes and a .dockerignore only narrow a filter.
+      if ((!p.empty() && p[0] == '!') || IsDockerignoreMarker(p)) continue;
       const std::string_view key = PruneKeyView(p);
       if (key.empty()) {
         anywhere = true;
@@ -69,7 +70,7 @@ Status FilterIndex::MatchAll(std::string_view path, std::vector<Match>* out) {
   candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
   for (std::uint32_t id : candidates_) {
     if (!compiled_[id]) {
-      auto f = PathFilter::Compile(*lists_[id]);
+      auto f = PathFilter::Compile(*lists_[id], read_);
       if (!f.ok())
         return MakeError(fmt::format("{}:{}", id, f.error().message), f.error().exit_code);
       compiled_[id] = std::move(f).value();

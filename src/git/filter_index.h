@@ -26,9 +26,10 @@ class FilterIndex {
     const Glob* pattern;  ///< an include of that filter matching the path
   };
 
-  /// Indexes one filter per pattern list (the syntax of PathFilter::Compile). The lists are
-  /// not copied: they must outlive the index.
-  explicit FilterIndex(std::vector<const std::vector<std::string>*> lists);
+  /// Indexes one filter per pattern list (the syntax of PathFilter::Compile, which gets
+  /// `read`). The lists are not copied: they must outlive the index.
+  explicit FilterIndex(std::vector<const std::vector<std::string>*> lists,
+                       TreeFileReader read = nullptr);
 
   /// Appends to `*out`, in increasing filter order, exactly the filters whose
   /// PathFilter::Matches(path) is true. An error names the list ("LIST:INDEX:COL: ...") of a
@@ -43,6 +44,7 @@ class FilterIndex {
 
  private:
   std::vector<const std::vector<std::string>*> lists_;
+  TreeFileReader read_;
   std::vector<std::optional<PathFilter>> compiled_;
   /// (directory or path key, filter) for each include pattern that can only match that path
   /// or paths under it, sorted; the keys point into the patterns.

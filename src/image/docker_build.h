@@ -22,7 +22,8 @@ struct DependencyImage {
   std::string manifest_digest;  ///< "sha256:<hex>", from that layout
 };
 
-/// The name a dependency's image is loaded under in the daemon: its content alone
+/// The name a dependency's image is loaded under in the daemon (or the buildah store,
+/// image/buildah_build.h): its content alone
 /// ("fanout.invalid/dep:<hex>"), so checkouts and concurrent builds sharing one daemon never
 /// see each other's images under one name, and the reserved .invalid domain is never pulled.
 std::string DaemonReference(const DependencyImage& dep);

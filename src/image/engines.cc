@@ -47,6 +47,34 @@ bool EngineFacts::DockerUsable(std::string* why) const {
   return true;
 }
 
+bool BuildahRunsIn(bool namespaces_tier, bool root, std::string* why) {
+  if (!namespaces_tier) {
+    *why =
+        "in the process tier the build uid has no user namespace of its own, so buildah "
+        "can neither map ids nor mount its layers";
+    return false;
+  }
+  if (!root) {
+    *why =
+        "run unprivileged, the sandbox's user namespace maps a single id, and buildah's RUN "
+        "steps fail ('error setting supplemental groups list')";
+    return false;
+  }
+  return true;
+}
+
+bool EngineFacts::BuildahUsable(bool namespaces_tier, bool root, std::string* why) const {
+  if (buildah.empty()) {
+    *why = "no buildah on PATH";
+    return false;
+  }
+  if (skopeo.empty()) {
+    *why = "no skopeo on PATH (it copies the dependencies' images into buildah's store)";
+    return false;
+  }
+  return BuildahRunsIn(namespaces_tier, root, why);
+}
+
 EngineFacts ProbeEngines() {
   EngineFacts f;
   f.docker = FirstLine("docker --version 2>/dev/null");

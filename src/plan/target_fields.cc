@@ -36,6 +36,19 @@ simdjson::error_code ReadCheckout(od::value v, Checkout& out) {
   return simdjson::SUCCESS;
 }
 
+simdjson::error_code ReadImageEngine(od::value v, ImageEngine& out) {
+  std::string_view s;
+  if (simdjson::error_code e = v.get_string().get(s)) return e;
+  if (s == "docker") {
+    out = ImageEngine::kDocker;
+  } else if (s == "buildah") {
+    out = ImageEngine::kBuildah;
+  } else {
+    return simdjson::INCORRECT_TYPE;
+  }
+  return simdjson::SUCCESS;
+}
+
 simdjson::error_code ReadEnv(od::value v, std::map<std::string, std::string>& env) {
   od::object object;
   if (simdjson::error_code e = v.get_object().get(object)) return e;
@@ -78,6 +91,9 @@ const JsonField<ImageSpec> kImageFields[] = {
      [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.context); }},
     {"dockerfile", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.dockerfile); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.dockerfile); }},
+    {"engine", true, true,
+     [](const ImageSpec& i, JsonWriter& w) { w.String(ImageEngineName(i.engine)); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadImageEngine(v, i.engine); }},
     {"platform", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.platform); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.platform); }},
     {"tags", true, true, [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.tags); },

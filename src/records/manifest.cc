@@ -75,6 +75,7 @@ const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
       Optional("log", &R::log),
       Optional("artifacts", &R::artifacts),
       Optional("image", &R::image),
+      Optional("change", &R::change),
   };
   // clang-format on
   return kFields;

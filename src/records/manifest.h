@@ -79,6 +79,9 @@ struct ManifestTarget {
   std::optional<std::string> log;
   std::optional<std::vector<ManifestArtifact>> artifacts;
   std::optional<ManifestImage> image;  ///< an image target that succeeded
+  /// For a success: "rebuilt" when its result is new since the previous manifest of this
+  /// build directory (or there was none), "up_to_date" when it is the same result.
+  std::optional<std::string> change;
   static const std::vector<Field<ManifestTarget>>& Fields();
   bool operator==(const ManifestTarget&) const = default;
 

@@ -35,6 +35,7 @@ const std::vector<Field<PostSubmitRecord>>& PostSubmitRecord::Fields() {
       Required("log", &R::log),
       Required("log_tail", &R::log_tail),
       Required("manifest_sha256", &R::manifest_sha256),
+      Optional("artifacts_sha256", &R::artifacts_sha256),
   };
   // clang-format on
   return kFields;

@@ -50,6 +50,9 @@ struct PostSubmitRecord {
   std::string log;       ///< relative to the build directory; "" when it did not run
   std::string log_tail;  ///< the last lines of the log, for a failure
   std::string manifest_sha256;
+  /// What the step published: the SHA-256 of every successful target's artifact digests and
+  /// image digest (report/gather.cc, ArtifactsDigest). Unset in records of older versions.
+  std::optional<std::string> artifacts_sha256;
   static const std::vector<Field<PostSubmitRecord>>& Fields();
   bool operator==(const PostSubmitRecord&) const = default;
 };

@@ -97,6 +97,8 @@ const std::vector<Field<FailureRecord>>& FailureRecord::Fields() {
       Required("signal", &R::signal),
       Required("attempts", &R::attempts),
       Required("duration_seconds", &R::duration_seconds),
+      Optional("started_at", &R::started_at),
+      Optional("finished_at", &R::finished_at),
       Required("message", &R::message),
       Required("log_tail", &R::log_tail),
       Required("sandbox", &R::sandbox),

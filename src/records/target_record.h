@@ -96,6 +96,10 @@ struct FailureRecord {
   std::optional<int> signal;
   int attempts = 1;
   double duration_seconds = 0;
+  /// Unix seconds; unset in records of fanout versions before `fanout trace` (the timeline
+  /// leaves such a target out).
+  std::optional<double> started_at;
+  std::optional<double> finished_at;  ///< unix seconds; started_at + duration_seconds
   std::string message;
   std::string log_tail;
   std::optional<SandboxRecord> sandbox;  ///< unset when setup failed before the tier was chosen

@@ -28,7 +28,10 @@ Status AppendToFile(const std::string& path, const std::string& text) {
 
 Status WriteReportFiles(const std::string& build_dir, const Report& report, bool step_summary) {
   const std::string markdown = ReportToMarkdown(report);
-  FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kSummary, markdown));
+  // The link works beside the file (the build directory, a CI artifact), not in the step
+  // summary, whose relative links resolve against the CI's own page.
+  FANOUT_TRY(
+      WriteFileAtomically(build_dir + "/" + layout::kSummary, markdown + MarkdownTimelineLink()));
   FANOUT_TRY(WriteFileAtomically(build_dir + "/" + layout::kJunit, ReportToJunit(report)));
   const char* step = std::getenv("GITHUB_STEP_SUMMARY");
   if (step_summary && step && *step) {

@@ -71,6 +71,16 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
   boost::system::error_code ec;
   fs::remove_all(artifacts_root, ec);  // a fresh tree: nothing stale reaches post-submit
 
+  // What the previous manifest recorded, to tell a rebuilt target from one up to date.
+  std::map<std::string, double> previous_finish;
+  if (auto text = ReadFile(build_dir + "/" + layout::kManifest); text.ok()) {
+    if (auto previous = records::ParseManifest(*text, layout::kManifest); previous.ok()) {
+      for (const records::ManifestTarget& p : previous->targets) {
+        if (p.finished_at) previous_finish[p.name] = *p.finished_at;
+      }
+    }
+  }
+
   double first_start = 0, last_end = 0, busy = 0;
   bool all_ok = true;
   for (const PlanTarget& t : plan.targets) {
@@ -102,6 +112,9 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
     entry.input_digest = r.input_digest;
     entry.sandbox = r.sandbox;
     entry.log = layout::LogPath(name);
+    const auto before = previous_finish.find(name);
+    entry.change = before != previous_finish.end() && before->second == r.finished_at ? "up_to_date"
+                                                                                      : "rebuilt";
     if (r.started_at > 0 && (first_start == 0 || r.started_at < first_start)) {
       first_start = r.started_at;
     }
@@ -214,6 +227,24 @@ std::string Describe(int status) {
 
 }  // namespace
 
+/// The SHA-256 of what a post-submit step publishes: each successful target's artifact
+/// digests and image digest, in the manifest's (sorted) order. Timings, logs and attempts do
+/// not count: a rebuild that made the same bytes changes nothing here.
+std::string ArtifactsDigest(const records::Manifest& manifest) {
+  std::string text;
+  for (const records::ManifestTarget& t : manifest.targets) {
+    if (!t.Succeeded()) continue;
+    text += "target " + t.name + "\n";
+    if (t.artifacts) {
+      for (const records::ManifestArtifact& a : *t.artifacts) {
+        text += a.sha256 + " " + a.path + "\n";
+      }
+    }
+    if (t.image) text += "image " + t.image->manifest_digest + "\n";
+  }
+  return Sha256Hex(text);
+}
+
 Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   boost::system::error_code ec;
   fs::path resolved = fs::canonical(build_dir_arg, ec);  // "." from the Ninja edge
@@ -245,6 +276,31 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
                                  "'when: always' in post_submit runs it anyway",
                                  manifest_path, StatusName(manifest->status)),
                      kExitTargetFailed);
+  }
+
+  std::optional<std::string> artifacts_sha;
+  std::string rebuilt;
+  if (manifest.ok()) {
+    artifacts_sha = ArtifactsDigest(*manifest);
+    for (const records::ManifestTarget& t : manifest->targets) {
+      if (t.change && *t.change == "rebuilt") rebuilt += (rebuilt.empty() ? "" : " ") + t.name;
+    }
+    // The step already succeeded for these very artifacts: running it again would publish
+    // the same bytes. The record is carried over to this manifest.
+    const std::string record_path = build_dir + "/" + kPostSubmitRecordPath;
+    if (auto earlier = ReadFile(record_path); earlier.ok()) {
+      auto record = records::ParsePostSubmitRecord(*earlier, record_path);
+      if (record.ok() && record->status == TargetStatus::kSucceeded && record->command == command &&
+          record->artifacts_sha256 == artifacts_sha) {
+        fmt::print(
+            "fanout: post-submit: the artifacts are those it already published; not "
+            "running it again\n");
+        record->manifest_sha256 = Sha256Hex(*manifest_text);
+        FANOUT_TRY(records::WritePostSubmitRecord(build_dir, *record));
+        FANOUT_TRY(WriteFileAtomically(stamp, ""));
+        return kExitSuccess;
+      }
+    }
   }
 
   const std::string log_path = build_dir + "/" + kPostSubmitLogPath;
@@ -281,6 +337,7 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
     setenv("FANOUT_ARTIFACTS", artifacts.c_str(), 1);
     setenv("FANOUT_MANIFEST", manifest_path.c_str(), 1);
     setenv("FANOUT_BUILD_DIR", build_dir.c_str(), 1);  // for `fanout publish -B`
+    setenv("FANOUT_REBUILT", rebuilt.c_str(), 1);
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -339,6 +396,7 @@ Expected<int> RunPostSubmit(const std::string& build_dir_arg) {
   // must still see this record as the one for the manifest on disk.
   auto after = ReadFile(manifest_path);
   record.manifest_sha256 = Sha256Hex(after.ok() ? *after : *manifest_text);
+  record.artifacts_sha256 = artifacts_sha;
   FANOUT_TRY(records::WritePostSubmitRecord(build_dir, record));
   if (ok) {
     FANOUT_TRY(WriteFileAtomically(stamp, ""));

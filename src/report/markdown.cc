@@ -70,6 +70,11 @@ bool Ran(const TargetReport& t) { return !t.log.empty(); }
 
 }  // namespace
 
+std::string MarkdownTimelineLink() {
+  return "\nTimeline: [timeline.html](timeline.html) (Chrome trace events: "
+         "[trace.json](trace.json), for Perfetto or chrome://tracing)\n";
+}
+
 std::string MarkdownCell(const std::string& text) {
   std::string out;
   for (char c : SanitizeLogText(text)) {

@@ -11,6 +11,10 @@ namespace fanout {
 /// The whole Markdown document, ending in '\n'.
 std::string ReportToMarkdown(const Report& report);
 
+/// The paragraph summary.md ends with: links to timeline.html and trace.json beside it
+/// (report/timeline_files.h), starting with a blank line.
+std::string MarkdownTimelineLink();
+
 /// `text` safe in a Markdown table cell: '|' and '\' escaped, line breaks as spaces.
 std::string MarkdownCell(const std::string& text);
 

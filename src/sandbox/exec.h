@@ -70,6 +70,8 @@ class Exec {
   // ---- an image target (sandbox/exec_image.cc) ----
   /// The images of the dependencies that are image targets, from their OCI layouts.
   Status ReadDependencyImages();
+  /// For the buildah engine: checks that this sandbox tier can run it, and makes its store.
+  Status PrepareImageEngine();
   /// What runs in the sandbox: the target's command, or its image build script.
   std::string Command() const;
   /// The declared artifacts, and an image target's image layout.
@@ -118,6 +120,7 @@ class Exec {
   std::optional<BaseLease> base_;
   std::map<std::string, std::string> dep_outs_;
   std::vector<image::DependencyImage> dep_images_;
+  std::string buildah_store_;  ///< the buildah engine's store; "" for other targets
   std::map<std::string, std::string> host_env_;
 
   TargetStatus last_status_ = TargetStatus::kFailed;

@@ -101,6 +101,11 @@ SandboxSpec Exec::BuildSpec(int attempt) {
     }
   }
   spec.mounts.keep = {ws_.src, ws_.home, ws_.tmp, ws_.deps, out_dir_};
+  // The buildah engine's layer store, shared with the build directory's other image targets.
+  if (!buildah_store_.empty()) {
+    spec.mounts.writable.push_back(buildah_store_);
+    spec.mounts.keep.push_back(buildah_store_);
+  }
   for (const auto& [dep, dir] : dep_outs_) spec.mounts.keep.push_back(dir);
   // Host sockets (a Docker daemon's among them) only when declared: the rest of /run and
   // /var/run is hidden. The resolver's configuration stays where it points into /run.

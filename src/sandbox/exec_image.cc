@@ -3,12 +3,19 @@
 // and the image record in result.json, read back from the layout the build left.
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
+#include "base/build_layout.h"
 #include "base/file_util.h"
+#include "image/buildah_build.h"
 #include "image/docker_build.h"
+#include "image/engines.h"
 #include "image/oci_layout.h"
 #include "sandbox/exec.h"
+#include "sandbox/fs_util.h"
 
 namespace fanout::sandbox {
 
@@ -30,8 +37,42 @@ Status Exec::ReadDependencyImages() {
   return {};
 }
 
+Status Exec::PrepareImageEngine() {
+  if (!def_->image || def_->image->engine != ImageEngine::kBuildah) return {};
+  std::string why;
+  if (!image::BuildahRunsIn(choice_.tier == Tier::kNamespaces, identity_.active, &why)) {
+    return MakeError(fmt::format(
+        "image target '{}' uses the buildah engine, which cannot build in this sandbox: {}; run "
+        "fanout as root where namespaces are available ('fanout doctor' shows the tier), or "
+        "build it with 'engine: docker'",
+        target_, why));
+  }
+  buildah_store_ = build_dir_ + "/" + layout::kBuildahStore;
+  // The script names the store, the run root and the dependencies' layouts in references that
+  // have no escapes ("oci:PATH" ends PATH at its first ':').
+  std::vector<std::string> paths = {buildah_store_, ws_.tmp};
+  for (const image::DependencyImage& dep : dep_images_) paths.push_back(dep.layout);
+  for (const std::string& path : paths) {
+    if (std::string problem = image::StorePathProblem(path); !problem.empty()) {
+      return MakeError(fmt::format(
+          "the buildah engine cannot build '{}' in this build directory: the path '{}' {}; use "
+          "a build directory whose path has none of '+:[]@\"$`\\'",
+          target_, path, problem));
+    }
+  }
+  FANOUT_TRY(MakeDirs(buildah_store_));
+  if (chmod(buildah_store_.c_str(), 0700) != 0) {
+    return MakeError(fmt::format("cannot chmod '{}': {}", buildah_store_, std::strerror(errno)));
+  }
+  return owner_.Apply(buildah_store_);
+}
+
 std::string Exec::Command() const {
-  return def_->image ? image::DockerBuildScript(*def_, dep_images_) : def_->command;
+  if (!def_->image) return def_->command;
+  if (def_->image->engine == ImageEngine::kBuildah) {
+    return image::BuildahBuildScript(*def_, dep_images_, buildah_store_);
+  }
+  return image::DockerBuildScript(*def_, dep_images_);
 }
 
 std::vector<std::string> Exec::ArtifactPatterns() const {

@@ -15,6 +15,7 @@
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "base/log_tail.h"
+#include "records/build_events.h"
 #include "sandbox/exec.h"
 #include "sandbox/weaken.h"
 
@@ -64,11 +65,15 @@ int Exec::Fail(TargetStatus status, int exit_code, int signal, const std::string
   if (signal != 0) f.signal = signal;
   f.attempts = attempts;
   f.duration_seconds = WallNow() - started_wall_;
+  f.started_at = started_wall_;
+  f.finished_at = started_wall_ + f.duration_seconds;
   f.message = message;
   f.log_tail = ReadLogTail(log_path_, 40);
   f.sandbox = sandbox_;
   if (!build_dir_.empty()) {
     (void)records::WriteFailure(build_dir_ + "/" + layout::FailurePath(target_), f);
+    records::AppendEvent(build_dir_, {target_, WallNow(), def_ ? def_->pool : "", status,
+                                      f.duration_seconds, message});
   }
   std::string msg = fmt::format("fanout: target '{}' {} ({}); log: {}\n", target_,
                                 status == TargetStatus::kInterrupted ? "was interrupted" : "failed",

@@ -101,7 +101,11 @@ Expected<std::vector<TreeFile>> SelectFiles(const Repository& repo, const git_oi
     FANOUT_TRY(repo.WalkTree(tree, "", [&](const TreeFile& f) { out.push_back(f); }));
     return out;
   }
-  auto inputs = PathFilter::Compile(selection.inputs);
+  // An image target's .dockerignore is read from the tree its files come from.
+  const TreeFileReader read = [&repo, &tree](const std::string& path) {
+    return repo.ReadFileAt(tree, path);
+  };
+  auto inputs = PathFilter::Compile(selection.inputs, read);
   if (!inputs.ok()) return MakeError("bad input pattern: " + inputs.error().message);
   auto globals = PathFilter::Compile(selection.global_inputs);
   if (!globals.ok()) return MakeError("bad global input pattern: " + globals.error().message);

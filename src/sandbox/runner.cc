@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "git/source_state.h"
 #include "plan/plan.h"
+#include "records/build_events.h"
 #include "sandbox/environment.h"
 #include "sandbox/exec.h"
 #include "sandbox/fs_util.h"
@@ -64,6 +65,8 @@ int Exec::Run() {
   started_wall_ = WallNow();
   target_ = opts_.target;
   if (auto rc = LoadPlan()) return *rc;
+  records::AppendEvent(
+      build_dir_, {target_, started_wall_, def_->pool, std::nullopt, std::nullopt, std::nullopt});
   if (Status st = PrepareTargetDir(); !st.ok()) return SetupError(st.error());
   auto source = ReadSource(build_dir_);
   if (!source.ok()) return SetupError(source.error());
@@ -74,6 +77,7 @@ int Exec::Run() {
 
   for (const std::string& d : def_->deps) dep_outs_[d] = build_dir_ + "/" + layout::OutDir(d);
   if (Status st = ReadDependencyImages(); !st.ok()) return SetupError(st.error());
+  if (Status st = PrepareImageEngine(); !st.ok()) return SetupError(st.error());
   if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
   host_env_ = HostEnvironment();
   const int max_attempts = 1 + std::max(0, def_->retries);
@@ -96,6 +100,10 @@ int Exec::Run() {
   Status written =
       WriteResult(*collected, attempt, records::SourceRecord{source->commit, source->tree});
   if (!written.ok()) return SetupError(written.error());
+  const double finished = WallNow();
+  records::AppendEvent(build_dir_, {target_, finished, def_->pool,
+                                    attempt > 1 ? TargetStatus::kFlaky : TargetStatus::kSucceeded,
+                                    finished - started_wall_, std::nullopt});
 
   // Housekeeping after the result is safe: keep the bases the targets last used.
   if (cache_->Count() > plan_->target_count + 8) {

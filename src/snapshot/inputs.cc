@@ -27,13 +27,18 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
+TreeFileReader TreeReader(const Repository& repo, const git_oid& tree) {
+  return [&repo, tree](const std::string& path) { return repo.ReadFileAt(tree, path); };
+}
+
 CompiledInputs CompileInputs(const std::vector<Target>& targets,
-                             const std::vector<std::string>& global_inputs) {
+                             const std::vector<std::string>& global_inputs,
+                             const TreeFileReader& read) {
   CompiledInputs out;
   out.targets.reserve(targets.size());
   std::vector<std::string> scratch;
   for (const Target& t : targets) {
-    auto filter = PathFilter::Compile(InputPatterns(t, global_inputs, &scratch));
+    auto filter = PathFilter::Compile(InputPatterns(t, global_inputs, &scratch), read);
     if (!filter.ok()) {
       out.prefixes.push_back("");  // validation reports the pattern; meanwhile, list everything
       continue;

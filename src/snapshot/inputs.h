@@ -28,9 +28,14 @@ struct CompiledInputs {
 };
 
 /// Compiles the inputs of `targets` (a target whose patterns do not compile, which validation
-/// reports, has no filter and makes the prefixes the whole tree).
+/// reports, has no filter and makes the prefixes the whole tree). `read` reads the tree the
+/// paths will come from (for an image target's .dockerignore, base/dockerignore.h).
 CompiledInputs CompileInputs(const std::vector<Target>& targets,
-                             const std::vector<std::string>& global_inputs);
+                             const std::vector<std::string>& global_inputs,
+                             const TreeFileReader& read = nullptr);
+
+/// A TreeFileReader over `tree` of `repo` (which must outlive it).
+TreeFileReader TreeReader(const Repository& repo, const git_oid& tree);
 
 /// Every file of `tree` at or under one of `prefixes`, sorted by path.
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,

@@ -118,7 +118,8 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     const PlanTarget& t = plan.targets[ti];
     if (options.compiled) filters[ti] = options.compiled->Find(t.def.name);
     if (!filters[ti]) {
-      auto filter = PathFilter::Compile(InputPatterns(t.def, plan.global_inputs, &scratch));
+      auto filter = PathFilter::Compile(InputPatterns(t.def, plan.global_inputs, &scratch),
+                                        TreeReader(repo, tree));
       if (!filter.ok()) {
         return MakeError(fmt::format("target '{}': bad input pattern: {}; run 'fanout check'",
                                      t.def.name, filter.error().message));
@@ -202,7 +203,16 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
       }
       AddDirAndAncestors(d, &dirs);
     }
+    // The build directory is never part of the source, and every build writes into it: listed
+    // (as a pattern's walk root, or the ancestor of one), it would be newer than the stamp
+    // after every run, and no build would ever be a no-op.
+    const std::vector<std::string> build_dir = BuildDirExclusion(repo, plan.build_dir);
     for (const std::string& d : dirs) {
+      if (std::any_of(build_dir.begin(), build_dir.end(), [&](const std::string& b) {
+            return d == b || (d.size() > b.size() && d.starts_with(b) && d[b.size()] == '/');
+          })) {
+        continue;
+      }
       std::string full = d.empty() ? workdir.substr(0, workdir.size() - 1) : workdir + d;
       result.files_read.push_back(full);
     }

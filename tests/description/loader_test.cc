@@ -270,7 +270,7 @@ TEST(DescriptionLoaderTest, Load_UnknownTopLevelKeyWithoutNearNameListsValidKeys
   ExpectDiag(One(Load("version: 1\nwhatever: {}\n")), 2, 1,
              "unknown key 'whatever' at the top level",
              "note: valid keys are: version, pools, global_inputs, targets, post_submit, "
-             "sandbox");
+             "sandbox, build_dir");
 }
 
 TEST(DescriptionLoaderTest, Load_KeyThatIsNotAStringIsAnError) {
@@ -942,7 +942,7 @@ TEST(DescriptionLoaderTest, LoadDescription_ErrorsAreExitCodeTwoWithTheRenderedT
   EXPECT_EQ(d.error().message, path + ":2:1: error: unknown key 'bogus' at the top level\n" +
                                    "bogus: 1\n^\n" +
                                    "note: valid keys are: version, pools, global_inputs, "
-                                   "targets, post_submit, sandbox\n" +
+                                   "targets, post_submit, sandbox, build_dir\n" +
                                    "1 error generated.\n");
 }
 
@@ -977,7 +977,12 @@ TEST(DescriptionLoaderTest, Image_ContextDefaultsTheInputsAndTheDockerfile) {
   ASSERT_TRUE(app && app->image);
   EXPECT_EQ(app->image->context, "docker/app");
   EXPECT_EQ(app->image->DockerfilePath(), "docker/app/Dockerfile");
-  EXPECT_EQ(app->inputs, std::vector<std::string>{"docker/app/**"});
+  // The context, less what its .dockerignore excludes (base/dockerignore.h), and always the
+  // Dockerfile and both places of an ignore file.
+  EXPECT_EQ(app->inputs,
+            (std::vector<std::string>{
+                "docker/app/**", "docker/app/Dockerfile", "docker/app/Dockerfile.dockerignore",
+                "docker/app/.dockerignore", ":(dockerignore)docker/app//docker/app/Dockerfile"}));
   EXPECT_EQ(app->image->args.at("BASE"), "{image:base}");
   EXPECT_EQ(app->image->tags.size(), 2u);
   EXPECT_EQ(app->command, "");
@@ -986,11 +991,27 @@ TEST(DescriptionLoaderTest, Image_ContextDefaultsTheInputsAndTheDockerfile) {
 TEST(DescriptionLoaderTest, Image_ADockerfileOutsideTheContextIsAnInputToo) {
   auto r = Load(ImageTarget("      context: .\n      dockerfile: docker/app.Dockerfile\n"));
   ASSERT_TRUE(r.description) << r.FormatErrors();
-  EXPECT_EQ(r.description->FindTarget("app")->inputs, std::vector<std::string>{"**"});
+  EXPECT_EQ(
+      r.description->FindTarget("app")->inputs,
+      (std::vector<std::string>{"**", "docker/app.Dockerfile", "docker/app.Dockerfile.dockerignore",
+                                ".dockerignore", ":(dockerignore).//docker/app.Dockerfile"}));
   r = Load(ImageTarget("      context: app\n      dockerfile: docker/app.Dockerfile\n"));
   ASSERT_TRUE(r.description) << r.FormatErrors();
   EXPECT_EQ(r.description->FindTarget("app")->inputs,
-            (std::vector<std::string>{"app/**", "docker/app.Dockerfile"}));
+            (std::vector<std::string>{"app/**", "docker/app.Dockerfile",
+                                      "docker/app.Dockerfile.dockerignore", "app/.dockerignore",
+                                      ":(dockerignore)app//docker/app.Dockerfile"}));
+}
+
+TEST(DescriptionLoaderTest, Image_TheDockerignorePatternIsFanoutsOwn) {
+  // Positive control: the same file name without the prefix is a pattern like any other.
+  EXPECT_TRUE(Load(ImageTarget("      context: app\n", "    inputs: [\"app/**\"]\n")).description);
+  LoadResult r = Load(ImageTarget("      context: app\n",
+                                  "    inputs: [\":(dockerignore)app//app/Dockerfile\"]\n"));
+  ASSERT_FALSE(r.description);
+  EXPECT_NE(r.FormatErrors().find("starts with fanout's own prefix for a .dockerignore"),
+            std::string::npos)
+      << r.FormatErrors();
 }
 
 TEST(DescriptionLoaderTest, Image_ErrorsNameTheKeyAndSayWhatToDo) {
@@ -1012,6 +1033,24 @@ TEST(DescriptionLoaderTest, Image_ErrorsNameTheKeyAndSayWhatToDo) {
 TEST(DescriptionLoaderTest, Image_NeedsASocketForTheDaemon) {
   const std::string text = std::string(kHeader) + "  app:\n    image:\n      context: app\n";
   ExpectDiag(One(Load(text)), 6, 5, "image target 'app' has no socket for the Docker daemon");
+}
+
+TEST(DescriptionLoaderTest, Image_TheEngineIsDockerByDefaultOrBuildahWhichNeedsNoSocket) {
+  auto r = Load(ImageTarget("      context: app\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("app")->image->engine, ImageEngine::kDocker);
+  const std::string text =
+      std::string(kHeader) + "  app:\n    image:\n      engine: buildah\n      context: app\n";
+  r = Load(text);
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("app")->image->engine, ImageEngine::kBuildah);
+  ExpectDiag(One(Load(ImageTarget("      context: app\n      engine: buildha\n"))), 10, 15,
+             "invalid 'engine' value 'buildha'; expected 'docker' or 'buildah'",
+             "help: did you mean 'buildah'?");
+  ExpectDiag(One(Load(ImageTarget("      engine: buildah\n      context: app\n"
+                                  "      cache_from: [\"type=registry,ref=r/app:cache\"]\n"))),
+             11, 7,
+             "'cache_from' of target 'app' is BuildKit's; the buildah engine does not take it");
 }
 
 }  // namespace

@@ -200,7 +200,7 @@ TEST_F(AffectedE2E, Affected_DependencyChainInTiersAndText) {
 
 TEST_F(AffectedE2E, Affected_WorktreeModeSeesUntrackedFile) {
   repo_.Write("other/untracked.txt", "new\n");
-  repo_.Write("build/junk/docker/base/x", "build output is never source\n");
+  repo_.Write("fanout-out/junk/docker/base/x", "build output is never source\n");
   json j = AffectedJson({"--base", "HEAD", "--head", "worktree"});
   EXPECT_EQ(j["head"], "worktree");
   ASSERT_EQ(j["affected"].size(), 1u);

@@ -40,7 +40,7 @@ targets:
     RunResult r = fanout::testing::Run({FanoutBinary(), "build", "--base", "HEAD~1", "-j", "4"},
                                        repo_.path());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    return json::parse(ReadFile(repo_ / "build/manifest.json"));
+    return json::parse(ReadFile(repo_ / "fanout-out/manifest.json"));
   }
 
   static std::vector<std::string> Built(const json& manifest) {
@@ -60,8 +60,8 @@ TEST_F(BuildBaseE2E, Base_BuildsOnlyAffectedAndSkipsTheRest) {
   json m = BuildSinceParent();
   EXPECT_EQ(Built(m), (std::vector<std::string>{"c"}));
   EXPECT_EQ(m["skipped"], json({"a", "b"}));
-  EXPECT_FALSE(Exists(repo_ / "build/targets/a/result.json"));
-  std::string summary = ReadFile(repo_ / "build/summary.md");
+  EXPECT_FALSE(Exists(repo_ / "fanout-out/targets/a/result.json"));
+  std::string summary = ReadFile(repo_ / "fanout-out/summary.md");
   EXPECT_NE(summary.find("skipped"), std::string::npos) << summary;
 }
 
@@ -72,13 +72,13 @@ TEST_F(BuildBaseE2E, Base_PlainNinjaBuildsATargetAnEditNewlyAffects) {
   EXPECT_EQ(Built(m), (std::vector<std::string>{"c"}));
   // An unstaged edit now affects a (and b, which depends on it): a plain `ninja` must see it.
   repo_.Write("a/x.txt", "a2");
-  RunResult r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  RunResult r = fanout::testing::Run({"ninja", "-C", repo_ / "fanout-out"}, repo_.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  m = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  m = json::parse(ReadFile(repo_ / "fanout-out/manifest.json"));
   EXPECT_EQ(Built(m), (std::vector<std::string>{"a", "b", "c"})) << m.dump(2);
-  EXPECT_EQ(ReadFile(repo_ / "build/artifacts/b/b.txt"), "a2b");
+  EXPECT_EQ(ReadFile(repo_ / "fanout-out/artifacts/b/b.txt"), "a2b");
   // And it settles at once: nothing left to do.
-  r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  r = fanout::testing::Run({"ninja", "-C", repo_ / "fanout-out"}, repo_.path());
   EXPECT_NE(r.out.find("no work to do"), std::string::npos) << r.out;
 }
 
@@ -91,10 +91,10 @@ TEST_F(BuildBaseE2E, Base_PlainNinjaReselectsWhenTheBaseRefMoves) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // As a fetch moves origin/main: the base catches up with HEAD, so nothing is affected.
   repo_.Git({"branch", "-f", "base", "HEAD"});
-  r = fanout::testing::Run({"ninja", "-C", repo_ / "build"}, repo_.path());
+  r = fanout::testing::Run({"ninja", "-C", repo_ / "fanout-out"}, repo_.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Regenerating build.ninja"), std::string::npos) << r.out;
-  const json m = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  const json m = json::parse(ReadFile(repo_ / "fanout-out/manifest.json"));
   EXPECT_EQ(m["skipped"], json({"a", "b", "c"})) << m.dump(2);
 }
 
@@ -104,7 +104,7 @@ TEST_F(BuildBaseE2E, Base_DependentsOfAChangeAreBuilt) {
   json m = BuildSinceParent();
   EXPECT_EQ(Built(m), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(m["skipped"], json({"c"}));
-  EXPECT_EQ(ReadFile(repo_ / "build/artifacts/b/b.txt"), "a2b");
+  EXPECT_EQ(ReadFile(repo_ / "fanout-out/artifacts/b/b.txt"), "a2b");
 }
 
 TEST_F(BuildBaseE2E, Base_DependenciesOfAnAffectedTargetAreBuiltToo) {

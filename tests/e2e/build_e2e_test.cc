@@ -58,12 +58,12 @@ class BuildE2E : public ::testing::Test {
     return fanout::testing::Run(argv, repo_.path());
   }
   RunResult Ninja(const std::vector<std::string>& args = {}) {
-    std::vector<std::string> argv = {"ninja", "-C", repo_ / "build"};
+    std::vector<std::string> argv = {"ninja", "-C", repo_ / "fanout-out"};
     argv.insert(argv.end(), args.begin(), args.end());
     return fanout::testing::Run(argv, repo_.path());
   }
   double StartedAt(const std::string& t) {
-    json r = json::parse(ReadFile(repo_ / ("build/targets/" + t + "/result.json")));
+    json r = json::parse(ReadFile(repo_ / ("fanout-out/targets/" + t + "/result.json")));
     return r["started_at"].get<double>();
   }
   /// When each target last started.
@@ -124,7 +124,7 @@ TEST_F(BuildE2E, Build_PoolsCapConcurrencyAndManifestHasArtifacts) {
   std::map<std::string, std::vector<Interval>> by_pool;
   for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
     std::istringstream in(
-        ReadFile(repo_ / ("build/targets/" + std::string(t) + "/out/interval.txt")));
+        ReadFile(repo_ / ("fanout-out/targets/" + std::string(t) + "/out/interval.txt")));
     Interval iv{};
     std::string name;
     in >> iv.start >> name >> iv.end;
@@ -135,13 +135,13 @@ TEST_F(BuildE2E, Build_PoolsCapConcurrencyAndManifestHasArtifacts) {
   EXPECT_EQ(MaxOverlap(by_pool["wide"]), 2) << "the depth-2 pool must be used fully, never more";
   EXPECT_EQ(MaxOverlap(by_pool["narrow"]), 1);
 
-  json manifest = json::parse(ReadFile(repo_ / "build/manifest.json"));
+  json manifest = json::parse(ReadFile(repo_ / "fanout-out/manifest.json"));
   ASSERT_EQ(manifest["targets"].size(), 6u);
   for (const json& t : manifest["targets"]) {
     ASSERT_EQ(t["status"], "succeeded") << t.dump();
     ASSERT_EQ(t["artifacts"].size(), 1u);
     const json& a = t["artifacts"][0];
-    std::string gathered = repo_ / ("build/" + a["gathered"].get<std::string>());
+    std::string gathered = repo_ / ("fanout-out/" + a["gathered"].get<std::string>());
     RunResult sha = fanout::testing::Run({"sha256sum", gathered});
     ASSERT_EQ(sha.exit_code, 0);
     EXPECT_EQ(sha.out.substr(0, 64), a["sha256"].get<std::string>()) << gathered;
@@ -261,7 +261,7 @@ TEST_F(BuildE2E, Incremental_BuildDirThroughASymlinkStillSeesEdits) {
   // A build directory that is a symlink out of the work tree: the snapshot's depfile must
   // still name the inputs Ninja stats from there.
   TempDir elsewhere;
-  ASSERT_EQ(symlink(elsewhere.path().c_str(), (repo_ / "build").c_str()), 0);
+  ASSERT_EQ(symlink(elsewhere.path().c_str(), (repo_ / "fanout-out").c_str()), 0);
   ASSERT_EQ(Fanout({"build", "-j", "8"}).exit_code, 0);
   const double a2 = StartedAt("a2"), a3 = StartedAt("a3");
   EXPECT_NE(Ninja().out.find("no work to do"), std::string::npos);
@@ -308,7 +308,7 @@ TEST_F(BuildE2E, Incremental_InputEditsRerunOnlyAffectedTargets) {
 
 TEST_F(BuildE2E, Snapshot_ReusesADigestOnlyForTheSameTreeAndDefinition) {
   ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
-  const std::string build = repo_ / "build";
+  const std::string build = repo_ / "fanout-out";
   ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
   const std::string a2 = build + "/.fanout/stamps/a2.stamp";
   const std::string real = ReadFile(a2);
@@ -355,7 +355,7 @@ TEST_F(BuildE2E, Snapshot_ReusesADigestOnlyForTheSameTreeAndDefinition) {
 
 TEST_F(BuildE2E, Gen_FromARevisionWritesTheStampsAFullSnapshotWrites) {
   ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
-  const std::string build = repo_ / "build";
+  const std::string build = repo_ / "fanout-out";
   const std::string stamps = build + "/.fanout/stamps/";
   std::map<std::string, std::string> by_gen;
   for (const char* t : {"a1", "a2", "a3", "a4", "b1", "b2"}) {
@@ -378,7 +378,7 @@ TEST_F(BuildE2E, Gen_FromARevisionWritesTheStampsAFullSnapshotWrites) {
 
 TEST_F(BuildE2E, Snapshot_TakesAnIndexMadeForThisPlanAndTreeAsItIs) {
   ASSERT_EQ(Fanout({"gen", "--source", "HEAD"}).exit_code, 0);
-  const std::string build = repo_ / "build";
+  const std::string build = repo_ / "fanout-out";
   const std::string a2 = build + "/.fanout/stamps/a2.stamp";
   const std::string real = ReadFile(a2);
   const std::string index_path = build + "/.fanout/stamps.index";
@@ -416,9 +416,9 @@ TEST_F(BuildE2E, Snapshot_AnIndexOfAnotherPlanWhoseSourceIsGoneIsNotAnError) {
   ASSERT_EQ(Fanout({"gen", "--source", "gone"}).exit_code, 0);
   ASSERT_EQ(Fanout({"gen"}).exit_code, 0);  // the work tree: gen leaves the index as it was
   repo_.Git({"branch", "-D", "gone"});
-  RunResult r = Fanout({"snapshot", "-B", repo_ / "build"});
+  RunResult r = Fanout({"snapshot", "-B", repo_ / "fanout-out"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(json::parse(ReadFile(repo_ / "build/.fanout/source.json"))["source"], "worktree");
+  EXPECT_EQ(json::parse(ReadFile(repo_ / "fanout-out/.fanout/source.json"))["source"], "worktree");
 }
 
 TEST(SnapshotE2E, InputsUnderADirectoryExcludeItsLookalikeSiblings) {
@@ -432,7 +432,7 @@ TEST(SnapshotE2E, InputsUnderADirectoryExcludeItsLookalikeSiblings) {
              "    inputs: [pkg/a-b/**, pkg/a.b/**, pkg/a0/**]\n");
   for (const char* f : {"pkg/a/x", "pkg/a-b/y", "pkg/a.b/z", "pkg/a0/w"}) repo.Write(f, "1\n");
   repo.Commit("initial");
-  const std::string build = repo / "build";
+  const std::string build = repo / "fanout-out";
   auto snapshot = [&] {
     EXPECT_EQ(
         fanout::testing::Run({FanoutBinary(), "gen", "--source", "HEAD"}, repo.path()).exit_code,
@@ -454,7 +454,7 @@ TEST(SnapshotE2E, InputsUnderADirectoryExcludeItsLookalikeSiblings) {
 
 TEST_F(BuildE2E, Snapshot_StampIndexSkipsUnchangedStampsButRecreatesMissingOnes) {
   ASSERT_EQ(Fanout({"gen"}).exit_code, 0);
-  const std::string build = repo_ / "build";
+  const std::string build = repo_ / "fanout-out";
   ASSERT_EQ(Fanout({"snapshot", "-B", build}).exit_code, 0);
   const std::string a1 = build + "/.fanout/stamps/a1.stamp";
   const std::string a2 = build + "/.fanout/stamps/a2.stamp";
@@ -482,7 +482,7 @@ TEST_F(BuildE2E, Exec_FailureLeavesNoResult) {
       "version: 1\ntargets:\n  bad:\n    command: echo boom; exit 3\n    inputs: [src/a1/**]\n");
   RunResult r = Fanout({"build"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_FALSE(Exists(repo_ / "build/targets/bad/result.json"));
+  EXPECT_FALSE(Exists(repo_ / "fanout-out/targets/bad/result.json"));
   EXPECT_NE((r.out + r.err).find("boom"), std::string::npos) << "ninja shows the log tail";
 }
 

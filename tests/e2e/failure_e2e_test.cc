@@ -64,7 +64,7 @@ class FailureE2E : public ::testing::Test {
  protected:
   void SetUp() override {
     repo_.Write("src/main.txt", "source\n");
-    repo_.Write(".gitignore", "build/\n");
+    repo_.Write(".gitignore", "fanout-out/\n");
   }
 
   /// Writes fanout.yaml: `targets` is the indented text under `targets:`.
@@ -78,7 +78,7 @@ class FailureE2E : public ::testing::Test {
     return ::fanout::testing::Run(argv, repo_.path(), env);
   }
 
-  std::string Build(const std::string& rel) { return repo_ / ("build/" + rel); }
+  std::string Build(const std::string& rel) { return repo_ / ("fanout-out/" + rel); }
   json ReadJson(const std::string& rel) {
     std::string text = ReadFile(Build(rel));
     json j = json::parse(text, nullptr, false);
@@ -129,7 +129,7 @@ TEST_F(FailureE2E, KeepGoing_IndependentsSucceedDependentBlockedReportsNameTheFa
   EXPECT_FALSE(Exists(Build("targets/needs_bad/log.txt"))) << "a blocked target never starts";
 
   // The table, the log path and the one-line summary.
-  EXPECT_TRUE(Contains(r.out, "bad failed: log: build/targets/bad/log.txt")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "bad failed: log: fanout-out/targets/bad/log.txt")) << r.out;
   EXPECT_TRUE(Contains(r.out, "5 targets: 3 succeeded, 1 failed, 1 blocked")) << r.out;
 
   // summary.md: the failure with its log tail.
@@ -138,7 +138,11 @@ TEST_F(FailureE2E, KeepGoing_IndependentsSucceedDependentBlockedReportsNameTheFa
   EXPECT_TRUE(Contains(md, "| needs_bad | ⛔ blocked |")) << md;
   EXPECT_TRUE(Contains(md, "### ❌ `bad` failed")) << md;
   EXPECT_TRUE(Contains(md, "error: bad-marker-42")) << md;
-  EXPECT_EQ(ReadFile(ci / "step.md"), md + "\n") << "appended to $GITHUB_STEP_SUMMARY once";
+  // It ends with a link to the timeline beside it, which the step summary leaves out.
+  const std::string link = "\nTimeline: [timeline.html](timeline.html)";
+  ASSERT_TRUE(Contains(md, link)) << md;
+  EXPECT_EQ(ReadFile(ci / "step.md"), md.substr(0, md.rfind(link)) + "\n")
+      << "appended to $GITHUB_STEP_SUMMARY once";
 
   // junit.xml, read by an XML parser.
   json suite;
@@ -156,7 +160,7 @@ TEST_F(FailureE2E, KeepGoing_IndependentsSucceedDependentBlockedReportsNameTheFa
   for (const char* t : {"a1", "a2", "a3"}) EXPECT_TRUE(cases[t]["children"].empty()) << t;
 
   // `fanout report` reads the same build again.
-  RunResult again = Fanout({"report", "-B", "build"});
+  RunResult again = Fanout({"report", "-B", "fanout-out"});
   EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
   EXPECT_TRUE(Contains(again.out, "5 targets: 3 succeeded, 1 failed, 1 blocked")) << again.out;
   EXPECT_EQ(ReadFile(Build("summary.md")), md);
@@ -304,7 +308,7 @@ TEST_F(PostSubmitE2E, ItsFailureIsReportedLikeATargetsAndFailsTheBuild) {
   RunResult r = Fanout({"build"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(Contains(r.out, "2 targets: 2 succeeded; post-submit failed")) << r.out;
-  EXPECT_TRUE(Contains(r.out, "(post-submit) failed: log: build/post_submit.log")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "(post-submit) failed: log: fanout-out/post_submit.log")) << r.out;
   std::map<std::string, json> cases = JunitCases(ParseXml(Build("junit.xml")));
   json failure = Child(cases["(post-submit)"], "failure");
   ASSERT_FALSE(failure.is_null());
@@ -407,7 +411,7 @@ TEST_F(FailureE2E, Interrupt_Exit130ReportListsInterruptedNextBuildRerunsOnlyUnf
   EXPECT_TRUE(Contains(text, "5 targets: 2 succeeded, 2 interrupted, 1 blocked")) << text;
 
   // The reports say what was interrupted; `fanout report` writes them again.
-  RunResult report = Fanout({"report", "-B", "build"});
+  RunResult report = Fanout({"report", "-B", "fanout-out"});
   EXPECT_EQ(report.exit_code, 1) << report.out << report.err;
   EXPECT_TRUE(Contains(report.out, "5 targets: 2 succeeded, 2 interrupted, 1 blocked"))
       << report.out;

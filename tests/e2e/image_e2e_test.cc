@@ -74,7 +74,7 @@ class ImageE2E : public ::testing::Test {
         {"DOCKER_HOST=" + daemon_->host(), "PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
   }
 
-  json Manifest() { return json::parse(ReadFile(repo_ / "build/manifest.json")); }
+  json Manifest() { return json::parse(ReadFile(repo_ / "fanout-out/manifest.json")); }
   static const json& Entry(const json& manifest, const std::string& name) {
     for (const json& t : manifest["targets"]) {
       if (t["name"] == name) return t;
@@ -90,7 +90,7 @@ class ImageE2E : public ::testing::Test {
 
 TEST_F(ImageE2E, AChainOfImagesIsBuiltIntoLayoutsWithTheirDigestsInTheManifest) {
   RunResult r = Fanout({"build"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "build/targets/app/log.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
   const json manifest = Manifest();
   const json& base = Entry(manifest, "base");
   const json& app = Entry(manifest, "app");
@@ -99,9 +99,9 @@ TEST_F(ImageE2E, AChainOfImagesIsBuiltIntoLayoutsWithTheirDigestsInTheManifest) 
 
   // The recorded digests are those of the layouts gathered for post-submit.
   auto base_layout =
-      image::ReadOciLayout(repo_ / ("build/" + base["image"]["layout"].get<std::string>()));
+      image::ReadOciLayout(repo_ / ("fanout-out/" + base["image"]["layout"].get<std::string>()));
   auto app_layout =
-      image::ReadOciLayout(repo_ / ("build/" + app["image"]["layout"].get<std::string>()));
+      image::ReadOciLayout(repo_ / ("fanout-out/" + app["image"]["layout"].get<std::string>()));
   ASSERT_TRUE(base_layout.ok()) << base_layout.error().message;
   ASSERT_TRUE(app_layout.ok()) << app_layout.error().message;
   EXPECT_EQ(app["image"]["manifest_digest"], app_layout->manifest_digest);
@@ -121,8 +121,9 @@ TEST_F(ImageE2E, AChainOfImagesIsBuiltIntoLayoutsWithTheirDigestsInTheManifest) 
             json({"registry.example/app:" + short_commit,
                   "app:app-" + image::DigestHex(app_layout->manifest_digest)}));
   // The build script is in the log, for whoever reads why a build failed.
-  EXPECT_NE(ReadFile(repo_ / "build/targets/app/log.txt").find("docker-daemon:fanout.invalid/dep:"),
-            std::string::npos);
+  EXPECT_NE(
+      ReadFile(repo_ / "fanout-out/targets/app/log.txt").find("docker-daemon:fanout.invalid/dep:"),
+      std::string::npos);
 }
 
 TEST_F(ImageE2E, AfterTheDaemonIsPrunedTheDependencyIsReloadedFromItsLayoutNeverPulled) {
@@ -141,14 +142,14 @@ TEST_F(ImageE2E, AfterTheDaemonIsPrunedTheDependencyIsReloadedFromItsLayoutNever
   repo_.Write("app/hello.txt", "hello 2\n");
   repo_.Commit("app changes");
   RunResult r = Fanout({"build"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "build/targets/app/log.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
   const json manifest = Manifest();
   EXPECT_EQ(Entry(manifest, "base")["image"]["manifest_digest"], base_digest)
       << "base was not affected and is not rebuilt";
   auto app_layout = image::ReadOciLayout(
-      repo_ / ("build/" + Entry(manifest, "app")["image"]["layout"].get<std::string>()));
+      repo_ / ("fanout-out/" + Entry(manifest, "app")["image"]["layout"].get<std::string>()));
   auto base_layout = image::ReadOciLayout(
-      repo_ / ("build/" + Entry(manifest, "base")["image"]["layout"].get<std::string>()));
+      repo_ / ("fanout-out/" + Entry(manifest, "base")["image"]["layout"].get<std::string>()));
   ASSERT_TRUE(app_layout.ok() && base_layout.ok());
   EXPECT_EQ(app_layout->diff_ids[0], base_layout->diff_ids[0]);
 }
@@ -158,10 +159,10 @@ TEST_F(ImageE2E, ADockerfileErrorFailsTheTargetWithTheEnginesMessageInTheReport)
   repo_.Commit("broken");
   RunResult r = Fanout({"build"});
   EXPECT_NE(r.exit_code, 0);
-  const std::string log = ReadFile(repo_ / "build/targets/app/log.txt");
+  const std::string log = ReadFile(repo_ / "fanout-out/targets/app/log.txt");
   EXPECT_NE(log.find("FROMM"), std::string::npos) << log;
   // The engine's message reaches what CI shows: the JUnit report and the step summary.
-  EXPECT_NE(ReadFile(repo_ / "build/junit.xml").find("unknown instruction: FROMM"),
+  EXPECT_NE(ReadFile(repo_ / "fanout-out/junit.xml").find("unknown instruction: FROMM"),
             std::string::npos);
   RunResult report = fanout::testing::Run({FanoutBinary(), "report"}, repo_.path(),
                                           {"GITHUB_STEP_SUMMARY=" + (repo_ / "summary.md")});
@@ -207,7 +208,7 @@ TEST_F(ImageE2E, APoolOfDepthOneBuildsOneImageAtATime) {
   RunResult r = Fanout({"build", "-j", "4", "base", "other"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto interval = [&](const std::string& t) {
-    const json j = json::parse(ReadFile(repo_ / ("build/targets/" + t + "/result.json")));
+    const json j = json::parse(ReadFile(repo_ / ("fanout-out/targets/" + t + "/result.json")));
     return std::make_pair(j["started_at"].get<double>(), j["finished_at"].get<double>());
   };
   const auto [b0, b1] = interval("base");

@@ -34,7 +34,7 @@ std::vector<std::string> NotAPullRequest() {
 class PostSubmitGateE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    repo_.Write(".gitignore", "build/\n");
+    repo_.Write(".gitignore", "fanout-out/\n");
     repo_.Write("src/main.txt", "source\n");
     // The post-submit step records that it ran, and fails while outside_/fail exists.
     repo_.Write("fanout.yaml",
@@ -66,7 +66,7 @@ class PostSubmitGateE2E : public ::testing::Test {
     return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   }
 
-  std::string Build(const std::string& rel) { return repo_ / ("build/" + rel); }
+  std::string Build(const std::string& rel) { return repo_ / ("fanout-out/" + rel); }
 
   GitRepo repo_;
   TempDir outside_;

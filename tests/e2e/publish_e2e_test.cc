@@ -95,7 +95,7 @@ class PublishE2E : public ::testing::Test {
     return Fanout(args, path_prefix);
   }
 
-  json Manifest() { return json::parse(ReadFile(repo_ / "build/manifest.json")); }
+  json Manifest() { return json::parse(ReadFile(repo_ / "fanout-out/manifest.json")); }
   static const json& Entry(const json& manifest, const std::string& name) {
     for (const json& t : manifest["targets"]) {
       if (t["name"] == name) return t;
@@ -132,7 +132,7 @@ class PublishE2E : public ::testing::Test {
 };
 
 TEST_F(PublishE2E, EveryImageGoesToItsTagsByDigestAndTheManifestSaysWhere) {
-  ASSERT_EQ(Fanout({"build"}).exit_code, 0) << ReadFile(repo_ / "build/targets/app/log.txt");
+  ASSERT_EQ(Fanout({"build"}).exit_code, 0) << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
   const std::string short_commit = repo_.Git({"rev-parse", "HEAD"}).substr(0, 12);
 
   // Without credentials the registry refuses, and its message is what the user sees.
@@ -277,7 +277,7 @@ TEST_F(PublishE2E, ThePostSubmitStepPublishes) {
                    registry_->authfile() + "'\n");
   repo_.Commit("publish after the build");
   RunResult r = Fanout({"build"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "build/post_submit.log");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/post_submit.log");
   const json manifest = Manifest();
   const json& app = Entry(manifest, "app")["image"];
   ASSERT_TRUE(app.contains("pushed")) << manifest.dump(2);
@@ -289,10 +289,10 @@ TEST_F(PublishE2E, ThePostSubmitStepPublishes) {
 
   // Rewriting the manifest does not make the next build publish again.
   const int writes = Writes();
-  const std::string log = ReadFile(repo_ / "build/post_submit.log");
+  const std::string log = ReadFile(repo_ / "fanout-out/post_submit.log");
   RunResult again = Fanout({"build"});
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
-  EXPECT_EQ(ReadFile(repo_ / "build/post_submit.log"), log);
+  EXPECT_EQ(ReadFile(repo_ / "fanout-out/post_submit.log"), log);
   EXPECT_EQ(Writes(), writes);
 }
 

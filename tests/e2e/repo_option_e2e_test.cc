@@ -46,7 +46,7 @@ class RepoOptionE2E : public ::testing::Test {
             {"matrix", "-B", build(), "--shards", "1", "--repo", dir}};
   }
 
-  std::string build() const { return repo_ / "build"; }
+  std::string build() const { return repo_ / "fanout-out"; }
   std::string PlanRepoRoot() const {
     return json::parse(ReadFile(build() + "/.fanout/plan.json"))["repo_root"].get<std::string>();
   }

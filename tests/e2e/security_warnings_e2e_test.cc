@@ -136,7 +136,7 @@ TEST_F(SecurityWarningsE2E, Gen_WarnsAtAPassEnvEntryWhoseValueIsInTmp) {
 TEST_F(SecurityWarningsE2E, Gen_RefusesABuildDirectoryThatGitTracksFilesIn) {
   // Positive control first: an untracked build directory with the same file is used.
   repo_.Write("build/.fanout/sandbox-probe.json", "{}\n");
-  RunResult r = Fanout({"gen"});
+  RunResult r = Fanout({"gen", "-B", "build"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(Exists(repo_ / "build/build.ninja"));
 
@@ -149,10 +149,11 @@ TEST_F(SecurityWarningsE2E, Gen_RefusesABuildDirectoryThatGitTracksFilesIn) {
   const std::string message =
       "fanout: error: build directory 'build' holds files tracked by git "
       "('build/.fanout/sandbox-probe.json'); fanout keeps its state there and will not trust or "
-      "overwrite tracked files: pass another directory with -B (e.g. -B out/fanout)";
+      "overwrite tracked files: pass another directory with -B or 'build_dir:' in fanout.yaml "
+      "(the default is 'fanout-out'), or untrack them with 'git rm -r --cached build'";
   for (const char* command : {"gen", "build"}) {
     SCOPED_TRACE(command);
-    r = Fanout({command});
+    r = Fanout({command, "-B", "build"});
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
     EXPECT_EQ(Sh("find build -type f | sort", repo_.path()).out,

@@ -37,7 +37,7 @@ class SocketReachE2E : public ::testing::Test {
     repo_.Commit();
     RunResult r = fanout::testing::Run({FanoutBinary(), "build"}, repo_.path());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    return ReadFile(repo_ / "build/targets/t/log.txt");
+    return ReadFile(repo_ / "fanout-out/targets/t/log.txt");
   }
 
   TempDir dir_;

@@ -59,7 +59,7 @@ const PlanTarget& Img(const Plan& plan) { return plan.targets.at(1); }
 /// certain values, such as `checkout`).
 std::vector<json> Changes(const json& v) {
   if (v.is_string()) {
-    return {v.get<std::string>() + "x", "inputs", "full"};
+    return {v.get<std::string>() + "x", "inputs", "full", "buildah"};
   }
   if (v.is_array()) {
     json more = v;

@@ -38,6 +38,8 @@ FailureRecord SampleFailure() {
   f.signal = 9;
   f.attempts = 3;
   f.duration_seconds = 61.5;
+  f.started_at = 1700000000.5;
+  f.finished_at = 1700000062.0;
   f.message = "timed out after 1m";
   f.log_tail = "still waiting";
   f.sandbox = SampleSandbox();
@@ -68,6 +70,7 @@ Manifest SampleManifest() {
                            {"r/app:c0ffee"},
                            std::vector<PushedReference>{{"r/app@sha256:m", "sha256:m", "pushed"},
                                                         {"r/app:c0ffee", "sha256:m", "present"}}};
+  ok.change = "rebuilt";
   ManifestTarget bad;
   bad.name = "api";
   bad.status = TargetStatus::kFailed;

@@ -38,6 +38,7 @@ PostSubmitRecord SamplePostSubmit() {
   r.log = "post_submit.log";
   r.log_tail = "pushing app";
   r.manifest_sha256 = "ab12";
+  r.artifacts_sha256 = "cd34";
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include "base/build_layout.h"
 #include "report/files.h"
+#include "report/markdown.h"
 #include "report_fixture.h"
 #include "test_util.h"
 
@@ -29,7 +30,10 @@ TEST_F(ReportDir, WritesSummaryJunitAndAppendsTheGithubStepSummary) {
   ASSERT_TRUE(st.ok()) << st.error().message;
   const std::string md = tu::ReadFile(dir_ / layout::kSummary);
   EXPECT_NE(md.find("kaput"), std::string::npos);
-  EXPECT_EQ(tu::ReadFile(dir_ / "step.md"), "earlier step\n" + md + "\n");
+  // summary.md links the timeline beside it; the step summary, elsewhere, does not.
+  EXPECT_EQ(md, ReportToMarkdown(*report) + MarkdownTimelineLink());
+  EXPECT_NE(md.find("[timeline.html](timeline.html)"), std::string::npos);
+  EXPECT_EQ(tu::ReadFile(dir_ / "step.md"), "earlier step\n" + ReportToMarkdown(*report) + "\n");
   json root = ParseXml(dir_ / layout::kJunit);
   EXPECT_EQ(Children(root, "testsuite")[0]["attrib"]["failures"], "1");
   EXPECT_FALSE(tu::Exists(dir_ / (std::string(layout::kSummary) + ".tmp")));
