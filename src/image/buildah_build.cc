@@ -48,34 +48,12 @@ std::string BuildahBuildScript(const Target& target, const std::vector<Dependenc
   // chroot isolation: RUN steps run in this sandbox, whose network namespace is what `network:
   // false` means; buildah refuses --network none with chroot isolation. --force-rm: a failed
   // or cancelled build removes its working containers from the shared store too.
-  std::vector<std::string> args = {"--isolation",
-                                   "chroot",
-                                   "--pull=never",
-                                   "--layers",
-                                   "--force-rm",
-                                   "--iidfile",
-                                   "$TMPDIR/fanout-image-id",
-                                   "--file",
-                                   spec.DockerfilePath()};
-  if (!spec.target.empty()) {
-    args.push_back("--target");
-    args.push_back(spec.target);
-  }
-  if (!spec.platform.empty()) {
-    args.push_back("--platform");
-    args.push_back(spec.platform);
-  }
-  for (const auto& [name, value] : spec.args) {
-    args.push_back("--build-arg");
-    args.push_back(name + "=" + ResolveImageArgs(value, deps));
-  }
+  std::vector<std::string> args = {"--isolation", "chroot",     "--pull=never",
+                                   "--layers",    "--force-rm", "--iidfile",
+                                   kImageIdFile,  "--file",     spec.DockerfilePath()};
+  AppendStageArgs(spec, deps, &args);
   args.push_back(spec.context);
-  std::string line = "step \"$@\" build";
-  for (const std::string& a : args) {
-    // $TMPDIR is the sandbox's: expanded by the shell, everything else is literal.
-    line += " " + (a == "$TMPDIR/fanout-image-id" ? "\"$TMPDIR/fanout-image-id\"" : ShellQuote(a));
-  }
-  s += line + "\n";
+  s += BuildScriptLine("step \"$@\" build", args);
   // Pushed by ID, never by a name another edge could retag meanwhile.
   s += fmt::format(
       "rm -rf \"$FANOUT_OUT\"/{0}\n"

@@ -24,6 +24,23 @@ std::string ResolveImageArgs(const std::string& value, const std::vector<Depende
   return out;
 }
 
+void AppendStageArgs(const ImageSpec& spec, const std::vector<DependencyImage>& deps,
+                     std::vector<std::string>* args) {
+  if (!spec.target.empty()) args->insert(args->end(), {"--target", spec.target});
+  if (!spec.platform.empty()) args->insert(args->end(), {"--platform", spec.platform});
+  for (const auto& [name, value] : spec.args) {
+    args->insert(args->end(), {"--build-arg", name + "=" + ResolveImageArgs(value, deps)});
+  }
+}
+
+std::string BuildScriptLine(const std::string& prefix, const std::vector<std::string>& args) {
+  std::string line = prefix;
+  for (const std::string& a : args) {
+    line += " " + (a == kImageIdFile ? "\"" + a + "\"" : ShellQuote(a));
+  }
+  return line + "\n";
+}
+
 std::string DockerBuildScript(const Target& target, const std::vector<DependencyImage>& deps) {
   const ImageSpec& spec = *target.image;
   std::string s;
@@ -40,35 +57,18 @@ std::string DockerBuildScript(const Target& target, const std::vector<Dependency
   // BuildKit through buildx where the CLI has it, else the built-in one (Docker 20.10).
   s += "if docker buildx version >/dev/null 2>&1; then set -- docker buildx build --load; "
        "else export DOCKER_BUILDKIT=1; set -- docker build; fi\n";
-  std::vector<std::string> args = {"--iidfile", "$TMPDIR/fanout-image-id", "--file",
-                                   spec.DockerfilePath()};
+  std::vector<std::string> args = {"--iidfile", kImageIdFile, "--file", spec.DockerfilePath()};
   if (!target.network) {
     args.push_back("--network");
     args.push_back("none");
-  }
-  if (!spec.target.empty()) {
-    args.push_back("--target");
-    args.push_back(spec.target);
-  }
-  if (!spec.platform.empty()) {
-    args.push_back("--platform");
-    args.push_back(spec.platform);
   }
   for (const std::string& from : spec.cache_from) {
     args.push_back("--cache-from");
     args.push_back(from);
   }
-  for (const auto& [name, value] : spec.args) {
-    args.push_back("--build-arg");
-    args.push_back(name + "=" + ResolveImageArgs(value, deps));
-  }
+  AppendStageArgs(spec, deps, &args);
   args.push_back(spec.context);
-  std::string line = "\"$@\"";
-  for (const std::string& a : args) {
-    // $TMPDIR is the sandbox's: expanded by the shell, everything else is literal.
-    line += " " + (a == "$TMPDIR/fanout-image-id" ? "\"$TMPDIR/fanout-image-id\"" : ShellQuote(a));
-  }
-  s += line + "\n";
+  s += BuildScriptLine("\"$@\"", args);
   s += fmt::format(
       "rm -rf \"$FANOUT_OUT\"/{0}\n"
       "skopeo --tmpdir \"$TMPDIR\" copy --quiet --src-daemon-host \"$daemon\" "

@@ -31,6 +31,18 @@ std::string DaemonReference(const DependencyImage& dep);
 /// `value` with each "{image:DEP}" replaced by DEP's DaemonReference.
 std::string ResolveImageArgs(const std::string& value, const std::vector<DependencyImage>& deps);
 
+/// `--target`, `--platform` and the build arguments (each "{image:DEP}" resolved), appended to
+/// `args` as both engines take them.
+void AppendStageArgs(const ImageSpec& spec, const std::vector<DependencyImage>& deps,
+                     std::vector<std::string>* args);
+
+/// `prefix` followed by `args` as one line of a build script: the image ID file in the
+/// sandbox's $TMPDIR is expanded by the shell, every other argument is quoted literally.
+std::string BuildScriptLine(const std::string& prefix, const std::vector<std::string>& args);
+
+/// Where a build script has the engine write the image's ID (--iidfile).
+inline constexpr const char* kImageIdFile = "$TMPDIR/fanout-image-id";
+
 /// The script that builds `target`'s image (target.image must be set).
 std::string DockerBuildScript(const Target& target, const std::vector<DependencyImage>& deps);
 
