@@ -1,6 +1,8 @@
 #include "report/build_monitor.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include "base/build_layout.h"
 #include "base/file_util.h"
 #include "base/log_tail.h"
+#include "base/unique_fd.h"
 #include "records/target_status.h"
 
 namespace fanout {
@@ -78,12 +81,16 @@ void BuildMonitor::Stop() {
 void BuildMonitor::Poll(double now) {
   std::lock_guard<std::mutex> hold(mutex_);
   const std::string path = build_dir_ + "/" + records::kBuildEventsPath;
-  if (FileSize(path) > offset_) {
-    auto text = ReadFile(path);
-    if (text.ok() && text->size() > offset_) {
+  // Only what was appended since the last pass: the file grows by two lines per target.
+  if (const std::size_t size = FileSize(path); size > offset_) {
+    std::string text(size - offset_, '\0');
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    const ssize_t n =
+        fd ? pread(fd.get(), text.data(), text.size(), static_cast<off_t>(offset_)) : -1;
+    if (n > 0) {
+      text.resize(static_cast<std::size_t>(n));
       std::size_t consumed = 0;
-      for (const records::BuildEvent& e :
-           records::ParseEvents(std::string_view(*text).substr(offset_), &consumed)) {
+      for (const records::BuildEvent& e : records::ParseEvents(text, &consumed)) {
         if (e.status) {
           Ended(e);
         } else {
