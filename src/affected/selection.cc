@@ -68,6 +68,7 @@ Expected<Selection> SelectTargets(const Repository& repo, const Description& des
       worktree.source = "worktree";
       worktree.tree = affected->head_tree;
       SnapshotOptions options;
+      options.find_changes = false;  // only the files it reads are kept
       if (!worktree.tree.empty()) options.resolved = &worktree;
       auto watched = ComputeSnapshot(repo, skipped, options);
       if (!watched.ok()) return watched.error();

@@ -11,12 +11,16 @@
 
 #include <fmt/format.h>
 
+#include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "cli/build_dir.h"
 #include "cli/cli.h"
 #include "cli/cmd_gen.h"
 #include "description/diagnostic.h"
+#include "git/source_state.h"
+#include "records/manifest.h"
 #include "report/build_monitor.h"
+#include "report/dirty_build.h"
 #include "report/files.h"
 #include "report/gather.h"
 #include "report/progress.h"
@@ -164,6 +168,26 @@ bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool*
   return rc != 0;
 }
 
+/// In CI, a build of uncommitted changes is warned about (report/dirty_build.h): on stdout in
+/// GitHub Actions, whose runner reads workflow commands there, else on stderr.
+void WarnIfDirtyInCi(const std::string& build_dir) {
+  auto getenv = [](const char* name) { return std::getenv(name); };
+  if (!RunsInCi(getenv)) return;
+  auto source = ReadSourceState(build_dir);
+  if (!source.ok() || !source->dirty) return;
+  std::size_t dropped = 0;
+  if (auto manifest = records::ReadManifest(build_dir + "/" + layout::kManifest); manifest.ok()) {
+    for (const records::ManifestTarget& t : manifest->targets) {
+      if (t.image && t.image->dropped_tags) dropped += t.image->dropped_tags->size();
+    }
+  }
+  std::optional<std::string> warning = DirtyBuildWarning(*source, getenv, dropped);
+  if (!warning) return;
+  std::FILE* out = warning->starts_with("::") ? stdout : stderr;
+  fmt::print(out, "{}\n", *warning);
+  std::fflush(out);
+}
+
 int RunBuild(const BuildOptions& opts) {
   const double started = UnixNow();
   if (opts.post_submit && opts.no_post_submit) {
@@ -238,6 +262,7 @@ int RunBuild(const BuildOptions& opts) {
       fmt::print(stderr, "fanout: warning: cannot write the manifest: {}\n", st.error().message);
     }
   }
+  WarnIfDirtyInCi(plan.build_dir);
   bool unexplained_failure = ninja_rc != 0;
   if (PostSubmit(opts, plan, ninja_rc == 0 && !interrupted, &interrupted)) {
     unexplained_failure = true;

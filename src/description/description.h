@@ -41,6 +41,24 @@ enum class ImageEngine {
 /// "docker", "buildah": the name `image.engine` and plan.json use.
 const char* ImageEngineName(ImageEngine engine);
 
+/// A secret an image build may mount (`image.secrets`, docs/images.md): its value is read on
+/// the runner when the target runs, handed to the engine through a sealed in-memory file, and
+/// never written to the plan, a log or anywhere under the build directory.
+struct ImageSecret {
+  enum class Source {
+    kFile,  ///< a host file: absolute, or "~/..." under the runner's $HOME
+    kEnv,   ///< a host environment variable
+  };
+  std::string id;  ///< what `RUN --mount=type=secret,id=ID` names
+  Source source = Source::kFile;
+  std::string name;  ///< the file's path as written, or the variable's name
+  bool operator==(const ImageSecret&) const = default;
+};
+
+/// The most secrets one image target may have (the build script's shell holds each on a
+/// one-digit descriptor, sandbox/isolate.h).
+inline constexpr std::size_t kMaxImageSecrets = 7;
+
 /// How a target that is a container image is built (`image:`, docs/format.md and
 /// docs/images.md). Paths are relative to the repository root, as written.
 struct ImageSpec {
@@ -51,6 +69,8 @@ struct ImageSpec {
   std::string platform;                       ///< "linux/amd64"; "" : the engine's own
   std::vector<std::string> tags;              ///< templates: {target} {commit} {short} {digest}
   std::vector<std::string> cache_from;        ///< BuildKit cache sources, passed as written
+  std::vector<std::string> cache_to;          ///< BuildKit cache exports, passed as written
+  std::vector<ImageSecret> secrets;           ///< in the order written, ids unique
   ImageEngine engine = ImageEngine::kDocker;  ///< what builds it
   bool operator==(const ImageSpec&) const = default;
 

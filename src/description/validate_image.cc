@@ -13,7 +13,9 @@ namespace fanout {
 namespace {
 
 constexpr std::string_view kImageKeys[] = {"context",  "dockerfile", "args",       "target",
-                                           "platform", "tags",       "cache_from", "engine"};
+                                           "platform", "tags",       "cache_from", "cache_to",
+                                           "secrets",  "engine"};
+constexpr std::string_view kSecretKeys[] = {"id", "file", "env"};
 constexpr std::string_view kEngineValues[] = {"docker", "buildah"};
 constexpr std::string_view kTagFields[] = {"target", "commit", "short", "digest"};
 constexpr std::string_view kImageArgPrefix = "{image:";
@@ -101,26 +103,151 @@ void Validator::ReadImage(const YamlNode& node, Target* t) {
     if (auto platform = ExpectText(*e->value, "platform")) image.platform = *platform;
   }
   if (const Entry* e = node.Find("tags")) ReadImageTags(*e->value, &image);
-  if (const Entry* e = node.Find("cache_from")) {
-    if (image.engine == ImageEngine::kBuildah) {
-      // BuildKit's "type=registry,ref=..." means nothing to buildah, whose --cache-from names
-      // a repository it pulls layers from: passing it on would fail, or pull, mid-build.
-      Error(e->key->mark,
-            "'cache_from' of target " + Quoted(t->name) +
-                " is BuildKit's; the buildah engine does not take it",
-            {"note: the buildah engine keeps its layers in the build directory's own store "
-             "(docs/images.md)",
-             "help: remove 'cache_from', or build with 'engine: docker'"});
-    }
-    if (auto items = ExpectList(*e->value, "cache_from")) {
-      for (const YamlNodePtr& item : *items) {
-        if (auto source = ExpectText(*item, "cache_from", "source")) {
-          image.cache_from.push_back(*source);
-        }
-      }
+  for (const char* key : {"cache_from", "cache_to"}) {
+    if (const Entry* e = node.Find(key)) {
+      ReadCacheList(*e, key, *t, &(key[6] == 'f' ? image.cache_from : image.cache_to),
+                    image.engine);
     }
   }
+  if (const Entry* e = node.Find("secrets")) ReadImageSecrets(*e, *t, &image);
   t->image = std::move(image);
+}
+
+/// Whether a `cache_to` entry is BuildKit's inline export ("type=inline" among its fields).
+static bool IsInlineCacheExport(std::string_view value) {
+  for (std::size_t at = 0; at <= value.size();) {
+    std::size_t end = value.find(',', at);
+    if (end == std::string_view::npos) end = value.size();
+    if (value.substr(at, end - at) == "type=inline") return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+void Validator::ReadCacheList(const Entry& entry, std::string_view key, const Target& t,
+                              std::vector<std::string>* out, ImageEngine engine) {
+  if (engine == ImageEngine::kBuildah) {
+    // BuildKit's "type=registry,ref=..." means nothing to buildah, whose --cache-from and
+    // --cache-to name a repository it pulls layers from and pushes them to: passing them on
+    // would fail, or reach a registry, mid-build.
+    Error(entry.key->mark,
+          Quoted(key) + " of target " + Quoted(t.name) +
+              " is BuildKit's; the buildah engine does not take it",
+          {"note: the buildah engine keeps its layers in the build directory's own store "
+           "(docs/images.md)",
+           "help: remove " + Quoted(key) + ", or build with 'engine: docker'"});
+  }
+  const bool to = key == "cache_to";
+  if (auto items = ExpectList(*entry.value, key)) {
+    for (const YamlNodePtr& item : *items) {
+      std::optional<std::string> value = ExpectText(*item, key, to ? "destination" : "source");
+      if (!value) continue;
+      if (to && IsInlineCacheExport(*value)) {
+        // The inline cache lives in the image's config, which does not survive the copy into
+        // the target's OCI layout (skopeo rewrites a Docker config as an OCI one).
+        Error(item->mark,
+              "cache export " + Quoted(*value) + " of target " + Quoted(t.name) +
+                  " would be lost: fanout keeps the image as an OCI layout, whose config "
+                  "has no room for BuildKit's inline cache",
+              {"help: export the cache on its own, e.g. 'type=registry,ref=REPO:cache' "
+               "(docs/images.md#cache)"});
+        continue;
+      }
+      out->push_back(*value);
+    }
+  }
+}
+
+/// `secrets`: a list of {id, file} or {id, env}. The source is only named here: fanout reads
+/// it on the runner when the target runs (sandbox/secrets.h).
+void Validator::ReadImageSecrets(const Entry& entry, const Target& t, ImageSpec* image) {
+  if (image->engine == ImageEngine::kBuildah) {
+    // buildah 1.28 bind-mounts a secret into the RUN step and remounts it with flags that the
+    // sandbox's user namespace refuses ("remounting .../run/secrets/ID in mount namespace with
+    // expected flags: operation not permitted").
+    Error(entry.key->mark,
+          "'secrets' of target " + Quoted(t.name) + " cannot be mounted by the buildah engine",
+          {"note: buildah's secret mount fails inside fanout's sandbox (docs/images.md#secrets)",
+           "help: build it with 'engine: docker'"});
+    return;
+  }
+  const std::optional<Items> items = ExpectList(*entry.value, "secrets");
+  if (!items) return;
+  // The build script's shell holds each on a descriptor of one digit (sandbox/isolate.h).
+  if (items->size() > kMaxImageSecrets) {
+    Error(entry.key->mark,
+          "target " + Quoted(t.name) + " has " + std::to_string(items->size()) +
+              " secrets; an image build takes at most " + std::to_string(kMaxImageSecrets),
+          {"help: put related values in one secret file"});
+    return;
+  }
+  for (const YamlNodePtr& item : *items) {
+    const std::optional<Entries> entries = ExpectMapping(*item, "secrets");
+    if (!entries) continue;
+    CheckKeys(*entries, kSecretKeys, " in a secret of target ", t.name);
+    ImageSecret secret;
+    const Entry* id = item->Find("id");
+    if (!id) {
+      Error(item->mark, "a secret of target " + Quoted(t.name) + " has no 'id'",
+            {"help: add 'id: NAME', the name `RUN --mount=type=secret,id=NAME` uses"});
+      continue;
+    }
+    std::optional<std::string> name = ExpectText(*id->value, "id");
+    if (!name) continue;
+    if (name->find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+        std::string::npos) {
+      Error(id->value->mark, "invalid secret id " + Quoted(*name),
+            {"note: an id holds letters, digits, '_', '.' and '-'"});
+      continue;
+    }
+    for (const ImageSecret& other : image->secrets) {
+      if (other.id == *name) {
+        Error(id->value->mark,
+              "secret " + Quoted(*name) + " is declared twice in target " + Quoted(t.name),
+              {"help: give each secret its own id"});
+      }
+    }
+    secret.id = *name;
+    const Entry* file = item->Find("file");
+    const Entry* env = item->Find("env");
+    if ((file != nullptr) == (env != nullptr)) {
+      Error(item->mark,
+            "secret " + Quoted(secret.id) + " of target " + Quoted(t.name) +
+                (file ? " has both 'file' and 'env'" : " has neither 'file' nor 'env'"),
+            {"help: write 'file: /path/on/the/runner' (or '~/...') or 'env: VARIABLE'"});
+      continue;
+    }
+    if (file) {
+      std::optional<std::string> path = ExpectText(*file->value, "file", "path");
+      if (!path) continue;
+      const bool home = path->starts_with("~/");
+      const std::string rest = home ? path->substr(2) : path->substr(path->empty() ? 0 : 1);
+      if ((!home && !path->starts_with("/")) || rest.empty() ||
+          !RelativePathProblem(rest).empty()) {
+        Error(file->value->mark,
+              "secret file " + Quoted(*path) + " of target " + Quoted(t.name) +
+                  " is not an absolute path to a file",
+              {"note: a secret is read on the runner, never from the repository: write an "
+               "absolute path, or '~/' for the runner's home, without '.' or '..' components or "
+               "glob characters"});
+        continue;
+      }
+      secret.source = ImageSecret::Source::kFile;
+      secret.name = *path;
+    } else {
+      std::optional<std::string> variable = ExpectText(*env->value, "env", "variable");
+      if (!variable) continue;
+      if (!IsValidEnvName(*variable)) {
+        Error(env->value->mark, "invalid variable name " + Quoted(*variable),
+              {"note: a name holds letters, digits and '_', and does not start with a digit"});
+        continue;
+      }
+      secret.source = ImageSecret::Source::kEnv;
+      secret.name = *variable;
+    }
+    image->secrets.push_back(std::move(secret));
+  }
 }
 
 /// Build args: names as for environment variables, scalar values; "{image:DEP}" in a value

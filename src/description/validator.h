@@ -61,6 +61,9 @@ class Validator : public SchemaReader {
   std::optional<std::string> ReadRelativePath(const YamlNode& node, std::string_view what);
   void ReadImageArgs(const YamlNode& node, const Target& target, ImageSpec* image);
   void ReadImageTags(const YamlNode& node, ImageSpec* image);
+  void ReadImageSecrets(const Entry& entry, const Target& target, ImageSpec* image);
+  void ReadCacheList(const Entry& entry, std::string_view key, const Target& target,
+                     std::vector<std::string>* out, ImageEngine engine);
 
   std::vector<std::string> declared_pools_;
   std::vector<std::string> target_names_;  // sorted

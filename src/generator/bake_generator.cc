@@ -173,6 +173,22 @@ Expected<std::string> GenerateBake(const Plan& plan, const std::optional<std::st
       w.Key("cache-from");
       w.StringArray(sources);
     }
+    if (!image.cache_to.empty()) {
+      std::vector<std::string> exports;
+      for (const std::string& s : image.cache_to) exports.push_back(EscapeTemplate(s));
+      w.Key("cache-to");
+      w.StringArray(exports);
+    }
+    if (!image.secrets.empty()) {
+      // Bake reads the sources itself, as the invoking user: fanout's allow-lists do not apply.
+      std::vector<std::string> secrets;
+      for (const ImageSecret& x : image.secrets) {
+        secrets.push_back(EscapeTemplate(
+            "id=" + x.id + (x.source == ImageSecret::Source::kEnv ? ",env=" : ",src=") + x.name));
+      }
+      w.Key("secret");
+      w.StringArray(secrets);
+    }
     w.EndObject();
   }
   w.EndObject();

@@ -198,6 +198,7 @@ Expected<std::string> GenerateMakefile(const Plan& plan) {
   for (const GraphTarget& t : graph.targets) {
     out += RuleLine(layout::StampPath(t.name), {layout::kSnapshotStamp}, " ;");
   }
+  if (!graph.targets.empty()) out += RuleLine(layout::kSource, {layout::kSnapshotStamp}, " ;");
 
   std::vector<std::string> results;
   for (const GraphTarget& t : graph.targets) {
@@ -209,8 +210,9 @@ Expected<std::string> GenerateMakefile(const Plan& plan) {
     results.push_back(layout::ResultPath(t.name));
   }
 
-  // The manifest also lists the plan's skipped targets (see the Ninja generator).
+  // The manifest also lists the plan's skipped targets and the source (see the Ninja generator).
   results.push_back(layout::kPlan);
+  if (!graph.targets.empty()) results.push_back(layout::kSource);
   out += "\n" + RuleLine(layout::kManifest, results) + *Recipe({"gather", "-B", "."});
   if (graph.post_submit) {
     out += "\n" + RuleLine(layout::kPostSubmitStamp, {layout::kManifest}) +

@@ -63,7 +63,8 @@ Status WriteRegen(const BuildGraph& graph, NinjaWriter& w) {
 // One process computes every input stamp and rewrites only those that changed. It declares
 // just its own stamp: an interrupted edge with a depfile loses its outputs (ninja's Cleanup),
 // and losing every input stamp would rerun every target. A second, empty edge owns the input
-// stamps; restat then prunes the exec edges whose stamp kept its mtime.
+// stamps and source.json (rewritten only when it changes); restat then prunes the exec edges
+// whose stamp kept its mtime, and the gather when source.json kept its own.
 Status WriteSnapshot(const BuildGraph& graph, NinjaWriter& w) {
   NinjaRule snapshot;
   snapshot.name = "snapshot";
@@ -88,6 +89,7 @@ Status WriteSnapshot(const BuildGraph& graph, NinjaWriter& w) {
   FANOUT_TRY(w.Rule(stamps));
   NinjaBuild owner;
   for (const GraphTarget& t : graph.targets) owner.outputs.push_back(layout::StampPath(t.name));
+  owner.outputs.push_back(layout::kSource);
   owner.rule = "input_stamps";
   owner.inputs = {layout::kSnapshotStamp};
   return w.Build(owner);
@@ -139,6 +141,9 @@ Status WriteGather(const BuildGraph& graph, NinjaWriter& w) {
   // The manifest also lists the plan's skipped targets: a regeneration that only changes which
   // targets are skipped (rewriting plan.json) must gather again.
   build.implicit.push_back(layout::kPlan);
+  // And its source: a commit that changes no target's inputs changes source.json alone (the
+  // commit, whether the build is dirty), and the manifest must say so.
+  if (!graph.targets.empty()) build.implicit.push_back(layout::kSource);
   FANOUT_TRY(w.Build(build));
   if (!graph.post_submit) return {};
 

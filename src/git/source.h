@@ -3,6 +3,8 @@
 // becomes a tree; each command resolves its source once and hands the result on.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,7 +21,22 @@ struct SourceState {
   std::string source;                 ///< "worktree" or the revision as given
   std::optional<std::string> commit;  ///< HEAD (worktree) or the revision's commit
   std::string tree;                   ///< the tree every workspace is checked out from
+  /// Set by the snapshot step (snapshot/snapshot.h) for a work-tree source whose planned
+  /// targets read something that differs from HEAD (or when there is no HEAD): the build is of
+  /// uncommitted changes, and `commit` does not name what was built. False for a revision.
+  bool dirty = false;
+  /// With `dirty`: those paths, relative to the repository root, sorted (bytes), at most
+  /// kMaxChangedPaths of them.
+  std::vector<std::string> changed_paths{};
+  /// How many more paths differ than `changed_paths` lists (0 when it lists them all).
+  std::uint64_t changed_paths_omitted = 0;
+
+  /// Every changed path, listed or not.
+  std::uint64_t ChangedPathCount() const { return changed_paths.size() + changed_paths_omitted; }
 };
+
+/// The most changed paths a SourceState lists (source.json is read by every edge).
+inline constexpr std::size_t kMaxChangedPaths = 1000;
 
 /// The build directory relative to the work tree, as a work-tree snapshot leaves it out; empty
 /// when the repository is bare or the build directory is outside (or is) the work tree.

@@ -17,8 +17,17 @@ simdjson::error_code ReadOid(od::value v, std::string& out) {
   return ParseOid(out) ? simdjson::SUCCESS : simdjson::INCORRECT_TYPE;
 }
 
-// Sorted by key.
+// Sorted by key. The dirty fields are absent in files written before they were added: read as
+// a clean build.
 const JsonField<SourceState> kSourceFields[] = {
+    {"changed_paths", false, false,
+     [](const SourceState& s, JsonWriter& w) { w.StringArray(s.changed_paths); },
+     [](od::value v, SourceState& s, FieldError&) { return ReadStringList(v, s.changed_paths); }},
+    {"changed_paths_omitted", false, false,
+     [](const SourceState& s, JsonWriter& w) { w.UInt(s.changed_paths_omitted); },
+     [](od::value v, SourceState& s, FieldError&) {
+       return ReadUInt64(v, s.changed_paths_omitted);
+     }},
     {"commit", true, false,
      [](const SourceState& s, JsonWriter& w) {
        if (s.commit) {
@@ -34,6 +43,8 @@ const JsonField<SourceState> kSourceFields[] = {
        s.commit.emplace();
        return ReadOid(v, *s.commit);
      }},
+    {"dirty", false, false, [](const SourceState& s, JsonWriter& w) { w.Bool(s.dirty); },
+     [](od::value v, SourceState& s, FieldError&) { return ReadBool(v, s.dirty); }},
     {"source", true, false, [](const SourceState& s, JsonWriter& w) { w.String(s.source); },
      [](od::value v, SourceState& s, FieldError&) { return ReadString(v, s.source); }},
     {"tree", true, false, [](const SourceState& s, JsonWriter& w) { w.String(s.tree); },

@@ -36,14 +36,38 @@ std::string ResolveImageArgs(const std::string& value, const std::vector<Depende
 void AppendStageArgs(const ImageSpec& spec, const std::vector<DependencyImage>& deps,
                      std::vector<std::string>* args);
 
+/// A secret (`image.secrets`) as the build script sees it: a descriptor its shell inherited
+/// from `fanout exec` (sandbox/secrets.h).
+struct SecretFd {
+  std::string id;  ///< letters, digits, '_', '.' and '-' (description/validate_image.cc)
+  int fd = -1;
+};
+
+/// Where the engine reads a secret: the descriptor in the script's shell, which the engine
+/// itself does not hold (the build line runs in a subshell that closes it first), so nothing
+/// the engine starts inherits it.
+inline constexpr const char* kShellFdDir = "/proc/$$/fd/";
+
+/// `--secret id=ID,src=/proc/$$/fd/N` for each secret, as both engines take it.
+void AppendSecretArgs(const std::vector<SecretFd>& secrets, std::vector<std::string>* args);
+
 /// `prefix` followed by `args` as one line of a build script: the image ID file in the
-/// sandbox's $TMPDIR is expanded by the shell, every other argument is quoted literally.
-std::string BuildScriptLine(const std::string& prefix, const std::vector<std::string>& args);
+/// sandbox's $TMPDIR and a secret's source (kShellFdDir) are expanded by the shell, every other
+/// argument is quoted literally. `suffix` ends the line (redirections).
+std::string BuildScriptLine(const std::string& prefix, const std::vector<std::string>& args,
+                            const std::string& suffix = "");
 
 /// Where a build script has the engine write the image's ID (--iidfile).
 inline constexpr const char* kImageIdFile = "$TMPDIR/fanout-image-id";
 
-/// The script that builds `target`'s image (target.image must be set).
-std::string DockerBuildScript(const Target& target, const std::vector<DependencyImage>& deps);
+/// The script line that picks the engine's command: `docker buildx build` where the CLI has
+/// buildx, with every `cache_to` passed on; else the built-in BuildKit of `docker build`, which
+/// has no cache export: with a `cache_to` the script fails, saying what to install.
+std::string EngineSelection(const std::vector<std::string>& cache_to);
+
+/// The script that builds `target`'s image (target.image must be set), with its secrets
+/// open in the shell that runs it.
+std::string DockerBuildScript(const Target& target, const std::vector<DependencyImage>& deps,
+                              const std::vector<SecretFd>& secrets);
 
 }  // namespace fanout::image

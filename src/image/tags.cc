@@ -13,24 +13,26 @@ void ReplaceAll(std::string& s, const std::string& from, const std::string& to) 
 
 }  // namespace
 
-std::vector<std::string> ResolveTags(const std::vector<std::string>& templates,
-                                     const std::string& target,
-                                     const std::optional<std::string>& commit,
-                                     const std::string& manifest_digest) {
-  std::vector<std::string> tags;
+ResolvedTags ResolveTags(const std::vector<std::string>& templates, const std::string& target,
+                         const std::optional<std::string>& commit, bool dirty,
+                         const std::string& manifest_digest) {
+  ResolvedTags out;
   for (std::string tag : templates) {
     const bool needs_commit =
         tag.find("{commit}") != std::string::npos || tag.find("{short}") != std::string::npos;
-    if (needs_commit && !commit) continue;
+    if (needs_commit && (!commit || dirty)) {
+      out.dropped.push_back(std::move(tag));
+      continue;
+    }
     ReplaceAll(tag, "{target}", target);
     if (commit) {
       ReplaceAll(tag, "{commit}", *commit);
       ReplaceAll(tag, "{short}", commit->substr(0, 12));
     }
     ReplaceAll(tag, "{digest}", DigestHex(manifest_digest));
-    tags.push_back(std::move(tag));
+    out.tags.push_back(std::move(tag));
   }
-  return tags;
+  return out;
 }
 
 }  // namespace fanout::image

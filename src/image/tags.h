@@ -8,12 +8,22 @@
 
 namespace fanout::image {
 
+/// An image's tags, and the templates that were left out.
+struct ResolvedTags {
+  std::vector<std::string> tags;
+  /// The templates naming the commit ({commit}, {short}) that were left out, as written.
+  std::vector<std::string> dropped;
+  bool operator==(const ResolvedTags&) const = default;
+};
+
 /// Each template with {target}, {commit}, {short} (the commit's first 12 digits) and {digest}
-/// (the manifest digest's hex) filled in. A template that needs the commit is left out when
-/// the build has none (a work-tree build): its name would claim a commit it was not built from.
-std::vector<std::string> ResolveTags(const std::vector<std::string>& templates,
-                                     const std::string& target,
-                                     const std::optional<std::string>& commit,
-                                     const std::string& manifest_digest);
+/// (the manifest digest's hex) filled in. A template that names the commit is left out (and
+/// listed in `dropped`) when the image was built from no commit (an unborn branch) or from
+/// uncommitted changes (`dirty`, SourceState::dirty): its name would claim a commit the image
+/// was not built from, and a push would overwrite that commit's clean image (docs/images.md,
+/// "Tags").
+ResolvedTags ResolveTags(const std::vector<std::string>& templates, const std::string& target,
+                         const std::optional<std::string>& commit, bool dirty,
+                         const std::string& manifest_digest);
 
 }  // namespace fanout::image

@@ -72,6 +72,58 @@ simdjson::error_code ReadLimits(od::value v, Limits& limits, FieldError& error) 
                                                                  : simdjson::INCORRECT_TYPE;
 }
 
+/// One of `image.secrets`: its id and where the runner reads it, never its value.
+const JsonField<ImageSecret> kSecretFields[] = {
+    {"env", false, true,
+     [](const ImageSecret& x, JsonWriter& w) {
+       if (x.source == ImageSecret::Source::kEnv) {
+         w.String(x.name);
+       } else {
+         w.Null();
+       }
+     },
+     [](od::value v, ImageSecret& x, FieldError&) {
+       bool null = false;
+       if (simdjson::error_code e = v.is_null().get(null)) return e;
+       if (null) return simdjson::SUCCESS;
+       x.source = ImageSecret::Source::kEnv;
+       return ReadString(v, x.name);
+     }},
+    {"file", false, true,
+     [](const ImageSecret& x, JsonWriter& w) {
+       if (x.source == ImageSecret::Source::kFile) {
+         w.String(x.name);
+       } else {
+         w.Null();
+       }
+     },
+     [](od::value v, ImageSecret& x, FieldError&) {
+       bool null = false;
+       if (simdjson::error_code e = v.is_null().get(null)) return e;
+       if (null) return simdjson::SUCCESS;
+       x.source = ImageSecret::Source::kFile;
+       return ReadString(v, x.name);
+     }},
+    {"id", true, true, [](const ImageSecret& x, JsonWriter& w) { w.String(x.id); },
+     [](od::value v, ImageSecret& x, FieldError&) { return ReadString(v, x.id); }},
+};
+
+simdjson::error_code ReadSecrets(od::value v, std::vector<ImageSecret>& out, FieldError& error) {
+  od::array array;
+  if (simdjson::error_code e = v.get_array().get(array)) return e;
+  out.clear();
+  for (auto element : array) {
+    od::object object;
+    if (simdjson::error_code e = element.get_object().get(object)) return e;
+    ImageSecret secret;
+    if (!ReadFields<ImageSecret>(kSecretFields, object, secret, error)) {
+      return simdjson::INCORRECT_TYPE;
+    }
+    out.push_back(std::move(secret));
+  }
+  return simdjson::SUCCESS;
+}
+
 /// An image target's `image`, a nested object in plan.json (null for other targets).
 const JsonField<ImageSpec> kImageFields[] = {
     {"args", true, true,
@@ -87,6 +139,8 @@ const JsonField<ImageSpec> kImageFields[] = {
     {"cache_from", true, true,
      [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.cache_from); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadStringList(v, i.cache_from); }},
+    {"cache_to", true, true, [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.cache_to); },
+     [](od::value v, ImageSpec& i, FieldError&) { return ReadStringList(v, i.cache_to); }},
     {"context", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.context); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.context); }},
     {"dockerfile", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.dockerfile); },
@@ -96,6 +150,13 @@ const JsonField<ImageSpec> kImageFields[] = {
      [](od::value v, ImageSpec& i, FieldError&) { return ReadImageEngine(v, i.engine); }},
     {"platform", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.platform); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadString(v, i.platform); }},
+    {"secrets", true, true,
+     [](const ImageSpec& i, JsonWriter& w) {
+       w.BeginArray();
+       for (const ImageSecret& x : i.secrets) WriteFields<ImageSecret>(kSecretFields, x, w);
+       w.EndArray();
+     },
+     [](od::value v, ImageSpec& i, FieldError& error) { return ReadSecrets(v, i.secrets, error); }},
     {"tags", true, true, [](const ImageSpec& i, JsonWriter& w) { w.StringArray(i.tags); },
      [](od::value v, ImageSpec& i, FieldError&) { return ReadStringList(v, i.tags); }},
     {"target", true, true, [](const ImageSpec& i, JsonWriter& w) { w.String(i.target); },

@@ -164,6 +164,16 @@ Expected<int> RunPublish(PublishOptions options) {
   }
   options.access.tmpdir = scratch.path();
 
+  for (const records::ManifestTarget& t : manifest->targets) {
+    if (!t.image || !t.image->dropped_tags || !t.Succeeded()) continue;
+    std::string dropped;
+    for (const std::string& tag : *t.image->dropped_tags)
+      dropped += (dropped.empty() ? "" : ", ") + tag;
+    fmt::print(
+        "fanout publish: {}: not tagged {}: the image was built from uncommitted changes (or "
+        "no commit); commit them and build again to publish under the commit's name\n",
+        t.name, dropped);
+  }
   for (const std::string& name : untagged) {
     fmt::print("fanout publish: {}: no tags, nothing to push\n", name);
   }

@@ -11,6 +11,9 @@ const std::vector<Field<ManifestSource>>& ManifestSource::Fields() {
       Required("source", &R::source),
       Required("commit", &R::commit),
       Required("tree", &R::tree),
+      Optional("dirty", &R::dirty),
+      Optional("changed_paths", &R::changed_paths),
+      Optional("changed_paths_omitted", &R::changed_paths_omitted),
   };
   // clang-format on
   return kFields;
@@ -51,6 +54,7 @@ const std::vector<Field<ManifestImage>>& ManifestImage::Fields() {
       Required("layout", &R::layout),
       Required("tags", &R::tags),
       Optional("pushed", &R::pushed),
+      Optional("dropped_tags", &R::dropped_tags),
   };
   // clang-format on
   return kFields;

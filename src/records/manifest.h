@@ -24,6 +24,13 @@ struct ManifestSource {
   std::string source;                 ///< "worktree" or the revision asked for
   std::optional<std::string> commit;  ///< null for a work-tree snapshot
   std::optional<std::string> tree;    ///< null when the snapshot left no source record
+  /// Built from uncommitted changes (SourceState::dirty); unset when the snapshot left no
+  /// source record, and in manifests written before the field was added.
+  std::optional<bool> dirty{};
+  /// The paths that differ from `commit`, sorted, at most kMaxChangedPaths (empty when clean).
+  std::optional<std::vector<std::string>> changed_paths{};
+  /// How many more paths differ than `changed_paths` lists.
+  std::optional<std::uint64_t> changed_paths_omitted{};
   static const std::vector<Field<ManifestSource>>& Fields();
   bool operator==(const ManifestSource&) const = default;
 };
@@ -57,6 +64,9 @@ struct ManifestImage {
   std::vector<std::string> tags;  ///< the target's tag templates, resolved
   /// Set by `fanout publish`: each repository by digest, then each tag (docs/images.md).
   std::optional<std::vector<PushedReference>> pushed;
+  /// The tag templates left out because they name a commit the image was not built from (a
+  /// build of uncommitted changes, or no commit): image/tags.h. Unset when none was.
+  std::optional<std::vector<std::string>> dropped_tags{};
   static const std::vector<Field<ManifestImage>>& Fields();
   bool operator==(const ManifestImage&) const = default;
 };

@@ -60,6 +60,7 @@ const std::vector<Field<SourceRecord>>& SourceRecord::Fields() {
   static const std::vector<Field<R>> kFields = {
       Required("commit", &R::commit),
       Required("tree", &R::tree),
+      Optional("dirty", &R::dirty),
   };
   // clang-format on
   return kFields;

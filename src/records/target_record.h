@@ -65,6 +65,9 @@ struct SandboxRecord {
 struct SourceRecord {
   std::optional<std::string> commit;  ///< unset: a work-tree snapshot
   std::string tree;
+  /// Built from uncommitted changes (SourceState::dirty): `commit` is HEAD, not what was built.
+  /// Unset in records written before the field was added (read as clean).
+  std::optional<bool> dirty{};
   static const std::vector<Field<SourceRecord>>& Fields();
   bool operator==(const SourceRecord&) const = default;
 };

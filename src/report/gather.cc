@@ -55,9 +55,11 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
   records::Manifest manifest;
   auto source = ReadSourceState(build_dir);
   if (source.ok()) {
-    manifest.source = {source->source, source->commit, source->tree};
+    manifest.source = {source->source, source->commit,        source->tree,
+                       source->dirty,  source->changed_paths, source->changed_paths_omitted};
   } else {
-    manifest.source = {plan.source, std::nullopt, std::nullopt};
+    manifest.source = {plan.source,  std::nullopt, std::nullopt,
+                       std::nullopt, std::nullopt, std::nullopt};
   }
   // Statuses come from the report's derivation, so the manifest and the report agree on what
   // failed, what was blocked and what never started.
@@ -139,15 +141,22 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
     entry.artifacts = std::move(artifacts);
     if (r.image) {
       const records::ImageRecord& image = *r.image;
+      // The tags follow what this image was built from (an up-to-date image keeps those of
+      // the build that made it), not what this build's source is.
+      image::ResolvedTags tags;
+      if (t.def.image) {
+        tags = image::ResolveTags(t.def.image->tags, name, r.source.commit,
+                                  r.source.dirty.value_or(false), image.manifest_digest);
+      }
       entry.image = records::ManifestImage{
           image.manifest_digest,
           image.config_digest,
           image.size,
           std::string(layout::kArtifactsDir) + "/" + name + "/" + image.layout,
-          t.def.image
-              ? image::ResolveTags(t.def.image->tags, name, r.source.commit, image.manifest_digest)
-              : std::vector<std::string>{},
-          std::nullopt};  // fanout publish fills it in
+          std::move(tags.tags),
+          std::nullopt,  // fanout publish fills it in
+          tags.dropped.empty() ? std::nullopt
+                               : std::optional<std::vector<std::string>>(std::move(tags.dropped))};
     }
     manifest.targets.push_back(std::move(entry));
   }

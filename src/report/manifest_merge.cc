@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "git/source.h"
 
 namespace fanout {
 
@@ -23,6 +24,37 @@ std::string DescribeSource(const ManifestSource& source) {
 
 bool SameSource(const ManifestSource& a, const ManifestSource& b) {
   return a.commit == b.commit && a.tree == b.tree;
+}
+
+/// The shards' sources as one: dirty when any shard was, with the union of their changed paths
+/// (each shard lists those its own targets read), capped as a snapshot caps them. What the
+/// shards left unlisted is counted as far as it is known (the largest shard's count).
+ManifestSource MergeSources(const std::vector<ShardManifest>& inputs) {
+  ManifestSource merged = inputs.front().manifest.source;
+  std::set<std::string> paths;
+  std::uint64_t largest = 0;
+  bool any_known = false, dirty = false;
+  for (const ShardManifest& in : inputs) {
+    const ManifestSource& s = in.manifest.source;
+    if (!s.dirty) continue;
+    any_known = true;
+    dirty = dirty || *s.dirty;
+    const std::vector<std::string> none;
+    const std::vector<std::string>& listed = s.changed_paths ? *s.changed_paths : none;
+    paths.insert(listed.begin(), listed.end());
+    largest = std::max<std::uint64_t>(largest, listed.size() + s.changed_paths_omitted.value_or(0));
+  }
+  if (!any_known) return merged;
+  merged.dirty = dirty;
+  std::vector<std::string> listed;
+  for (const std::string& p : paths) {
+    if (listed.size() == kMaxChangedPaths) break;
+    listed.push_back(p);
+  }
+  const std::uint64_t total = std::max<std::uint64_t>(paths.size(), largest);
+  merged.changed_paths_omitted = total - listed.size();
+  merged.changed_paths = std::move(listed);
+  return merged;
 }
 
 }  // namespace
@@ -73,7 +105,7 @@ Expected<Manifest> MergeManifests(const std::vector<ShardManifest>& inputs) {
   }
 
   Manifest merged;
-  merged.source = first->manifest.source;
+  merged.source = MergeSources(inputs);
   bool all_ok = true;
   for (auto& [name, entry] : built) {  // the map iterates in name order
     all_ok = all_ok && entry.first.Succeeded();

@@ -45,6 +45,25 @@ std::optional<RunSpan> RanThisBuild(const TargetReport& row, const TargetEvidenc
   return std::nullopt;
 }
 
+/// The post-submit step's bar (start and finish in unix seconds), when its record says it ran
+/// in this build: a step skipped, or carried over from an earlier build (Ninja found it up to
+/// date, or it had published the same artifacts), has none.
+std::optional<TimelineBar> PostSubmitBar(const ReportInputs& inputs, const Report& report) {
+  if (!inputs.post_submit || !report.post_submit) return std::nullopt;
+  const PostSubmitRecord& p = *inputs.post_submit;
+  if (p.status == TargetStatus::kSkipped || p.started_at <= 0) return std::nullopt;
+  if (inputs.build && p.started_at < inputs.build->started_at) return std::nullopt;
+  TimelineBar bar;
+  bar.name = kPostSubmitName;
+  bar.status = p.status;
+  bar.start = p.started_at;
+  bar.duration = std::max(0.0, p.finished_at - p.started_at);
+  bar.attempts = 1;
+  bar.exit_code = p.exit_code;
+  bar.message = report.post_submit->message;
+  return bar;
+}
+
 }  // namespace
 
 Timeline MakeTimeline(const Plan& plan, const ReportInputs& inputs, const Report& report) {
@@ -79,20 +98,25 @@ Timeline MakeTimeline(const Plan& plan, const ReportInputs& inputs, const Report
     tl.bars.push_back(std::move(bar));
   }
 
+  tl.post_submit = PostSubmitBar(inputs, report);
+
   double first = 0, last = 0;
-  for (const TimelineBar& b : tl.bars) {
+  auto extend = [&](const TimelineBar& b) {
     if (first == 0 || b.start < first) first = b.start;
     last = std::max(last, b.finish());
-  }
+  };
+  for (const TimelineBar& b : tl.bars) extend(b);
+  if (tl.post_submit) extend(*tl.post_submit);
   tl.origin = first;
   if (inputs.build && inputs.build->started_at > 0 &&
-      (tl.bars.empty() || inputs.build->started_at <= first)) {
+      (first == 0 || inputs.build->started_at <= first)) {
     tl.origin = inputs.build->started_at;
   }
   double end = last;
   if (inputs.build && inputs.build->finished_at > end) end = inputs.build->finished_at;
   tl.span = std::max(0.0, end - tl.origin);
   for (TimelineBar& b : tl.bars) b.start -= tl.origin;
+  if (tl.post_submit) tl.post_submit->start -= tl.origin;
 
   std::sort(tl.bars.begin(), tl.bars.end(), [](const TimelineBar& a, const TimelineBar& b) {
     return a.start != b.start ? a.start < b.start : a.name < b.name;
@@ -104,6 +128,8 @@ Timeline MakeTimeline(const Plan& plan, const ReportInputs& inputs, const Report
     tl.bars[i].slot = slots[i];
     tl.slots = std::max(tl.slots, slots[i] + 1);
   }
+
+  if (tl.post_submit) tl.post_submit->slot = tl.slots;
 
   tl.critical_path = CriticalPath(ran, deps);
   const std::set<std::string> critical(tl.critical_path.begin(), tl.critical_path.end());

@@ -50,6 +50,10 @@ struct Timeline {
   int slots = 0;
   /// Sorted by start, then name.
   std::vector<TimelineBar> bars;
+  /// The post-submit step when it ran in this build (post_submit.json, for the current
+  /// manifest, started at or after the build): named kPostSubmitName, on a row of its own
+  /// after the slots (its `slot` is `slots`), never on the critical path.
+  std::optional<TimelineBar> post_submit;
   /// The critical path's targets, first to last (empty when nothing ran).
   std::vector<std::string> critical_path;
   /// Planned and skipped targets that did not run in this build, sorted by name.
@@ -64,7 +68,8 @@ struct Timeline {
 std::vector<int> AssignSlots(const std::vector<std::pair<double, double>>& intervals);
 
 /// Builds the timeline (pure): a bar for every target whose result.json or failure.json was
-/// written by this build and records when it ran; slots; the critical path.
+/// written by this build and records when it ran; slots; the critical path; the post-submit
+/// step's bar.
 Timeline MakeTimeline(const Plan& plan, const ReportInputs& inputs, const Report& report);
 
 /// ReadPlan + ReadReportInputs + DeriveReport + MakeTimeline.

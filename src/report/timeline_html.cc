@@ -24,6 +24,7 @@ constexpr double kMinBarWidth = 2;
 constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#b07aa1", "#76b7b2",
                                     "#edc948", "#ff9da7", "#9c755f", "#86bcb6"};
 constexpr const char* kNoPoolColour = "#9aa5b1";
+constexpr const char* kPostSubmitColour = "#3e4c59";
 
 constexpr const char* kStyle = R"(body{font:14px system-ui,sans-serif;margin:20px;color:#1f2933}
 h1{font-size:20px;margin:0 0 6px}
@@ -34,7 +35,8 @@ svg{display:block;margin:12px 0}
 rect.target{stroke:#fff;stroke-width:1}
 g.bar text{font-size:12px;fill:#111;pointer-events:none}
 g.bar:not(.critical) rect.target{opacity:.6}
-g.problem rect.target{stroke:#d0021b;stroke-width:3}
+g.problem rect.target,g.problem rect.step{stroke:#d0021b;stroke-width:3}
+g.post-submit text{fill:#fff}
 rect.critical-mark{fill:#111}
 polyline.critical-link{fill:none;stroke:#111;stroke-width:1.5;stroke-dasharray:4 3}
 .axis line{stroke:#d5dbe1}
@@ -74,8 +76,9 @@ std::string StatusText(TargetStatus s) {
 std::string Tooltip(const TimelineBar& b) {
   std::string status = StatusText(b.status);
   if (!b.message.empty()) status += " (" + b.message + ")";
-  std::string text = fmt::format("{}\npool: {}\nduration: {}\nstatus: {}", b.name,
-                                 PoolLabel(b.pool), FormatSeconds(b.duration), status);
+  const std::string pool = b.name == kPostSubmitName ? "" : "\npool: " + PoolLabel(b.pool);
+  std::string text = fmt::format("{}{}\nduration: {}\nstatus: {}", b.name, pool,
+                                 FormatSeconds(b.duration), status);
   if (b.attempts > 1) text += fmt::format("\nattempts: {}", b.attempts);
   if (b.critical) text += "\non the critical path";
   return HtmlEscape(SanitizeLogText(text));
@@ -86,6 +89,9 @@ struct Geometry {
   double X(double seconds) const { return kLabelWidth + seconds * scale; }
   static double Y(int slot) { return kAxisHeight + slot * kRowHeight; }
 };
+
+/// The rows the chart draws: the slots, then the post-submit step's when it ran.
+int Rows(const Timeline& tl) { return tl.slots + (tl.post_submit ? 1 : 0); }
 
 void Axis(std::string& out, const Timeline& tl, const Geometry& g, double height) {
   const double step = TickStep(tl.span);
@@ -101,7 +107,35 @@ void Axis(std::string& out, const Timeline& tl, const Geometry& g, double height
     out += fmt::format("<text class=\"slot-label\" x=\"4\" y=\"{}\">slot {}</text>\n",
                        Num(Geometry::Y(s) + kBarHeight / 2 + 4), s + 1);
   }
+  if (tl.post_submit) {
+    out += fmt::format("<text class=\"slot-label\" x=\"4\" y=\"{}\">post-submit</text>\n",
+                       Num(Geometry::Y(tl.post_submit->slot) + kBarHeight / 2 + 4));
+  }
   out += "</g>\n";
+}
+
+/// The post-submit step's bar, on its own row: a step, not a target (its rect is of class
+/// "step", so a count of the targets' bars does not include it).
+void PostSubmitBar(std::string& out, const Geometry& g, const TimelineBar& b) {
+  const double x = g.X(b.start), y = Geometry::Y(b.slot);
+  const double w = std::max(kMinBarWidth, b.duration * g.scale);
+  const bool problem = IsProblem(b.status);
+  out += fmt::format("<g class=\"bar post-submit{}\">\n", problem ? " problem" : "");
+  out += fmt::format(
+      "<rect class=\"step\" data-step=\"post-submit\" data-status=\"{}\" x=\"{}\" y=\"{}\" "
+      "width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
+      StatusName(b.status), Num(x), Num(y), Num(w), Num(kBarHeight), kPostSubmitColour, Tooltip(b));
+  if (problem) {
+    out += fmt::format(
+        "<rect class=\"hatch\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
+        "fill=\"url(#hatch)\" pointer-events=\"none\"/>\n",
+        Num(x), Num(y), Num(w), Num(kBarHeight));
+  }
+  const std::string label = (problem ? "✗ " + StatusText(b.status) + ": " : "") + "post-submit";
+  out += fmt::format(
+      "<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><text x=\"4\" y=\"15\">{}</text>"
+      "</svg>\n</g>\n",
+      Num(x), Num(y), Num(w), Num(kBarHeight), HtmlEscape(label));
 }
 
 void Bar(std::string& out, const Timeline& tl, const Geometry& g, const TimelineBar& b) {
@@ -160,6 +194,10 @@ void Legend(std::string& out, const Timeline& tl) {
     out += fmt::format("<span><i style=\"background:{}\"></i>{}</span>", PoolColour(tl, pool),
                        HtmlEscape(PoolLabel(pool)));
   }
+  if (tl.post_submit) {
+    out += fmt::format("<span><i style=\"background:{}\"></i>post-submit step</span>",
+                       kPostSubmitColour);
+  }
   out +=
       "<span><i style=\"border:3px solid #d0021b;box-sizing:border-box\"></i>failed, timed out "
       "or interrupted</span><span><i style=\"background:#111;height:3px;vertical-align:2px\">"
@@ -176,6 +214,14 @@ void Tables(std::string& out, const Timeline& tl) {
         "<td>{}</td></tr>\n",
         IsProblem(b.status) ? "problem" : "ok", HtmlEscape(b.name), b.critical ? " ★" : "",
         HtmlEscape(PoolLabel(b.pool)), b.slot + 1, FormatSeconds(b.start),
+        FormatSeconds(b.duration), StatusText(b.status), HtmlEscape(SanitizeLogText(b.message)));
+  }
+  if (tl.post_submit) {
+    const TimelineBar& b = *tl.post_submit;
+    out += fmt::format(
+        "<tr class=\"{} post-submit\"><td>{}</td><td></td><td>post-submit</td><td>{}</td>"
+        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        IsProblem(b.status) ? "problem" : "ok", HtmlEscape(b.name), FormatSeconds(b.start),
         FormatSeconds(b.duration), StatusText(b.status), HtmlEscape(SanitizeLogText(b.message)));
   }
   out += "</table>\n";
@@ -223,7 +269,7 @@ std::string HtmlEscape(const std::string& text) {
 std::string TimelineToHtml(const Timeline& tl) {
   Geometry g;
   g.scale = kChartWidth / std::max(tl.span, 0.001);
-  const double height = kAxisHeight + std::max(tl.slots, 1) * kRowHeight + 8;
+  const double height = kAxisHeight + std::max(Rows(tl), 1) * kRowHeight + 8;
   const double width = kLabelWidth + kChartWidth + kRightMargin;
 
   std::string out =
@@ -247,6 +293,7 @@ std::string TimelineToHtml(const Timeline& tl) {
       Num(width), Num(height));
   Axis(out, tl, g, height);
   for (const TimelineBar& b : tl.bars) Bar(out, tl, g, b);
+  if (tl.post_submit) PostSubmitBar(out, g, *tl.post_submit);
   CriticalLinks(out, tl, g);
   out += "</svg>\n";
   Tables(out, tl);

@@ -40,13 +40,15 @@ void Metadata(std::string* out, const char* name, int tid, const char* arg_key,
   w.EndObject();
 }
 
-void Complete(std::string* out, const TimelineBar& b) {
+/// A bar as a complete event on its slot's thread; `category` is the pool's ("no pool"), or
+/// "post-submit" for the post-submit step.
+void Complete(std::string* out, const TimelineBar& b, const std::string& category) {
   JsonWriter w(out);
   w.BeginObject();
   w.Key("name");
   w.String(b.name);
   w.Key("cat");
-  w.String(b.pool.empty() ? "no pool" : b.pool);
+  w.String(category);
   w.Key("ph");
   w.String("X");
   w.Key("ts");
@@ -98,7 +100,21 @@ std::string TimelineToTraceJson(const Timeline& tl) {
   }
   for (const TimelineBar& b : tl.bars) {
     e.clear();
-    Complete(&e, b);
+    Complete(&e, b, b.pool.empty() ? "no pool" : b.pool);
+    events.push_back(e);
+  }
+  if (tl.post_submit) {
+    // A thread of its own, after the slots.
+    const int tid = tl.post_submit->slot + 1;
+    const std::string thread = "post-submit";
+    e.clear();
+    Metadata(&e, "thread_name", tid, "name", &thread, 0);
+    events.push_back(e);
+    e.clear();
+    Metadata(&e, "thread_sort_index", tid, "sort_index", nullptr, tl.post_submit->slot);
+    events.push_back(e);
+    e.clear();
+    Complete(&e, *tl.post_submit, "post-submit");
     events.push_back(e);
   }
 

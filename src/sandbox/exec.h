@@ -23,6 +23,7 @@
 #include "sandbox/owner.h"
 #include "sandbox/probe.h"
 #include "sandbox/runner.h"
+#include "sandbox/secrets.h"
 #include "sandbox/workspace.h"
 
 namespace fanout::sandbox {
@@ -72,6 +73,10 @@ class Exec {
   Status ReadDependencyImages();
   /// For the buildah engine: checks that this sandbox tier can run it, and makes its store.
   Status PrepareImageEngine();
+  /// Reads the image's secrets on the runner (sandbox/secrets.h) into secrets_.
+  Status OpenImageSecrets();
+  /// The descriptors of secrets_, which the command inherits.
+  std::vector<int> SecretFds() const;
   /// What runs in the sandbox: the target's command, or its image build script.
   std::string Command() const;
   /// The declared artifacts, and an image target's image layout.
@@ -120,7 +125,8 @@ class Exec {
   std::optional<BaseLease> base_;
   std::map<std::string, std::string> dep_outs_;
   std::vector<image::DependencyImage> dep_images_;
-  std::string buildah_store_;  ///< the buildah engine's store; "" for other targets
+  std::string buildah_store_;        ///< the buildah engine's store; "" for other targets
+  std::vector<OpenSecret> secrets_;  ///< the image's secrets, inherited by the build script
   std::map<std::string, std::string> host_env_;
 
   TargetStatus last_status_ = TargetStatus::kFailed;

@@ -84,6 +84,7 @@ SandboxSpec Exec::BuildSpec(int attempt) {
     for (const std::string& w : env_warnings) AppendLog(log_.get(), w);
   }
   spec.output_fd = log_.get();
+  spec.inherit_fds = SecretFds();
   spec.network = def.network;
   spec.mounts.workspace = ws_.src;
   spec.mounts.overlay = ws_mode_ == WorkspaceMode::kOverlay;

@@ -19,6 +19,9 @@
 
 namespace fanout::sandbox {
 
+static_assert(kMaxImageSecrets <= static_cast<std::size_t>(kMaxInheritedFds),
+              "each secret needs a one-digit descriptor in the build script's shell");
+
 Status Exec::ReadDependencyImages() {
   dep_images_.clear();
   if (!def_->image) return {};
@@ -67,12 +70,31 @@ Status Exec::PrepareImageEngine() {
   return owner_.Apply(buildah_store_);
 }
 
+Status Exec::OpenImageSecrets() {
+  secrets_.clear();
+  if (!def_->image || def_->image->secrets.empty()) return {};
+  auto opened = OpenSecrets(def_->image->secrets, host_env_, target_);
+  if (!opened.ok()) return opened.error();
+  secrets_ = std::move(*opened);
+  return {};
+}
+
+std::vector<int> Exec::SecretFds() const {
+  std::vector<int> fds;
+  for (const OpenSecret& secret : secrets_) fds.push_back(secret.fd.get());
+  return fds;
+}
+
 std::string Exec::Command() const {
   if (!def_->image) return def_->command;
+  std::vector<image::SecretFd> secrets;
+  // The numbers the command gets them at (SandboxSpec::inherit_fds).
+  int fd = kFirstInheritedFd;
+  for (const OpenSecret& secret : secrets_) secrets.push_back({secret.id, fd++});
   if (def_->image->engine == ImageEngine::kBuildah) {
     return image::BuildahBuildScript(*def_, dep_images_, buildah_store_);
   }
-  return image::DockerBuildScript(*def_, dep_images_);
+  return image::DockerBuildScript(*def_, dep_images_, secrets);
 }
 
 std::vector<std::string> Exec::ArtifactPatterns() const {

@@ -58,6 +58,10 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent, 
       dup2(spec.output_fd, 2) < 0) {
     return std::string("redirect output: ") + std::strerror(errno);
   }
+  for (int fd : spec.inherit_fds) {
+    if (fcntl(fd, F_SETFD, 0) != 0)
+      return std::string("inherit a descriptor: ") + std::strerror(errno);
+  }
   ResetSignals();
   if (std::string e = ApplyRlimits(spec.limits); !e.empty()) return e;
   if (spec.tier == Tier::kProcess && spec.identity.active) {
@@ -87,6 +91,18 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent, 
     }
   }
   if (std::string e = SetNoNewPrivs(); !e.empty()) return e;
+  // The inherited descriptors go to 3, 4, ...: out of the way first (another descriptor of
+  // this process may hold one of those numbers until the exec), then into place.
+  if (spec.inherit_fds.size() > static_cast<std::size_t>(kMaxInheritedFds)) {
+    return "more descriptors to inherit than the command can name";
+  }
+  std::vector<int> moved;
+  for (int fd : spec.inherit_fds) moved.push_back(fcntl(fd, F_DUPFD_CLOEXEC, 64));
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    if (moved[i] < 0 || dup2(moved[i], kFirstInheritedFd + static_cast<int>(i)) < 0) {
+      return std::string("inherit a descriptor: ") + std::strerror(errno);
+    }
+  }
   std::vector<char*> envp;
   for (const std::string& kv : spec.env) envp.push_back(const_cast<char*>(kv.c_str()));
   envp.push_back(nullptr);

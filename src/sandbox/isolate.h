@@ -33,12 +33,20 @@
 
 namespace fanout::sandbox {
 
+/// Where the command finds SandboxSpec::inherit_fds: 3, 4, ... A POSIX shell's redirections
+/// name single digits, so at most kMaxInheritedFds.
+inline constexpr int kFirstInheritedFd = 3;
+inline constexpr int kMaxInheritedFds = 7;
+
 /// Everything needed to run one command in a sandbox.
 struct SandboxSpec {
   Tier tier = Tier::kProcess;
   std::string command;           ///< run as /bin/sh -c command
   std::vector<std::string> env;  ///< the whole environment, "K=V"
   int output_fd = -1;            ///< stdout and stderr of the command
+  /// Descriptors (close-on-exec in fanout) the command inherits, as kFirstInheritedFd, the
+  /// next, and so on, in order: the image's secrets (sandbox/secrets.h).
+  std::vector<int> inherit_fds;
   bool network = true;
   Limits limits;  ///< applied as rlimits (the runner leaves out what `cgroups` enforce)
   /// The edge's cgroups, joined by the sandbox's first process before anything else runs

@@ -51,12 +51,13 @@ struct Source {
   std::optional<std::string> commit;
   std::string tree;
   git_oid tree_oid;
+  bool dirty = false;  ///< built from uncommitted changes
 };
 
 Expected<Source> ReadSource(const std::string& build_dir) {
   auto state = ReadSourceState(build_dir);
   if (!state.ok()) return state.error();
-  return Source{std::move(state->commit), state->tree, SourceTree(*state)};
+  return Source{std::move(state->commit), state->tree, SourceTree(*state), state->dirty};
 }
 
 }  // namespace
@@ -78,8 +79,9 @@ int Exec::Run() {
   for (const std::string& d : def_->deps) dep_outs_[d] = build_dir_ + "/" + layout::OutDir(d);
   if (Status st = ReadDependencyImages(); !st.ok()) return SetupError(st.error());
   if (Status st = PrepareImageEngine(); !st.ok()) return SetupError(st.error());
-  if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
   host_env_ = HostEnvironment();
+  if (Status st = OpenImageSecrets(); !st.ok()) return SetupError(st.error());
+  if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
   const int max_attempts = 1 + std::max(0, def_->retries);
   int attempt = 0;
   std::optional<CollectOutcome> collected;
@@ -97,8 +99,8 @@ int Exec::Run() {
   }
 
   ReportUndeclaredWrites(*collected);
-  Status written =
-      WriteResult(*collected, attempt, records::SourceRecord{source->commit, source->tree});
+  Status written = WriteResult(*collected, attempt,
+                               records::SourceRecord{source->commit, source->tree, source->dirty});
   if (!written.ok()) return SetupError(written.error());
   const double finished = WallNow();
   records::AppendEvent(build_dir_, {target_, finished, def_->pool,

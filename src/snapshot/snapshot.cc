@@ -22,6 +22,7 @@
 #include "base/glob.h"
 #include "base/sort_by_name.h"
 #include "base/unique_fd.h"
+#include "git/changed_paths.h"
 #include "git/source_state.h"
 #include "plan/depfile.h"
 
@@ -69,6 +70,64 @@ void ForEachUnder(const std::vector<TreeFile>& files, const std::string& prefix,
   for (; it != files.end() && under(it->path) && it->path[prefix.size()] == '/'; ++it) {
     fn(it - files.begin());
   }
+}
+
+/// The description's path relative to the work tree root, or "" when it lies outside.
+std::string DescriptionInRepo(const Plan& plan) {
+  const std::string root = plan.repo_root + "/";
+  if (plan.description_path.size() > root.size() && plan.description_path.starts_with(root)) {
+    return plan.description_path.substr(root.size());
+  }
+  return "";
+}
+
+/// Sets `state`'s dirty fields: the paths that differ between HEAD's tree (none on an unborn
+/// branch) and the snapshot's `files` (sorted by path) and that matter to the plan: a file a
+/// target read (`read`, by index into `files`), a deleted path a target's filter matches, the
+/// description, or any path when `any_full` (a target checks out the whole tree).
+Status MarkUncommittedChanges(const Repository& repo, const Plan& plan,
+                              const std::vector<TreeFile>& files, const std::vector<bool>& read,
+                              const std::vector<const PathFilter*>& filters, bool any_full,
+                              SourceState* state) {
+  state->dirty = false;
+  state->changed_paths.clear();
+  state->changed_paths_omitted = 0;
+  const git_oid tree = *ParseOid(state->tree);
+  std::vector<ChangedPath> changed;
+  if (state->commit) {
+    auto head_tree = repo.CommitTree(*ParseOid(*state->commit));
+    if (!head_tree.ok()) return head_tree.error();
+    if (git_oid_equal(&*head_tree, &tree)) return {};
+    auto diff = DiffTrees(repo, *head_tree, tree);
+    if (!diff.ok()) return diff.error();
+    changed = std::move(*diff);
+  } else {
+    // No commit at all: everything the targets read is uncommitted.
+    state->dirty = true;
+    for (const TreeFile& f : files) changed.push_back({f.path, 'A'});
+  }
+  const std::string description = DescriptionInRepo(plan);
+  auto by_path = [](const TreeFile& f, const std::string& p) { return f.path < p; };
+  for (const ChangedPath& c : changed) {
+    bool matters = any_full || c.path == description;
+    if (!matters && c.status != 'D') {
+      // In the snapshot: it matters when some target read it.
+      auto it = std::lower_bound(files.begin(), files.end(), c.path, by_path);
+      matters = it != files.end() && it->path == c.path && read[it - files.begin()];
+    } else if (!matters) {
+      // Gone from the work tree: it matters when a target would have read it.
+      matters = std::any_of(filters.begin(), filters.end(),
+                            [&](const PathFilter* f) { return f && f->Matches(c.path); });
+    }
+    if (!matters) continue;
+    state->dirty = true;
+    if (state->changed_paths.size() < kMaxChangedPaths) {
+      state->changed_paths.push_back(c.path);
+    } else {
+      ++state->changed_paths_omitted;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -181,13 +240,17 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     std::sort(result.digests.begin(), result.digests.end());
   }
 
+  bool any_full = false;
+  for (const PlanTarget& t : plan.targets) any_full |= t.def.checkout == Checkout::kFull;
+  if (plan.source == "worktree" && options.find_changes) {
+    FANOUT_TRY(MarkUncommittedChanges(repo, plan, files, read, filters, any_full, &result.state));
+  }
+
   // What Ninja must watch to know when to rerun this step.
   AddSourceFilesRead(repo, plan.source, &result.files_read);
   if (plan.source == "worktree") {
     std::string workdir = repo.workdir();  // ends with '/'
     std::set<std::string> dirs;
-    bool any_full = false;
-    for (const PlanTarget& t : plan.targets) any_full |= t.def.checkout == Checkout::kFull;
     for (size_t i = 0; i < files.size(); ++i) {
       if (!read[i] && !any_full) continue;
       result.files_read.push_back(workdir + files[i].path);

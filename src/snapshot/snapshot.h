@@ -43,9 +43,17 @@ struct SnapshotOptions {
   /// The resolved tree, already listed (ListTreeUnder) under at least the prefixes of every
   /// planned target: no tree is walked.
   const std::vector<TreeFile>* listed = nullptr;
+  /// For a work-tree source: compare what the planned targets read with HEAD and mark the
+  /// result's state dirty (SourceState::dirty) with the paths that differ. Off where the state
+  /// is not kept (the watch list of `gen --base`).
+  bool find_changes = true;
 };
 
-/// Resolves the plan's source in `repo` and computes every target's input digest.
+/// Resolves the plan's source in `repo` and computes every target's input digest. For a
+/// work-tree source the state says whether the build is of uncommitted changes: dirty when a
+/// path that some planned target reads (any path, when one checks out the whole tree), or the
+/// description itself, differs between HEAD's tree and the snapshot (added, modified, deleted,
+/// untracked), or when there is no HEAD.
 Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& plan,
                                          const SnapshotOptions& options = {});
 

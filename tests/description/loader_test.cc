@@ -1053,5 +1053,61 @@ TEST(DescriptionLoaderTest, Image_TheEngineIsDockerByDefaultOrBuildahWhichNeedsN
              "'cache_from' of target 'app' is BuildKit's; the buildah engine does not take it");
 }
 
+TEST(DescriptionLoaderTest, Image_SecretsNameTheirSourceOnTheRunner) {
+  auto r =
+      Load(ImageTarget("      context: app\n      cache_to: [\"type=registry,ref=r/app:c\"]\n"
+                       "      secrets:\n"
+                       "        - {id: npmrc, file: ~/.npmrc}\n"
+                       "        - {id: tok.en-1, env: NPM_TOKEN}\n"
+                       "        - {id: key, file: /run/ci/key}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  const ImageSpec& image = *r.description->FindTarget("app")->image;
+  EXPECT_EQ(image.cache_to, std::vector<std::string>{"type=registry,ref=r/app:c"});
+  ASSERT_EQ(image.secrets.size(), 3u);
+  EXPECT_EQ(image.secrets[0], (ImageSecret{"npmrc", ImageSecret::Source::kFile, "~/.npmrc"}));
+  EXPECT_EQ(image.secrets[1], (ImageSecret{"tok.en-1", ImageSecret::Source::kEnv, "NPM_TOKEN"}));
+  EXPECT_EQ(image.secrets[2], (ImageSecret{"key", ImageSecret::Source::kFile, "/run/ci/key"}));
+}
+
+TEST(DescriptionLoaderTest, Image_SecretErrorsSayWhatIsWrongAndWhatToDo) {
+  const std::string head = "      context: app\n      secrets:\n";
+  ExpectDiag(One(Load(ImageTarget(head + "        - {file: /x}\n"))), 11, 11,
+             "a secret of target 'app' has no 'id'");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: \"a b\", env: X}\n"))), 11, 16,
+             "invalid secret id 'a b'");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a, env: X, file: /x}\n"))), 11, 11,
+             "secret 'a' of target 'app' has both 'file' and 'env'");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a}\n"))), 11, 11,
+             "secret 'a' of target 'app' has neither 'file' nor 'env'");
+  // A secret never comes from the repository: a relative path is refused.
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a, file: keys/npmrc}\n"))), 11, 25,
+             "secret file 'keys/npmrc' of target 'app' is not an absolute path to a file");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a, file: /run/../etc/shadow}\n"))), 11, 25,
+             "secret file '/run/../etc/shadow' of target 'app' is not an absolute path to a file");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a, env: 1X}\n"))), 11, 24,
+             "invalid variable name '1X'");
+  ExpectDiag(
+      One(Load(ImageTarget(head + "        - {id: a, env: X}\n        - {id: a, env: Y}\n"))), 12,
+      16, "secret 'a' is declared twice in target 'app'");
+  ExpectDiag(One(Load(ImageTarget(head + "        - {id: a, env: X, mode: 0400}\n"))), 11, 27,
+             "unknown key 'mode' in a secret of target 'app'");
+  ExpectDiag(One(Load(ImageTarget("      engine: buildah\n      context: app\n"
+                                  "      cache_to: [\"type=local,dest=/c\"]\n"))),
+             11, 7,
+             "'cache_to' of target 'app' is BuildKit's; the buildah engine does not take it");
+  std::string eight = head;
+  for (char c = 'a'; c < 'i'; ++c) eight += std::string("        - {id: ") + c + ", env: X}\n";
+  ExpectDiag(One(Load(ImageTarget(eight))), 10, 7,
+             "target 'app' has 8 secrets; an image build takes at most 7");
+  ExpectDiag(One(Load(ImageTarget("      engine: buildah\n      context: app\n"
+                                  "      secrets: [{id: a, env: X}]\n"))),
+             11, 7, "'secrets' of target 'app' cannot be mounted by the buildah engine");
+  ExpectDiag(
+      One(Load(ImageTarget("      context: app\n      cache_to: [\"mode=max,type=inline\"]\n"))),
+      10, 18,
+      "cache export 'mode=max,type=inline' of target 'app' would be lost: fanout keeps the image "
+      "as an OCI layout, whose config has no room for BuildKit's inline cache");
+}
+
 }  // namespace
 }  // namespace fanout

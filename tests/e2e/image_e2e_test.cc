@@ -126,6 +126,36 @@ TEST_F(ImageE2E, AChainOfImagesIsBuiltIntoLayoutsWithTheirDigestsInTheManifest) 
       std::string::npos);
 }
 
+TEST_F(ImageE2E, ADirtyBuildLeavesOutTheTagsThatNameTheCommit) {
+  // Positive control: from a clean tree, the {short} tag names the commit.
+  RunResult r = Fanout({"build"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
+  const std::string short_commit = repo_.Git({"rev-parse", "HEAD"}).substr(0, 12);
+  json app = Entry(Manifest(), "app");
+  EXPECT_EQ(app["image"]["tags"][0], "registry.example/app:" + short_commit);
+  EXPECT_FALSE(app["image"].contains("dropped_tags"));
+  EXPECT_EQ(Manifest()["source"]["dirty"], false);
+
+  // An uncommitted edit in app's context: the image is rebuilt from it, and no tag may say it
+  // is that commit's. The digest tag stays: it names exactly what was built.
+  repo_.Write("app/hello.txt", "hello, not committed\n");
+  r = fanout::testing::Run({FanoutBinary(), "build"}, repo_.path(),
+                           {"DOCKER_HOST=" + daemon_->host(), "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
+                            "CI=true", "GITHUB_ACTIONS="});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
+  const json manifest = Manifest();
+  EXPECT_EQ(manifest["source"]["dirty"], true);
+  EXPECT_EQ(manifest["source"]["changed_paths"], json({"app/hello.txt"}));
+  app = Entry(manifest, "app");
+  EXPECT_EQ(app["change"], "rebuilt");
+  const std::string digest = app["image"]["manifest_digest"];
+  EXPECT_EQ(app["image"]["tags"], json({"app:app-" + image::DigestHex(digest)}));
+  EXPECT_EQ(app["image"]["dropped_tags"], json({"registry.example/app:{short}"}));
+  EXPECT_EQ(app["image"].dump().find(short_commit), std::string::npos) << app.dump(2);
+  EXPECT_NE(r.err.find("1 image tag naming the commit was left out"), std::string::npos)
+      << r.out << r.err;
+}
+
 TEST_F(ImageE2E, AfterTheDaemonIsPrunedTheDependencyIsReloadedFromItsLayoutNeverPulled) {
   ASSERT_EQ(Fanout({"build"}).exit_code, 0);
   const std::string base_digest = Entry(Manifest(), "base")["image"]["manifest_digest"];

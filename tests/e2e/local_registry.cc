@@ -44,7 +44,7 @@ std::string RegistryMissing() {
   return "";
 }
 
-LocalRegistry::LocalRegistry() {
+LocalRegistry::LocalRegistry(Access access) {
   char tmpl[] = "/tmp/freg.XXXXXX";
   if (!mkdtemp(tmpl)) {
     error_ = "mkdtemp failed";
@@ -68,14 +68,15 @@ LocalRegistry::LocalRegistry() {
           .out;
   authfile_ = dir_ + "/auth.json";
   WriteFile(authfile_, "{\"auths\":{\"" + host_ + "\":{\"auth\":\"" + auth + "\"}}}\n");
-  WriteFile(dir_ + "/config.yml",
-            "version: 0.1\n"
-            "log:\n  level: info\n  accesslog:\n    disabled: false\n"
-            "storage:\n  filesystem:\n    rootdirectory: " +
-                dir_ + "/data\n" + "http:\n  addr: " + host_ +
-                "\n"
-                "auth:\n  htpasswd:\n    realm: fanout-tests\n    path: " +
-                dir_ + "/htpasswd\n");
+  WriteFile(
+      dir_ + "/config.yml",
+      "version: 0.1\n"
+      "log:\n  level: info\n  accesslog:\n    disabled: false\n"
+      "storage:\n  filesystem:\n    rootdirectory: " +
+          dir_ + "/data\n" + "http:\n  addr: " + host_ + "\n" +
+          (access == Access::kAnonymous
+               ? ""
+               : "auth:\n  htpasswd:\n    realm: fanout-tests\n    path: " + dir_ + "/htpasswd\n"));
   const std::string log = dir_ + "/registry.log";
   const std::string config = dir_ + "/config.yml";
   pid_ = fork();

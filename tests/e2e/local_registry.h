@@ -1,7 +1,7 @@
 // A container registry of the tests' own: Debian's docker-registry (distribution 2.8) on a
 // loopback port, storing under a temporary directory, with htpasswd authentication; started
 // once and stopped (and its storage removed) when the owner goes. Used by
-// tests/e2e/publish_e2e_test.cc.
+// tests/e2e/publish_e2e_test.cc and tests/e2e/image_cache_e2e_test.cc.
 #pragma once
 
 #include <sys/types.h>
@@ -12,8 +12,12 @@ namespace fanout::testing {
 
 class LocalRegistry {
  public:
+  enum class Access {
+    kPassword,   ///< htpasswd: every request needs authfile()'s credentials
+    kAnonymous,  ///< no authentication (what a Docker daemon's cache import can reach)
+  };
   /// Starts the registry; on failure error() says why (with the end of its log).
-  LocalRegistry();
+  explicit LocalRegistry(Access access = Access::kPassword);
   ~LocalRegistry();
   LocalRegistry(const LocalRegistry&) = delete;
   LocalRegistry& operator=(const LocalRegistry&) = delete;

@@ -234,6 +234,55 @@ TEST_F(TraceE2E, TraceMatchesTheRecordsAndChromiumRendersOneBarPerTarget) {
   for (const json& r : fewer_rects) EXPECT_NE(r["data-target"], "free");
 }
 
+TEST(TracePostSubmitE2E, ThePostSubmitStepHasABarWhenItRanInThisBuild) {
+  GitRepo repo;
+  repo.Write("fanout.yaml",
+             "version: 1\ntargets:\n  a:\n    command: cp a.txt a.out\n    inputs: [a.txt]\n"
+             "    artifacts: [a.out]\npost_submit:\n  command: sleep 0.2\n");
+  repo.Write("a.txt", "a\n");
+  repo.Commit();
+  auto build = [&] {
+    return ::fanout::testing::Run({FanoutBinary(), "build", "-B", "build"}, repo.path(),
+                                  {"GITHUB_EVENT_NAME=push"});
+  };
+  /// The complete events of trace.json, by name.
+  auto events = [&] {
+    std::map<std::string, json> out;
+    json doc = json::parse(ReadFile(repo / "build/trace.json"), nullptr, false);
+    EXPECT_FALSE(doc.is_discarded());
+    if (doc.is_discarded()) return out;
+    for (const json& e : doc["traceEvents"]) {
+      if (e["ph"] == "X") out[e["name"]] = e;
+    }
+    return out;
+  };
+  RunResult r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::map<std::string, json> ran = events();
+  ASSERT_EQ(ran.count("(post-submit)"), 1u) << ReadFile(repo / "build/trace.json");
+  const json& post = ran["(post-submit)"];
+  EXPECT_EQ(post["cat"], "post-submit");
+  EXPECT_EQ(post["args"]["status"], "succeeded");
+  EXPECT_NE(post["tid"], ran["a"]["tid"]) << "a row of its own";
+  // It ran after the target, for as long as its record says.
+  const json record = json::parse(ReadFile(repo / "build/.fanout/post_submit.json"));
+  EXPECT_EQ(post["dur"],
+            std::llround(
+                (record["finished_at"].get<double>() - record["started_at"].get<double>()) * 1e6));
+  EXPECT_GE(post["ts"].get<std::int64_t>(),
+            ran["a"]["ts"].get<std::int64_t>() + ran["a"]["dur"].get<std::int64_t>());
+  const std::string html = ReadFile(repo / "build/timeline.html");
+  EXPECT_NE(html.find("data-step=\"post-submit\""), std::string::npos);
+
+  // Positive control: a no-op build runs neither the target nor the step (Ninja finds the step
+  // up to date for this manifest), and the timeline has no bar for either.
+  r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(events().empty()) << ReadFile(repo / "build/trace.json");
+  EXPECT_EQ(ReadFile(repo / "build/timeline.html").find("data-step=\"post-submit\""),
+            std::string::npos);
+}
+
 TEST_F(TraceE2E, OutputOptionWritesTheTraceElsewhere) {
   ASSERT_EQ(Fanout({"build", "-B", "build", "-j", "4"}).exit_code, 1);
   TempDir out;

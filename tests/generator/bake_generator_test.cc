@@ -35,6 +35,8 @@ targets:
       platform: linux/amd64
       tags: ["registry.example/app:{short}", "app:{target}-{commit}", "app:{digest}"]
       cache_from: ["type=registry,ref=registry.example/app:cache"]
+      cache_to: ["type=registry,ref=registry.example/app:cache,mode=max"]
+      secrets: [{id: npmrc, file: /run/ci/npmrc}, {id: token, env: NPM_TOKEN}]
   docs:
     command: make docs
     inputs: [docs/**]
@@ -82,6 +84,13 @@ TEST(GenerateBake, Golden_AChainWithEveryImageField) {
       ],
       "cache-from": [
         "type=registry,ref=registry.example/app:cache"
+      ],
+      "cache-to": [
+        "type=registry,ref=registry.example/app:cache,mode=max"
+      ],
+      "secret": [
+        "id=npmrc,src=/run/ci/npmrc",
+        "id=token,env=NPM_TOKEN"
       ]
     },
     "base": {

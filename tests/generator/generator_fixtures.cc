@@ -96,6 +96,8 @@ case "$1" in
       fi
       deps="$deps src/$t"
     done < .fanout/targets.txt
+    # As the real step, source.json is rewritten only when it changes: never, here.
+    [ -f .fanout/source.json ] || echo '{}' > .fanout/source.json
     printf '.fanout/snapshot.stamp:%s\n' "$deps" > .fanout/snapshot.d
     mv .fanout/snapshot.stamp.pending .fanout/snapshot.stamp ;;
   exec)

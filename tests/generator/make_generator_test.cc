@@ -49,6 +49,7 @@ Makefile: ../fanout.yaml
 .fanout/stamps/base.stamp: .fanout/snapshot.stamp ;
 .fanout/stamps/publish.stamp: .fanout/snapshot.stamp ;
 .fanout/stamps/runtime.stamp: .fanout/snapshot.stamp ;
+.fanout/source.json: .fanout/snapshot.stamp ;
 
 targets/base/result.json: .fanout/stamps/base.stamp
 	$(FANOUT) exec -B . base
@@ -61,7 +62,7 @@ targets/runtime/result.json: .fanout/stamps/runtime.stamp targets/base/result.js
 	$(FANOUT) exec -B . runtime
 
 manifest.json: targets/base/result.json targets/publish/result.json targets/runtime/result.json \
-  .fanout/plan.json
+  .fanout/plan.json .fanout/source.json
 	$(FANOUT) gather -B .
 
 fanout-base: targets/base/result.json
@@ -103,11 +104,12 @@ Makefile: ../fanout.yaml
 .fanout/snapshot.stamp: FORCE
 	$(FANOUT) snapshot -B .
 .fanout/stamps/app.stamp: .fanout/snapshot.stamp ;
+.fanout/source.json: .fanout/snapshot.stamp ;
 
 targets/app/result.json: .fanout/stamps/app.stamp
 	$(FANOUT) exec -B . app
 
-manifest.json: targets/app/result.json .fanout/plan.json
+manifest.json: targets/app/result.json .fanout/plan.json .fanout/source.json
 	$(FANOUT) gather -B .
 
 .fanout/post_submit.stamp: manifest.json

@@ -60,8 +60,8 @@ rule input_stamps
   command = :
   description = STAMPS changed inputs
   restat = 1
-build .fanout/stamps/base.stamp .fanout/stamps/publish.stamp .fanout/stamps/runtime.stamp: $
-    input_stamps .fanout/snapshot.stamp
+build .fanout/stamps/base.stamp .fanout/stamps/publish.stamp .fanout/stamps/runtime.stamp $
+    .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -81,7 +81,7 @@ rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/base/result.json targets/publish/result.json $
-    targets/runtime/result.json | .fanout/plan.json
+    targets/runtime/result.json | .fanout/plan.json .fanout/source.json
 
 build base: phony targets/base/result.json
 build publish: phony targets/publish/result.json
@@ -119,7 +119,7 @@ rule input_stamps
   command = :
   description = STAMPS changed inputs
   restat = 1
-build .fanout/stamps/app.stamp: input_stamps .fanout/snapshot.stamp
+build .fanout/stamps/app.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -130,7 +130,7 @@ build targets/app/result.json: exec .fanout/stamps/app.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/app/result.json | .fanout/plan.json
+build manifest.json: gather targets/app/result.json | .fanout/plan.json .fanout/source.json
 
 rule post_submit
   command = $fanout gather -B . --post-submit
@@ -176,7 +176,7 @@ rule input_stamps
   command = :
   description = STAMPS changed inputs
   restat = 1
-build .fanout/stamps/runtime.stamp: input_stamps .fanout/snapshot.stamp
+build .fanout/stamps/runtime.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -188,7 +188,7 @@ build targets/runtime/result.json: exec .fanout/stamps/runtime.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/runtime/result.json | .fanout/plan.json
+build manifest.json: gather targets/runtime/result.json | .fanout/plan.json .fanout/source.json
 
 build runtime: phony targets/runtime/result.json
 
@@ -268,7 +268,7 @@ rule input_stamps
   command = :
   description = STAMPS changed inputs
   restat = 1
-build .fanout/stamps/web.app-1_x.stamp: input_stamps .fanout/snapshot.stamp
+build .fanout/stamps/web.app-1_x.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
   command = $fanout exec -B . $target
@@ -279,7 +279,7 @@ build targets/web.app-1_x/result.json: exec .fanout/stamps/web.app-1_x.stamp
 rule gather
   command = $fanout gather -B .
   description = GATHER manifest.json
-build manifest.json: gather targets/web.app-1_x/result.json | .fanout/plan.json
+build manifest.json: gather targets/web.app-1_x/result.json | .fanout/plan.json .fanout/source.json
 
 build web.app-1_x: phony targets/web.app-1_x/result.json
 

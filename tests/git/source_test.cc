@@ -117,12 +117,40 @@ TEST(SourceStateTest, RoundTrips) {
   }
 }
 
+TEST(SourceStateTest, TheDirtyFieldsRoundTrip) {
+  SourceState s{"worktree", std::string(kCommit), kTree};
+  s.dirty = true;
+  s.changed_paths = {"a b.txt", "src/\"q\".c"};
+  s.changed_paths_omitted = 5;
+  EXPECT_EQ(s.ChangedPathCount(), 7u);
+  auto back = SourceStateFromJson(SourceStateToJson(s), "source.json");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(back->dirty);
+  EXPECT_EQ(back->changed_paths, s.changed_paths);
+  EXPECT_EQ(back->changed_paths_omitted, 5u);
+  // A clean state says so.
+  auto clean = SourceStateFromJson(
+      SourceStateToJson(SourceState{"HEAD", std::string(kCommit), kTree}), "source.json");
+  ASSERT_TRUE(clean.ok()) << clean.error().message;
+  EXPECT_FALSE(clean->dirty);
+  EXPECT_TRUE(clean->changed_paths.empty());
+  // A dirty flag of the wrong type is refused, naming it.
+  auto bad = SourceStateFromJson(
+      std::string("{\"commit\": null, \"dirty\": 1, \"source\": \"worktree\", \"tree\": \"") +
+          kTree + "\"}",
+      "source.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'dirty' has the wrong type"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(SourceStateTest, AFileFromBeforeTheVersionFieldIsRead) {
   auto s = SourceStateFromJson(
       std::string("{\"commit\": null, \"source\": \"worktree\", \"tree\": \"") + kTree + "\"}",
       "source.json");
   ASSERT_TRUE(s.ok()) << s.error().message;
   EXPECT_EQ(s->tree, kTree);
+  EXPECT_FALSE(s->dirty) << "a file from before the dirty fields reads as a clean build";
 }
 
 TEST(SourceStateTest, MalformedFilesAreRefusedWithThePath) {

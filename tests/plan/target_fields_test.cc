@@ -36,9 +36,16 @@ Plan FullPlan() {
   t.network = false;
   t.checkout = Checkout::kFull;
   t.limits = {1u << 30, 100, 1024, 2u << 30};
-  t.image = ImageSpec{
-      "docker/img",  "docker/img/Dockerfile.prod", {{"BASE", "{image:base}"}},         "runtime",
-      "linux/amd64", {"reg/img:{short}"},          {"type=registry,ref=reg/img:cache"}};
+  t.image = ImageSpec{"docker/img",
+                      "docker/img/Dockerfile.prod",
+                      {{"BASE", "{image:base}"}},
+                      "runtime",
+                      "linux/amd64",
+                      {"reg/img:{short}"},
+                      {"type=registry,ref=reg/img:cache"},
+                      {"type=local,dest=/c"},
+                      {{"npmrc", ImageSecret::Source::kFile, "~/.npmrc"},
+                       {"token", ImageSecret::Source::kEnv, "NPM_TOKEN"}}};
   Target base;
   base.name = "base";
   base.command = "true";

@@ -36,6 +36,29 @@ TEST(Manifest, AnEntryListsOnlyWhatTheTargetRecorded) {
   EXPECT_TRUE(ok["source"]["commit"].is_null());
 }
 
+TEST(Manifest, TheSourceSaysWhetherTheBuildWasOfUncommittedChanges) {
+  const json j = json::parse(ManifestText(testing::SampleManifest()));
+  EXPECT_EQ(j["source"]["dirty"], true);
+  EXPECT_EQ(j["source"]["changed_paths"], json({"a.txt", "b/c.txt"}));
+  EXPECT_EQ(j["source"]["changed_paths_omitted"], 3);
+  EXPECT_EQ(j["targets"][0]["image"]["dropped_tags"], json({"r/app:{short}"}));
+}
+
+TEST(Manifest, AManifestFromBeforeTheDirtyFieldsIsRead) {
+  json j = json::parse(ManifestText(testing::SampleManifest()));
+  for (const char* key : {"dirty", "changed_paths", "changed_paths_omitted"}) {
+    j["source"].erase(key);
+  }
+  j["targets"][0]["image"].erase("dropped_tags");
+  j["targets"][0]["source"].erase("dirty");
+  auto m = ParseManifest(j.dump(), "manifest.json");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_FALSE(m->source.dirty.has_value());
+  EXPECT_FALSE(m->source.changed_paths.has_value());
+  EXPECT_FALSE(m->targets[0].image->dropped_tags.has_value());
+  EXPECT_FALSE(m->targets[0].source->dirty.has_value());
+}
+
 TEST(Manifest, SucceededNeedsASuccessStatusAndArtifacts) {
   const Manifest m = testing::SampleManifest();
   EXPECT_TRUE(m.targets[0].Succeeded());

@@ -21,7 +21,7 @@ SuccessRecord SampleSuccess() {
   r.started_at = 1700000000.25;
   r.finished_at = 1700000003.5;
   r.duration_seconds = 3.25;
-  r.source = SourceRecord{"c0ffee", "7ree"};
+  r.source = SourceRecord{"c0ffee", "7ree", true};
   r.input_digest = "abc123";
   r.sandbox = SampleSandbox();
   r.artifacts = {{"bin/app", 2048, "00ff"}, {"lib/x.so", 7, "ee11"}};
@@ -48,7 +48,7 @@ FailureRecord SampleFailure() {
 
 Manifest SampleManifest() {
   Manifest m;
-  m.source = ManifestSource{"worktree", "c0ffee", "7ree"};
+  m.source = ManifestSource{"worktree", "c0ffee", "7ree", true, {{"a.txt", "b/c.txt"}}, 3};
   ManifestTarget ok;
   ok.name = "app";
   ok.tier = 1;
@@ -58,7 +58,7 @@ Manifest SampleManifest() {
   ok.duration_seconds = 2.5;
   ok.started_at = 1000;
   ok.finished_at = 1002.5;
-  ok.source = SourceRecord{std::nullopt, "7ree"};
+  ok.source = SourceRecord{std::nullopt, "7ree", false};
   ok.input_digest = "abc";
   ok.sandbox = SampleSandbox();
   ok.log = "targets/app/log.txt";
@@ -69,7 +69,8 @@ Manifest SampleManifest() {
                            "artifacts/app/image",
                            {"r/app:c0ffee"},
                            std::vector<PushedReference>{{"r/app@sha256:m", "sha256:m", "pushed"},
-                                                        {"r/app:c0ffee", "sha256:m", "present"}}};
+                                                        {"r/app:c0ffee", "sha256:m", "present"}},
+                           std::vector<std::string>{"r/app:{short}"}};
   ok.change = "rebuilt";
   ManifestTarget bad;
   bad.name = "api";

@@ -55,7 +55,7 @@ TEST(TargetRecord, WritesTheDocumentedShape) {
   const json j = json::parse(SuccessText(r));
   EXPECT_EQ(j["version"], kTargetRecordVersion);
   EXPECT_EQ(j["status"], "flaky");
-  EXPECT_EQ(j["source"], json({{"commit", nullptr}, {"tree", "7ree"}}));
+  EXPECT_EQ(j["source"], json({{"commit", nullptr}, {"tree", "7ree"}, {"dirty", true}}));
   EXPECT_TRUE(j["sandbox"]["landlock"].is_null());
   EXPECT_TRUE(j["sandbox"]["fallback_reason"].is_null());
   EXPECT_EQ(j["sandbox"]["limits"], json({{"memory", "cgroup v2"}, {"nofile", "rlimit"}}));

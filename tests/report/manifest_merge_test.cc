@@ -82,6 +82,38 @@ TEST(ManifestMerge, ConcatenatesSortsAndCombinesTimings) {
   EXPECT_EQ((*merged)["targets"][0], Built("a")) << "entries are kept whole";
 }
 
+TEST(ManifestMerge, ADirtyShardMakesTheMergeDirtyWithTheUnionOfThePaths) {
+  auto dirty = [](bool d, json paths, int omitted) {
+    json s = Source();
+    s["dirty"] = d;
+    s["changed_paths"] = std::move(paths);
+    s["changed_paths_omitted"] = omitted;
+    return s;
+  };
+  auto merged = Merge({{"s0.json", Manifest({Built("a")}, json::array(), "succeeded", 1, 1,
+                                            dirty(true, {"b/x", "a/y"}, 0))},
+                       {"s1.json", Manifest({Built("b")}, json::array(), "succeeded", 1, 1,
+                                            dirty(false, json::array(), 0))},
+                       {"s2.json", Manifest({Built("c")}, json::array(), "succeeded", 1, 1,
+                                            dirty(true, {"a/y", "c/z"}, 4))}});
+  ASSERT_TRUE(merged.ok()) << merged.error().message;
+  const json& source = (*merged)["source"];
+  EXPECT_EQ(source["dirty"], true);
+  EXPECT_EQ(source["changed_paths"], json({"a/y", "b/x", "c/z"}));
+  EXPECT_EQ(source["changed_paths_omitted"], 3) << "s2 knew of 6 paths; 3 are listed";
+
+  // All clean: clean. Shards of a fanout before the field: it stays absent.
+  auto clean = Merge({{"s0.json", Manifest({Built("a")}, json::array(), "succeeded", 1, 1,
+                                           dirty(false, json::array(), 0))},
+                      {"s1.json", Manifest({Built("b")})}});
+  ASSERT_TRUE(clean.ok()) << clean.error().message;
+  EXPECT_EQ((*clean)["source"]["dirty"], false);
+  EXPECT_EQ((*clean)["source"]["changed_paths"], json::array());
+  auto old = Merge({{"s0.json", Manifest({Built("a")})}, {"s1.json", Manifest({Built("b")})}});
+  ASSERT_TRUE(old.ok()) << old.error().message;
+  EXPECT_FALSE((*old)["source"].contains("dirty"));
+}
+
 TEST(ManifestMerge, TargetInTwoManifestsIsAnErrorNamingIt) {
   auto merged = Merge(
       {{"s0.json", Manifest({Built("a"), Built("dup")})}, {"s1.json", Manifest({Built("dup")})}});

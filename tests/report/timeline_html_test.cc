@@ -89,6 +89,30 @@ TEST(TimelineHtml, OneTargetRectPerBarWithItsDataAttributes) {
   EXPECT_NE(html.find("dependency &#39;lint&lt;&amp;&gt;&#39; timed out"), std::string::npos);
 }
 
+TEST(TimelineHtml, ThePostSubmitStepIsABarOnItsOwnRowNotATarget) {
+  Timeline tl = Sample();
+  const std::string without = TimelineToHtml(tl);
+  EXPECT_TRUE(Elements(without, "rect", "step").empty());
+  TimelineBar post;
+  post.name = "(post-submit)";
+  post.status = TargetStatus::kFailed;
+  post.start = 9;
+  post.duration = 1;
+  post.attempts = 1;
+  post.slot = tl.slots;
+  tl.post_submit = post;
+  const std::string html = TimelineToHtml(tl);
+  std::vector<json> steps = Elements(html, "rect", "step");
+  ASSERT_EQ(steps.size(), 1u) << html;
+  EXPECT_EQ(steps[0]["data-step"], "post-submit");
+  EXPECT_EQ(steps[0]["data-status"], "failed");
+  EXPECT_EQ(steps[0]["y"], "86.0") << "the row after the two slots";
+  EXPECT_EQ(Elements(html, "rect", "target").size(), 3u) << "the targets' bars are unchanged";
+  EXPECT_NE(html.find(">post-submit</text>"), std::string::npos);
+  EXPECT_NE(html.find("class=\"bar post-submit problem\""), std::string::npos);
+  EXPECT_NE(html.find("<tr class=\"problem post-submit\">"), std::string::npos);
+}
+
 TEST(TimelineHtml, SelfContainedAndDeterministic) {
   const std::string html = TimelineToHtml(Sample());
   EXPECT_EQ(html, TimelineToHtml(Sample()));

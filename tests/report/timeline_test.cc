@@ -119,5 +119,62 @@ TEST_F(TimelineOf, WithoutABuildRecordTheFirstStartIsTheOrigin) {
   EXPECT_DOUBLE_EQ(tl.span, 2.5);
 }
 
+TEST_F(TimelineOf, ThePostSubmitStepGetsABarOnARowAfterTheSlots) {
+  plan_.post_submit.command = "publish.sh";
+  inputs_.evidence["a"] = WithResult(Success());  // 1000 .. 1002.5
+  PostSubmitRecord p;
+  p.status = TargetStatus::kSucceeded;
+  p.command = "publish.sh";
+  p.exit_code = 0;
+  p.started_at = 1003;
+  p.finished_at = 1005.5;
+  p.duration_seconds = 2.5;
+  inputs_.post_submit = p;
+  const Timeline tl = Make();
+  ASSERT_TRUE(tl.post_submit.has_value());
+  EXPECT_EQ(tl.post_submit->name, kPostSubmitName);
+  EXPECT_DOUBLE_EQ(tl.post_submit->start, 3.5);  // from the build's start, 999.5
+  EXPECT_DOUBLE_EQ(tl.post_submit->duration, 2.5);
+  EXPECT_EQ(tl.post_submit->status, TargetStatus::kSucceeded);
+  EXPECT_EQ(tl.slots, 1);
+  EXPECT_EQ(tl.post_submit->slot, 1) << "a row of its own, after the slots";
+  EXPECT_FALSE(tl.post_submit->critical);
+  EXPECT_EQ(tl.critical_path, std::vector<std::string>{"a"});
+  ASSERT_EQ(tl.bars.size(), 1u) << "not a target's bar";
+
+  // A step that ran past the build record's finish widens the span.
+  inputs_.post_submit->finished_at = 1010;
+  EXPECT_DOUBLE_EQ(Make().span, 10.5);
+  // Failed: its bar says so.
+  inputs_.post_submit->status = TargetStatus::kFailed;
+  inputs_.post_submit->exit_code = 2;
+  const Timeline failed = Make();
+  ASSERT_TRUE(failed.post_submit.has_value());
+  EXPECT_EQ(failed.post_submit->status, TargetStatus::kFailed);
+  EXPECT_EQ(failed.post_submit->exit_code, 2);
+}
+
+TEST_F(TimelineOf, APostSubmitStepThatDidNotRunInThisBuildHasNoBar) {
+  plan_.post_submit.command = "publish.sh";
+  inputs_.evidence["a"] = WithResult(Success());
+  PostSubmitRecord p;
+  p.status = TargetStatus::kSucceeded;
+  p.command = "publish.sh";
+  p.started_at = 990;  // an earlier build's run, carried over for the same manifest
+  p.finished_at = 991;
+  inputs_.post_submit = p;
+  EXPECT_FALSE(Make().post_submit.has_value());
+  // Skipped (--no-post-submit, a pull request): no bar either.
+  inputs_.post_submit->status = TargetStatus::kSkipped;
+  inputs_.post_submit->started_at = inputs_.post_submit->finished_at = 1003;
+  EXPECT_FALSE(Make().post_submit.has_value());
+  // Positive control: the same record, run in this build, has one.
+  inputs_.post_submit->status = TargetStatus::kSucceeded;
+  EXPECT_TRUE(Make().post_submit.has_value());
+  // No record at all: none.
+  inputs_.post_submit.reset();
+  EXPECT_FALSE(Make().post_submit.has_value());
+}
+
 }  // namespace
 }  // namespace fanout

@@ -76,6 +76,38 @@ TEST(TraceJson, ParsesBackWithOneCompleteEventPerBarInMicroseconds) {
   EXPECT_EQ(doc["otherData"]["build_started_at_us"], std::llround(tl.origin * 1e6));
 }
 
+TEST(TraceJson, ThePostSubmitStepIsAnEventOnAThreadOfItsOwn) {
+  Timeline tl = Sample();
+  TimelineBar post;
+  post.name = "(post-submit)";
+  post.status = TargetStatus::kSucceeded;
+  post.start = 3;
+  post.duration = 1.5;
+  post.attempts = 1;
+  post.exit_code = 0;
+  post.slot = tl.slots;
+  tl.post_submit = post;
+  json doc = json::parse(TimelineToTraceJson(tl), nullptr, false);
+  ASSERT_FALSE(doc.is_discarded());
+  std::map<std::string, json> complete;
+  std::map<int, std::string> thread_names;
+  for (const json& e : doc["traceEvents"]) {
+    if (e["ph"] == "X") complete[e["name"]] = e;
+    if (e["ph"] == "M" && e["name"] == "thread_name") thread_names[e["tid"]] = e["args"]["name"];
+  }
+  ASSERT_EQ(complete.size(), 3u);
+  const json& e = complete.at("(post-submit)");
+  EXPECT_EQ(e["cat"], "post-submit");
+  EXPECT_EQ(e["tid"], 3);
+  EXPECT_EQ(e["ts"], 3000000);
+  EXPECT_EQ(e["dur"], 1500000);
+  EXPECT_EQ(e["args"]["status"], "succeeded");
+  EXPECT_EQ(thread_names,
+            (std::map<int, std::string>{{1, "slot 1"}, {2, "slot 2"}, {3, "post-submit"}}));
+  // Without it, no such event or thread.
+  EXPECT_EQ(TimelineToTraceJson(Sample()).find("post-submit"), std::string::npos);
+}
+
 TEST(TraceJson, IsDeterministicAndValidForAnEmptyBuild) {
   EXPECT_EQ(TimelineToTraceJson(Sample()), TimelineToTraceJson(Sample()));
   json doc = json::parse(TimelineToTraceJson(Timeline{}), nullptr, false);

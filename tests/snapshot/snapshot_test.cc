@@ -1,10 +1,14 @@
 // Unit tests of the snapshot module: the stamp index format, the prefixes a listing walks, and
-// the snapshot gen takes on its own thread, against the one the snapshot step computes.
-#include "snapshot/background_snapshot.h"
+// the snapshot gen takes on its own thread, against the one the snapshot step computes, and
+// whether a work-tree snapshot is of uncommitted changes.
 #include "snapshot/snapshot.h"
+#include "snapshot/background_snapshot.h"
+
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "base/build_layout.h"
@@ -144,6 +148,78 @@ TEST_F(BackgroundSnapshotTest, AMissingTreeIsAnErrorNamingIt) {
   Status st = snapshot.Finish();
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find(bad.tree), std::string::npos) << st.error().message;
+}
+
+/// A work-tree snapshot of BackgroundSnapshotTest's repository (a reads src/a/**, b reads
+/// src/b/** but not src/b/*.tmp): whether it is dirty, and the changed paths it lists.
+class UncommittedChangesTest : public BackgroundSnapshotTest {
+ protected:
+  SourceState Snapshot(const std::string& source = "worktree", bool find_changes = true) {
+    plan_.source = source;
+    plan_.description_path = repo_ / "fanout.yaml";
+    auto repo = Repository::Open(repo_.path());
+    EXPECT_TRUE(repo.ok());
+    if (!repo.ok()) return {};
+    SnapshotOptions options;
+    options.find_changes = find_changes;
+    auto snap = ComputeSnapshot(*repo, plan_, options);
+    EXPECT_TRUE(snap.ok()) << snap.error().message;
+    return snap.ok() ? snap->state : SourceState{};
+  }
+};
+
+TEST_F(UncommittedChangesTest, ACleanWorkTreeIsNotDirty) {
+  const SourceState s = Snapshot();
+  EXPECT_FALSE(s.dirty);
+  EXPECT_TRUE(s.changed_paths.empty());
+  EXPECT_EQ(s.changed_paths_omitted, 0u);
+}
+
+TEST_F(UncommittedChangesTest, EditsNoTargetReadsLeaveItClean) {
+  repo_.Write("other/4.txt", "edited\n");  // read by no target
+  repo_.Write("src/b/3.tmp", "edited\n");  // excluded from b
+  repo_.Write("other/new.txt", "new\n");   // untracked, read by no target
+  const SourceState s = Snapshot();
+  EXPECT_FALSE(s.dirty) << s.changed_paths.size();
+  EXPECT_TRUE(s.changed_paths.empty());
+}
+
+TEST_F(UncommittedChangesTest, EditedAddedAndDeletedInputsAreListedSorted) {
+  repo_.Write("src/a/1.txt", "edited\n");
+  repo_.Write("src/b/new.txt", "untracked\n");
+  ASSERT_EQ(unlink((repo_ / "src/b/2.txt").c_str()), 0);
+  repo_.Write("other/4.txt", "edited\n");  // not listed: no target reads it
+  const SourceState s = Snapshot();
+  EXPECT_TRUE(s.dirty);
+  EXPECT_EQ(s.changed_paths,
+            (std::vector<std::string>{"src/a/1.txt", "src/b/2.txt", "src/b/new.txt"}));
+  EXPECT_EQ(s.changed_paths_omitted, 0u);
+  EXPECT_EQ(s.commit, state_.commit) << "the commit is still HEAD's";
+  // Positive control of the option: without looking, the same edits are not found.
+  EXPECT_FALSE(Snapshot("worktree", /*find_changes=*/false).dirty);
+  // A revision is what it names: never dirty, whatever the work tree holds.
+  EXPECT_FALSE(Snapshot("HEAD").dirty);
+}
+
+TEST_F(UncommittedChangesTest, AnEditedDescriptionMakesItDirty) {
+  repo_.Write("fanout.yaml", ReadFile(repo_ / "fanout.yaml") + "# edited\n");
+  const SourceState s = Snapshot();
+  EXPECT_TRUE(s.dirty);
+  EXPECT_EQ(s.changed_paths, std::vector<std::string>{"fanout.yaml"});
+}
+
+TEST_F(UncommittedChangesTest, TheListIsCappedAndTheRestCounted) {
+  const std::size_t n = kMaxChangedPaths + 7;
+  for (std::size_t i = 0; i < n; ++i) {
+    repo_.Write("src/a/many/" + std::to_string(100000 + i) + ".txt", "x\n");
+  }
+  const SourceState s = Snapshot();
+  EXPECT_TRUE(s.dirty);
+  ASSERT_EQ(s.changed_paths.size(), kMaxChangedPaths);
+  EXPECT_EQ(s.changed_paths_omitted, 7u);
+  EXPECT_EQ(s.ChangedPathCount(), n);
+  EXPECT_TRUE(std::is_sorted(s.changed_paths.begin(), s.changed_paths.end()));
+  EXPECT_EQ(s.changed_paths.front(), "src/a/many/100000.txt");
 }
 
 }  // namespace
