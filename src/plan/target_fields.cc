@@ -72,38 +72,32 @@ simdjson::error_code ReadLimits(od::value v, Limits& limits, FieldError& error) 
                                                                  : simdjson::INCORRECT_TYPE;
 }
 
+/// A secret's source as the member named after its kind ("env" or "file"): the name, or null
+/// when the secret has the other kind.
+template <ImageSecret::Source kSource>
+void WriteSecretSource(const ImageSecret& x, JsonWriter& w) {
+  if (x.source == kSource) {
+    w.String(x.name);
+  } else {
+    w.Null();
+  }
+}
+
+template <ImageSecret::Source kSource>
+simdjson::error_code ReadSecretSource(od::value v, ImageSecret& x, FieldError&) {
+  bool null = false;
+  if (simdjson::error_code e = v.is_null().get(null)) return e;
+  if (null) return simdjson::SUCCESS;
+  x.source = kSource;
+  return ReadString(v, x.name);
+}
+
 /// One of `image.secrets`: its id and where the runner reads it, never its value.
 const JsonField<ImageSecret> kSecretFields[] = {
-    {"env", false, true,
-     [](const ImageSecret& x, JsonWriter& w) {
-       if (x.source == ImageSecret::Source::kEnv) {
-         w.String(x.name);
-       } else {
-         w.Null();
-       }
-     },
-     [](od::value v, ImageSecret& x, FieldError&) {
-       bool null = false;
-       if (simdjson::error_code e = v.is_null().get(null)) return e;
-       if (null) return simdjson::SUCCESS;
-       x.source = ImageSecret::Source::kEnv;
-       return ReadString(v, x.name);
-     }},
-    {"file", false, true,
-     [](const ImageSecret& x, JsonWriter& w) {
-       if (x.source == ImageSecret::Source::kFile) {
-         w.String(x.name);
-       } else {
-         w.Null();
-       }
-     },
-     [](od::value v, ImageSecret& x, FieldError&) {
-       bool null = false;
-       if (simdjson::error_code e = v.is_null().get(null)) return e;
-       if (null) return simdjson::SUCCESS;
-       x.source = ImageSecret::Source::kFile;
-       return ReadString(v, x.name);
-     }},
+    {"env", false, true, WriteSecretSource<ImageSecret::Source::kEnv>,
+     ReadSecretSource<ImageSecret::Source::kEnv>},
+    {"file", false, true, WriteSecretSource<ImageSecret::Source::kFile>,
+     ReadSecretSource<ImageSecret::Source::kFile>},
     {"id", true, true, [](const ImageSecret& x, JsonWriter& w) { w.String(x.id); },
      [](od::value v, ImageSecret& x, FieldError&) { return ReadString(v, x.id); }},
 };
