@@ -20,6 +20,17 @@ constexpr std::string_view kEngineValues[] = {"docker", "buildah"};
 constexpr std::string_view kTagFields[] = {"target", "commit", "short", "digest"};
 constexpr std::string_view kImageArgPrefix = "{image:";
 
+/// Whether a `cache_to` entry is BuildKit's inline export ("type=inline" among its fields).
+bool IsInlineCacheExport(std::string_view value) {
+  for (std::size_t at = 0; at <= value.size();) {
+    std::size_t end = value.find(',', at);
+    if (end == std::string_view::npos) end = value.size();
+    if (value.substr(at, end - at) == "type=inline") return true;
+    at = end + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string RelativePathProblem(std::string_view path) {
@@ -103,25 +114,14 @@ void Validator::ReadImage(const YamlNode& node, Target* t) {
     if (auto platform = ExpectText(*e->value, "platform")) image.platform = *platform;
   }
   if (const Entry* e = node.Find("tags")) ReadImageTags(*e->value, &image);
-  for (const char* key : {"cache_from", "cache_to"}) {
-    if (const Entry* e = node.Find(key)) {
-      ReadCacheList(*e, key, *t, &(key[6] == 'f' ? image.cache_from : image.cache_to),
-                    image.engine);
-    }
+  if (const Entry* e = node.Find("cache_from")) {
+    ReadCacheList(*e, "cache_from", *t, &image.cache_from, image.engine);
+  }
+  if (const Entry* e = node.Find("cache_to")) {
+    ReadCacheList(*e, "cache_to", *t, &image.cache_to, image.engine);
   }
   if (const Entry* e = node.Find("secrets")) ReadImageSecrets(*e, *t, &image);
   t->image = std::move(image);
-}
-
-/// Whether a `cache_to` entry is BuildKit's inline export ("type=inline" among its fields).
-static bool IsInlineCacheExport(std::string_view value) {
-  for (std::size_t at = 0; at <= value.size();) {
-    std::size_t end = value.find(',', at);
-    if (end == std::string_view::npos) end = value.size();
-    if (value.substr(at, end - at) == "type=inline") return true;
-    at = end + 1;
-  }
-  return false;
 }
 
 void Validator::ReadCacheList(const Entry& entry, std::string_view key, const Target& t,

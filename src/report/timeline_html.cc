@@ -114,28 +114,42 @@ void Axis(std::string& out, const Timeline& tl, const Geometry& g, double height
   out += "</g>\n";
 }
 
-/// The post-submit step's bar, on its own row: a step, not a target (its rect is of class
-/// "step", so a count of the targets' bars does not include it).
-void PostSubmitBar(std::string& out, const Geometry& g, const TimelineBar& b) {
-  const double x = g.X(b.start), y = Geometry::Y(b.slot);
-  const double w = std::max(kMinBarWidth, b.duration * g.scale);
+/// What follows a bar's rectangle, for a target and the post-submit step alike: the hatch of
+/// a problem, the critical path's mark, the label (`name`), and the end of the bar's group.
+void BarMarks(std::string& out, const TimelineBar& b, double x, double y, double w,
+              const std::string& name) {
   const bool problem = IsProblem(b.status);
-  out += fmt::format("<g class=\"bar post-submit{}\">\n", problem ? " problem" : "");
-  out += fmt::format(
-      "<rect class=\"step\" data-step=\"post-submit\" data-status=\"{}\" x=\"{}\" y=\"{}\" "
-      "width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
-      StatusName(b.status), Num(x), Num(y), Num(w), Num(kBarHeight), kPostSubmitColour, Tooltip(b));
   if (problem) {
     out += fmt::format(
         "<rect class=\"hatch\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
         "fill=\"url(#hatch)\" pointer-events=\"none\"/>\n",
         Num(x), Num(y), Num(w), Num(kBarHeight));
   }
-  const std::string label = (problem ? "✗ " + StatusText(b.status) + ": " : "") + "post-submit";
+  if (b.critical) {
+    out += fmt::format(
+        "<rect class=\"critical-mark\" x=\"{}\" y=\"{}\" width=\"{}\" "
+        "height=\"3\" pointer-events=\"none\"/>\n",
+        Num(x), Num(y + kBarHeight + 1), Num(w));
+  }
+  // A nested <svg> clips the label to its bar.
+  const std::string label = (problem ? "✗ " + StatusText(b.status) + ": " : "") + name;
   out += fmt::format(
       "<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><text x=\"4\" y=\"15\">{}</text>"
       "</svg>\n</g>\n",
       Num(x), Num(y), Num(w), Num(kBarHeight), HtmlEscape(label));
+}
+
+/// The post-submit step's bar, on its own row: a step, not a target (its rect is of class
+/// "step", so a count of the targets' bars does not include it).
+void PostSubmitBar(std::string& out, const Geometry& g, const TimelineBar& b) {
+  const double x = g.X(b.start), y = Geometry::Y(b.slot);
+  const double w = std::max(kMinBarWidth, b.duration * g.scale);
+  out += fmt::format("<g class=\"bar post-submit{}\">\n", IsProblem(b.status) ? " problem" : "");
+  out += fmt::format(
+      "<rect class=\"step\" data-step=\"post-submit\" data-status=\"{}\" x=\"{}\" y=\"{}\" "
+      "width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
+      StatusName(b.status), Num(x), Num(y), Num(w), Num(kBarHeight), kPostSubmitColour, Tooltip(b));
+  BarMarks(out, b, x, y, w, "post-submit");
 }
 
 void Bar(std::string& out, const Timeline& tl, const Geometry& g, const TimelineBar& b) {
@@ -151,24 +165,7 @@ void Bar(std::string& out, const Timeline& tl, const Geometry& g, const Timeline
       HtmlEscape(b.name), StatusName(b.status), HtmlEscape(b.pool), b.slot,
       b.critical ? "true" : "false", Num(x), Num(y), Num(w), Num(kBarHeight),
       PoolColour(tl, b.pool), Tooltip(b));
-  if (problem) {
-    out += fmt::format(
-        "<rect class=\"hatch\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" "
-        "fill=\"url(#hatch)\" pointer-events=\"none\"/>\n",
-        Num(x), Num(y), Num(w), Num(kBarHeight));
-  }
-  if (b.critical) {
-    out += fmt::format(
-        "<rect class=\"critical-mark\" x=\"{}\" y=\"{}\" width=\"{}\" "
-        "height=\"3\" pointer-events=\"none\"/>\n",
-        Num(x), Num(y + kBarHeight + 1), Num(w));
-  }
-  // A nested <svg> clips the label to its bar.
-  const std::string label = (problem ? "✗ " + StatusText(b.status) + ": " : "") + b.name;
-  out += fmt::format(
-      "<svg x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><text x=\"4\" y=\"15\">{}</text>"
-      "</svg>\n</g>\n",
-      Num(x), Num(y), Num(w), Num(kBarHeight), HtmlEscape(label));
+  BarMarks(out, b, x, y, w, b.name);
 }
 
 /// Dashed links from each critical target's end to the start of the next one.

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/file_util.h"
 #include "sandbox/environment.h"
 
 // Linux 6.3's flag, which Debian 12's headers predate: the memfd can never be made executable.
@@ -33,11 +34,8 @@ Expected<UniqueFd> SealedCopy(const std::string& id, std::string_view value) {
     fd.reset(memfd_create(("fanout-secret-" + id).c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING));
   }
   if (!fd) return MakeError(fmt::format("memfd_create: {}", std::strerror(errno)));
-  for (std::size_t done = 0; done < value.size();) {
-    const ssize_t n = write(fd.get(), value.data() + done, value.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return MakeError(fmt::format("writing a memfd: {}", std::strerror(errno)));
-    done += static_cast<std::size_t>(n);
+  if (int err = WriteAllToFd(fd.get(), value); err != 0) {
+    return MakeError(fmt::format("writing a memfd: {}", std::strerror(err)));
   }
   if (fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
     return MakeError(fmt::format("sealing a memfd: {}", std::strerror(errno)));

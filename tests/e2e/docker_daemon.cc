@@ -71,6 +71,29 @@ DockerDaemon::DockerDaemon() {
   error_ = "dockerd did not start; its log ends:\n" + Run({"tail", "-n", "20", log}).out;
 }
 
+const std::string& DockerDaemon::BuildProblem() {
+  if (build_problem_) return *build_problem_;
+  // A base image imported from a tar of busybox, and a build on it that runs a step.
+  const std::string ctx = dir_ + "/probe";
+  const std::string docker = "/usr/bin/docker --host '" + host() + "'";
+  const RunResult r = Run(
+      {"sh", "-c",
+       "set -e; mkdir -p '" + ctx + "/root'; cd '" + ctx +
+           "'; cp \"$(command -v busybox)\" root/;"
+           "tar -C root -cf - busybox | " +
+           docker +
+           " import - fanout-probe:base >/dev/null;"
+           "printf '%s\\n' 'FROM fanout-probe:base' 'RUN [\"/busybox\", \"true\"]' > Dockerfile;"
+           "DOCKER_BUILDKIT=1 " +
+           docker +
+           " build --network none --iidfile iid . 2>&1 | tail -n 8 >&2;"
+           "test -s iid"});
+  const bool built = r.exit_code == 0;
+  build_problem_ =
+      built ? "" : "this Docker daemon cannot build on a local image with a RUN step:\n" + r.err;
+  return *build_problem_;
+}
+
 DockerDaemon::~DockerDaemon() {
   if (pid_ > 0) {
     kill(pid_, SIGTERM);

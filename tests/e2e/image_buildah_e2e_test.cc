@@ -77,6 +77,18 @@ class BuildahE2E : public ::testing::Test {
     // Root runs CI: there every tool must be present, and a missing one fails the test.
     if (geteuid() != 0) GTEST_SKIP() << missing;
     ASSERT_TRUE(missing.empty()) << missing;
+    // The engine builds only in the namespaces tier (and so does every control here): a machine
+    // without it (a chroot) lacks a kernel feature, and the suite is skipped saying why.
+    static const std::string no_namespaces = [] {
+      const RunResult d = fanout::testing::Run({FanoutBinary(), "doctor", "--json"});
+      const json doctor = json::parse(d.out, nullptr, false);
+      // No answer is no reason to skip: the tests then run, and fail where it matters.
+      return !doctor.is_object() || doctor.value("namespaces", false)
+                 ? std::string()
+                 : "the namespaces tier cannot run here: " +
+                       doctor.value("namespaces_unavailable", std::string());
+    }();
+    if (!no_namespaces.empty()) GTEST_SKIP() << no_namespaces;
     repo_.Write("base/Dockerfile", "FROM scratch\nCOPY busybox /bin/busybox\n");
     repo_.Write("app/Dockerfile",
                 "ARG BASE\nFROM $BASE\nCOPY hello.txt /hello.txt\n"
