@@ -19,6 +19,19 @@ extern char** environ;
 
 namespace fanout::testing {
 
+namespace {
+
+// The tests were written for builds that run every target Ninja schedules: the action cache
+// (docs/cache.md), on by default for users, is off in every process the tests start, unless a
+// test turns it on for its own runs (FANOUT_CACHE=on in Run's `env`, with its own
+// FANOUT_CACHE_DIR), so no test can restore another's results.
+const bool kCacheOffForTests = [] {
+  setenv("FANOUT_CACHE", "off", 0);
+  return true;
+}();
+
+}  // namespace
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/fanout-test.XXXXXX";

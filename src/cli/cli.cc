@@ -32,6 +32,8 @@ constexpr Subcommand kSubcommands[] = {
     {"trace", "write the last build's timeline (Chrome trace and HTML)", SetupTrace},
     {"matrix", "split the plan into shards for a CI matrix", SetupMatrix},
     {"doctor", "report which sandbox tier this machine supports", SetupDoctor},
+    {"cache", "show, prune or verify the local action cache", SetupCache},
+    {"explain", "print a target's action key, its parts, and what changed", SetupExplain},
 };
 
 }  // namespace

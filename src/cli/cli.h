@@ -65,6 +65,8 @@ CommandFn SetupReport(CLI::App* app);
 CommandFn SetupTrace(CLI::App* app);
 CommandFn SetupMatrix(CLI::App* app);
 CommandFn SetupDoctor(CLI::App* app);
+CommandFn SetupCache(CLI::App* app);
+CommandFn SetupExplain(CLI::App* app);
 
 /// Parses argv, runs the chosen subcommand, returns the exit code.
 int RunCli(int argc, char** argv);

@@ -14,6 +14,7 @@
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "cli/build_dir.h"
+#include "cli/cache_options.h"
 #include "cli/cli.h"
 #include "cli/cmd_gen.h"
 #include "description/diagnostic.h"
@@ -41,6 +42,7 @@ struct BuildOptions {
   bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
   bool post_submit = false;     ///< --post-submit: run it even on a pull request
   std::vector<std::string> targets;
+  CacheOptions cache;
 };
 
 std::atomic<int> g_signal{0};
@@ -201,6 +203,7 @@ int RunBuild(const BuildOptions& opts) {
                opts.gen.format, opts.gen.format == "bake" ? "docker buildx bake" : "make");
     return kExitUsage;
   }
+  if (int rc = ApplyCacheOptions("build", opts.cache); rc != kExitSuccess) return rc;
   Plan plan;
   int rc = RunGen(opts.gen, &plan);
   if (rc != kExitSuccess) return rc;
@@ -313,6 +316,7 @@ CommandFn SetupBuild(CLI::App* app) {
                 "start no new target after the first failure (running ones finish)");
   app->add_flag("-v,--verbose", opts->verbose,
                 "stream the logs of running targets, each line prefixed with its target");
+  AddCacheOptions(app, &opts->cache);
   app->add_option("targets", opts->targets, "targets to build (default: all)");
   return [opts] { return RunBuild(*opts); };
 }

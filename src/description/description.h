@@ -96,6 +96,9 @@ struct Target {
   std::optional<std::int64_t> timeout_seconds;
   int retries = 0;
   bool network = true;
+  /// `cache: false`: the action cache neither restores nor stores this target's results
+  /// (docs/cache.md).
+  bool cache = true;
   Checkout checkout = Checkout::kInputs;
   Limits limits;
   /// Set for an image target: fanout builds the image instead of running `command`.

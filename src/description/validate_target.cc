@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kTargetKeys[] = {
     "command", "inputs",  "deps",    "pool",    "artifacts", "env",    "pass_env",
-    "sockets", "timeout", "retries", "network", "checkout",  "limits", "image"};
+    "sockets", "timeout", "retries", "network", "cache", "checkout",  "limits", "image"};
 constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile", "tmp"};
 constexpr std::string_view kCheckoutValues[] = {"inputs", "full"};
 
@@ -69,6 +69,9 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   if (const Entry* e = body.Find("retries")) ReadRetries(*e->value, &t);
   if (const Entry* e = body.Find("network")) {
     if (auto network = ExpectBool(*e->value, "network")) t.network = *network;
+  }
+  if (const Entry* e = body.Find("cache")) {
+    if (auto cache = ExpectBool(*e->value, "cache")) t.cache = *cache;
   }
   if (const Entry* e = body.Find("limits")) ReadLimits(*e->value, &t.limits);
   if (t.image && t.image->engine == ImageEngine::kDocker && t.sockets.empty()) {

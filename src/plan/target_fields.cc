@@ -192,6 +192,9 @@ const Field kTargetFields[] = {
     {"artifacts", true, true,
      [](const PlanTarget& t, JsonWriter& w) { w.StringArray(t.def.artifacts); },
      [](od::value v, PlanTarget& t, FieldError&) { return ReadStringList(v, t.def.artifacts); }},
+    // Whether results may be reused changes no result: not part of the definition.
+    {"cache", false, false, [](const PlanTarget& t, JsonWriter& w) { w.Bool(t.def.cache); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadBool(v, t.def.cache); }},
     {"checkout", true, true,
      [](const PlanTarget& t, JsonWriter& w) {
        w.String(t.def.checkout == Checkout::kFull ? "full" : "inputs");

@@ -83,6 +83,8 @@ const std::vector<Field<SuccessRecord>>& SuccessRecord::Fields() {
       Required("artifacts", &R::artifacts),
       Required("log", &R::log),
       Optional("image", &R::image),
+      Optional("action", &R::action),
+      Optional("cached", &R::cached),
   };
   // clang-format on
   return kFields;

@@ -72,10 +72,43 @@ struct SourceRecord {
   bool operator==(const SourceRecord&) const = default;
 };
 
+/// The format version of the action key and of the cache entry. Raising it makes every
+/// earlier entry unreachable (a new key for every target).
+inline constexpr int kActionKeyVersion = 1;
+
+/// A target's action key and what it is made of.
+struct ActionRecord {
+  std::string key;  ///< sha256 hex of the parts below (ComputeActionKey)
+  int version = kActionKeyVersion;
+  /// The target's input digest (its stamp): the files its inputs match, by path, mode and
+  /// blob id, and its definition digest.
+  std::string input_digest;
+  /// The definition digest (part of input_digest; kept apart to say which one changed).
+  std::string definition_digest;
+  /// sha256 of the `pass_env` variables as the command gets them (name and value, or unset).
+  std::string env_digest;
+  /// Each dependency's ResultDigest: what the target's command saw of it.
+  std::map<std::string, std::string> deps;
+  /// "linux/x86_64": results of one machine type are not reused on another.
+  std::string platform;
+  static const std::vector<Field<ActionRecord>>& Fields();
+  bool operator==(const ActionRecord&) const = default;
+};
+
+/// Where a restored result came from.
+struct CachedRecord {
+  std::string store;                     ///< "local" or "remote"
+  std::string where;                     ///< the cache directory, or the URL without credentials
+  double original_duration_seconds = 0;  ///< how long the run that made it took
+  double original_finished_at = 0;       ///< unix seconds
+  static const std::vector<Field<CachedRecord>>& Fields();
+  bool operator==(const CachedRecord&) const = default;
+};
+
 /// result.json.
 struct SuccessRecord {
   std::string target;
-  TargetStatus status = TargetStatus::kSucceeded;  ///< succeeded, or flaky after retries
+  TargetStatus status = TargetStatus::kSucceeded;  ///< succeeded, flaky (after retries), cached
   int exit_code = 0;
   int attempts = 1;
   double started_at = 0;   ///< unix seconds
@@ -87,6 +120,11 @@ struct SuccessRecord {
   std::vector<ArtifactRecord> artifacts;
   std::string log;                   ///< relative to the build directory
   std::optional<ImageRecord> image;  ///< an image target's image; left out for others
+  /// The action key and its parts (records/action_record.h); unset in records of fanout
+  /// versions before the action cache.
+  std::optional<ActionRecord> action;
+  /// Set when the result was restored from the action cache (status `cached`).
+  std::optional<CachedRecord> cached;
   static const std::vector<Field<SuccessRecord>>& Fields();
   bool operator==(const SuccessRecord&) const = default;
 };

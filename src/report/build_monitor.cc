@@ -116,7 +116,7 @@ void BuildMonitor::Ended(const records::BuildEvent& e) {
   running_.erase(e.target);
   ++finished_;
   const double took = e.duration_seconds.value_or(0);
-  const bool ok = *e.status == TargetStatus::kSucceeded || *e.status == TargetStatus::kFlaky;
+  const bool ok = IsSuccess(*e.status);
   std::string line =
       fmt::format("fanout: {:<6} {} in {}", ok ? "done" : "FAILED", e.target, FormatDuration(took));
   if (*e.status != TargetStatus::kSucceeded && *e.status != TargetStatus::kFailed) {

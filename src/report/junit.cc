@@ -76,12 +76,13 @@ void Testcase(std::string& out, const TargetReport& t, Counts& counts) {
   std::string message = t.message.empty() ? std::string(StatusName(t.status)) : t.message;
   switch (kind) {
     case Kind::kPass:
-      if (t.status != TargetStatus::kFlaky) {
+      if (t.status != TargetStatus::kFlaky && t.status != TargetStatus::kCached) {
         out += head + "/>\n";
         return;
       }
       out += head + ">\n";
-      out += fmt::format("      <system-out>flaky: {}</system-out>\n", XmlEscape(message, false));
+      out += fmt::format("      <system-out>{}: {}</system-out>\n", StatusName(t.status),
+                         XmlEscape(message, false));
       break;
     case Kind::kSkipped:
       ++counts.skipped;

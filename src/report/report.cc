@@ -147,6 +147,11 @@ class Deriver {
       if (r.status == TargetStatus::kFlaky) {
         r.message = fmt::format("succeeded on attempt {}", r.attempts);
       }
+      if (r.status == TargetStatus::kCached && res.cached) {
+        r.message =
+            fmt::format("restored from the {} action cache (the run that built it took {:.1f} s)",
+                        res.cached->store, res.cached->original_duration_seconds);
+      }
       if (r.up_to_date) r.message += r.message.empty() ? "up to date" : "; up to date";
       for (const records::ArtifactRecord& a : res.artifacts) {
         r.artifacts.push_back({a.path, a.size, a.sha256});

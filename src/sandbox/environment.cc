@@ -25,6 +25,27 @@ bool PassEnvAllowed(std::string_view allow_list, std::string_view name) {
   return false;
 }
 
+std::map<std::string, std::string> PassedVariables(const Target& target,
+                                                   const std::map<std::string, std::string>& host,
+                                                   std::vector<std::string>* warnings) {
+  std::map<std::string, std::string> passed;
+  auto allow = host.find(kPassEnvAllowVariable);
+  for (const std::string& name : target.pass_env) {
+    // The runner's policy is not the description's to read.
+    if (name == kPassEnvAllowVariable) continue;
+    if (allow != host.end() && !PassEnvAllowed(allow->second, name)) {
+      if (warnings) {
+        warnings->push_back("fanout: warning: pass_env '" + name + "' of target '" + target.name +
+                            "' is not allowed by " + kPassEnvAllowVariable + "; not passed");
+      }
+      continue;
+    }
+    auto it = host.find(name);
+    if (it != host.end()) passed[name] = it->second;
+  }
+  return passed;
+}
+
 std::vector<std::string> BuildEnvironment(const Target& target,
                                           const std::map<std::string, std::string>& host,
                                           const EnvironmentPaths& paths,
@@ -39,20 +60,7 @@ std::vector<std::string> BuildEnvironment(const Target& target,
   env["HOME"] = paths.home;
   env["TMPDIR"] = paths.tmp;
   if (!paths.git_ceiling.empty()) env["GIT_CEILING_DIRECTORIES"] = paths.git_ceiling;
-  auto allow = host.find(kPassEnvAllowVariable);
-  for (const std::string& name : target.pass_env) {
-    // The runner's policy is not the description's to read.
-    if (name == kPassEnvAllowVariable) continue;
-    if (allow != host.end() && !PassEnvAllowed(allow->second, name)) {
-      if (warnings) {
-        warnings->push_back("fanout: warning: pass_env '" + name + "' of target '" + target.name +
-                            "' is not allowed by " + kPassEnvAllowVariable + "; not passed");
-      }
-      continue;
-    }
-    auto it = host.find(name);
-    if (it != host.end()) env[name] = it->second;
-  }
+  for (auto& [k, v] : PassedVariables(target, host, warnings)) env[k] = std::move(v);
   for (const auto& [k, v] : target.env) env[k] = v;
   env["FANOUT_TARGET"] = target.name;
   env["FANOUT_OUT"] = paths.out;

@@ -39,6 +39,13 @@ inline constexpr const char* kPassEnvAllowVariable = "FANOUT_PASS_ENV_ALLOW";
 /// Whether `name` matches an entry of `allow_list` (the value of FANOUT_PASS_ENV_ALLOW).
 bool PassEnvAllowed(std::string_view allow_list, std::string_view name);
 
+/// The host variables of the target's `pass_env` that reach its command: each name the runner's
+/// FANOUT_PASS_ENV_ALLOW allows and the host sets, with its value. A name not allowed is left
+/// out, and a line for the target's log saying so is appended to `warnings` (when given).
+std::map<std::string, std::string> PassedVariables(const Target& target,
+                                                   const std::map<std::string, std::string>& host,
+                                                   std::vector<std::string>* warnings = nullptr);
+
 /// Builds the command's environment as "K=V" strings, sorted by name. `host` is the runner's
 /// environment. Precedence, lowest first: scrubbed defaults, `pass_env`, `env`, FANOUT_*
 /// (which a target cannot override). A `pass_env` name that the host's FANOUT_PASS_ENV_ALLOW

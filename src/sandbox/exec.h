@@ -16,6 +16,7 @@
 #include "plan/plan.h"
 #include "records/target_record.h"
 #include "records/target_status.h"
+#include "sandbox/action_cache.h"
 #include "sandbox/artifacts.h"
 #include "sandbox/base_cache.h"
 #include "sandbox/identity.h"
@@ -84,6 +85,15 @@ class Exec {
   /// The image the build left in out/ (nullopt for other targets); an error when it is missing.
   Expected<std::optional<records::ImageRecord>> ReadBuiltImage() const;
 
+  // ---- the action cache (sandbox/exec_cache.cc) ----
+  /// Computes the action key and opens the cache stores this target may use; when one holds
+  /// the key, restores the result and returns true (result.json written, status `cached`).
+  /// `previous` is the action of the result this run replaces, to say in the log why it runs.
+  Expected<bool> RestoreFromCache(const std::optional<records::ActionRecord>& previous,
+                                  const records::SourceRecord& source);
+  /// Stores the successful result `r` where the settings and the target allow.
+  void StoreInCache(const records::SuccessRecord& r);
+
   // ---- recording the outcome (sandbox/exec_record.cc) ----
   /// Records failure.json; returns the exit code of a failed target.
   int Fail(TargetStatus status, int exit_code, int signal, const std::string& message,
@@ -128,6 +138,8 @@ class Exec {
   std::string buildah_store_;        ///< the buildah engine's store; "" for other targets
   std::vector<OpenSecret> secrets_;  ///< the image's secrets, inherited by the build script
   std::map<std::string, std::string> host_env_;
+  std::optional<records::ActionRecord> action_;  ///< unset when it could not be computed
+  std::unique_ptr<ActionCache> action_cache_;
 
   TargetStatus last_status_ = TargetStatus::kFailed;
   std::string last_message_;

@@ -171,7 +171,10 @@ Status Exec::WriteResult(const CollectOutcome& collected, int attempts,
   for (const Artifact& a : *artifacts) r.artifacts.push_back({a.path, a.size, a.sha256});
   r.log = layout::LogPath(target_);
   r.image = std::move(*image);
-  return records::WriteSuccess(build_dir_ + "/" + layout::ResultPath(target_), r);
+  r.action = action_;
+  FANOUT_TRY(records::WriteSuccess(build_dir_ + "/" + layout::ResultPath(target_), r));
+  StoreInCache(r);
+  return {};
 }
 
 }  // namespace fanout::sandbox

@@ -68,18 +68,27 @@ int Exec::Run() {
   if (auto rc = LoadPlan()) return *rc;
   records::AppendEvent(
       build_dir_, {target_, started_wall_, def_->pool, std::nullopt, std::nullopt, std::nullopt});
+  // The action of the result this run replaces: the log says what changed since.
+  std::optional<records::ActionRecord> previous;
+  if (auto old = records::ReadSuccess(build_dir_ + "/" + layout::ResultPath(target_)); old.ok()) {
+    previous = old->action;
+  }
   if (Status st = PrepareTargetDir(); !st.ok()) return SetupError(st.error());
   auto source = ReadSource(build_dir_);
   if (!source.ok()) return SetupError(source.error());
   if (Status st = ReadInputDigest(); !st.ok()) return SetupError(st.error());
   if (Status st = LockWorkspace(); !st.ok()) return SetupError(st.error());
+  host_env_ = HostEnvironment();
+  const records::SourceRecord source_record{source->commit, source->tree, source->dirty};
+  auto restored = RestoreFromCache(previous, source_record);
+  if (!restored.ok()) return SetupError(restored.error());
+  if (*restored) return kExitSuccess;
   if (Status st = ChooseSandbox(); !st.ok()) return SetupError(st.error());
   if (Status st = AcquireBase(source->tree_oid); !st.ok()) return SetupError(st.error());
 
   for (const std::string& d : def_->deps) dep_outs_[d] = build_dir_ + "/" + layout::OutDir(d);
   if (Status st = ReadDependencyImages(); !st.ok()) return SetupError(st.error());
   if (Status st = PrepareImageEngine(); !st.ok()) return SetupError(st.error());
-  host_env_ = HostEnvironment();
   if (Status st = OpenImageSecrets(); !st.ok()) return SetupError(st.error());
   if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
   const int max_attempts = 1 + std::max(0, def_->retries);
@@ -99,8 +108,7 @@ int Exec::Run() {
   }
 
   ReportUndeclaredWrites(*collected);
-  Status written = WriteResult(*collected, attempt,
-                               records::SourceRecord{source->commit, source->tree, source->dirty});
+  Status written = WriteResult(*collected, attempt, source_record);
   if (!written.ok()) return SetupError(written.error());
   const double finished = WallNow();
   records::AppendEvent(build_dir_, {target_, finished, def_->pool,
