@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -46,6 +47,23 @@ bool Accepts(int port) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
   const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+/// Sends `request` on a new connection and reads the answer to its end; false when the server
+/// cannot be reached.
+bool Request(int port, const std::string& request) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+            write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size());
+  char buf[4096];
+  while (ok && read(fd, buf, sizeof buf) > 0) {
+  }
   close(fd);
   return ok;
 }
@@ -87,7 +105,24 @@ std::string NginxDav::Location(const std::string& name) const {
   return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 
-std::string NginxDav::AccessLog() const { return ReadFile(dir_ / "access.log"); }
+std::string NginxDav::AccessLog() {
+  // nginx logs a request after it has sent the answer, so the client can look before the line
+  // is there. nginx is one process handling events in turn: once a request sent now is in the
+  // log, every request answered before it is too.
+  const std::string marker = "GET /sync?" + std::to_string(++syncs_) + " ";
+  if (Request(port_, "GET /sync?" + std::to_string(syncs_) + " HTTP/1.0\r\n\r\n")) {
+    for (int i = 0; i < 250 && ReadFile(dir_ / "access.log").find(marker) == std::string::npos;
+         ++i) {  // at most 5 s
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::string log;
+  std::istringstream lines(ReadFile(dir_ / "access.log"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("GET /sync?", 0) != 0) log += line + "\n";
+  }
+  return log;
+}
 
 bool NginxDav::Start() {
   if (pid_ > 0) return true;
@@ -118,7 +153,8 @@ bool NginxDav::Spawn() {
                                 "/htpasswd;\n") +
                 DavLocation("token", store,
                             "      if ($http_x_fanout_token != \"abc\") { return 403; }\n") +
-                "    location /broken/ { return 500; }\n  }\n}\n");
+                "    location /broken/ { return 500; }\n    location = /sync { return 204; }\n"
+                "  }\n}\n");
   const std::string out = prefix + "/nginx.out";
   std::vector<std::string> argv = {
       kNginx, "-p", prefix + "/", "-c", prefix + "/nginx.conf", "-e", prefix + "/error.log"};

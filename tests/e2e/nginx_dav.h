@@ -46,8 +46,9 @@ class NginxDav {
   /// A netrc file with the credentials AuthUrl() accepts.
   std::string NetrcFile() const { return dir_ / "netrc"; }
   /// One line per request answered so far: "METHOD URI STATUS len=CONTENT-LENGTH
-  /// te=TRANSFER-ENCODING" ("-" for a header not sent).
-  std::string AccessLog() const;
+  /// te=TRANSFER-ENCODING" ("-" for a header not sent). Waits (a few milliseconds) until the
+  /// lines of every request answered before the call are written.
+  std::string AccessLog();
 
  private:
   std::string Location(const std::string& name) const;
@@ -58,6 +59,7 @@ class NginxDav {
   std::string error_;
   int port_ = -1;
   pid_t pid_ = -1;
+  int syncs_ = 0;
 };
 
 /// Why nginx cannot be run here ("" when it can): Debian's nginx, with its WebDAV module, must
