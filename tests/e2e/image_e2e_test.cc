@@ -186,6 +186,56 @@ TEST_F(ImageE2E, AfterTheDaemonIsPrunedTheDependencyIsReloadedFromItsLayoutNever
   EXPECT_EQ(app_layout->diff_ids[0], base_layout->diff_ids[0]);
 }
 
+TEST_F(ImageE2E, ACachedImageIsRestoredAsItsLayoutAndItsDependentBuildsOnIt) {
+  // The action cache (docs/cache.md) with a real engine: a restored image is its OCI layout,
+  // which a dependent loads into a daemon that has never seen it.
+  TempDir cache;
+  auto build = [&] {
+    return fanout::testing::Run(
+        {FanoutBinary(), "build"}, repo_.path(),
+        {"DOCKER_HOST=" + daemon_->host(), "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "FANOUT_CACHE=on",
+         "FANOUT_CACHE_DIR=" + cache.path()});
+  };
+  RunResult r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json first = Manifest();
+  const std::string base_digest = Entry(first, "base")["image"]["manifest_digest"];
+  const std::string app_digest = Entry(first, "app")["image"]["manifest_digest"];
+
+  auto forget = [&] {
+    ASSERT_EQ(fanout::testing::Run({"rm", "-rf", repo_ / "fanout-out"}).exit_code, 0);
+    RunResult prune = fanout::testing::Run(
+        {"docker", "--host", daemon_->host(), "system", "prune", "--all", "--force"});
+    ASSERT_EQ(prune.exit_code, 0) << prune.err;
+  };
+  forget();
+  repo_.Write("app/hello.txt", "hello 3\n");
+  repo_.Commit("app changes");
+  r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/app/log.txt");
+  json manifest = Manifest();
+  EXPECT_EQ(Entry(manifest, "base")["status"], "cached");
+  EXPECT_EQ(Entry(manifest, "app")["status"], "succeeded");
+  EXPECT_EQ(Entry(manifest, "base")["image"]["manifest_digest"], base_digest);
+  auto app_layout = image::ReadOciLayout(
+      repo_ / ("fanout-out/" + Entry(manifest, "app")["image"]["layout"].get<std::string>()));
+  auto base_layout = image::ReadOciLayout(
+      repo_ / ("fanout-out/" + Entry(manifest, "base")["image"]["layout"].get<std::string>()));
+  ASSERT_TRUE(app_layout.ok() && base_layout.ok());
+  EXPECT_EQ(base_layout->manifest_digest, base_digest) << "the restored layout is whole";
+  EXPECT_EQ(app_layout->diff_ids[0], base_layout->diff_ids[0]);
+
+  // Back to the first commit: both images restored, byte for byte the first build's.
+  forget();
+  repo_.Git({"checkout", "-q", "HEAD~1"});
+  r = build();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  manifest = Manifest();
+  EXPECT_EQ(Entry(manifest, "base")["status"], "cached");
+  EXPECT_EQ(Entry(manifest, "app")["status"], "cached");
+  EXPECT_EQ(Entry(manifest, "app")["image"]["manifest_digest"], app_digest);
+}
+
 TEST_F(ImageE2E, ADockerfileErrorFailsTheTargetWithTheEnginesMessageInTheReport) {
   repo_.Write("app/Dockerfile", "ARG BASE\nFROMM $BASE\n");
   repo_.Commit("broken");
