@@ -14,6 +14,7 @@
 #include "cache/settings.h"
 #include "cli/cli.h"
 #include "records/target_record.h"
+#include "sandbox/action_cache.h"
 #include "sandbox/action_key.h"
 #include "sandbox/environment.h"
 #include "snapshot/run_snapshot.h"
@@ -137,6 +138,22 @@ int RunExplain(const ExplainOptions& opts) {
   }
   if (!settings.url.empty()) {
     fmt::print("remote cache {}: not asked (fanout exec asks it during a build)\n", settings.url);
+  }
+  if (target->def.cache && settings.mode != cache::CacheMode::kOff) {
+    cache::CacheSettings local_only = settings;
+    local_only.url.clear();
+    sandbox::ActionCache store(local_only, [](const std::string& line, bool, const std::string&) {
+      fmt::print(stderr, "{}\n", line);
+    });
+    if (auto latest = store.LatestEntry(opts.target)) {
+      auto changed = sandbox::ChangedActionParts(latest->action, *action);
+      std::string list;
+      for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
+      fmt::print("latest entry of '{}' in the local cache: key {}, from a run of {:.1f} s{}{}\n",
+                 opts.target, latest->action.key, latest->duration_seconds,
+                 latest->source.commit ? " at commit " + latest->source.commit->substr(0, 12) : "",
+                 changed.empty() ? "; it is this action" : "; changed since: " + list);
+    }
   }
 
   auto last = records::ReadSuccess(build_dir + "/" + layout::ResultPath(opts.target));

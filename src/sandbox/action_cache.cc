@@ -81,6 +81,11 @@ Status PutEntry(cache::Backend& store,
   return store.PutAction(key, bytes);
 }
 
+/// Where the local cache notes the key it stored last for `target`.
+std::string LatestPath(const std::string& dir, const std::string& target) {
+  return dir + "/targets/" + Sha256Hex(target);
+}
+
 }  // namespace
 
 ActionCache::ActionCache(const cache::CacheSettings& settings, Report report)
@@ -280,6 +285,29 @@ std::optional<ActionCache::Restored> ActionCache::RestoreFrom(
   return r;
 }
 
+std::optional<records::CacheEntryRecord> ActionCache::LatestEntry(const std::string& target) {
+  if (!local_) return std::nullopt;
+  auto key = ReadFile(LatestPath(local_->dir(), target));
+  if (!key.ok() || key->size() < 64) return std::nullopt;
+  auto got = local_->GetAction(key->substr(0, 64));
+  if (!got.ok() || !*got) return std::nullopt;
+  auto action = cache::DecodeActionResult(**got);
+  if (!action.ok()) return std::nullopt;
+  for (const cache::OutputFile& f : action->files) {
+    if (f.path != kRecordPath) continue;
+    auto fd = MemoryFile("fanout-cache-record");
+    if (!fd.ok()) return std::nullopt;
+    auto fetched = local_->FetchBlob(f.blob, fd->get());
+    if (!fetched.ok() || *fetched != cache::FetchOutcome::kOk) return std::nullopt;
+    auto text = ReadAll(fd->get());
+    if (!text.ok()) return std::nullopt;
+    auto entry = records::ParseCacheEntry(*text, local_->Describe() + "/cas/" + f.blob.sha256);
+    if (!entry.ok() || entry->target != target) return std::nullopt;
+    return std::move(*entry);
+  }
+  return std::nullopt;
+}
+
 void ActionCache::Store(const records::CacheEntryRecord& entry, const std::string& out_dir,
                         const std::vector<records::ArtifactRecord>& artifacts,
                         const std::string& log_path) {
@@ -323,7 +351,13 @@ void ActionCache::Store(const records::CacheEntryRecord& entry, const std::strin
   const std::string bytes = cache::EncodeActionResult(action);
 
   if (local_) {
-    if (Status st = PutEntry(*local_, blobs, entry.action.key, bytes); !st.ok()) {
+    Status st = PutEntry(*local_, blobs, entry.action.key, bytes);
+    if (st.ok()) {
+      const std::string latest = LatestPath(local_->dir(), entry.target);
+      st = MakeParents(local_->dir(), "targets/x");
+      if (st.ok()) st = WriteFileAtomically(latest, entry.action.key + "\n");
+    }
+    if (!st.ok()) {
       report_(fmt::format("fanout: warning: storing '{}' in the local action cache {} failed: {}",
                           entry.target, local_->Describe(), st.error().message),
               true, "cache-local-store-warned");

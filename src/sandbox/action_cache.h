@@ -46,6 +46,11 @@ class ActionCache {
   std::optional<Restored> Restore(const std::string& key, const std::string& target,
                                   const std::string& out_dir, int log_fd);
 
+  /// The entry the local cache stored last for a target of this name (for "what changed since
+  /// the cache's entry"); nullopt when there is none or it cannot be read. Only the local cache
+  /// keeps this index (`targets/<sha256 of the name>`, beside `ac/` and `cas/`).
+  std::optional<records::CacheEntryRecord> LatestEntry(const std::string& target);
+
   /// Stores a successful result in the stores the settings let it write: the files of
   /// `artifacts` under `out_dir`, the log at `log_path`, and `entry`.
   void Store(const records::CacheEntryRecord& entry, const std::string& out_dir,

@@ -59,10 +59,14 @@ Expected<bool> Exec::RestoreFromCache(const std::optional<records::ActionRecord>
   if (!restored) {
     std::string line = fmt::format("fanout: action {} is not in the action cache ({})",
                                    action_->key, action_cache_->Describe());
-    if (previous) {
-      auto changed = ChangedActionParts(*previous, *action_);
+    std::vector<std::string> changed;
+    if (previous) changed = ChangedActionParts(*previous, *action_);
+    if (!changed.empty()) {
+      line += "; changed since the last result in this build directory: " + Join(changed);
+    } else if (auto latest = action_cache_->LatestEntry(target_)) {
+      changed = ChangedActionParts(latest->action, *action_);
       if (!changed.empty()) {
-        line += "; changed since the last result in this build directory: " + Join(changed);
+        line += "; changed since the local cache's latest entry of this target: " + Join(changed);
       }
     }
     AppendLog(log_.get(), line);
