@@ -133,6 +133,11 @@ TEST_F(ActionCacheE2E, AChangedInputRunsOnlyThatTargetAndWhatDependsOnIt) {
                                                                     {"base", "cached"},
                                                                     {"other", "cached"},
                                                                     {"volatile", "succeeded"}}));
+  // A new build directory has no earlier result: the log compares with the cache's entry.
+  EXPECT_NE(ReadFile(repo_ / "build2/targets/app/log.txt")
+                .find("changed since the local cache's latest entry of this target: its inputs"),
+            std::string::npos)
+      << ReadFile(repo_ / "build2/targets/app/log.txt");
   repo_.Write("a.txt", "a3\n");
   repo_.Commit("a");
   r = Build("build3");
