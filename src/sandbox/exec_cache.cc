@@ -9,6 +9,7 @@
 #include "records/build_events.h"
 #include "sandbox/action_key.h"
 #include "sandbox/exec.h"
+#include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
 
@@ -40,6 +41,14 @@ Expected<bool> Exec::RestoreFromCache(const std::optional<records::ActionRecord>
     return false;
   }
   if (settings.mode == cache::CacheMode::kOff) return false;
+  // The test-only build with a protection turned off: its results prove nothing about the
+  // protected build (Landlock and cache verification are judged by the cache itself).
+  if (WeakenedOtherThan({"landlock", "cache-verify"})) {
+    AppendLog(log_.get(),
+              "fanout: a protection is turned off (FANOUT_TEST_WEAKEN): the action "
+              "cache is not used");
+    return false;
+  }
   action_cache_ = std::make_unique<ActionCache>(
       settings, [this](const std::string& line, bool console, const std::string& once) {
         if (console && once.empty()) {

@@ -4,6 +4,7 @@
 // itself Weakened() is always false and the environment variable is never read.
 #pragma once
 
+#include <initializer_list>
 #include <string_view>
 
 namespace fanout::sandbox {
@@ -12,5 +13,10 @@ namespace fanout::sandbox {
 /// when FANOUT_TEST_WEAKEN (a comma-separated list, or "all") names it. The layers are listed
 /// in docs/security.md ("Testing the sandbox").
 bool Weakened(std::string_view layer);
+
+/// Whether FANOUT_TEST_WEAKEN turns off any layer not in `layers` (always false in `fanout`).
+/// The action cache is not used by such a run: a result made with a protection turned off must
+/// never be restored by a run that has it, nor restore one (sandbox/exec_cache.cc).
+bool WeakenedOtherThan(std::initializer_list<std::string_view> layers);
 
 }  // namespace fanout::sandbox

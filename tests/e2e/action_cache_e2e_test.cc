@@ -280,5 +280,20 @@ TEST_F(ActionCacheE2E, ResultsOfAnUnenforcedSandboxAreNotStoredUnlessAllowed) {
   EXPECT_EQ(Statuses("b4")["other"], "cached");
 }
 
+TEST_F(ActionCacheE2E, ABuildWithAProtectionTurnedOffNeitherStoresNorRestores) {
+  // The test-only build with the seccomp filter off: its result proves nothing about a build
+  // with it, and the other way round.
+  RunResult r = Build("weak", {"FANOUT_TEST_WEAKEN=seccomp"}, "", FANOUT_WEAKENED_BINARY);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(ReadFile(repo_ / "weak/targets/other/log.txt").find("the action cache is not used"),
+            std::string::npos);
+  r = Build("real");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Statuses("real")["other"], "succeeded") << "nothing was stored by the weakened run";
+  r = Build("weak2", {"FANOUT_TEST_WEAKEN=seccomp"}, "", FANOUT_WEAKENED_BINARY);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Statuses("weak2")["other"], "succeeded") << "nor restored by one";
+}
+
 }  // namespace
 }  // namespace fanout::testing

@@ -281,7 +281,9 @@ RunResult EscapeTest::AsUser(const std::vector<std::string>& argv, const std::st
   full.insert(full.end(),
               {"/usr/bin/env", "-i",
                std::string("PATH=") + (path && *path ? path : "/usr/local/bin:/usr/bin:/bin"),
-               "HOME=" + home_, "LANG=C.UTF-8"});
+               "HOME=" + home_, "LANG=C.UTF-8",
+               // Every build runs its attack: none may be restored from the action cache.
+               "FANOUT_CACHE=off"});
   full.insert(full.end(), env.begin(), env.end());
   full.insert(full.end(), argv.begin(), argv.end());
   return fanout::testing::Run(full, cwd);

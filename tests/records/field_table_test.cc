@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "records/action_record.h"
 #include "records/manifest.h"
 #include "records/target_record.h"
 #include "records_fixture.h"
@@ -55,6 +56,21 @@ TEST(FieldTable, EveryFieldOfTheTargetRecordsIsWrittenAndReadBack) {
   EachFieldIsWrittenAndReadBack(testing::SampleSuccess().artifacts[0]);
   EachFieldIsWrittenAndReadBack(*testing::SampleSandbox().landlock);
   EachFieldIsWrittenAndReadBack(*testing::SampleSuccess().image);
+  EachFieldIsWrittenAndReadBack(*testing::SampleSuccess().action);
+  EachFieldIsWrittenAndReadBack(*testing::SampleSuccess().cached);
+  CacheEntryRecord entry;
+  entry.target = "app";
+  entry.action = *testing::SampleSuccess().action;
+  entry.attempts = 3;
+  entry.duration_seconds = 4.5;
+  entry.finished_at = 1700000001.5;
+  entry.source = testing::SampleSuccess().source;
+  entry.sandbox = testing::SampleSandbox();
+  entry.image = testing::SampleSuccess().image;
+  EachFieldIsWrittenAndReadBack(entry);
+  auto back = ParseCacheEntry(CacheEntryText(entry), "entry");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, entry);
 }
 
 TEST(FieldTable, EveryFieldOfTheManifestIsWrittenAndReadBack) {

@@ -27,6 +27,16 @@ SuccessRecord SampleSuccess() {
   r.artifacts = {{"bin/app", 2048, "00ff"}, {"lib/x.so", 7, "ee11"}};
   r.log = "targets/app/log.txt";
   r.image = ImageRecord{"sha256:m", "sha256:c", 4096, "image"};
+  ActionRecord action;
+  action.key = "k3y";
+  action.version = 7;
+  action.input_digest = "abc123";
+  action.definition_digest = "def456";
+  action.env_digest = "e0e0";
+  action.deps = {{"base", "d1d1"}};
+  action.platform = "linux/test";
+  r.action = action;
+  r.cached = CachedRecord{"remote", "http://cache/x", 12.5, 1699999990.5};
   return r;
 }
 
