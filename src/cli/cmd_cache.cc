@@ -13,6 +13,7 @@
 #include "base/exit_codes.h"
 #include "base/json_writer.h"
 #include "cache/local_store.h"
+#include "cache/store_maintenance.h"
 #include "cli/cli.h"
 #include "report/text.h"
 

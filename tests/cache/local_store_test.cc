@@ -20,6 +20,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "cache/action_result.h"
+#include "cache/store_maintenance.h"
 #include "test_util.h"
 
 namespace fanout::cache {
