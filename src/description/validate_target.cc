@@ -210,7 +210,10 @@ void Validator::CheckSocketPath(const YamlNode& node, const std::string& path) {
     seg = end + 1;
   }
   std::string normal;
-  for (std::string_view part : kept) normal += "/" + std::string(part);
+  for (std::string_view part : kept) {
+    normal += '/';
+    normal += part;
+  }
   if (normal.empty()) normal = "/";
   const std::string help = "help: write it normalized: " + Quoted(normal);
   for (std::size_t seg = 1; seg <= path.size();) {

@@ -15,7 +15,7 @@ namespace {
 // `$fanout ARGS...`, with the arguments shell-quoted (the writer then `$`-escapes them).
 NinjaValue FanoutCommand(const std::vector<std::string>& args) {
   NinjaValue v = NinjaValue::Var("fanout");
-  if (!args.empty()) v.Append(" " + ShellJoin(args));
+  if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
   return v;
 }
 

@@ -64,7 +64,12 @@ Expected<std::string> EscapeValueText(std::string_view value) {
 
 // Ninja strips the spaces after `=`; an escaped space keeps a leading one.
 void EscapeLeadingSpace(std::string* value) {
-  if (!value->empty() && (*value)[0] == ' ') value->insert(0, "$");
+  if (value->empty() || (*value)[0] != ' ') return;
+  // Not value->insert(0, "$"): GCC 12 at -O3 reports a -Wrestrict false positive on it
+  // (GCC bug 105329).
+  std::string escaped = "$";
+  escaped += *value;
+  *value = std::move(escaped);
 }
 
 // Escapes a list of paths, appending to `tokens`.
@@ -203,7 +208,10 @@ Expected<std::string> NinjaValue::Render() const {
     }
     bool braces = parts[i].find('.') != std::string::npos;
     if (i + 1 < segments_.size() && IsSimpleVarChar(parts[i + 1][0])) braces = true;
-    out += braces ? "${" + parts[i] + "}" : "$" + parts[i];
+    // Appended piece by piece, not "${" + ...: a GCC 12 -O3 -Wrestrict false positive.
+    out += braces ? "${" : "$";
+    out += parts[i];
+    if (braces) out += '}';
   }
   EscapeLeadingSpace(&out);
   return out;

@@ -45,7 +45,16 @@ std::string BuildScriptLine(const std::string& prefix, const std::vector<std::st
   std::string line = prefix;
   for (const std::string& a : args) {
     const bool expand = a == kImageIdFile || a.find(kShellFdDir) != std::string::npos;
-    line += " " + (expand ? "\"" + a + "\"" : ShellQuote(a));
+    // Appended piece by piece: GCC 12 at -O3 reports a -Wrestrict false positive on
+    // " " + std::string(...) (GCC bug 105329).
+    line += ' ';
+    if (expand) {
+      line += '"';
+      line += a;
+      line += '"';
+    } else {
+      line += ShellQuote(a);
+    }
   }
   return line + suffix + "\n";
 }

@@ -160,7 +160,10 @@ struct Codec<std::vector<T>> {
     for (size_t i = 0; i < j.size(); ++i) {
       T value{};
       if (auto p = Codec<T>::Read(j[i], value)) {
-        return detail::Within("[" + std::to_string(i) + "]", std::move(*p));
+        std::string index = "[";  // not "[" + ...: a GCC 12 -O3 -Wrestrict false positive
+        index += std::to_string(i);
+        index += ']';
+        return detail::Within(index, std::move(*p));
       }
       v.push_back(std::move(value));
     }

@@ -62,7 +62,10 @@ void Details(std::string& out, const TargetReport& t) {
   std::string line;
   for (const std::string& f : facts) line += (line.empty() ? "" : " · ") + f;
   if (!line.empty()) out += line + "\n";
-  if (!t.log_tail.empty()) out += "\n" + MarkdownCodeBlock(SanitizeLogText(t.log_tail));
+  if (!t.log_tail.empty()) {
+    out += '\n';  // not "\n" + ...: a GCC 12 -O3 -Wrestrict false positive (GCC bug 105329)
+    out += MarkdownCodeBlock(SanitizeLogText(t.log_tail));
+  }
 }
 
 /// It ran in this build (so it has a log worth a section).

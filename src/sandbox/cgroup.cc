@@ -343,7 +343,8 @@ std::string CgroupIdentity() {
   if (!text.ok()) return "";
   std::string out;
   for (const std::string& line : SplitFields(*text, '\n')) {
-    out += (out.empty() ? "" : " ") + WithoutLeaf(line);
+    if (!out.empty()) out += ' ';  // not (...) + WithoutLeaf(...): GCC 12 -O3 -Wrestrict
+    out += WithoutLeaf(line);
   }
   return out;
 }

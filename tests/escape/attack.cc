@@ -324,7 +324,10 @@ int Environ(const std::string& name) {
     } else {
       what = "readable-no-secret";
     }
-    findings += " " + std::to_string(pid) + ":" + comm + ":" + what;
+    // Not " " + std::to_string(pid) + ...: GCC 12 at -O3 reports a -Wrestrict false positive
+    // on operator+(const char*, std::string&&) (GCC bug 105329).
+    findings += ' ';
+    findings += std::to_string(pid) + ":" + comm + ":" + what;
     pid = static_cast<pid_t>(ppid);
   }
   Say(found ? "ESCAPED" : "BLOCKED", "environ", name, "ancestors" + findings);
