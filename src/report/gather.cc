@@ -49,6 +49,46 @@ Status LinkOrCopy(const std::string& src, const std::string& dst) {
   return {};
 }
 
+/// What is wrong with `path` (from a result.json) as a file inside a target's out directory;
+/// "" when nothing. A record that names "../x" must not make gather read or replace files
+/// outside the build directory.
+std::string OutPathProblem(const std::string& path) {
+  if (path.empty()) return "is empty";
+  if (path.find('\0') != std::string::npos) return "holds a NUL byte";
+  if (path[0] == '/') return "is an absolute path";
+  for (std::size_t start = 0; start <= path.size();) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    const std::string part = path.substr(start, end - start);
+    if (part.empty()) return "has an empty component";
+    if (part == "." || part == "..") return "has a '" + part + "' component";
+    start = end + 1;
+  }
+  return "";
+}
+
+/// Checks every path `r` (read from `record_path`) names inside its out directory.
+Status CheckOutPaths(const records::SuccessRecord& r, const std::string& record_path) {
+  auto bad = [&](const std::string& field, const std::string& path, const std::string& problem) {
+    return MakeError(fmt::format("{}: the field '{}' ('{}') {}, so it names no file of the "
+                                 "target's out directory; rebuild the target (delete the file "
+                                 "and run 'fanout build' again)",
+                                 record_path, field, path, problem),
+                     kExitTargetFailed);
+  };
+  for (std::size_t i = 0; i < r.artifacts.size(); ++i) {
+    const std::string problem = OutPathProblem(r.artifacts[i].path);
+    if (!problem.empty()) {
+      return bad(fmt::format("artifacts[{}].path", i), r.artifacts[i].path, problem);
+    }
+  }
+  if (r.image) {
+    const std::string problem = OutPathProblem(r.image->layout);
+    if (!problem.empty()) return bad("image.layout", r.image->layout, problem);
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<records::Manifest> GatherManifest(const std::string& build_dir, const Plan& plan) {
@@ -105,6 +145,7 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
       continue;
     }
     const records::SuccessRecord& r = *result;
+    FANOUT_TRY(CheckOutPaths(r, build_dir + "/" + layout::ResultPath(name)));
     entry.exit_code = r.exit_code;
     entry.attempts = r.attempts;
     entry.duration_seconds = r.duration_seconds;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include <fmt/format.h>
@@ -323,6 +324,20 @@ std::string Trim(std::string s) {
 /// the build started must still count as this build's.
 constexpr double kClockSlack = 0.05;
 
+/// The text of a target's record at `path`: nullopt when there is none; an error naming it
+/// when it is there but cannot be read (a directory, no permission), which must not pass for
+/// a target that left no record.
+Expected<std::optional<std::string>> ReadRecordIfAny(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0 && errno == ENOENT) return std::optional<std::string>();
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    return MakeError(text.error().message +
+                     "; rebuild the target (delete the file and run 'fanout build' again)");
+  }
+  return std::optional<std::string>(std::move(*text));
+}
+
 }  // namespace
 
 Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan& plan) {
@@ -343,13 +358,17 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
     TargetEvidence e;
     const std::string result_path = build_dir + "/" + layout::ResultPath(name);
     const std::string failure_path = build_dir + "/" + layout::FailurePath(name);
-    if (auto text = ReadFile(result_path); text.ok()) {
-      auto record = records::ParseSuccess(*text, result_path);
+    auto result_text = ReadRecordIfAny(result_path);
+    if (!result_text.ok()) return result_text.error();
+    if (*result_text) {
+      auto record = records::ParseSuccess(**result_text, result_path);
       if (!record.ok()) return record.error();
       e.result = std::move(*record);
     }
-    if (auto text = ReadFile(failure_path); text.ok()) {
-      auto record = records::ParseFailure(*text, failure_path);
+    auto failure_text = ReadRecordIfAny(failure_path);
+    if (!failure_text.ok()) return failure_text.error();
+    if (*failure_text) {
+      auto record = records::ParseFailure(**failure_text, failure_path);
       if (!record.ok()) return record.error();
       e.failure = std::move(*record);
     }
