@@ -5,6 +5,8 @@
 // simdjson's On-Demand API straight into the Plan, in one pass; a DOM parse of a 10,000-target
 // plan cost more than the rest of an edge's start-up.
 #include <array>
+#include <string_view>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -55,9 +57,11 @@ simdjson::error_code ReadTargets(od::value v, PlanFile& file, FieldError& error)
     PlanTarget target;
     FieldError target_error;
     if (!ReadTargetJson(object, target, target_error)) {
-      // Name the target when its name is readable (it may come after the wrong member).
+      // Name the target when its name is readable (it may come after the wrong member). Not
+      // after broken JSON text: simdjson has abandoned the document, and resetting the object
+      // would dereference its null parser (found by fuzz/fuzz_plan_json).
       std::string_view name;
-      if (target.def.name.empty() && !object.reset().error() &&
+      if (target.def.name.empty() && target_error.DocumentReadable() && !object.reset().error() &&
           !object.find_field_unordered("name").get_string().get(name)) {
         target.def.name = name;
       }
@@ -66,7 +70,22 @@ simdjson::error_code ReadTargets(od::value v, PlanFile& file, FieldError& error)
                           : fmt::format("target '{}': {}", target.def.name, target_error.message);
       return simdjson::INCORRECT_TYPE;
     }
+    // A name twice would make an edge's read of its target and the whole plan's read disagree
+    // (found by fuzz/fuzz_plan_json); fanout never writes one.
+    if (file.only_target && !plan.targets.empty()) {
+      error.message = fmt::format("target '{}' appears twice", target.def.name);
+      return simdjson::INCORRECT_TYPE;
+    }
     plan.targets.push_back(std::move(target));
+  }
+  if (!file.only_target) {
+    std::unordered_set<std::string_view> names;
+    for (const PlanTarget& t : plan.targets) {
+      if (!names.insert(t.def.name).second) {
+        error.message = fmt::format("target '{}' appears twice", t.def.name);
+        return simdjson::INCORRECT_TYPE;
+      }
+    }
   }
   return simdjson::SUCCESS;
 }

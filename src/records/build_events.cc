@@ -47,7 +47,12 @@ std::vector<BuildEvent> ParseEvents(std::string_view text, std::size_t* consumed
     const std::string_view line = text.substr(0, nl);
     text.remove_prefix(nl + 1);
     Json j = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || j.value("version", 0) != kBuildEventVersion) {
+    if (j.is_discarded() || !j.is_object()) continue;
+    // Not j.value("version", 0): it throws when the member is there with another type, and
+    // the build monitor's thread would take the build down with it (found by
+    // fuzz/fuzz_build_events).
+    const auto version = j.find("version");
+    if (version == j.end() || !version->is_number_integer() || *version != kBuildEventVersion) {
       continue;
     }
     j.erase("version");

@@ -250,6 +250,56 @@ TEST(TargetFieldsTest, MalformedPlansAreRefusedWithWhatIsWrong) {
   EXPECT_NE(Refusal(j.dump()).find("'targets' has the wrong type"), std::string::npos);
 }
 
+// Found by fuzz/fuzz_plan_json: broken JSON text inside a target (a stray token after a value,
+// before the target's name) made the error path reset the target's object to look for its
+// name, through simdjson's iterator that the error had abandoned: a null dereference. The
+// plan is refused instead, naming the target by its position; a target with a member of the
+// wrong type (the test above) is still named by its name.
+TEST(TargetFieldsTest, BrokenJsonInsideATargetIsRefusedWithoutReadingOn) {
+  std::string text = PlanToJson(FullPlan());
+  const std::string key = "\"cache\":";
+  std::size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  at = text.find(key, at + 1);  // the second target's
+  ASSERT_NE(at, std::string::npos) << text;
+  at += key.size();
+  at += text.compare(at, 4, "true") == 0 ? 4 : 5;
+  text.insert(at, " 5");
+  const std::string m = Refusal(text);
+  EXPECT_NE(m.find("target 2: "), std::string::npos) << m;
+}
+
+// Found by fuzz/fuzz_plan_json: with a key twice in a target, the whole plan's read kept the
+// last 'name' and an edge's read of one target matched the first, so the two disagreed on
+// which targets the plan holds. A key twice is refused (fanout never writes one).
+TEST(TargetFieldsTest, AKeyTwiceIsRefused) {
+  const std::string text = PlanToJson(FullPlan());
+  const std::string key = "\"name\":";
+  const std::size_t at = text.find(key);
+  ASSERT_NE(at, std::string::npos);
+  std::string twice = text;
+  twice.insert(at, "\"name\":\"other\",");
+  EXPECT_NE(Refusal(twice).find("'name' appears twice"), std::string::npos);
+  // The same text without the repetition is a valid plan.
+  EXPECT_TRUE(PlanFromJson(text, "plan.json").ok());
+}
+
+// Found by fuzz/fuzz_plan_json: two targets of one name were read, and an edge reading its
+// target got both. Both reads refuse such a plan (fanout never writes one).
+TEST(TargetFieldsTest, ATargetNameTwiceIsRefused) {
+  json j = json::parse(PlanToJson(FullPlan()));
+  j["targets"][1]["name"] = j["targets"][0]["name"];
+  const std::string name = j["targets"][0]["name"];
+  EXPECT_NE(Refusal(j.dump()).find("target '" + name + "' appears twice"), std::string::npos);
+  auto one = PlanFromJson(j.dump(), "plan.json", &name);
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.error().message.find("appears twice"), std::string::npos) << one.error().message;
+  // The plan as written, names distinct, is read both ways.
+  const std::string text = PlanToJson(FullPlan());
+  EXPECT_TRUE(PlanFromJson(text, "plan.json").ok());
+  EXPECT_TRUE(PlanFromJson(text, "plan.json", &name).ok());
+}
+
 TEST(TargetFieldsTest, AnEdgeReadingOneTargetRefusesATargetWithoutName) {
   json j = json::parse(PlanToJson(FullPlan()));
   j["targets"][0].erase("name");
