@@ -12,6 +12,7 @@
 #include "base/exit_codes.h"
 #include "base/file_util.h"
 #include "cli/build_dir.h"
+#include "cli/input_check.h"
 #include "cli/locate_description.h"
 #include "description/loader.h"
 #include "description/warnings.h"
@@ -85,6 +86,7 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
       ->capture_default_str();
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "fail a target instead of running it below the namespaces sandbox tier");
+  app->add_flag("--strict", opts->strict, "make an input pattern that matches no file an error");
   app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")->group("");
 }
 
@@ -136,6 +138,9 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
        })) {
     fmt::print(stderr, "{}", FormatDiagnostic(d, loaded.source));
   }
+  if (!CheckInputPatterns(*repo, revision, desc, shown_file, loaded.source, opts.strict)) {
+    return kExitUsage;
+  }
 
   const std::string repo_root = repo->root();
 
@@ -179,6 +184,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     plan.sandbox = SandboxRequirement::kRequired;
     plan.gen_args.push_back("--require-sandbox");
   }
+  if (opts.strict) plan.gen_args.push_back("--strict");
   if (opts.base) {
     plan.gen_args.insert(plan.gen_args.end(),
                          {"--base", *opts.base, "--on-missing-base", opts.on_missing_base});

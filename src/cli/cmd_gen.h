@@ -19,6 +19,7 @@ struct GenOptions {
   std::string format = "ninja";           ///< --format ninja|make
   bool require_sandbox = false;           ///< --require-sandbox: as `sandbox: required`
   bool regenerate = false;                ///< run by Ninja's regeneration edge
+  bool strict = false;  ///< --strict: an input pattern matching no file is an error
 };
 
 /// Adds the generation options (including -f, --repo and -B) to `app`.
