@@ -83,6 +83,7 @@ int RunAffected(const AffectedCli& cli) {
   // The head is resolved once: the description is read from it and the diff made against it.
   auto head = ResolveSource(*repo, cli.head, "--head", exclude_dirs);
   if (!head.ok()) return fail(head.error());
+  fmt::print(stderr, "{}", DirtySubmoduleWarnings(*head));
   if (!desc) desc = LoadHeadDescription(*repo, cli, *head, *relpath);
   if (!desc->ok()) {
     return desc->error().message.empty() ? desc->error().exit_code : fail(desc->error());

@@ -4,6 +4,8 @@
 #include "base/exit_codes.h"
 #include "base/json_writer.h"
 #include "cli/cli.h"
+#include "cli/input_check.h"
+#include "cli/locate_description.h"
 #include "description/loader.h"
 #include "description/warnings.h"
 #include "git/description_source.h"
@@ -52,13 +54,27 @@ Expected<Description> LoadOrReport(const CommonOptions& opts, std::string* sourc
   return std::move(*r.description);
 }
 
-int RunCheck(const CommonOptions& opts) {
+int RunCheck(const CommonOptions& opts, bool strict) {
   std::string source;
   auto desc = LoadOrReport(opts, &source);
   if (!desc.ok()) return desc.error().exit_code;
   // Warnings do not fail the check: the description is valid, and may mean it.
   for (const Diagnostic& d : HostRootSocketWarnings(*desc, opts.file)) {
     fmt::print(stderr, "{}", FormatDiagnostic(d, source));
+  }
+  // The inputs against the work tree (a bare repository's HEAD); a description outside any
+  // repository has no files to check them against.
+  if (auto repo = OpenDescriptionRepo(opts); repo.ok()) {
+    std::optional<SourceState> head;
+    if (repo->is_bare()) {
+      if (auto resolved = ResolveSource(*repo, "HEAD", "--source"); resolved.ok()) {
+        head = std::move(*resolved);
+      }
+    }
+    if ((!repo->is_bare() || head) &&
+        !CheckInputPatterns(*repo, head, *desc, opts.file, source, strict)) {
+      return kExitUsage;
+    }
   }
   const std::size_t targets = desc->targets.size(), pools = desc->pools.size();
   fmt::print("{}: ok: {} target{}, {} pool{}\n", opts.file, targets, targets == 1 ? "" : "s", pools,
@@ -142,8 +158,10 @@ int RunGraph(const CommonOptions& opts, const std::string& format) {
 
 CommandFn SetupCheck(CLI::App* app) {
   auto opts = std::make_shared<CommonOptions>();
+  auto strict = std::make_shared<bool>(false);
   AddDescriptionOptions(app, opts.get());
-  return [opts] { return RunCheck(*opts); };
+  app->add_flag("--strict", *strict, "make an input pattern that matches no file an error");
+  return [opts, strict] { return RunCheck(*opts, *strict); };
 }
 
 CommandFn SetupList(CLI::App* app) {

@@ -101,12 +101,18 @@ struct Target {
   bool cache = true;
   Checkout checkout = Checkout::kInputs;
   Limits limits;
+  /// `log_limit`: the most bytes of the command's output its log keeps; 0: the default
+  /// (kDefaultLogLimit).
+  std::uint64_t log_limit = 0;
   /// Set for an image target: fanout builds the image instead of running `command`.
   std::optional<ImageSpec> image;
   /// Where each entry of `pass_env` and of `sockets` is in the description, index for index;
   /// empty for a target not read from a description (one read back from a plan).
   std::vector<SourceMark> pass_env_marks;
   std::vector<SourceMark> socket_marks;
+  /// Where each entry of `inputs` is in the description, index for index; empty when the
+  /// inputs were not written (an image target's defaults) or not read from a description.
+  std::vector<SourceMark> input_marks;
 };
 
 /// The step that runs after a successful gather (push, publish).
@@ -118,12 +124,16 @@ struct PostSubmit {
 /// Whether falling below the namespaces sandbox tier is an error.
 enum class SandboxRequirement { kPreferred, kRequired };
 
+/// The most bytes of output a target's log keeps when it sets no `log_limit` (64 MiB).
+inline constexpr std::uint64_t kDefaultLogLimit = 64ull << 20;
+
 /// A whole, validated description.
 struct Description {
   int version = 1;
   std::map<std::string, int> pools;  ///< name -> depth >= 1
   std::vector<std::string> global_inputs;
-  std::vector<Target> targets;  ///< sorted by name
+  std::vector<SourceMark> global_input_marks;  ///< where each of `global_inputs` is written
+  std::vector<Target> targets;                 ///< sorted by name
   PostSubmit post_submit;
   SandboxRequirement sandbox = SandboxRequirement::kPreferred;
   /// `build_dir`: the build directory, relative to the repository's work tree, '/'-separated,

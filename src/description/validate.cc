@@ -49,7 +49,8 @@ std::optional<Description> Validator::Run(const YamlNode* root) {
     }
   }
   if (const Entry* e = root->Find("global_inputs")) {
-    ReadPatterns(*e->value, "global_inputs", PatternKind::kInput, &desc.global_inputs);
+    ReadPatterns(*e->value, "global_inputs", PatternKind::kInput, &desc.global_inputs,
+                 &desc.global_input_marks);
   }
   if (const Entry* e = root->Find("post_submit")) ReadPostSubmit(*e, &desc.post_submit);
   if (const Entry* e = root->Find("build_dir")) ReadBuildDir(*e->value, &desc);
@@ -158,7 +159,7 @@ void Validator::ReadBuildDir(const YamlNode& node, Description* desc) {
 
 /// Reads a list of glob patterns into `out` (as written), checking each one.
 bool Validator::ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
-                             std::vector<std::string>* out) {
+                             std::vector<std::string>* out, std::vector<SourceMark>* marks) {
   const std::optional<Items> items = ExpectList(node, what);
   if (!items) return false;
   std::size_t includes = 0, excludes = 0;
@@ -167,6 +168,7 @@ bool Validator::ReadPatterns(const YamlNode& node, std::string_view what, Patter
     if (!pattern) continue;
     ++((*pattern)[0] == '!' ? excludes : includes);
     out->push_back(std::move(*pattern));
+    if (marks) marks->push_back(item->mark);
     CheckPattern(*item, what, kind);
   }
   if (excludes > 0 && includes == 0) {

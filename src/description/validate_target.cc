@@ -12,8 +12,8 @@ namespace fanout {
 namespace {
 
 constexpr std::string_view kTargetKeys[] = {
-    "command", "inputs",  "deps",    "pool",    "artifacts", "env",    "pass_env",
-    "sockets", "timeout", "retries", "network", "cache", "checkout",  "limits", "image"};
+    "command", "inputs",  "deps",    "pool",  "artifacts", "env",    "pass_env", "sockets",
+    "timeout", "retries", "network", "cache", "checkout",  "limits", "image",    "log_limit"};
 constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile", "tmp"};
 constexpr std::string_view kCheckoutValues[] = {"inputs", "full"};
 
@@ -50,8 +50,8 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   if (const Entry* e = body.Find("deps")) ReadDeps(*e->value, &t);
   if (image) ReadImage(*image->value, &t);
   const Entry* inputs = body.Find("inputs");
-  const bool inputs_ok =
-      !inputs || ReadPatterns(*inputs->value, "inputs", PatternKind::kInput, &t.inputs);
+  const bool inputs_ok = !inputs || ReadPatterns(*inputs->value, "inputs", PatternKind::kInput,
+                                                 &t.inputs, &t.input_marks);
   if (inputs_ok && !inputs && t.image) t.inputs = DefaultImageInputs(*t.image);
   if (inputs_ok && t.inputs.empty() && t.checkout != Checkout::kFull) {
     Error(inputs ? inputs->value->mark : key.mark, "target " + Quoted(t.name) + " has no inputs",
@@ -74,6 +74,9 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
     if (auto cache = ExpectBool(*e->value, "cache")) t.cache = *cache;
   }
   if (const Entry* e = body.Find("limits")) ReadLimits(*e->value, &t.limits);
+  if (const Entry* e = body.Find("log_limit")) {
+    if (auto bytes = ExpectSize(*e->value, "log_limit")) t.log_limit = *bytes;
+  }
   if (t.image && t.image->engine == ImageEngine::kDocker && t.sockets.empty()) {
     Error(image->key->mark,
           "image target " + Quoted(t.name) + " has no socket for the Docker daemon",

@@ -37,9 +37,10 @@ class Validator : public SchemaReader {
   void ReadPools(const YamlNode& node, Description* desc);
   void ReadPostSubmit(const Entry& entry, PostSubmit* post);
   void ReadBuildDir(const YamlNode& node, Description* desc);
-  /// Reads a list of glob patterns into `out` (as written), checking each one.
+  /// Reads a list of glob patterns into `out` (as written), checking each one; `marks`, when
+  /// given, receives where each one is written.
   bool ReadPatterns(const YamlNode& node, std::string_view what, PatternKind kind,
-                    std::vector<std::string>* out);
+                    std::vector<std::string>* out, std::vector<SourceMark>* marks = nullptr);
   void CheckPattern(const YamlNode& node, std::string_view what, PatternKind kind);
   void ReadTargets(const YamlNode& node, Description* desc);
   void CheckTargetName(const YamlNode& key);

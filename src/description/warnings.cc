@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/glob.h"
+
 namespace fanout {
 
 std::optional<std::string_view> ContainerEngineOfSocket(std::string_view path) {
@@ -73,6 +75,98 @@ std::vector<Diagnostic> TmpPassEnvWarnings(const Description& desc, const std::s
       out.push_back(std::move(d));
     }
   }
+  return out;
+}
+
+namespace {
+
+/// Calls `fn(target, pattern, mark)` for every include pattern written in `desc`: each
+/// target's `inputs` (target "" for `global_inputs`), in order.
+template <class Fn>
+void ForEachWrittenInclude(const Description& desc, Fn fn) {
+  for (const Target& t : desc.targets) {
+    // An image target's default inputs were not written: they have no marks.
+    for (std::size_t i = 0; i < t.inputs.size() && i < t.input_marks.size(); ++i) {
+      if (t.inputs[i].empty() || t.inputs[i][0] == '!' || IsDockerignoreMarker(t.inputs[i])) {
+        continue;
+      }
+      fn(t.name, t.inputs[i], t.input_marks[i]);
+    }
+  }
+  for (std::size_t i = 0; i < desc.global_inputs.size() && i < desc.global_input_marks.size();
+       ++i) {
+    if (desc.global_inputs[i].empty() || desc.global_inputs[i][0] == '!') continue;
+    fn(std::string(), desc.global_inputs[i], desc.global_input_marks[i]);
+  }
+}
+
+std::string Owner(const std::string& target) {
+  return target.empty() ? std::string("of 'global_inputs'") : "of target '" + target + "'";
+}
+
+}  // namespace
+
+std::vector<Diagnostic> UnmatchedInputDiagnostics(const Description& desc, const std::string& file,
+                                                  const PatternMatchesAny& matches_any,
+                                                  bool as_errors) {
+  std::vector<Diagnostic> out;
+  ForEachWrittenInclude(
+      desc, [&](const std::string& target, const std::string& pattern, const SourceMark& mark) {
+        if (matches_any(pattern)) return;
+        Diagnostic d;
+        d.file = file;
+        d.mark = mark;
+        d.severity = as_errors ? Severity::kError : Severity::kWarning;
+        d.message = "input pattern '" + pattern + "' " + Owner(target) + " matches no file";
+        d.notes = {
+            "note: paths are relative to the repository root, and only files git tracks or "
+            "would add (not ignored) are inputs",
+            as_errors ? "help: fix or remove the pattern (--strict makes this an error)"
+                      : "help: fix or remove the pattern; --strict makes this an error"};
+        out.push_back(std::move(d));
+      });
+  return out;
+}
+
+std::optional<std::string> SubmoduleReachedBy(std::string_view pattern,
+                                              const std::vector<std::string>& submodules) {
+  // The directory part written before the first wildcard: "sub/src" of "sub/src/*.c".
+  std::size_t literal = pattern.find_first_of("*?[{\\");
+  std::string_view dir = pattern.substr(0, literal);
+  if (literal != std::string_view::npos) {
+    const std::size_t slash = dir.rfind('/');
+    dir = slash == std::string_view::npos ? std::string_view() : dir.substr(0, slash);
+  }
+  for (const std::string& s : submodules) {
+    if (dir.size() > s.size() && dir.substr(0, s.size()) == s && dir[s.size()] == '/') return s;
+    // "sub/*" or "sub/**": a wildcard inside the submodule's directory.
+    if (dir == s && pattern.size() > s.size()) return s;
+  }
+  return std::nullopt;
+}
+
+std::vector<Diagnostic> SubmoduleInputErrors(const Description& desc, const std::string& file,
+                                             const std::vector<std::string>& submodules) {
+  std::vector<Diagnostic> out;
+  if (submodules.empty()) return out;
+  ForEachWrittenInclude(desc, [&](const std::string& target, const std::string& pattern,
+                                  const SourceMark& mark) {
+    const std::optional<std::string> sub = SubmoduleReachedBy(pattern, submodules);
+    if (!sub) return;
+    Diagnostic d;
+    d.file = file;
+    d.mark = mark;
+    d.message = "input pattern '" + pattern + "' " + Owner(target) +
+                " reaches into the submodule '" + *sub + "', whose files fanout does not check out";
+    d.notes = {
+        "note: a submodule is one entry of the tree, its commit; its workspace is an "
+        "empty directory",
+        "help: list '" + *sub +
+            "' itself to make the submodule's commit an input, and fetch what the "
+            "command needs from it in the command (or make the files part of this "
+            "repository)"};
+    out.push_back(std::move(d));
+  });
   return out;
 }
 

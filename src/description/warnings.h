@@ -40,4 +40,27 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 std::vector<Diagnostic> TmpPassEnvWarnings(const Description& desc, const std::string& file,
                                            const EnvLookup& env);
 
+/// Whether an include pattern (as written in the description) matches at least one file.
+using PatternMatchesAny = std::function<bool(const std::string& pattern)>;
+
+/// One diagnostic per include pattern written in `desc` (a target's `inputs`, then
+/// `global_inputs`; not an image target's default inputs) that matches no file by
+/// `matches_any`, at the pattern. A warning, or an error when `as_errors` (`--strict`).
+std::vector<Diagnostic> UnmatchedInputDiagnostics(const Description& desc, const std::string& file,
+                                                  const PatternMatchesAny& matches_any,
+                                                  bool as_errors);
+
+/// The submodule among `submodules` (gitlink paths, as git's tree lists them) whose files
+/// `pattern` (an include) names: its directory part before any wildcard lies inside one
+/// ("sub/**", "sub/src/*.c"); nullopt when none. "sub" itself names the submodule's commit,
+/// not its files.
+std::optional<std::string> SubmoduleReachedBy(std::string_view pattern,
+                                              const std::vector<std::string>& submodules);
+
+/// One error per include pattern written in `desc` that reaches into a submodule
+/// (SubmoduleReachedBy): fanout checks out no submodule's files, so such a pattern would
+/// silently select nothing.
+std::vector<Diagnostic> SubmoduleInputErrors(const Description& desc, const std::string& file,
+                                             const std::vector<std::string>& submodules);
+
 }  // namespace fanout

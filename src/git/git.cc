@@ -432,6 +432,47 @@ Status Repository::WalkTreeUnder(const git_oid& tree_id, const std::vector<std::
   return WalkPruned(repo_.get(), root.get(), path, &set, fn);
 }
 
+namespace {
+
+/// Sets each submodule's entry (gitlink) of `index` to the commit checked out in its directory
+/// under `workdir`, as `git add` would record it, and adds to `dirty` the path of each one whose
+/// own work tree has changes no commit holds. The status walk leaves submodules out: fanout
+/// reads no file of theirs, only their commit. One that is not checked out keeps its entry.
+Status SnapshotSubmodules(const std::string& workdir, git_index* index,
+                          std::vector<std::string>* dirty) {
+  std::vector<git_index_entry> moved;
+  std::vector<std::string> moved_paths;
+  for (size_t i = 0, n = git_index_entrycount(index); i < n; ++i) {
+    const git_index_entry* e = git_index_get_byindex(index, i);
+    if (!e || e->mode != GIT_FILEMODE_COMMIT || git_index_entry_stage(e) != 0) continue;
+    git_repository* raw = nullptr;
+    if (git_repository_open(&raw, (workdir + e->path).c_str()) != 0) continue;
+    RepositoryPtr sub(raw);
+    git_oid head;
+    if (git_reference_name_to_id(&head, sub.get(), "HEAD") == 0 && !git_oid_equal(&head, &e->id)) {
+      moved_paths.push_back(e->path);
+      moved.push_back(*e);
+      moved.back().id = head;
+    }
+    git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+    opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;  // untracked files are not a commit's either
+    git_status_list* raw_status = nullptr;
+    if (git_status_list_new(&raw_status, sub.get(), &opts) == 0) {
+      StatusListPtr status(raw_status);
+      if (git_status_list_entrycount(status.get()) > 0) dirty->push_back(e->path);
+    }
+  }
+  for (size_t i = 0; i < moved.size(); ++i) {
+    moved[i].path = moved_paths[i].c_str();
+    if (git_index_add(index, &moved[i]) != 0) {
+      return GitError(fmt::format("cannot snapshot the submodule '{}'", moved_paths[i]));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
                                             const std::vector<std::string>& exclude_dirs) {
   git_repository* r = repo.get();
@@ -505,6 +546,7 @@ Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
     }
     if (e->status & GIT_STATUS_WT_NEW) snap.untracked_files.push_back(path);
   }
+  FANOUT_TRY(SnapshotSubmodules(workdir, index.get(), &snap.dirty_submodules));
   if (git_index_write_tree_to(&snap.tree, index.get(), r) != 0) {
     return GitError("cannot write the work tree snapshot (unresolved merge conflicts?)");
   }

@@ -154,11 +154,15 @@ struct WorktreeSnapshot {
   /// Paths relative to the work tree root that the snapshot depends on beyond the index:
   /// the untracked files it added (their directories go into depfiles).
   std::vector<std::string> untracked_files;
+  /// Submodules whose own work tree has changes no commit holds: their entry is the commit
+  /// checked out, without those changes.
+  std::vector<std::string> dirty_submodules;
 };
 
 /// Snapshots tracked files (as they are in the work tree, staged or not) plus untracked,
-/// non-ignored files into a tree. Paths under any of `exclude_dirs` (relative, no trailing
-/// '/') are never part of it (the build directory). New blobs are written to the object
+/// non-ignored files into a tree; a submodule as the commit checked out in it. Paths under
+/// any of `exclude_dirs` (relative, no trailing '/') are never part of it (the build
+/// directory). New blobs are written to the object
 /// database; the index and refs are untouched.
 Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
                                             const std::vector<std::string>& exclude_dirs);

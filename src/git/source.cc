@@ -39,6 +39,7 @@ Expected<SourceState> ResolveSource(const Repository& repo, const std::string& s
     if (!snap.ok()) return snap.error();
     state.tree = OidToString(snap->tree);
     if (snap->head) state.commit = OidToString(*snap->head);
+    state.dirty_submodules = std::move(snap->dirty_submodules);
     return state;
   }
   auto commit = repo.ResolveCommit(source);
@@ -53,6 +54,18 @@ Expected<SourceState> ResolveSource(const Repository& repo, const std::string& s
 git_oid SourceTree(const SourceState& state) {
   std::optional<git_oid> oid = ParseOid(state.tree);
   return oid ? *oid : git_oid{};
+}
+
+std::string DirtySubmoduleWarnings(const SourceState& state) {
+  std::string out;
+  for (const std::string& sub : state.dirty_submodules) {
+    out += fmt::format(
+        "fanout: warning: the submodule '{}' has changes no commit of it holds; fanout sees "
+        "only the commit checked out in it, so those changes affect no target: commit them in "
+        "the submodule\n",
+        sub);
+  }
+  return out;
 }
 
 }  // namespace fanout

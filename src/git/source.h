@@ -30,6 +30,9 @@ struct SourceState {
   std::vector<std::string> changed_paths{};
   /// How many more paths differ than `changed_paths` lists (0 when it lists them all).
   std::uint64_t changed_paths_omitted = 0;
+  /// A work tree's submodules with changes no commit of theirs holds (not in source.json):
+  /// the snapshot has the commit checked out in each, not those changes.
+  std::vector<std::string> dirty_submodules{};
 
   /// Every changed path, listed or not.
   std::uint64_t ChangedPathCount() const { return changed_paths.size() + changed_paths_omitted; }
@@ -56,5 +59,8 @@ Expected<SourceState> ResolveSource(const Repository& repo, const std::string& s
 
 /// The tree of a resolved source (which ResolveSource wrote as hex).
 git_oid SourceTree(const SourceState& state);
+
+/// The warning for each of `state`'s dirty submodules, a line each; "" when there are none.
+std::string DirtySubmoduleWarnings(const SourceState& state);
 
 }  // namespace fanout

@@ -239,6 +239,10 @@ const Field kTargetFields[] = {
      }},
     {"line", false, false, [](const PlanTarget& t, JsonWriter& w) { w.Int(t.def.mark.line); },
      [](od::value v, PlanTarget& t, FieldError&) { return ReadInt(v, t.def.mark.line); }},
+    // How much of the output the log keeps changes no result: not part of the definition.
+    {"log_limit", false, false,
+     [](const PlanTarget& t, JsonWriter& w) { WriteUInt(t.def.log_limit, w); },
+     [](od::value v, PlanTarget& t, FieldError&) { return ReadUInt64(v, t.def.log_limit); }},
     {"name", true, true, [](const PlanTarget& t, JsonWriter& w) { w.String(t.def.name); },
      [](od::value v, PlanTarget& t, FieldError&) { return ReadString(v, t.def.name); }},
     {"network", true, true, [](const PlanTarget& t, JsonWriter& w) { w.Bool(t.def.network); },

@@ -13,9 +13,11 @@
 #include "base/build_layout.h"
 #include "description/values.h"
 #include "sandbox/cgroup.h"
+#include "sandbox/command_size.h"
 #include "sandbox/environment.h"
 #include "sandbox/exec.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/log_relay.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -182,6 +184,11 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   for (const auto& [dep, dir] : dep_outs_) (void)MakeDirs(dir);
 
   SandboxSpec spec = BuildSpec(attempt);
+  // execve's own refusal would only reach the log, as exit status 127.
+  if (std::optional<std::string> too_long = CommandTooLong(spec.command, spec.env)) {
+    AppendLog(log_.get(), "fanout: error: " + *too_long);
+    return MakeError(*too_long);
+  }
   std::unique_ptr<EdgeCgroup> cgroup;
   if (use_cgroup_) {
     auto made = EdgeCgroup::Create(probe_.cgroups, limits);
@@ -200,13 +207,20 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   const auto deps_before = choice_.tier == Tier::kProcess ? Fingerprint(dep_outs_)
                                                           : std::map<std::string, std::string>();
 
+  // The output goes through a pipe to the log, which keeps at most the target's log_limit.
+  auto relay = LogRelay::Create(log_.get(), def.log_limit ? def.log_limit : kDefaultLogLimit);
+  if (!relay.ok()) return relay.error();
+  if (owner_.active) FANOUT_TRY((*relay)->Chown(owner_.uid, owner_.gid));
+  spec.output_fd = (*relay)->write_fd();
   auto sandbox = Sandbox::Start(spec);
+  (*relay)->Run();
   if (!sandbox.ok()) {
     ForgetCachedProbe();  // the machine changed since the probe: probe again next time
     return sandbox.error();
   }
   const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
   Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+  (*relay)->Finish();
   if (owner_.active) (void)fchown(log_.get(), geteuid(), getegid());
   // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge.
   if (!Weakened("tmp")) (void)EmptyDir(ws_.tmp);

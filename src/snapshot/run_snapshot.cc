@@ -118,6 +118,7 @@ Status RunSnapshot(const std::string& build_dir) {
     options.previous = &index;
     auto snap = ComputeSnapshot(*repo, *plan, options);
     if (!snap.ok()) return snap.error();
+    fmt::print(stderr, "{}", DirtySubmoduleWarnings(snap->state));
     FANOUT_TRY(WriteSnapshot(build_dir, *plan, index, *snap, plan_digest));
     return WriteSnapshotDepfile(build_dir, std::move(snap->files_read));
   }();

@@ -254,6 +254,12 @@ Expected<SnapshotResult> ComputeSnapshot(const Repository& repo, const Plan& pla
     for (size_t i = 0; i < files.size(); ++i) {
       if (!read[i] && !any_full) continue;
       result.files_read.push_back(workdir + files[i].path);
+      if (files[i].mode == GIT_FILEMODE_COMMIT) {
+        // A submodule's entry is the commit checked out in it: what moves its HEAD.
+        if (auto sub = Repository::Open(workdir + files[i].path); sub.ok()) {
+          sub->AddRevisionFiles("HEAD", &result.files_read);
+        }
+      }
       size_t slash = files[i].path.rfind('/');
       AddDirAndAncestors(slash == std::string::npos ? "" : files[i].path.substr(0, slash), &dirs);
     }

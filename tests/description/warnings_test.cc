@@ -82,5 +82,63 @@ TEST(DescriptionWarningsTest, TmpPassEnvWarnings_OnlyForValuesInTmp) {
   EXPECT_TRUE(none.empty());
 }
 
+TEST(DescriptionWarningsTest, SubmoduleReachedBy_OnlyPatternsIntoItsFiles) {
+  const std::vector<std::string> subs = {"lib/vendored", "third"};
+  EXPECT_EQ(SubmoduleReachedBy("lib/vendored/**", subs), "lib/vendored");
+  EXPECT_EQ(SubmoduleReachedBy("lib/vendored/src/*.c", subs), "lib/vendored");
+  EXPECT_EQ(SubmoduleReachedBy("lib/vendored/README", subs), "lib/vendored");
+  EXPECT_EQ(SubmoduleReachedBy("third/*", subs), "third");
+  // The submodule itself (its commit), what contains it, and what merely looks alike.
+  EXPECT_EQ(SubmoduleReachedBy("lib/vendored", subs), std::nullopt);
+  EXPECT_EQ(SubmoduleReachedBy("lib/**", subs), std::nullopt);
+  EXPECT_EQ(SubmoduleReachedBy("**", subs), std::nullopt);
+  EXPECT_EQ(SubmoduleReachedBy("lib/vendored2/**", subs), std::nullopt);
+  EXPECT_EQ(SubmoduleReachedBy("thirdparty/**", subs), std::nullopt);
+  EXPECT_EQ(SubmoduleReachedBy("*/vendored/**", subs), std::nullopt);
+}
+
+constexpr char kInputs[] =
+    "version: 1\n"
+    "global_inputs: [common/**, gone.env]\n"
+    "targets:\n"
+    "  app:\n"
+    "    command: make\n"
+    "    inputs: [src/**, \"!src/tests/**\", srcs/**, sub/**]\n";
+
+TEST(DescriptionWarningsTest, UnmatchedInputDiagnostics_AtEachPatternMatchingNothing) {
+  const Description desc = LoadOk(kInputs);
+  auto matches = [](const std::string& p) { return p == "src/**" || p == "common/**"; };
+  const std::vector<Diagnostic> w = UnmatchedInputDiagnostics(desc, "fanout.yaml", matches, false);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(w[0].severity, Severity::kWarning);
+  EXPECT_EQ(w[0].message, "input pattern 'srcs/**' of target 'app' matches no file");
+  EXPECT_EQ(w[0].mark.line, 6);
+  EXPECT_EQ(w[0].mark.column, 39);
+  EXPECT_EQ(w[1].message, "input pattern 'sub/**' of target 'app' matches no file");
+  EXPECT_EQ(w[2].message, "input pattern 'gone.env' of 'global_inputs' matches no file");
+  EXPECT_EQ(w[2].mark.line, 2);
+  EXPECT_EQ(w[2].mark.column, 28);
+  // --strict: the same, as errors; every pattern matching: nothing.
+  EXPECT_EQ(UnmatchedInputDiagnostics(desc, "fanout.yaml", matches, true)[0].severity,
+            Severity::kError);
+  EXPECT_TRUE(UnmatchedInputDiagnostics(
+                  desc, "fanout.yaml", [](const std::string&) { return true; }, true)
+                  .empty());
+}
+
+TEST(DescriptionWarningsTest, SubmoduleInputErrors_AtThePattern) {
+  const Description desc = LoadOk(kInputs);
+  const std::vector<Diagnostic> e = SubmoduleInputErrors(desc, "fanout.yaml", {"sub"});
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(e[0].severity, Severity::kError);
+  EXPECT_EQ(e[0].mark.line, 6);
+  EXPECT_EQ(e[0].mark.column, 48);
+  EXPECT_EQ(e[0].message,
+            "input pattern 'sub/**' of target 'app' reaches into the submodule 'sub', whose files "
+            "fanout does not check out");
+  // Control: without that submodule, nothing.
+  EXPECT_TRUE(SubmoduleInputErrors(desc, "fanout.yaml", {"other"}).empty());
+}
+
 }  // namespace
 }  // namespace fanout
