@@ -33,6 +33,19 @@ struct FieldError {
   }
 };
 
+namespace detail {
+/// `before` + `key` + `after`, built by appending into a new string: GCC 12 at -O3 reports
+/// -Wrestrict false positives (GCC bug 105329) on `"'" + std::string(key)` and on assigning
+/// a literal to a string that already holds text, both of which these messages were.
+inline std::string KeyMessage(std::string_view before, std::string_view key,
+                              std::string_view after) {
+  std::string m;
+  m.reserve(before.size() + key.size() + after.size());
+  m.append(before).append(key).append(after);
+  return m;
+}
+}  // namespace detail
+
 template <class Record>
 struct JsonField {
   std::string_view key;
@@ -83,9 +96,7 @@ bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Re
       // keeps the last, an edge's lookup of its target's name finds the first; found by
       // fuzz/fuzz_plan_json). fanout never writes one.
       if (seen & (std::uint64_t{1} << i)) {
-        error.message = "'";
-        error.message += key;
-        error.message += "' appears twice";
+        error.message = detail::KeyMessage("'", key, "' appears twice");
         return false;
       }
       seen |= std::uint64_t{1} << i;
@@ -94,18 +105,11 @@ bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Re
         // A nested reader reports INCORRECT_TYPE for any failure inside; its FieldError
         // keeps the real cause.
         error.json_error = nested.json_error != simdjson::SUCCESS ? nested.json_error : e;
-        // Appended piece by piece: GCC 12 at -O3 reports a -Wrestrict false positive on
-        // "'" + std::string(...) (GCC bug 105329).
-        error.message = nested.message.empty() ? "'" : "in '";
-        error.message += key;
-        if (nested.message.empty()) {
-          error.message += "' has the wrong type (";
-          error.message += simdjson::error_message(e);
-          error.message += ')';
-        } else {
-          error.message += "': ";
-          error.message += nested.message;
-        }
+        error.message = nested.message.empty()
+                            ? detail::KeyMessage("'", key,
+                                                 std::string("' has the wrong type (") +
+                                                     simdjson::error_message(e) + ")")
+                            : detail::KeyMessage("in '", key, "': " + nested.message);
         return false;
       }
       break;
@@ -113,9 +117,7 @@ bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Re
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (fields[i].required && !(seen & (std::uint64_t{1} << i))) {
-      error.message = "'";
-      error.message += fields[i].key;
-      error.message += "' is missing";
+      error.message = detail::KeyMessage("'", fields[i].key, "' is missing");
       return false;
     }
   }
