@@ -35,7 +35,7 @@ class OddReposE2E : public ::testing::Test {
   RunResult Fanout(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {FanoutBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return Run(argv, repo_.path());
+    return ::fanout::testing::Run(argv, repo_.path());
   }
 
   json ReadJson(const std::string& rel) {
@@ -110,7 +110,7 @@ TEST_F(OddReposE2E, Submodule_ItsCommitIsAnInput) {
   repo_.Commit("init");
 
   // The work tree as committed: nothing affected (the control for what follows).
-  EXPECT_EQ(Affected({"--base", "HEAD"}), std::vector<std::string>{});
+  EXPECT_EQ(Affected({"--base", "HEAD", "--head", "worktree"}), std::vector<std::string>{});
   RunResult first = Fanout({"build"});
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   const std::string digest1 = ReadJson("fanout-out/targets/uses-sub/result.json")["input_digest"];
@@ -118,7 +118,8 @@ TEST_F(OddReposE2E, Submodule_ItsCommitIsAnInput) {
 
   // The submodule moves to a new commit, not yet committed in the superproject.
   CommitInSubmodule("sub", "two");
-  EXPECT_EQ(Affected({"--base", "HEAD"}), std::vector<std::string>{"uses-sub"});
+  EXPECT_EQ(Affected({"--base", "HEAD", "--head", "worktree"}),
+            std::vector<std::string>{"uses-sub"});
   RunResult second = Fanout({"build"});
   ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   EXPECT_NE(ReadJson("fanout-out/targets/uses-sub/result.json")["input_digest"], digest1);
@@ -133,15 +134,20 @@ TEST_F(OddReposE2E, Submodule_ChangesNoCommitHoldsAreWarnedAbout) {
   AddSubmodule("sub");
   Describe("  uses-sub:\n    command: 'true'\n    inputs: [sub]\n");
   repo_.Commit("init");
-  RunResult clean = Fanout({"build"});
+  const std::vector<std::string> affected = {"affected", "--base", "HEAD", "--head", "worktree"};
+  RunResult clean = Fanout(affected);
   ASSERT_EQ(clean.exit_code, 0) << clean.err;
-  EXPECT_FALSE(Contains(clean.out + clean.err, "has changes no commit")) << clean.err;
+  EXPECT_FALSE(Contains(clean.err, "has changes no commit")) << clean.err;
 
   WriteFile(repo_ / "sub/lib.txt", "edited, not committed\n");
-  RunResult r = Fanout({"build"});
+  RunResult r = Fanout(affected);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(Contains(r.out + r.err, "the submodule 'sub' has changes no commit of it holds"))
-      << r.out << r.err;
+  EXPECT_TRUE(Contains(r.err, "the submodule 'sub' has changes no commit of it holds")) << r.err;
+  // The build's snapshot says so too when it runs (here: the first build).
+  RunResult build = Fanout({"build"});
+  EXPECT_EQ(build.exit_code, 0) << build.err;
+  EXPECT_TRUE(Contains(build.out + build.err, "the submodule 'sub' has changes no commit"))
+      << build.out << build.err;
 }
 
 // ---- input patterns that match nothing -------------------------------------------------------
