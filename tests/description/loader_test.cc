@@ -597,7 +597,7 @@ TEST(DescriptionLoaderTest, Load_UnknownTargetKeySuggestsDeps) {
 TEST(DescriptionLoaderTest, Load_UnknownTargetKeyWithoutNearNameListsValidKeys) {
   ExpectDiag(One(Load(WebWith("    flavour: x\n"))), 8, 5, "unknown key 'flavour' in target 'web'",
              "note: valid keys are: command, inputs, deps, pool, artifacts, env, pass_env, "
-             "sockets, timeout, retries, network, cache, checkout, limits, image");
+             "sockets, timeout, retries, network, cache, checkout, limits, image, log_limit");
 }
 
 TEST(DescriptionLoaderTest, Load_TimeoutAcceptsUnitsAndBareSeconds) {
