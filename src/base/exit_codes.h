@@ -7,6 +7,7 @@ inline constexpr int kExitSuccess = 0;       ///< everything succeeded
 inline constexpr int kExitTargetFailed = 1;  ///< one or more targets failed
 inline constexpr int kExitUsage = 2;         ///< usage or description error
 inline constexpr int kExitGit = 3;           ///< unknown revision, missing objects, shallow history
+inline constexpr int kExitIo = 4;  ///< the build directory cannot be written (disk full, read-only)
 inline constexpr int kExitInterrupted = 130;  ///< interrupted (SIGINT)
 inline constexpr int kExitTerminated = 143;   ///< `fanout build` stopped by SIGTERM
 
@@ -21,6 +22,7 @@ inline constexpr ExitCodeMeaning kExitCodes[] = {
     {kExitTargetFailed, "a target failed, timed out, was blocked or never ran; or Ninja failed"},
     {kExitUsage, "usage error, or an invalid description"},
     {kExitGit, "git error while planning (no repository, unknown revision, missing objects)"},
+    {kExitIo, "I/O error: the build directory cannot be written (disk full, read-only)"},
     {kExitInterrupted, "interrupted by SIGINT"},
     {kExitTerminated, "fanout build stopped by SIGTERM"},
 };

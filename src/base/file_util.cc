@@ -57,6 +57,26 @@ int WriteAllToFd(int fd, std::string_view data) {
   return 0;
 }
 
+Error WriteError(const std::string& path, int err) {
+  const char* hint = "";
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      hint = "; free space on the file system that holds it, then run again";
+      break;
+    case EROFS:
+      hint = "; its file system is read-only: use a writable build directory (-B)";
+      break;
+    case EACCES:
+    case EPERM:
+      hint = "; check the permissions of the directory that holds it";
+      break;
+    default:
+      break;
+  }
+  return MakeError(fmt::format("cannot write '{}': {}{}", path, std::strerror(err), hint), kExitIo);
+}
+
 Status WriteFileAtomically(const std::string& path, std::string_view content) {
   boost::system::error_code ec;
   boost::filesystem::path p(path);
@@ -65,16 +85,16 @@ Status WriteFileAtomically(const std::string& path, std::string_view content) {
   std::string tmp = fmt::format("{}.tmp.{}.{:x}", path, getpid(), rng());
   {
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(errno)));
+    if (!fd) return WriteError(path, errno);
     if (const int err = WriteAllToFd(fd.get(), content)) {
       unlink(tmp.c_str());
-      return MakeError(fmt::format("cannot write '{}': {}", tmp, std::strerror(err)));
+      return WriteError(path, err);
     }
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     unlink(tmp.c_str());
-    return MakeError(fmt::format("cannot rename '{}' to '{}': {}", tmp, path, std::strerror(err)));
+    return WriteError(path, err);
   }
   return {};
 }

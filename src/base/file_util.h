@@ -16,6 +16,10 @@ Expected<std::string> ReadFile(const std::string& path);
 /// the write that failed. Allocates nothing (usable in a forked child).
 int WriteAllToFd(int fd, std::string_view data);
 
+/// The error for `path` that cannot be written (errno `err`): exit code kExitIo, the path, the
+/// reason and what to do (free space, a writable directory, permissions).
+Error WriteError(const std::string& path, int err);
+
 /// Writes `content` to `path` through a temporary file in the same directory and rename(2),
 /// so readers see the old or the new file, never half of one. Creates parent directories.
 Status WriteFileAtomically(const std::string& path, std::string_view content);

@@ -1,4 +1,7 @@
+#include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +15,9 @@
 #include <fmt/format.h>
 
 #include "base/build_layout.h"
+#include "base/child_processes.h"
 #include "base/exit_codes.h"
+#include "base/unique_fd.h"
 #include "cli/build_dir.h"
 #include "cli/cache_options.h"
 #include "cli/cli.h"
@@ -28,6 +33,7 @@
 #include "report/report.h"
 #include "report/table.h"
 #include "report/timeline_files.h"
+#include "sandbox/weaken.h"
 
 namespace fanout {
 
@@ -79,11 +85,21 @@ class ScopedSignalCatcher {
 };
 
 /// Runs ninja and waits for it; a signal aimed at us alone (CI cancelling the job) is
-/// forwarded. Returns its exit status (128+N when killed by signal N).
+/// forwarded. Ninja dies with us (a SIGTERM on our death: it stops its edges). While it runs,
+/// a process adopted by us (we are the build's subreaper) is an orphan of a runner that was
+/// killed, and is killed at once. Once ninja has ended, whatever is left of its edges (runners
+/// still recording an interruption after ninja itself was killed) is stopped and waited for,
+/// so that the report is written after the last record. Returns ninja's exit status (128+N
+/// when killed by signal N).
 int RunNinja(const std::vector<std::string>& args) {
   fflush(stdout);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    if (!sandbox::Weakened("reaper")) {
+      prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid() != parent) _exit(128 + SIGTERM);
+    }
     // Caught signals revert to their defaults across exec.
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -96,15 +112,27 @@ int RunNinja(const std::vector<std::string>& args) {
     _exit(127);
   }
   if (pid < 0) return 127;
+  const bool reaper = !sandbox::Weakened("reaper");
+  UniqueFd ninja(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   int status = 0;
   bool forwarded = false;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) break;
+  for (;;) {
     if (g_signal && !forwarded) {
       kill(pid, g_signal == SIGINT ? SIGINT : SIGTERM);
       forwarded = true;
     }
+    if (ninja) {
+      struct pollfd p = {ninja.get(), POLLIN, 0};
+      if (poll(&p, 1, 250) == 0) {
+        if (reaper) KillChildrenExcept(pid);
+        continue;
+      }
+    }
+    const pid_t r = waitpid(pid, &status, ninja ? WNOHANG : 0);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) break;
   }
+  if (reaper) StopRemainingChildren(15);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
@@ -192,6 +220,9 @@ void WarnIfDirtyInCi(const std::string& build_dir) {
 
 int RunBuild(const BuildOptions& opts) {
   const double started = UnixNow();
+  // Test-only: `reaper` turns off what keeps the build's processes from outliving it.
+  const bool reaper = !sandbox::Weakened("reaper");
+  if (reaper) BecomeSubreaper();
   if (opts.post_submit && opts.no_post_submit) {
     fmt::print(stderr,
                "fanout build: error: --post-submit and --no-post-submit contradict each other; "
@@ -205,8 +236,10 @@ int RunBuild(const BuildOptions& opts) {
   }
   if (int rc = ApplyCacheOptions("build", opts.cache); rc != kExitSuccess) return rc;
   Plan plan;
-  int rc = RunGen(opts.gen, &plan);
+  BuildDirLock lock;  // held until the report is written
+  int rc = RunGen(opts.gen, &plan, &lock);
   if (rc != kExitSuccess) return rc;
+  setenv(kHeldBuildDirVariable, plan.build_dir.c_str(), 1);
   // Ninja's own status line names an edge when it ends; the monitor says when targets start
   // and end instead.
   std::vector<std::string> args = {"ninja", "-C", plan.build_dir, "--quiet"};

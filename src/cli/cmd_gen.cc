@@ -23,6 +23,7 @@
 #include "git/description_source.h"
 #include "git/git.h"
 #include "git/source.h"
+#include "sandbox/weaken.h"
 #include "snapshot/background_snapshot.h"
 
 namespace fanout {
@@ -86,11 +87,14 @@ void AddGenOptions(CLI::App* app, GenOptions* opts) {
       ->capture_default_str();
   app->add_flag("--require-sandbox", opts->require_sandbox,
                 "fail a target instead of running it below the namespaces sandbox tier");
+  app->add_flag("--no-wait", opts->no_wait,
+                "when another fanout build or gen uses the build directory, fail (exit 2) "
+                "instead of waiting for it");
   app->add_flag("--strict", opts->strict, "make an input pattern that matches no file an error");
   app->add_flag("--regenerate", opts->regenerate, "(run by Ninja's regeneration edge)")->group("");
 }
 
-int RunGen(const GenOptions& opts, Plan* plan_out) {
+int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   const std::string desc_path = Absolute(opts.common.file);
 
   auto repo = OpenDescriptionRepo(opts.common);
@@ -131,6 +135,14 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
   // Before anything is written to the build directory.
   if (Status st = CheckBuildDirSafe(*repo, build_dir, shown_build_dir); !st.ok()) {
     return Fail(st.error());
+  }
+  // Ninja's regeneration edge under `fanout build` runs while that build holds the lock.
+  const char* held = std::getenv(kHeldBuildDirVariable);
+  BuildDirLock lock;
+  if (!(opts.regenerate && held && build_dir == held) && !sandbox::Weakened("build-lock")) {
+    auto acquired = BuildDirLock::Acquire(build_dir, lock_out ? "build" : "gen", !opts.no_wait);
+    if (!acquired.ok()) return Fail(acquired.error());
+    lock = std::move(*acquired);
   }
   for (const Diagnostic& d : TmpPassEnvWarnings(desc, shown_file, [](const std::string& name) {
          const char* v = std::getenv(name.c_str());
@@ -257,6 +269,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out) {
     }
   }
   if (plan_out) *plan_out = std::move(plan);
+  if (lock_out) *lock_out = std::move(lock);
   return kExitSuccess;
 }
 

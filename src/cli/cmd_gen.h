@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "cli/build_dir_lock.h"
 #include "cli/cli.h"
 #include "plan/plan.h"
 
@@ -19,14 +20,17 @@ struct GenOptions {
   std::string format = "ninja";           ///< --format ninja|make
   bool require_sandbox = false;           ///< --require-sandbox: as `sandbox: required`
   bool regenerate = false;                ///< run by Ninja's regeneration edge
-  bool strict = false;  ///< --strict: an input pattern matching no file is an error
+  bool strict = false;   ///< --strict: an input pattern matching no file is an error
+  bool no_wait = false;  ///< --no-wait: refuse, not wait, when another build holds the directory
 };
 
 /// Adds the generation options (including -f, --repo and -B) to `app`.
 void AddGenOptions(CLI::App* app, GenOptions* opts);
 
-/// Loads, plans and writes the build directory. Prints diagnostics to stderr and returns an
-/// exit code; on success fills `*plan` when given.
-int RunGen(const GenOptions& opts, Plan* plan = nullptr);
+/// Loads, plans and writes the build directory, holding its lock (cli/build_dir_lock.h) from
+/// before anything is written. Prints diagnostics to stderr and returns an exit code; on
+/// success fills `*plan` when given, and hands the lock over to `*lock` when given (so that
+/// `fanout build` keeps it until its report is written).
+int RunGen(const GenOptions& opts, Plan* plan = nullptr, BuildDirLock* lock = nullptr);
 
 }  // namespace fanout

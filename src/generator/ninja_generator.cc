@@ -13,8 +13,12 @@ namespace fanout {
 namespace {
 
 // `$fanout ARGS...`, with the arguments shell-quoted (the writer then `$`-escapes them).
+/// `exec $fanout ARGS`: the shell Ninja starts replaces itself with fanout, so that the signal
+/// Ninja sends an edge's process group on an interruption reaches fanout, and Ninja waits for
+/// fanout itself (not only for the shell) before it exits.
 NinjaValue FanoutCommand(const std::vector<std::string>& args) {
-  NinjaValue v = NinjaValue::Var("fanout");
+  NinjaValue v("exec ");
+  v.AppendVar("fanout");
   if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
   return v;
 }

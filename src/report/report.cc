@@ -178,13 +178,11 @@ class Deriver {
       // It ran, but its outcome was lost: say so rather than "not started".
       r.log = layout::LogPath(r.name);
       r.log_tail = e.log_tail;
-      if (interrupted_) {
-        r.status = TargetStatus::kInterrupted;
-        r.message = "interrupted as it finished (its unfinished result was discarded)";
-      } else {
-        r.status = TargetStatus::kFailed;
-        r.message = "started but left no result or failure record ('fanout exec' was killed?)";
-      }
+      // Never `failed`: nothing says its command did; what ran it ended before recording.
+      r.status = TargetStatus::kInterrupted;
+      r.message = interrupted_
+                      ? "interrupted as it finished (its unfinished result was discarded)"
+                      : "its runner ('fanout exec') ended before recording a result (killed?)";
       return r;
     }
     if (requested_ && !wanted_.count(r.name)) {

@@ -10,8 +10,9 @@
 //  - `interrupted` the build was interrupted before the target started;
 //  - `skipped`     unaffected by the change (plan.skipped), or not among the requested targets.
 // A target whose log was written during this build but that left no record did start: it is
-// `interrupted` ("interrupted as it finished": Ninja removes the outputs of the edges it
-// interrupts) when the build was, else `failed` (its runner died without recording).
+// `interrupted`: "interrupted as it finished" when the build was (Ninja removes the outputs of
+// the edges it interrupts), else its runner died without recording; never `failed`, since
+// nothing says its command failed.
 // Records from an earlier build (older than build.json's start) describe this build only when
 // Ninja had no reason to rerun them: a result whose input digest still matches the stamp and
 // whose dependencies all succeeded is `succeeded` ("up to date"); anything else never started.

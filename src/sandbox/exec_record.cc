@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -17,6 +19,7 @@
 #include "base/log_tail.h"
 #include "records/build_events.h"
 #include "sandbox/exec.h"
+#include "sandbox/fs_util.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -70,14 +73,33 @@ int Exec::Fail(TargetStatus status, int exit_code, int signal, const std::string
   f.message = message;
   f.log_tail = ReadLogTail(log_path_, 40);
   f.sandbox = sandbox_;
+  // A full build directory is why the command failed, most likely, and its log could not say
+  // so (it is on the same file system).
+  struct statvfs fs;
+  if (!out_dir_.empty() && statvfs(out_dir_.c_str(), &fs) == 0 &&
+      static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < 64 * 1024) {
+    f.message += fmt::format(
+        "; the build directory's file system is full ({}: No space left on device): free "
+        "space there; what the command left in $FANOUT_OUT is removed",
+        build_dir_);
+  }
+  // What a failed or interrupted run left in $FANOUT_OUT is partial: never taken for
+  // artifacts, and not left to fill the disk (the failure record needs the space first).
+  if (!out_dir_.empty()) (void)EmptyDir(out_dir_);
   if (!build_dir_.empty()) {
-    (void)records::WriteFailure(build_dir_ + "/" + layout::FailurePath(target_), f);
+    if (Status st = records::WriteFailure(build_dir_ + "/" + layout::FailurePath(target_), f);
+        !st.ok()) {
+      const std::string line = fmt::format(
+          "fanout: error: cannot record how target '{}' ended: {}\n", target_, st.error().message);
+      if (write(2, line.data(), line.size()) < 0) {
+      }
+    }
     records::AppendEvent(build_dir_, {target_, WallNow(), def_ ? def_->pool : "", status,
-                                      f.duration_seconds, message});
+                                      f.duration_seconds, f.message});
   }
   std::string msg = fmt::format("fanout: target '{}' {} ({}); log: {}\n", target_,
                                 status == TargetStatus::kInterrupted ? "was interrupted" : "failed",
-                                message, log_path_);
+                                f.message, log_path_);
   if (!f.log_tail.empty()) msg += f.log_tail + "\n";
   if (write(2, msg.data(), msg.size()) < 0) {
   }

@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +68,12 @@ int Exec::Run() {
   started_wall_ = WallNow();
   target_ = opts_.target;
   if (auto rc = LoadPlan()) return *rc;
+  // The target's lock comes before any of its files is touched: a second run of the same
+  // target leaves the first one's log and records alone.
+  if (Status st = LockWorkspace(); !st.ok()) {
+    PrintError("fanout: error: " + st.error().message + "\n");
+    return kExitTargetFailed;
+  }
   records::AppendEvent(
       build_dir_, {target_, started_wall_, def_->pool, std::nullopt, std::nullopt, std::nullopt});
   // The action of the result this run replaces: the log says what changed since.
@@ -77,7 +85,6 @@ int Exec::Run() {
   auto source = ReadSource(build_dir_);
   if (!source.ok()) return SetupError(source.error());
   if (Status st = ReadInputDigest(); !st.ok()) return SetupError(st.error());
-  if (Status st = LockWorkspace(); !st.ok()) return SetupError(st.error());
   host_env_ = HostEnvironment();
   const records::SourceRecord source_record{source->commit, source->tree, source->dirty};
   auto restored = RestoreFromCache(previous, source_record);
@@ -171,9 +178,14 @@ Status Exec::LockWorkspace() {
   ws_ = WorkspacePaths::For(build_dir_, target_);
   FANOUT_TRY(MakeDirs(build_dir_ + "/.fanout/ws"));
   lock_.reset(open((ws_.root + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock_ || flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+  if (!lock_) {
+    return MakeError(fmt::format("cannot open '{}.lock': {}", ws_.root, std::strerror(errno)));
+  }
+  if (flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
     return MakeError(fmt::format(
-        "target '{}' is already being built by another 'fanout exec' in {}", target_, build_dir_));
+        "target '{}' is already being built by another 'fanout exec' in {}; nothing of it was "
+        "touched: wait for that build, or run one build at a time in a build directory",
+        target_, build_dir_));
   }
   return {};
 }
@@ -263,6 +275,14 @@ int RunExec(const ExecOptions& options) {
   // Signals are read from a signalfd from the start: an interrupt during setup still records
   // the interruption and re-raises.
   UniqueFd sigfd = BecomeSupervisor();
+  // When whatever started us dies (Ninja or `fanout build` killed with SIGKILL), we are
+  // interrupted as by SIGTERM (read from the signalfd): the command is stopped and the target
+  // recorded as interrupted, instead of running on unseen. A parent gone already counts too.
+  if (!Weakened("reaper")) {
+    const pid_t parent = getppid();
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) kill(getpid(), SIGTERM);
+  }
   // The git configuration is read as by every other command: owner validation needs the
   // user's and the system's safe.directory, and a configuration file that cannot be examined
   // (sudo -u keeps HOME=/root) is skipped (git/libgit2_init.cc).

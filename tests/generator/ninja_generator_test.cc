@@ -40,7 +40,7 @@ pool push
   depth = 1
 
 rule regen
-  command = $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
+  command = exec $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
   description = Regenerating build.ninja
   generator = 1
   pool = console
@@ -50,7 +50,7 @@ build build.ninja: phony .fanout/build.ninja.stamp
   generator = 1
 
 rule snapshot
-  command = $fanout snapshot -B .
+  command = exec $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
   deps = gcc
@@ -64,7 +64,7 @@ build .fanout/stamps/base.stamp .fanout/stamps/publish.stamp .fanout/stamps/runt
     .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
-  command = $fanout exec -B . $target
+  command = exec $fanout exec -B . $target
   description = BUILD $target
 build targets/base/result.json: exec .fanout/stamps/base.stamp
   pool = docker
@@ -78,7 +78,7 @@ build targets/runtime/result.json: exec .fanout/stamps/runtime.stamp | targets/b
   target = runtime
 
 rule gather
-  command = $fanout gather -B .
+  command = exec $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/base/result.json targets/publish/result.json $
     targets/runtime/result.json | .fanout/plan.json .fanout/source.json
@@ -99,7 +99,7 @@ ninja_required_version = 1.10
 fanout = /usr/local/bin/fanout
 
 rule regen
-  command = $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
+  command = exec $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
   description = Regenerating build.ninja
   generator = 1
   pool = console
@@ -109,7 +109,7 @@ build build.ninja: phony .fanout/build.ninja.stamp
   generator = 1
 
 rule snapshot
-  command = $fanout snapshot -B .
+  command = exec $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
   deps = gcc
@@ -122,18 +122,18 @@ rule input_stamps
 build .fanout/stamps/app.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
-  command = $fanout exec -B . $target
+  command = exec $fanout exec -B . $target
   description = BUILD $target
 build targets/app/result.json: exec .fanout/stamps/app.stamp
   target = app
 
 rule gather
-  command = $fanout gather -B .
+  command = exec $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/app/result.json | .fanout/plan.json .fanout/source.json
 
 rule post_submit
-  command = $fanout gather -B . --post-submit
+  command = exec $fanout gather -B . --post-submit
   description = POST-SUBMIT
   pool = console
 build .fanout/post_submit.stamp: post_submit manifest.json
@@ -156,7 +156,7 @@ pool docker
   depth = 2
 
 rule regen
-  command = $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
+  command = exec $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
   description = Regenerating build.ninja
   generator = 1
   pool = console
@@ -166,7 +166,7 @@ build build.ninja: phony .fanout/build.ninja.stamp
   generator = 1
 
 rule snapshot
-  command = $fanout snapshot -B .
+  command = exec $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
   deps = gcc
@@ -179,14 +179,14 @@ rule input_stamps
 build .fanout/stamps/runtime.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
-  command = $fanout exec -B . $target
+  command = exec $fanout exec -B . $target
   description = BUILD $target
 build targets/runtime/result.json: exec .fanout/stamps/runtime.stamp
   pool = docker
   target = runtime
 
 rule gather
-  command = $fanout gather -B .
+  command = exec $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/runtime/result.json | .fanout/plan.json .fanout/source.json
 
@@ -210,7 +210,7 @@ pool docker
   depth = 2
 
 rule regen
-  command = $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
+  command = exec $fanout gen -f /repo/fanout.yaml -B /repo/build --regenerate
   description = Regenerating build.ninja
   generator = 1
   pool = console
@@ -220,18 +220,18 @@ build build.ninja: phony .fanout/build.ninja.stamp
   generator = 1
 
 rule snapshot
-  command = $fanout snapshot -B .
+  command = exec $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
   deps = gcc
 build .fanout/snapshot.stamp: snapshot
 
 rule exec
-  command = $fanout exec -B . $target
+  command = exec $fanout exec -B . $target
   description = BUILD $target
 
 rule gather
-  command = $fanout gather -B .
+  command = exec $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather | .fanout/plan.json
 
@@ -248,7 +248,7 @@ ninja_required_version = 1.10
 fanout = '/opt/my tools/fan$$out'
 
 rule regen
-  command = $fanout gen -f '/src/it'\''s here/my fanout.yaml' --source '$$REV' --regenerate
+  command = exec $fanout gen -f '/src/it'\''s here/my fanout.yaml' --source '$$REV' --regenerate
   description = Regenerating build.ninja
   generator = 1
   pool = console
@@ -258,7 +258,7 @@ build build.ninja: phony .fanout/build.ninja.stamp
   generator = 1
 
 rule snapshot
-  command = $fanout snapshot -B .
+  command = exec $fanout snapshot -B .
   description = SNAPSHOT inputs
   depfile = .fanout/snapshot.d
   deps = gcc
@@ -271,13 +271,13 @@ rule input_stamps
 build .fanout/stamps/web.app-1_x.stamp .fanout/source.json: input_stamps .fanout/snapshot.stamp
 
 rule exec
-  command = $fanout exec -B . $target
+  command = exec $fanout exec -B . $target
   description = BUILD $target
 build targets/web.app-1_x/result.json: exec .fanout/stamps/web.app-1_x.stamp
   target = web.app-1_x
 
 rule gather
-  command = $fanout gather -B .
+  command = exec $fanout gather -B .
   description = GATHER manifest.json
 build manifest.json: gather targets/web.app-1_x/result.json | .fanout/plan.json .fanout/source.json
 

@@ -276,7 +276,10 @@ TEST_F(ReportDir, TargetThatStartedButLeftNoRecordIsNotCalledUnstarted) {
   ASSERT_TRUE(WriteBuildRecord(dir_.path(), record).ok());
   report = LoadReport(dir_.path());
   ASSERT_TRUE(report.ok());
-  EXPECT_EQ(Row(*report, "a").status, TargetStatus::kFailed) << "its end went unrecorded";
+  EXPECT_EQ(Row(*report, "a").status, TargetStatus::kInterrupted)
+      << "its end went unrecorded: nothing says its command failed";
+  EXPECT_EQ(Row(*report, "a").message,
+            "its runner ('fanout exec') ended before recording a result (killed?)");
 }
 TEST_F(ReportDir, AnInvalidRecordIsAnErrorNamingItNotAMissingOne) {
   PutText(layout::ResultPath("a"), "{\"version\": 1, \"target\": \"a\"}", 1000);

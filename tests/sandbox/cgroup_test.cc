@@ -162,7 +162,8 @@ TEST(Cgroup, EdgeCgroup_EmptiesOneLeftByAKilledFanoutWithOurPid) {
     pause();
     _exit(0);
   }
-  while (ReadFile(dir + "/cgroup.procs").empty()) usleep(1000);
+  for (int i = 0; i < 10000 && ReadFile(dir + "/cgroup.procs").empty(); ++i) usleep(1000);
+  ASSERT_NE(ReadFile(dir + "/cgroup.procs"), "") << "the straggler never joined the cgroup";
   first->release();  // as if fanout had been killed: the cgroup and its process stay
   auto second = sandbox::EdgeCgroup::Create(s, limits);
   ASSERT_TRUE(second.ok()) << second.error().message;

@@ -1,0 +1,29 @@
+// The children of this process, adopted ones included: `fanout build` is the child subreaper of
+// everything it starts (docs/build-directory.md, "Interruptions"), so that a process whose
+// parent was killed comes back to it rather than to PID 1, and none outlives the build.
+#pragma once
+
+#include <sys/types.h>
+
+#include <vector>
+
+namespace fanout {
+
+/// Makes this process the reaper of the orphans its descendants leave (PR_SET_CHILD_SUBREAPER).
+void BecomeSubreaper();
+
+/// The pids of this process's children, live or not yet reaped, from every thread's
+/// /proc/self/task/TID/children.
+std::vector<pid_t> ListChildren();
+
+/// Kills (SIGKILL) every child but `keep` and reaps those already gone: orphans adopted while
+/// `keep` runs. Returns how many there were. Only for a process that starts no other child
+/// while `keep` runs, since a helper's child would be taken for an orphan.
+int KillChildrenExcept(pid_t keep);
+
+/// After the main child has ended: sends SIGTERM to every remaining child, reaps them as they
+/// end, and after `grace_seconds` SIGKILLs and reaps what is left (giving up 10 s later on one
+/// stuck in the kernel). Returns how many children there were.
+int StopRemainingChildren(double grace_seconds);
+
+}  // namespace fanout
