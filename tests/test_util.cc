@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -152,5 +153,44 @@ std::string GitRepo::Commit(const std::string& msg) {
 }
 
 std::string FanoutBinary() { return FANOUT_BINARY; }
+
+Background::Background(const std::vector<std::string>& args, const std::string& cwd,
+                       const std::vector<std::string>& env, const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  setpgid(pid_, pid_);
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    Wait();
+  }
+}
+
+int Background::Wait() {
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool Background::Running() {
+  int status;
+  return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0;
+}
 
 }  // namespace fanout::testing

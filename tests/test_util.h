@@ -1,6 +1,8 @@
 // Helpers shared by the tests: temporary directories, running programs, real git repositories.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -60,5 +62,25 @@ class GitRepo {
 
 /// Absolute path of the fanout binary under test.
 std::string FanoutBinary();
+
+/// A program started in the background in its own process group (as a shell runs a job),
+/// stdout and stderr to `log_path`, with extra `env` entries ("K=V"). The whole group is
+/// killed when it is destroyed while still running.
+class Background {
+ public:
+  Background(const std::vector<std::string>& args, const std::string& cwd,
+             const std::vector<std::string>& env, const std::string& log_path);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  pid_t pid() const { return pid_; }
+  /// Waits; returns the exit code (128+N when killed by signal N).
+  int Wait();
+  /// Whether it is still running (reaps it when it is not).
+  bool Running();
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace fanout::testing

@@ -136,6 +136,9 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   if (Status st = CheckBuildDirSafe(*repo, build_dir, shown_build_dir); !st.ok()) {
     return Fail(st.error());
   }
+  // Before the lock, which lives in it: whether the directory is fanout's is judged on what it
+  // holds before fanout adds anything (its `.gitignore` is written atomically, and only once).
+  if (Status st = PrepareBuildDir(build_dir); !st.ok()) return Fail(st.error());
   // Ninja's regeneration edge under `fanout build` runs while that build holds the lock.
   const char* held = std::getenv(kHeldBuildDirVariable);
   BuildDirLock lock;
@@ -205,7 +208,6 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   if (snapshot) snapshot->SetPlan(&plan);
 
   const std::string dir = build_dir + "/";
-  if (Status st = PrepareBuildDir(build_dir); !st.ok()) return Fail(st.error());
   const std::string plan_text = PlanToJson(plan);
   Status st = WriteFileIfChanged(dir + layout::kPlan, plan_text);
   if (!st.ok()) return Fail(st.error());

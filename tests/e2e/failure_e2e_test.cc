@@ -317,47 +317,6 @@ TEST_F(PostSubmitE2E, ItsFailureIsReportedLikeATargetsAndFailsTheBuild) {
   EXPECT_TRUE(Contains(ReadFile(Build("summary.md")), "push-denied-marker"));
 }
 
-/// A `fanout build` running in its own process group (as a shell runs a foreground job), so
-/// a SIGINT to the group is what Ctrl-C sends.
-class BackgroundBuild {
- public:
-  BackgroundBuild(const std::string& cwd, const std::vector<std::string>& args,
-                  const std::string& log_path) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      if (chdir(cwd.c_str()) != 0) _exit(127);
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    setpgid(pid_, pid_);
-  }
-  ~BackgroundBuild() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      Wait();
-    }
-  }
-  void Interrupt() { kill(-pid_, SIGINT); }
-  /// Waits for the build; returns its exit code (128+N when killed by signal N).
-  int Wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
 /// Polls `ready` every 50 ms for up to 60 s.
 template <class F>
 bool WaitFor(F ready) {
@@ -382,7 +341,9 @@ TEST_F(FailureE2E, Interrupt_Exit130ReportListsInterruptedNextBuildRerunsOnlyUnf
   double interrupted_at;
   std::string running;  // the slow target that was running when Ctrl-C came
   {
-    BackgroundBuild build(repo_.path(), {FanoutBinary(), "build", "-j", "4"}, output);
+    // In its own process group, as a shell runs a foreground job: a SIGINT to the group is
+    // what Ctrl-C sends.
+    Background build({FanoutBinary(), "build", "-j", "4"}, repo_.path(), {}, output);
     bool ready = WaitFor([&] {
       // Finished as far as Ninja knows (it logs an edge once its command has exited; it
       // removes the outputs of the edges it interrupts).
@@ -401,7 +362,7 @@ TEST_F(FailureE2E, Interrupt_Exit130ReportListsInterruptedNextBuildRerunsOnlyUnf
     });
     ASSERT_TRUE(ready) << ReadFile(output);
     interrupted_at = static_cast<double>(time(nullptr));
-    build.Interrupt();
+    kill(-build.pid(), SIGINT);
     rc = build.Wait();
   }
   const std::string text = ReadFile(output);

@@ -51,8 +51,9 @@ struct Proc {
   std::string cmdline;
 };
 
-/// The live (not zombie) processes whose command line contains `marker`.
-std::vector<Proc> LiveProcessesWith(const std::string& marker) {
+/// The live (not zombie) processes whose command line contains `marker` and, when `cwd_under`
+/// is given, whose working directory is in it (other tests run fanout at the same time).
+std::vector<Proc> LiveProcessesWith(const std::string& marker, const std::string& cwd_under = "") {
   std::vector<Proc> found;
   DIR* proc = opendir("/proc");
   if (!proc) return found;
@@ -64,6 +65,12 @@ std::vector<Proc> LiveProcessesWith(const std::string& marker) {
     std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
     for (char& c : cmdline) c = c == '\0' ? ' ' : c;
     if (!Contains(cmdline, marker)) continue;
+    if (!cwd_under.empty()) {
+      char cwd[4096];
+      const ssize_t n =
+          readlink((std::string("/proc/") + e->d_name + "/cwd").c_str(), cwd, sizeof cwd - 1);
+      if (n <= 0 || std::string(cwd, static_cast<size_t>(n)).rfind(cwd_under, 0) != 0) continue;
+    }
     std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
     std::string line;
     std::getline(stat, line);
@@ -96,52 +103,6 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   }
   return found;
 }
-
-/// A command started in the background in its own process group, output to a file. Killed
-/// (the whole group) when destroyed, if still running.
-class Background {
- public:
-  Background(const std::vector<std::string>& args, const std::string& cwd,
-             const std::vector<std::string>& env, const std::string& log_path) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      if (chdir(cwd.c_str()) != 0) _exit(127);
-      for (const std::string& kv : env) putenv(const_cast<char*>(kv.c_str()));
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    setpgid(pid_, pid_);
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      Wait();
-    }
-  }
-  pid_t pid() const { return pid_; }
-  /// Waits; returns the exit code (128+N when killed by signal N).
-  int Wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  bool Running() {
-    int status;
-    return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 /// The pid of a direct child of `parent` whose command line contains `marker`, or -1.
 pid_t ChildWith(pid_t parent, const std::string& marker) {
@@ -243,7 +204,8 @@ class FaultInjection : public ::testing::Test {
   /// Nothing of the build left running, and no mount under the repository.
   void CheckNothingLeft(const std::string& context) {
     EXPECT_EQ(Describe(LiveProcessesWith(marker_)), "") << context << "left running";
-    EXPECT_EQ(Describe(LiveProcessesWith("exec -B . ")), "") << context << "runners left";
+    EXPECT_EQ(Describe(LiveProcessesWith("exec -B . ", repo_.path())), "")
+        << context << "runners left";
     EXPECT_TRUE(MountsUnder(repo_.path()).empty()) << context;
   }
 
@@ -347,11 +309,11 @@ TEST_P(SignalAtRandom, SigkillOfARunnerLeavesNoOrphanAndItsTargetIsInterruptedNo
   ASSERT_TRUE(WaitFor([&] {
     // a3's runner, once its command has started the marked background sleep.
     if (LiveProcessesWith(marker_).empty()) return false;
-    for (const Proc& p : LiveProcessesWith("exec -B . a3")) runner = p.pid;
+    for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) runner = p.pid;
     return runner > 0;
   })) << ReadFile(logs / "out");
   // The first runner found may be the namespaces tier's inner one: kill every one of a3's.
-  for (const Proc& p : LiveProcessesWith("exec -B . a3")) kill(p.pid, SIGKILL);
+  for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) kill(p.pid, SIGKILL);
   // The marked sleep is an orphan now; it must not outlive its runner for long, nor the build.
   ASSERT_TRUE(WaitFor([&] { return LiveProcessesWith(marker_).empty() || !build.Running(); }));
   const int rc = build.Wait();
@@ -378,9 +340,10 @@ TEST_F(FaultInjection, WithoutTheReaperARunnersOrphanOutlivesTheBuild) {
                                         "FANOUT_TEST_WEAKEN=reaper"};
   Background build({FANOUT_WEAKENED_BINARY, "build", "-j", "4"}, repo_.path(), env, logs / "out");
   ASSERT_TRUE(WaitFor([&] {
-    return !LiveProcessesWith(marker_).empty() && !LiveProcessesWith("exec -B . a3").empty();
+    return !LiveProcessesWith(marker_).empty() &&
+           !LiveProcessesWith("exec -B . a3", repo_.path()).empty();
   })) << ReadFile(logs / "out");
-  for (const Proc& p : LiveProcessesWith("exec -B . a3")) kill(p.pid, SIGKILL);
+  for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) kill(p.pid, SIGKILL);
   build.Wait();
   const std::vector<Proc> left = LiveProcessesWith(marker_);
   EXPECT_FALSE(left.empty()) << "the fault did no harm: this control shows nothing";
@@ -401,7 +364,8 @@ TEST_F(FaultInjection, SigkillOfBuildStopsNinjaAndItsEdges) {
   // Ninja got SIGTERM when the build died, and stops its edges; nothing is left once they
   // have recorded their interruption.
   EXPECT_TRUE(WaitFor([&] {
-    return LiveProcessesWith(marker_).empty() && LiveProcessesWith("exec -B . ").empty() &&
+    return LiveProcessesWith(marker_).empty() &&
+           LiveProcessesWith("exec -B . ", repo_.path()).empty() &&
            LiveProcessesWith("ninja -C " + repo_.path()).empty();
   })) << Describe(LiveProcessesWith(repo_.path()))
       << Describe(LiveProcessesWith(marker_));
