@@ -199,9 +199,7 @@ const Field kPlanFields[] = {
      },
      ReadTargets},
     {"version", true, false, [](const PlanFile&, JsonWriter& w) { w.Int(kPlanVersion); },
-     [](od::value v, PlanFile&, FieldError& error) {
-       return ReadVersion(v, kPlanVersion, error);
-     }},
+     [](od::value v, PlanFile&, FieldError& error) { return ReadVersion(v, kPlanVersion, error); }},
 };
 
 }  // namespace
