@@ -9,13 +9,16 @@
 // per-input check points at the input that breaks the property. The files go to one
 // temporary directory per process, whose paths hold ' ', '#', '$' and ':' on purpose.
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <utime.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -64,8 +67,9 @@ const Dirs& TheDirs() {
 }
 
 std::string RunInDir(const std::string& dir, const std::string& args, int* status) {
-  const std::string command = "cd " + fanout::ShellQuote(dir) + " && " +
-                              fanout::ShellQuote(FANOUT_FUZZ_NINJA) + " " + args + " 2>&1";
+  // The cd's own error, if any, is captured too: it is part of what went wrong.
+  const std::string command = "{ cd " + fanout::ShellQuote(dir) + " && " +
+                              fanout::ShellQuote(FANOUT_FUZZ_NINJA) + " " + args + "; } 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) std::abort();
   std::string out;
@@ -76,9 +80,24 @@ std::string RunInDir(const std::string& dir, const std::string& args, int* statu
   return out;
 }
 
-[[noreturn]] void Fail(const char* what, const std::string& ninja_text, const std::string& out) {
-  std::fprintf(stderr, "fuzz_ninja_writer: %s\n--- build.ninja\n%s\n--- ninja said\n%s\n", what,
-               ninja_text.c_str(), out.c_str());
+/// How the shell that ran ninja ended, for the failure message: a CI log keeps only its tail,
+/// so the reason is printed last as well as first.
+std::string DescribeStatus(int status) {
+  if (status == -1) return "pclose failed: " + std::string(std::strerror(errno));
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "wait status " + std::to_string(status);
+}
+
+[[noreturn]] void Fail(const std::string& what, const std::string& ninja_text,
+                       const std::string& out, int status = 0) {
+  const std::string how =
+      status == 0 ? "" : " (the shell running ninja: " + DescribeStatus(status) + ")";
+  std::fprintf(stderr,
+               "fuzz_ninja_writer: %s%s\n--- build.ninja\n%s\n--- ninja said\n%s\n"
+               "--- so: %s%s\n",
+               what.c_str(), how.c_str(), ninja_text.c_str(), out.c_str(), what.c_str(),
+               how.c_str());
   std::abort();
 }
 
@@ -110,8 +129,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   plan.gen_args = {"-f", dirs.description, "-B", dirs.build};
 
   fanout::Expected<std::string> ninja_text = fanout::GenerateNinja(plan);
-  if (!ninja_text.ok())
-    Fail(("GenerateNinja refused: " + ninja_text.error().message).c_str(), "", "");
+  if (!ninja_text.ok()) Fail("GenerateNinja refused: " + ninja_text.error().message, "", "");
   std::vector<std::string> left_out;
   const std::string depfile = fanout::GenerateRegenDepfile({dirs.description}, &left_out);
   if (!left_out.empty()) Fail("the description path was left out of the depfile", depfile, "");
@@ -126,17 +144,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   int status = 0;
   std::string out = RunInDir(dirs.build, "-n", &status);
-  if (status != 0) Fail("ninja -n failed", *ninja_text, out);
+  if (status != 0) Fail("ninja -n failed", *ninja_text, out, status);
   if (out.find("Regenerating") != std::string::npos) {
     Fail("ninja -n wants to regenerate build.ninja", *ninja_text, out);
   }
 
   out = RunInDir(dirs.build, "-t commands all .fanout/build.ninja.stamp", &status);
-  if (status != 0) Fail("ninja -t commands failed", *ninja_text, out);
+  if (status != 0) Fail("ninja -t commands failed", *ninja_text, out, status);
   for (const fanout::PlanTarget& t : plan.targets) {
     if (!HasCommand(out, plan.fanout_binary, {"exec", "-B", ".", t.def.name})) {
-      Fail(("the exec command of target " + t.def.name + " is not intact").c_str(), *ninja_text,
-           out);
+      Fail("the exec command of target " + t.def.name + " is not intact", *ninja_text, out);
     }
   }
   if (!HasCommand(out, plan.fanout_binary,

@@ -256,10 +256,11 @@ TEST_F(OddReposE2E, Artifacts_NonUtf8NameFailsWithTheTrueReason) {
 // ---- capped logs -----------------------------------------------------------------------------
 
 TEST_F(OddReposE2E, Logs_CutAtTheLimitWithANoteAndTheCommandRunsOn) {
-  // 1 MiB of output against a 64 KiB limit; the artifact is written after it, so the target
-  // succeeds only if the command was not blocked or killed once the log was full.
+  // 1 GiB of output (the issue's "target printing 1 GB") against a 64 KiB limit; the artifact
+  // is written after it, so the target succeeds only if the command was neither blocked nor
+  // killed once the log was full, and the log on disk stays at the limit.
   Describe(
-      "  loud:\n    command: head -c 1048576 /dev/zero | tr '\\0' x; echo; "
+      "  loud:\n    command: head -c 1073741824 /dev/zero | tr '\\0' x; echo; "
       "echo done > \"$FANOUT_OUT/done.txt\"\n"
       "    inputs: [src/**]\n    artifacts: [done.txt]\n    log_limit: 64K\n"
       "  quiet:\n    command: head -c 10000 /dev/zero | tr '\\0' y; echo END\n"
@@ -276,6 +277,10 @@ TEST_F(OddReposE2E, Logs_CutAtTheLimitWithANoteAndTheCommandRunsOn) {
   // Everything before the note is kept output; what follows says how much went.
   const std::size_t at = log.find(note);
   EXPECT_EQ(at, 65536u + 1);  // the note starts on a line of its own
+  // The note counts what was left out: all of the 1 GiB but the kept 64 KiB (and the newline).
+  EXPECT_TRUE(
+      Contains(log.substr(at), std::to_string(1073741824ull + 1 - 65536) + " bytes dropped]"))
+      << log.substr(at);
   const std::string quiet = ReadFile(repo_ / "fanout-out/targets/quiet/log.txt");
   // Control: output under the limit is all there, with no note.
   EXPECT_TRUE(Contains(quiet, std::string(10000, 'y') + "END")) << quiet.size();
