@@ -72,10 +72,19 @@ std::string RunInDir(const std::string& dir, const std::string& args, int* statu
                               fanout::ShellQuote(FANOUT_FUZZ_NINJA) + " " + args + "; } 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) std::abort();
+  // read(2), retried on EINTR: libFuzzer's SIGALRM (its -timeout check, every second) can
+  // interrupt the read, and fread would then report end of file; the pipe closed early kills
+  // ninja with SIGPIPE in the middle of its output (the shell's exit status 141).
   std::string out;
   char buf[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
+  for (;;) {
+    const ssize_t n = read(fileno(pipe), buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
   *status = pclose(pipe);
   return out;
 }

@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 
+#include <filesystem>
+#include <system_error>
+
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
@@ -61,6 +64,15 @@ int ApplyCacheOptions(const char* command, const CacheOptions& opts) {
   };
   for (const auto& [name, value] : exported) {
     if (!value->empty()) setenv(name, value->c_str(), 1);
+  }
+  // Ninja runs each edge in the build directory: a relative path, given here or in the
+  // environment, means what it means where the user typed it.
+  for (const char* name : {cache::kCacheDirVariable, cache::kCacheNetrcVariable}) {
+    const char* value = getenv(name);
+    if (value == nullptr || *value == '\0' || *value == '/') continue;
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(value, ec);
+    if (!ec) setenv(name, absolute.lexically_normal().c_str(), 1);
   }
   return kExitSuccess;
 }

@@ -5,11 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
+#include <set>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -24,6 +27,7 @@
 #include "cli/cmd_gen.h"
 #include "description/diagnostic.h"
 #include "git/source_state.h"
+#include "records/import_record.h"
 #include "records/manifest.h"
 #include "report/build_monitor.h"
 #include "report/dirty_build.h"
@@ -48,6 +52,8 @@ struct BuildOptions {
   bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
   bool post_submit = false;     ///< --post-submit: run it even on a pull request
   std::vector<std::string> targets;
+  /// --from: directories earlier tiers left (their action cache directories).
+  std::vector<std::string> from;
   CacheOptions cache;
 };
 
@@ -218,8 +224,63 @@ void WarnIfDirtyInCi(const std::string& build_dir) {
   std::fflush(out);
 }
 
+/// With --from: the targets this build takes from earlier tiers (the dependencies of the
+/// targets asked for that were not asked for themselves), written to BUILD/.fanout/import.json
+/// and named to the edges by $FANOUT_IMPORT. Without it: neither. Errors are usage errors.
+int PrepareImports(const BuildOptions& opts, const Plan& plan) {
+  const std::string path = plan.build_dir + "/" + records::kImportRecordPath;
+  if (opts.from.empty()) {
+    unsetenv(records::kImportVariable);
+    unlink(path.c_str());
+    return kExitSuccess;
+  }
+  if (opts.targets.empty()) {
+    fmt::print(stderr,
+               "fanout build: error: --from needs the targets of this tier: 'fanout build --from "
+               "DIR TARGET...' (the shard's targets from 'fanout matrix')\n");
+    return kExitUsage;
+  }
+  records::ImportRecord record;
+  for (const std::string& dir : opts.from) {
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
+    if (ec || !std::filesystem::is_directory(absolute / "ac", ec)) {
+      fmt::print(stderr,
+                 "fanout build: error: --from {}: not an earlier tier's directory (it has no "
+                 "ac/); give the --cache-dir that tier's job built with, as the workflow "
+                 "downloaded it\n",
+                 dir);
+      return kExitUsage;
+    }
+    record.from.push_back(absolute.lexically_normal().string());
+  }
+  std::set<std::string> requested(opts.targets.begin(), opts.targets.end()), seen;
+  std::vector<std::string> stack(opts.targets.begin(), opts.targets.end());
+  while (!stack.empty()) {
+    const std::string name = stack.back();
+    stack.pop_back();
+    const PlanTarget* t = plan.FindTarget(name);
+    if (!t) continue;
+    for (const std::string& dep : t->def.deps) {
+      if (!seen.insert(dep).second) continue;
+      stack.push_back(dep);
+      if (!requested.count(dep) && plan.FindTarget(dep)) record.targets.push_back(dep);
+    }
+  }
+  std::sort(record.targets.begin(), record.targets.end());
+  if (Status st = records::WriteImportRecord(path, record); !st.ok()) {
+    fmt::print(stderr, "fanout build: error: {}\n", st.error().message);
+    return st.error().exit_code;
+  }
+  setenv(records::kImportVariable, path.c_str(), 1);
+  return kExitSuccess;
+}
+
 int RunBuild(const BuildOptions& opts) {
   const double started = UnixNow();
+  // From the start: a CI job cancelled while the description is read and the build directory
+  // generated still gets a report saying that nothing ran, instead of none at all.
+  ScopedSignalCatcher catcher;
   // Test-only: `reaper` turns off what keeps the build's processes from outliving it.
   const bool reaper = !sandbox::Weakened("reaper");
   if (reaper) BecomeSubreaper();
@@ -258,6 +319,8 @@ int RunBuild(const BuildOptions& opts) {
     args.push_back(t);
   }
 
+  if (int rc = PrepareImports(opts, plan); rc != kExitSuccess) return rc;
+
   BuildRecord record;
   record.started_at = started;
   record.fail_fast = opts.fail_fast;
@@ -269,7 +332,6 @@ int RunBuild(const BuildOptions& opts) {
     return kExitTargetFailed;
   }
 
-  ScopedSignalCatcher catcher;
   std::vector<std::string> names;
   for (const PlanTarget& t : plan.targets) names.push_back(t.def.name);
   LogFollower follower(plan.build_dir, names, started, stdout);
@@ -280,7 +342,9 @@ int RunBuild(const BuildOptions& opts) {
   }
   BuildMonitor monitor(plan.build_dir, MonitorOptionsFor(opts, plan), stdout);
   monitor.Start();
-  const int ninja_rc = RunNinja(args);
+  // Interrupted before ninja started: nothing runs, the report says so, and the build record
+  // keeps -1 ("not known") for ninja's exit code.
+  const int ninja_rc = g_signal ? -1 : RunNinja(args);
   monitor.Stop();
   follower.Stop();
 
@@ -293,13 +357,13 @@ int RunBuild(const BuildOptions& opts) {
   // The gather edge runs only when every target succeeded and all were asked for; otherwise
   // the manifest must still say what succeeded and what failed (a `when: always` post-submit
   // step reads it, and a CI shard built with TARGET... merges it with `fanout matrix --merge`).
-  if (ninja_rc != 0 || interrupted || !opts.targets.empty()) {
+  if (ninja_rc > 0 || interrupted || !opts.targets.empty()) {
     if (Status st = RunGather(plan.build_dir); !st.ok()) {
       fmt::print(stderr, "fanout: warning: cannot write the manifest: {}\n", st.error().message);
     }
   }
   WarnIfDirtyInCi(plan.build_dir);
-  bool unexplained_failure = ninja_rc != 0;
+  bool unexplained_failure = ninja_rc > 0;
   if (PostSubmit(opts, plan, ninja_rc == 0 && !interrupted, &interrupted)) {
     unexplained_failure = true;
   }
@@ -350,6 +414,12 @@ CommandFn SetupBuild(CLI::App* app) {
   app->add_flag("-v,--verbose", opts->verbose,
                 "stream the logs of running targets, each line prefixed with its target");
   AddCacheOptions(app, &opts->cache);
+  app->add_option("--from", opts->from,
+                  "take the dependencies of TARGET... that are not named from these directories "
+                  "earlier tiers left (their --cache-dir), by action key, never building them "
+                  "(repeatable; docs/sharding.md)")
+      // One directory per --from, so the targets after it stay targets.
+      ->allow_extra_args(false);
   app->add_option("targets", opts->targets, "targets to build (default: all)");
   return [opts] { return RunBuild(*opts); };
 }

@@ -1,69 +1,23 @@
 #include "plan/shards.h"
 
-#include <algorithm>
-#include <map>
-#include <numeric>
+#include <cmath>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "plan/balance.h"
 
 namespace fanout {
 
-namespace {
-
 using ordered_json = nlohmann::ordered_json;
 
-/// Union-find over target indices.
-class DisjointSets {
- public:
-  explicit DisjointSets(size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
-  size_t Find(size_t x) {
-    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
-    return x;
-  }
-  void Join(size_t a, size_t b) {
-    a = Find(a);
-    b = Find(b);
-    if (a != b) parent_[std::max(a, b)] = std::min(a, b);
-  }
-
- private:
-  std::vector<size_t> parent_;
-};
-
-}  // namespace
-
 std::vector<Shard> SplitIntoShards(const Plan& plan, int max_shards) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < plan.targets.size(); ++i) index[plan.targets[i].def.name] = i;
-  DisjointSets sets(plan.targets.size());
-  for (size_t i = 0; i < plan.targets.size(); ++i) {
-    for (const std::string& dep : plan.targets[i].def.deps) {
-      auto it = index.find(dep);
-      if (it != index.end()) sets.Join(i, it->second);
-    }
-  }
-  // Components keyed by root; members collected in name order (the map iterates sorted).
-  std::map<size_t, std::vector<std::string>> by_root;
-  for (const auto& [name, i] : index) by_root[sets.Find(i)].push_back(name);
-  std::vector<std::vector<std::string>> components;
-  for (auto& [root, members] : by_root) components.push_back(std::move(members));
-  std::sort(components.begin(), components.end(), [](const auto& a, const auto& b) {
-    if (a.size() != b.size()) return a.size() > b.size();
-    return a.front() < b.front();  // names are unique, so no two components tie here
-  });
-
-  const size_t count = std::min(components.size(), static_cast<size_t>(std::max(max_shards, 1)));
-  std::vector<Shard> shards(count);
-  for (size_t i = 0; i < count; ++i) shards[i].index = static_cast<int>(i);
-  for (const auto& component : components) {
-    // Fewest targets so far; min_element keeps the first (lowest index) among equals.
-    auto lightest = std::min_element(
-        shards.begin(), shards.end(),
-        [](const Shard& a, const Shard& b) { return a.targets.size() < b.targets.size(); });
-    lightest->targets.insert(lightest->targets.end(), component.begin(), component.end());
-  }
-  for (Shard& s : shards) std::sort(s.targets.begin(), s.targets.end());
-  return shards;
+  // Every target counts 1 s: components go largest first by target count (ties: the first
+  // name) onto the shard with the fewest targets (ties: the lowest index).
+  BalanceOptions options;
+  options.max_shards = max_shards;
+  options.max_tiers = 1;
+  return BalanceShards(plan, {}, options).shards;
 }
 
 std::string ShardsToJson(const std::vector<Shard>& shards) {
@@ -92,6 +46,60 @@ std::string ShardsToGithub(const std::vector<Shard>& shards) {
   ordered_json matrix;
   matrix["include"] = std::move(include);
   return "matrix=" + matrix.dump() + "\n" + "shards=" + std::to_string(shards.size()) + "\n";
+}
+
+namespace {
+
+/// Seconds rounded to tenths, for output that a person reads and a diff compares.
+double Tenths(double seconds) { return std::round(seconds * 10) / 10; }
+
+std::vector<Shard> TierShards(const ShardPlan& plan, int tier) {
+  std::vector<Shard> out;
+  for (const Shard& s : plan.shards) {
+    if (s.tier == tier) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ShardPlanToJson(const ShardPlan& plan, const std::map<std::string, double>& seconds,
+                            const std::vector<std::string>& estimated, double job_overhead) {
+  ordered_json out;
+  out["strategy"] = plan.strategy;
+  out["reason"] = plan.reason;
+  out["expected_seconds"] = Tenths(plan.expected_seconds);
+  out["job_overhead_seconds"] = job_overhead;
+  out["tiers"] = plan.tiers;
+  ordered_json list = ordered_json::array();
+  for (const Shard& s : plan.shards) {
+    ordered_json j;
+    j["tier"] = s.tier;
+    j["index"] = s.index;
+    j["expected_seconds"] = Tenths(s.expected_seconds);
+    j["targets"] = s.targets;
+    list.push_back(std::move(j));
+  }
+  out["shards"] = std::move(list);
+  ordered_json durations = ordered_json::object();
+  for (const auto& [name, s] : seconds) durations[name] = Tenths(s);
+  out["durations"] = std::move(durations);
+  out["estimated"] = estimated;
+  return out.dump(2) + "\n";
+}
+
+std::string ShardPlanToGithub(const ShardPlan& plan, int max_tiers) {
+  std::string out = ShardsToGithub(TierShards(plan, 1));
+  out += "tiers=" + std::to_string(plan.tiers) + "\n";
+  for (int t = 1; t <= std::max(max_tiers, plan.tiers); ++t) {
+    const std::string tier = ShardsToGithub(TierShards(plan, t));
+    // "matrix=...\nshards=K\n" with the tier's number after each name.
+    const std::size_t newline = tier.find('\n');
+    out += "matrix_" + std::to_string(t) + tier.substr(6, newline - 6 + 1);
+    out += "shards_" + std::to_string(t) + tier.substr(newline + 1 + 6);
+  }
+  out += fmt::format("expected_seconds={}\n", Tenths(plan.expected_seconds));
+  return out;
 }
 
 }  // namespace fanout

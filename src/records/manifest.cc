@@ -80,6 +80,7 @@ const std::vector<Field<ManifestTarget>>& ManifestTarget::Fields() {
       Optional("artifacts", &R::artifacts),
       Optional("image", &R::image),
       Optional("change", &R::change),
+      Optional("imported_from", &R::imported_from),
   };
   // clang-format on
   return kFields;

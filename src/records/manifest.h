@@ -92,6 +92,9 @@ struct ManifestTarget {
   /// For a success: "rebuilt" when its result is new since the previous manifest of this
   /// build directory (or there was none), "up_to_date" when it is the same result.
   std::optional<std::string> change;
+  /// A result taken from an earlier tier (`fanout build --from`): the directory it came from.
+  /// Such a target was built by that tier, not by this build; a merge keeps that tier's entry.
+  std::optional<std::string> imported_from{};
   static const std::vector<Field<ManifestTarget>>& Fields();
   bool operator==(const ManifestTarget&) const = default;
 

@@ -155,6 +155,7 @@ Expected<records::Manifest> GatherManifest(const std::string& build_dir, const P
     entry.input_digest = r.input_digest;
     entry.sandbox = r.sandbox;
     entry.log = layout::LogPath(name);
+    if (r.cached && r.cached->store == "import") entry.imported_from = r.cached->where;
     const auto before = previous_finish.find(name);
     entry.change = before != previous_finish.end() && before->second == r.finished_at ? "up_to_date"
                                                                                       : "rebuilt";

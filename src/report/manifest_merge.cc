@@ -63,6 +63,7 @@ Expected<Manifest> MergeManifests(const std::vector<ShardManifest>& inputs) {
   if (inputs.empty()) return MakeError("no manifests to merge");
   std::map<std::string, std::pair<ManifestTarget, const std::string*>> built;  // name -> entry
   std::set<std::string> unaffected, not_requested;
+  std::map<std::string, const std::string*> imported;  // name -> a manifest that imported it
   double wall = 0, busy = 0;
   bool interrupted = false;
   const ShardManifest* first = nullptr;
@@ -81,6 +82,11 @@ Expected<Manifest> MergeManifests(const std::vector<ShardManifest>& inputs) {
         not_requested.insert(t.name);
         continue;
       }
+      // Taken from an earlier tier: that tier's manifest has the entry that built it.
+      if (t.imported_from) {
+        imported.try_emplace(t.name, &in.path);
+        continue;
+      }
       auto [it, inserted] = built.try_emplace(t.name, t, &in.path);
       if (!inserted) {
         return MakeError(
@@ -94,8 +100,16 @@ Expected<Manifest> MergeManifests(const std::vector<ShardManifest>& inputs) {
     wall = std::max(wall, m.timings.wall_seconds);
     busy += m.timings.busy_seconds;
   }
+  for (const auto& [name, path] : imported) {
+    if (!built.count(name)) {
+      return MakeError(fmt::format(
+          "target '{}' was taken from an earlier tier by {}, but no manifest given built it; "
+          "merge the manifests of every tier",
+          name, *path));
+    }
+  }
   for (const std::string& name : not_requested) {
-    if (!built.count(name) && !unaffected.count(name)) {
+    if (!built.count(name) && !unaffected.count(name) && !imported.count(name)) {
       return MakeError(fmt::format(
           "target '{}' was built by no shard: every manifest lists it as not requested; merge "
           "every shard's manifest, and build each shard with the same options (such as --base) "

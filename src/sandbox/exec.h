@@ -93,6 +93,17 @@ class Exec {
                                   const records::SourceRecord& source);
   /// Stores the successful result `r` where the settings and the target allow.
   void StoreInCache(const records::SuccessRecord& r);
+  /// Writes result.json for a result restored from a cache or an earlier tier.
+  Status RecordRestored(ActionCache::Restored restored, const records::SourceRecord& source,
+                        const std::string& how);
+
+  // ---- taking a result from an earlier tier (sandbox/tier_import.cc) ----
+  /// When `fanout build --from` named this target as one to take from an earlier tier
+  /// ($FANOUT_IMPORT): restores it from those directories by its action key and returns true,
+  /// or returns an error saying what differs; it never runs. False when it is not one.
+  /// `no_key` is why the action key could not be computed (empty when action_ is set).
+  Expected<bool> ImportFromEarlierTier(const records::SourceRecord& source,
+                                       const std::string& no_key);
 
   // ---- recording the outcome (sandbox/exec_record.cc) ----
   /// Records failure.json; returns the exit code of a failed target.

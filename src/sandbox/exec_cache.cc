@@ -27,12 +27,16 @@ Expected<bool> Exec::RestoreFromCache(const std::optional<records::ActionRecord>
                                       const records::SourceRecord& source) {
   const PlanTarget* planned = plan_->FindTarget(target_);
   auto action = ComputeAction(build_dir_, *planned, digest_, host_env_);
+  if (action.ok()) action_ = std::move(*action);
+  // Before the cache's own settings: a target an earlier tier built is taken from it even with
+  // the cache off, and is never run here.
+  auto imported = ImportFromEarlierTier(source, action.ok() ? "" : action.error().message);
+  if (!imported.ok() || *imported) return imported;
   if (!action.ok()) {
     AppendLog(log_.get(), "fanout: warning: no action key, the action cache is not used: " +
                               action.error().message);
     return false;
   }
-  action_ = std::move(*action);
   std::vector<std::string> warnings;
   const cache::CacheSettings settings = cache::ReadCacheSettings(host_env_, &warnings);
   for (const std::string& w : warnings) Warn(w, "cache-settings-warned", "");
@@ -81,32 +85,38 @@ Expected<bool> Exec::RestoreFromCache(const std::optional<records::ActionRecord>
     AppendLog(log_.get(), line);
     return false;
   }
+  const std::string how = fmt::format("restored from the {} action cache", restored->cached.store);
+  FANOUT_TRY(RecordRestored(std::move(*restored), source, how));
+  return true;
+}
+
+Status Exec::RecordRestored(ActionCache::Restored restored, const records::SourceRecord& source,
+                            const std::string& how) {
   const double finished = WallNow();
   records::SuccessRecord r;
   r.target = target_;
   r.status = TargetStatus::kCached;
   r.exit_code = 0;
-  r.attempts = restored->entry.attempts;
+  r.attempts = restored.entry.attempts;
   r.started_at = started_wall_;
   r.finished_at = finished;
   r.duration_seconds = finished - started_wall_;
   r.source = source;
   r.input_digest = digest_;
-  r.sandbox = restored->entry.sandbox;
-  r.artifacts = std::move(restored->artifacts);
+  r.sandbox = restored.entry.sandbox;
+  r.artifacts = std::move(restored.artifacts);
   r.log = layout::LogPath(target_);
-  r.image = restored->entry.image;
+  r.image = restored.entry.image;
   r.action = action_;
-  r.cached = restored->cached;
+  r.cached = restored.cached;
   AppendLog(log_.get(),
-            fmt::format("fanout: restored from the {} action cache {} (action {}): the log above "
-                        "is that of the run that built it, in {:.1f} s",
-                        r.cached->store, r.cached->where, action_->key,
-                        r.cached->original_duration_seconds));
+            fmt::format("fanout: {} {} (action {}): the log above is that of the run "
+                        "that built it, in {:.1f} s",
+                        how, r.cached->where, action_->key, r.cached->original_duration_seconds));
   FANOUT_TRY(records::WriteSuccess(build_dir_ + "/" + layout::ResultPath(target_), r));
   records::AppendEvent(build_dir_, {target_, finished, def_->pool, TargetStatus::kCached,
                                     r.duration_seconds, std::nullopt});
-  return true;
+  return {};
 }
 
 void Exec::StoreInCache(const records::SuccessRecord& r) {

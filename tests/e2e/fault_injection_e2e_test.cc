@@ -44,6 +44,20 @@ bool WaitFor(F ready) {
   return false;
 }
 
+/// Whether process `pid` has a handler for `sig` (the SigCgt mask in /proc/PID/status). Before
+/// a program's main installs its handlers the kernel's default action kills it, and no
+/// program can do better: the signal tests start their random delay from here.
+bool CatchesSignal(pid_t pid, int sig) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigCgt:", 0) != 0) continue;
+    const unsigned long long mask = std::stoull(line.substr(7), nullptr, 16);
+    return (mask >> (sig - 1)) & 1;
+  }
+  return false;
+}
+
 /// A process found in /proc: its pid, state letter and command line.
 struct Proc {
   pid_t pid;
@@ -182,6 +196,10 @@ class FaultInjection : public ::testing::Test {
     std::map<std::string, json> targets = ManifestTargets();
     EXPECT_EQ(targets.size(), names_.size()) << context << ReadFile(Build("manifest.json"));
     const double manifest_at = MtimeOf(Build("manifest.json"));
+    struct stat manifest_stat {};
+    EXPECT_EQ(stat(Build("manifest.json").c_str(), &manifest_stat), 0) << context;
+    EXPECT_EQ(manifest_stat.st_uid, user_)
+        << context << "the manifest's owner is not who ran fanout";
     for (const std::string& name : names_) {
       const std::string status = targets[name].value("status", "");
       const bool result = Exists(Build("targets/" + name + "/result.json"));
@@ -221,7 +239,7 @@ class FaultInjection : public ::testing::Test {
     }
     const double before = static_cast<double>(time(nullptr)) - 1;
     RunResult again =
-        ::fanout::testing::Run({FanoutBinary(), "build", "-j", "4"}, repo_.path(), env);
+        ::fanout::testing::Run(As({FanoutBinary(), "build", "-j", "4"}), repo_.path(), env);
     ASSERT_EQ(again.exit_code, 0) << context << again.out << again.err;
     for (const std::string& name : names_) {
       const json r = json::parse(ReadFile(Build("targets/" + name + "/result.json")));
@@ -233,35 +251,83 @@ class FaultInjection : public ::testing::Test {
     }
   }
 
+  /// `argv`, run as the user the test runs fanout as (`user_`: root, or an unprivileged uid
+  /// through setpriv).
+  std::vector<std::string> As(std::vector<std::string> argv) const {
+    if (user_ == 0) return argv;
+    const std::string id = std::to_string(user_);
+    argv.insert(argv.begin(),
+                {"/usr/bin/setpriv", "--reuid=" + id, "--regid=" + id, "--clear-groups"});
+    return argv;
+  }
+
   GitRepo repo_;
+  uid_t user_ = 0;
   unsigned seed_ = 0;
   std::mt19937 rng_;
   std::string marker_;
   std::vector<std::string> names_;
 };
 
+/// The fault tests run in each sandbox tier, as root (as CI runs fanout) and as an unprivileged
+/// user (as a developer does): the parameter is "TIER" or "TIER_unprivileged".
 class SignalAtRandom : public FaultInjection, public ::testing::WithParamInterface<const char*> {
  protected:
+  static constexpr uid_t kNobody = 65534;
+
   void SetUp() override {
     FaultInjection::SetUp();
-    if (std::string(GetParam()) != "namespaces") return;
-    // A machine without the tier (a chroot, a locked-down CI runner) says so and skips.
-    RunResult doctor = ::fanout::testing::Run({FanoutBinary(), "doctor", "--require-sandbox"});
+    if (Unprivileged()) {
+      if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+        GTEST_SKIP() << "needs root and setpriv to run fanout as an unprivileged user";
+      }
+      user_ = kNobody;
+      // The user's own home, and (after DescribeSleepers) its own checkout: libgit2's owner
+      // validation refuses a repository of another user.
+      Sh("chown " + std::to_string(kNobody) + ":" + std::to_string(kNobody) + " '" + home_.path() +
+         "'");
+    }
+    if (Tier() != "namespaces") return;
+    // A machine without the tier (a chroot, a locked-down CI runner, user namespaces closed to
+    // unprivileged users) says so and skips.
+    RunResult doctor = ::fanout::testing::Run(As({FanoutBinary(), "doctor", "--require-sandbox"}),
+                                              home_.path(), Env());
     if (doctor.exit_code != 0) {
       GTEST_SKIP() << "the namespaces tier is not available here: " << doctor.out << doctor.err;
     }
   }
-  std::vector<std::string> Env() const {
-    return {std::string("FANOUT_SANDBOX=") + GetParam(), "FANOUT_CACHE=off"};
+  std::string Tier() const {
+    const std::string p = GetParam();
+    return p.substr(0, p.find('_'));
   }
+  bool Unprivileged() const {
+    return std::string(GetParam()).find("_unprivileged") != std::string::npos;
+  }
+  std::vector<std::string> Env() const {
+    std::vector<std::string> env = {"FANOUT_SANDBOX=" + Tier(), "FANOUT_CACHE=off"};
+    if (Unprivileged()) env.push_back("HOME=" + home_.path());
+    return env;
+  }
+  /// The sleeping targets, in a checkout the user running fanout owns.
+  void DescribeSleepersForUser() {
+    DescribeSleepers();
+    if (user_ != 0) {
+      Sh("chown -R " + std::to_string(user_) + ":" + std::to_string(user_) + " '" + repo_.path() +
+         "'");
+    }
+  }
+
+  TempDir home_;
 };
 
 // CI cancelling a job sends SIGTERM to the process it started, not to its group.
 TEST_P(SignalAtRandom, SigtermToBuildAloneStopsEverythingAndReportsWhatHappened) {
-  DescribeSleepers();
+  DescribeSleepersForUser();
   std::uniform_int_distribution<int> delay_ms(0, 2500);
   for (int round = 0; round < 3; ++round) {
-    const int delay = delay_ms(rng_);
+    // The first round's signal comes as soon as fanout can catch it, while it reads the
+    // description (a CI job cancelled at once); the others at a random moment.
+    const int delay = round == 0 ? 0 : delay_ms(rng_);
     const std::string context = "seed " + std::to_string(seed_) + ", round " +
                                 std::to_string(round) + ", SIGTERM after " + std::to_string(delay) +
                                 " ms: ";
@@ -270,7 +336,14 @@ TEST_P(SignalAtRandom, SigtermToBuildAloneStopsEverythingAndReportsWhatHappened)
     // Each round starts from an empty build directory: only this round's records count.
     Sh("rm -rf '" + repo_.path() + "/fanout-out'");
     {
-      Background build({FanoutBinary(), "build", "-j", "4"}, repo_.path(), Env(), logs / "out");
+      Background build(As({FanoutBinary(), "build", "-j", "4"}), repo_.path(), Env(), logs / "out");
+      // Polled closely: fanout reads a description this small in a few milliseconds.
+      bool catches = false;
+      for (int i = 0; i < 300000 && !catches && build.Running(); ++i) {
+        catches = CatchesSignal(build.pid(), SIGTERM);
+        if (!catches) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      ASSERT_TRUE(catches || !build.Running()) << context << "fanout build never caught SIGTERM";
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
       kill(build.pid(), SIGTERM);
       const int rc = build.Wait();
@@ -288,12 +361,12 @@ TEST_P(SignalAtRandom, SigtermToBuildAloneStopsEverythingAndReportsWhatHappened)
 }
 
 TEST_P(SignalAtRandom, SigkillOfNinjaStopsItsEdgesAndNoTargetIsReportedFailed) {
-  DescribeSleepers();
+  DescribeSleepersForUser();
   const std::string context = "seed " + std::to_string(seed_) + ": ";
   TempDir logs;
   std::set<std::string> done;
   {
-    Background build({FanoutBinary(), "build", "-j", "4"}, repo_.path(), Env(), logs / "out");
+    Background build(As({FanoutBinary(), "build", "-j", "4"}), repo_.path(), Env(), logs / "out");
     pid_t ninja = -1;
     ASSERT_TRUE(WaitFor([&] {
       ninja = ChildWith(build.pid(), "ninja -C");
@@ -310,10 +383,10 @@ TEST_P(SignalAtRandom, SigkillOfNinjaStopsItsEdgesAndNoTargetIsReportedFailed) {
 }
 
 TEST_P(SignalAtRandom, SigkillOfARunnerLeavesNoOrphanAndItsTargetIsInterruptedNotFailed) {
-  DescribeSleepers();
+  DescribeSleepersForUser();
   const std::string context = "seed " + std::to_string(seed_) + ": ";
   TempDir logs;
-  Background build({FanoutBinary(), "build", "-j", "4"}, repo_.path(), Env(), logs / "out");
+  Background build(As({FanoutBinary(), "build", "-j", "4"}), repo_.path(), Env(), logs / "out");
   pid_t runner = -1;
   ASSERT_TRUE(WaitFor([&] {
     // a3's runner, once its command has started the marked background sleep.
@@ -335,7 +408,9 @@ TEST_P(SignalAtRandom, SigkillOfARunnerLeavesNoOrphanAndItsTargetIsInterruptedNo
   CheckConsistentReport(context + out);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tiers, SignalAtRandom, ::testing::Values("namespaces", "process"),
+INSTANTIATE_TEST_SUITE_P(Tiers, SignalAtRandom,
+                         ::testing::Values("namespaces", "process", "namespaces_unprivileged",
+                                           "process_unprivileged"),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            return std::string(info.param);
                          });

@@ -61,9 +61,17 @@ TEST_F(MatrixE2E, Matrix_ShardsBuildSeparatelyAndMergeToEveryTargetOnce) {
                         {"GITHUB_OUTPUT=" + (repo_ / "gh_output")});
   ASSERT_EQ(gh.exit_code, 0) << gh.err;
   EXPECT_EQ(gh.out, "");
-  EXPECT_EQ(ReadFile(repo_ / "gh_output"),
-            "earlier=1\nmatrix={\"include\":[{\"shard\":0,\"targets\":\"app base tool\"},"
-            "{\"shard\":1,\"targets\":\"lib solo svc\"}]}\nshards=2\n");
+  // Tier 1's matrix as `matrix` and `matrix_1`; tier 2, unused, empty (a workflow's tier-2
+  // job is skipped on shards_2 == 0). Every target counts the median, 1 s: three in the
+  // largest shard plus the 30 s job overhead.
+  const std::string tier1 =
+      "{\"include\":[{\"shard\":0,\"targets\":\"app base tool\"},"
+      "{\"shard\":1,\"targets\":\"lib solo svc\"}]}";
+  EXPECT_EQ(ReadFile(repo_ / "gh_output"), "earlier=1\nmatrix=" + tier1 +
+                                               "\nshards=2\ntiers=1\nmatrix_1=" + tier1 +
+                                               "\nshards_1=2\nmatrix_2={\"include\":[]}\n"
+                                               "shards_2=0\nexpected_seconds=33\n");
+  EXPECT_NE(gh.err.find("one tier of whole components"), std::string::npos) << gh.err;
 
   std::vector<std::string> manifests;
   std::map<std::string, int> shard_of;
@@ -129,6 +137,20 @@ TEST_F(MatrixE2E, Matrix_UsageErrors) {
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_EQ(zero.out, "");
   EXPECT_EQ(Fanout({"matrix"}).exit_code, 2) << "--shards is required";
+  RunResult tiers = Fanout({"matrix", "--shards", "2", "--max-tiers", "0"});
+  EXPECT_EQ(tiers.exit_code, 2);
+  EXPECT_NE(tiers.err.find("--max-tiers must be at least 1"), std::string::npos) << tiers.err;
+  RunResult overhead = Fanout({"matrix", "--shards", "2", "--job-overhead", "-1"});
+  EXPECT_EQ(overhead.exit_code, 2);
+  EXPECT_NE(overhead.err.find("--job-overhead"), std::string::npos) << overhead.err;
+  RunResult history = Fanout({"matrix", "--shards", "2", "--history", "no/such/dir"});
+  EXPECT_EQ(history.exit_code, 2);
+  EXPECT_NE(history.err.find("'no/such/dir' does not exist"), std::string::npos) << history.err;
+  WriteFile(repo_ / "bad.json", "{}");
+  RunResult bad = Fanout({"matrix", "--shards", "2", "--history", "bad.json"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("bad.json: neither a manifest.json nor a .ninja_log"), std::string::npos)
+      << bad.err;
 
   // More shards than components: one per component, none empty.
   RunResult many = Fanout({"matrix", "--shards", "9"});

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "records/action_record.h"
+#include "records/import_record.h"
 #include "records/manifest.h"
 #include "records/target_record.h"
 #include "records_fixture.h"
@@ -83,6 +84,17 @@ TEST(FieldTable, EveryFieldOfTheManifestIsWrittenAndReadBack) {
   EachFieldIsWrittenAndReadBack(every);
   EachFieldIsWrittenAndReadBack((*m.targets[0].artifacts)[0]);
   EachFieldIsWrittenAndReadBack(*m.targets[0].image);
+}
+
+TEST(FieldTable, EveryFieldOfTheImportRecordIsWrittenAndReadBack) {
+  EachFieldIsWrittenAndReadBack(ImportRecord{{"/runner/from/0", "/runner/from/1"}, {"base"}});
+  const std::string text = ImportRecordText(ImportRecord{{"/from"}, {"base"}});
+  auto back = ParseImportRecord(text, "import.json");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->targets, std::vector<std::string>{"base"});
+  auto bad = ParseImportRecord("{\"version\": 1, \"from\": [3]}", "x/import.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("x/import.json"), std::string::npos) << bad.error().message;
 }
 
 TEST(FieldTable, ProblemsNameTheFieldsPath) {

@@ -82,6 +82,7 @@ Manifest SampleManifest() {
                                                         {"r/app:c0ffee", "sha256:m", "present"}},
                            std::vector<std::string>{"r/app:{short}"}};
   ok.change = "rebuilt";
+  ok.imported_from = "/runner/tier1-from-0";
   ManifestTarget bad;
   bad.name = "api";
   bad.status = TargetStatus::kFailed;
