@@ -18,6 +18,9 @@ CommandFn SetupExec(CLI::App* app) {
                 "fail instead of falling back below the namespaces sandbox tier");
   app->add_option("--sandbox", opts->sandbox_mode,
                   "isolation tier: auto, namespaces or process (default: $FANOUT_SANDBOX or auto)");
+  app->add_flag("--pool-slots", opts->pool_slots,
+                "hold a slot of the target's pool while it runs, waiting for one (for Make, "
+                "which has no pools; Ninja's own pools already limit its edges)");
   CLI::Option* grace =
       app->add_option("--kill-grace", opts->kill_grace_seconds,
                       "seconds between SIGTERM and SIGKILL on timeout or interrupt "

@@ -58,6 +58,9 @@ class Exec {
   Status ChooseSandbox();
   /// The base tree the workspace is made from.
   Status AcquireBase(const git_oid& tree);
+  /// With --pool-slots, a slot of the target's pool (sandbox/pool_slot.h), held until the
+  /// process ends; waiting for it is logged and comes before the timeout starts.
+  Status TakeSlotOfPool();
 
   // ---- running the command (sandbox/exec_attempt.cc) ----
   /// Runs attempt `attempt`: the collected artifacts when it succeeded; nullopt when it
@@ -135,6 +138,7 @@ class Exec {
   std::string digest_;
   WorkspacePaths ws_;
   UniqueFd lock_;
+  UniqueFd pool_slot_;  ///< with --pool-slots: the held slot of the target's pool
   ProbeResult probe_;
   TierChoice choice_;
   bool landlock_ = false;

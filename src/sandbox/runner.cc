@@ -25,6 +25,7 @@
 #include "sandbox/environment.h"
 #include "sandbox/exec.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/pool_slot.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -90,6 +91,7 @@ int Exec::Run() {
   auto restored = RestoreFromCache(previous, source_record);
   if (!restored.ok()) return SetupError(restored.error());
   if (*restored) return kExitSuccess;
+  if (Status st = TakeSlotOfPool(); !st.ok()) return SetupError(st.error());
   if (Status st = ChooseSandbox(); !st.ok()) return SetupError(st.error());
   if (Status st = AcquireBase(source->tree_oid); !st.ok()) return SetupError(st.error());
 
@@ -187,6 +189,26 @@ Status Exec::LockWorkspace() {
         "touched: wait for that build, or run one build at a time in a build directory",
         target_, build_dir_));
   }
+  return {};
+}
+
+Status Exec::TakeSlotOfPool() {
+  // Test-only: `pool-slots` runs the target without a slot.
+  if (!opts_.pool_slots || def_->pool.empty() || Weakened("pool-slots")) return {};
+  const std::string& pool = def_->pool;
+  int depth = 1;  // Ninja's `console` pool has depth 1
+  if (auto it = plan_->pools.find(pool); it != plan_->pools.end()) depth = it->second;
+  auto slot = TakePoolSlot(build_dir_ + "/.fanout/pools", pool, depth, signal_fd_, [&] {
+    AppendLog(log_.get(), fmt::format("fanout: waiting for a slot of pool '{}': all {} are taken",
+                                      pool, depth));
+  });
+  if (!slot.ok()) return slot.error();
+  if (slot->signal != 0) Interrupted(slot->signal, 0);
+  if (slot->waited_seconds >= 0.02) {
+    AppendLog(log_.get(), fmt::format("fanout: took slot {} of pool '{}' after {:.1f} s",
+                                      slot->index + 1, pool, slot->waited_seconds));
+  }
+  pool_slot_ = std::move(slot->lock);
   return {};
 }
 

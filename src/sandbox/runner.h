@@ -20,6 +20,9 @@ struct ExecOptions {
   std::string sandbox_mode;
   /// Seconds between SIGTERM and SIGKILL on timeout or interrupt.
   double kill_grace_seconds = 10;
+  /// Take a slot of the target's pool before running (sandbox/pool_slot.h): for schedulers
+  /// without pools, such as Make. Ninja's edges do not ask, its pools already limit them.
+  bool pool_slots = false;
 };
 
 /// Runs the target; returns the exit code (0 success, 1 the target failed, 2 usage, 3 git).

@@ -101,7 +101,7 @@ case "$1" in
     printf '.fanout/snapshot.stamp:%s\n' "$deps" > .fanout/snapshot.d
     mv .fanout/snapshot.stamp.pending .fanout/snapshot.stamp ;;
   exec)
-    t=$4
+    for t in "$@"; do :; done  # the target is the last argument
     g=$(printf '%s' "$t" | tr -d 0-9)
     mkdir -p "running/$g"
     touch "running/$g/$t"

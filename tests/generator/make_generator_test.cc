@@ -25,8 +25,8 @@ TEST(GenerateMakefile, Golden_ThreeTargetsTwoPoolsDepsAndEnv) {
 # Run: make -C BUILD -f Makefile -j N  (default goal: fanout-all)
 # fanout-<target> builds one target and what it depends on.
 #
-# Make has no pools: these are NOT enforced here, -j N is the only limit on
-# concurrent targets (use build.ninja to honour them):
+# Make has no pools: each pooled target's `fanout exec --pool-slots` waits for a slot
+# (a lock file under .fanout/pools/), so no more of a pool run at once than its depth:
 #   pool docker (depth 2)
 #   pool push (depth 1)
 #
@@ -52,14 +52,14 @@ Makefile: ../fanout.yaml
 .fanout/source.json: .fanout/snapshot.stamp ;
 
 targets/base/result.json: .fanout/stamps/base.stamp
-	$(FANOUT) exec -B . base
+	$(FANOUT) exec -B . --pool-slots base
 
 targets/publish/result.json: .fanout/stamps/publish.stamp targets/base/result.json \
   targets/runtime/result.json
-	$(FANOUT) exec -B . publish
+	$(FANOUT) exec -B . --pool-slots publish
 
 targets/runtime/result.json: .fanout/stamps/runtime.stamp targets/base/result.json
-	$(FANOUT) exec -B . runtime
+	$(FANOUT) exec -B . --pool-slots runtime
 
 manifest.json: targets/base/result.json targets/publish/result.json targets/runtime/result.json \
   .fanout/plan.json .fanout/source.json
@@ -73,7 +73,7 @@ FORCE:
 )");
 }
 
-TEST(GenerateMakefile, Golden_PostSubmitAndDepthOnePoolsRunSerially) {
+TEST(GenerateMakefile, Golden_PostSubmitAndADepthOnePool) {
   Plan plan = testing::PostSubmitPlan();
   plan.pools = {{"push", 1}, {"unused", 4}};
   plan.targets[0].def.pool = "push";
@@ -83,8 +83,9 @@ TEST(GenerateMakefile, Golden_PostSubmitAndDepthOnePoolsRunSerially) {
 # fanout-<target> builds one target and what it depends on.
 # fanout-post_submit runs the post-submit step after the gather (not in fanout-all).
 #
-# Every pool in use has depth 1, so this file is .NOTPARALLEL: targets run one at a
-# time, whatever -j says.
+# Make has no pools: each pooled target's `fanout exec --pool-slots` waits for a slot
+# (a lock file under .fanout/pools/), so no more of a pool run at once than its depth:
+#   pool push (depth 1)
 #
 # The snapshot runs on every invocation and rewrites only the input stamps that
 # changed, so targets whose inputs did not change are not rebuilt.
@@ -94,7 +95,6 @@ FANOUT := /usr/local/bin/fanout
 .DEFAULT_GOAL := fanout-all
 .SUFFIXES:
 .PHONY: fanout-all fanout-app fanout-post_submit FORCE
-.NOTPARALLEL:
 
 fanout-all: manifest.json
 
@@ -107,7 +107,7 @@ Makefile: ../fanout.yaml
 .fanout/source.json: .fanout/snapshot.stamp ;
 
 targets/app/result.json: .fanout/stamps/app.stamp
-	$(FANOUT) exec -B . app
+	$(FANOUT) exec -B . --pool-slots app
 
 manifest.json: targets/app/result.json .fanout/plan.json .fanout/source.json
 	$(FANOUT) gather -B .
@@ -224,8 +224,9 @@ TEST(MakeReference, DryRunParsesAndOrdersEveryRecipe) {
   RunResult r = b.Make({"-n"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::size_t at = 0;
-  for (const char* step : {"' snapshot -B .\n", "' exec -B . base\n", "' exec -B . runtime\n",
-                           "' exec -B . publish\n", "' gather -B .\n"}) {
+  for (const char* step : {"' snapshot -B .\n", "' exec -B . --pool-slots base\n",
+                           "' exec -B . --pool-slots runtime\n",
+                           "' exec -B . --pool-slots publish\n", "' gather -B .\n"}) {
     std::size_t found = r.out.find(step, at);
     ASSERT_NE(found, std::string::npos) << step << " missing or out of order in:\n" << r.out;
     at = found;
@@ -238,9 +239,10 @@ TEST(MakeReference, RunsTheQuotedBinaryInOrderThenOnlySnapshots) {
   MakeBuildDir b(testing::ThreeTargetPlan());
   RunResult r = b.Make({});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(b.Calls(), (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][base]",
-                                                 "[exec][-B][.][runtime]", "[exec][-B][.][publish]",
-                                                 "[gather][-B][.]"}));
+  EXPECT_EQ(b.Calls(),
+            (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][--pool-slots][base]",
+                                      "[exec][-B][.][--pool-slots][runtime]",
+                                      "[exec][-B][.][--pool-slots][publish]", "[gather][-B][.]"}));
   b.ClearCalls();
   ASSERT_EQ(b.Make({}).exit_code, 0);
   EXPECT_EQ(b.Calls(), (std::vector<std::string>{"[snapshot][-B][.]"}));
@@ -255,8 +257,9 @@ TEST(MakeReference, ChangedInputRebuildsOnlyItsTargetAndDependents) {
   testing::WriteFile(b / "src/runtime", "v2");
   RunResult r = b.Make({});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(b.Calls(), (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][runtime]",
-                                                 "[exec][-B][.][publish]", "[gather][-B][.]"}));
+  EXPECT_EQ(b.Calls(),
+            (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][--pool-slots][runtime]",
+                                      "[exec][-B][.][--pool-slots][publish]", "[gather][-B][.]"}));
 }
 
 TEST(MakeReference, AliasesBuildOneTargetAndPostSubmitRunsOnlyWhenAsked) {
@@ -264,8 +267,9 @@ TEST(MakeReference, AliasesBuildOneTargetAndPostSubmitRunsOnlyWhenAsked) {
   plan.post_submit.command = "push";
   MakeBuildDir b(plan);
   ASSERT_EQ(b.Make({"fanout-runtime"}).exit_code, 0);
-  EXPECT_EQ(b.Calls(), (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][base]",
-                                                 "[exec][-B][.][runtime]"}));
+  EXPECT_EQ(b.Calls(),
+            (std::vector<std::string>{"[snapshot][-B][.]", "[exec][-B][.][--pool-slots][base]",
+                                      "[exec][-B][.][--pool-slots][runtime]"}));
   ASSERT_EQ(b.Make({}).exit_code, 0);
   EXPECT_FALSE(testing::Exists(b / layout::kPostSubmitStamp));
   b.ClearCalls();
@@ -285,24 +289,6 @@ TEST(MakeReference, EditedDescriptionRegeneratesWithTheOriginalArguments) {
             (std::vector<std::string>{"[gen][-f][" + b.plan().description_path + "][-B][" +
                                           b.dir() + "][--source][$REV it's][--regenerate]",
                                       "[snapshot][-B][.]"}));
-}
-
-TEST(MakeReference, NotParallelWhenEveryPoolHasDepthOne) {
-  Plan plan = testing::PostSubmitPlan();
-  plan.pools = {{"one", 1}};
-  plan.targets.clear();
-  for (const char* name : {"one1", "one2", "one3"})
-    plan.targets.push_back(MakeTarget(name, {}, "one"));
-  MakeBuildDir b(plan);
-  ASSERT_EQ(b.Make({"-j8"}, {"FAKE_SLEEP=0.2"}).exit_code, 0);
-  EXPECT_EQ(testing::MaxConcurrency(b.dir(), "one"), 1);
-
-  // Without pools the same measurement sees targets overlap, so it can see overlap at all.
-  plan.pools.clear();
-  for (PlanTarget& t : plan.targets) t.def.pool.clear();
-  MakeBuildDir free(plan);
-  ASSERT_EQ(free.Make({"-j8"}, {"FAKE_SLEEP=0.2"}).exit_code, 0);
-  EXPECT_GE(testing::MaxConcurrency(free.dir(), "one"), 2);
 }
 
 }  // namespace
