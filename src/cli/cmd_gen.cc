@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <climits>
+
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -68,6 +71,23 @@ std::string Absolute(const std::string& p) {
   boost::system::error_code ec;
   fs::path abs = fs::weakly_canonical(fs::absolute(p), ec);
   return ec ? fs::absolute(p).lexically_normal().string() : abs.string();
+}
+
+/// Points the symbolic link `link` at `target` (kMakeDescriptionLink), through a temporary
+/// name and a rename, so that a Makefile never sees it missing or half-made.
+Status WriteDescriptionLink(const std::string& link, const std::string& target) {
+  char existing[PATH_MAX];
+  const ssize_t n = readlink(link.c_str(), existing, sizeof existing - 1);
+  if (n > 0 && std::string(existing, static_cast<size_t>(n)) == target) return {};
+  const std::string temporary = link + ".tmp";
+  unlink(temporary.c_str());
+  if (symlink(target.c_str(), temporary.c_str()) != 0 ||
+      rename(temporary.c_str(), link.c_str()) != 0) {
+    const int err = errno;
+    unlink(temporary.c_str());
+    return WriteError(link, err);
+  }
+  return {};
 }
 
 }  // namespace
@@ -226,6 +246,10 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   }
 
   if (opts.format == "make" || opts.format == "bake") {
+    if (opts.format == "make") {
+      st = WriteDescriptionLink(dir + kMakeDescriptionLink, desc_path);
+      if (!st.ok()) return Fail(st.error());
+    }
     st = WriteFileAtomically(dir + (opts.format == "make" ? kMakefileName : kBakeFileName), *text);
     if (!st.ok()) return Fail(st.error());
   } else {

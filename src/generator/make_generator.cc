@@ -20,24 +20,15 @@ bool IsMakeSafe(char c) {
 }
 
 // Make splits file names at spaces, reads ':' '=' ';' as rule syntax, '#' as a comment, '%' as
-// a pattern, '*?[' as globs, '(' as an archive member and a leading '~' as a home directory;
-// rather than half-escape those, refuse them.
-Status CheckMakePath(const std::string& path) {
-  if (path.empty()) return MakeError("cannot write an empty path in a Makefile");
+// a pattern, '*?[' as globs, '(' as an archive member and a leading '~' as a home directory.
+// Rather than half-escape those (escaping differs between targets, prerequisites and
+// functions), a path with any of them is not written (see kMakeDescriptionLink).
+bool IsMakeSafePath(const std::string& path) {
+  if (path.empty()) return false;
   for (std::size_t i = 0; i < path.size(); ++i) {
-    char c = path[i];
-    if (IsMakeSafe(c) || (c == '~' && i > 0)) continue;
-    std::string shown = c == ' '    ? "a space"
-                        : c == '\t' ? "a tab"
-                        : c == '\n' ? "a newline"
-                        : c == '\'' ? "\"'\""
-                                    : fmt::format("'{}'", c);
-    return MakeError(
-        fmt::format("cannot write path '{}' in a Makefile: Make cannot hold {} in a file name; use "
-                    "--format ninja",
-                    path, shown));
+    if (!IsMakeSafe(path[i]) && !(path[i] == '~' && i > 0)) return false;
   }
-  return {};
+  return true;
 }
 
 // Text for a recipe line: `$` -> `$$`; a newline would end the recipe.
@@ -63,7 +54,7 @@ Expected<std::string> Recipe(const std::vector<std::string>& args) {
 
 // `TARGET: PREREQS...` wrapped with backslash continuations; `tail` (" ;" for an empty recipe)
 // ends the line. Paths are safe to write bare: target names were checked by MakeBuildGraph and
-// the description path by CheckMakePath.
+// the description path by IsMakeSafePath.
 std::string RuleLine(const std::string& target, const std::vector<std::string>& prereqs,
                      const std::string& tail = "") {
   std::string out = target + ":";
@@ -173,7 +164,7 @@ Expected<std::string> GenerateMakefile(const Plan& plan) {
 
   if (!plan.description_path.empty()) {
     std::string description = RelativeTo(plan.description_path, plan.build_dir);
-    FANOUT_TRY(CheckMakePath(description));
+    if (!IsMakeSafePath(description)) description = kMakeDescriptionLink;
     std::vector<std::string> args = {"gen"};
     args.insert(args.end(), graph.gen_args.begin(), graph.gen_args.end());
     args.push_back("--regenerate");

@@ -13,19 +13,26 @@ namespace fanout {
 /// The file name the Makefile's self-regeneration rule expects inside the build directory.
 inline constexpr const char* kMakefileName = "Makefile";
 
+/// What the regeneration rule depends on when the description's path, relative to the build
+/// directory, is one Make cannot hold: a symbolic link to the description that `fanout gen
+/// --format make` keeps (Make follows it for the modification time).
+inline constexpr const char* kMakeDescriptionLink = ".fanout/description";
+
 /// The whole Makefile text for `plan`, byte-for-byte deterministic. Targets are the files
 /// `targets/<t>/result.json`; `fanout-all` (the default goal) builds manifest.json;
 /// `fanout-<t>` builds one target and `fanout-post_submit` the post-submit step.
 /// Under Make:
-///  - pools are not enforced (`-j N` is the only limit), except that when every pool in use
-///    has depth 1 the file is `.NOTPARALLEL` and targets run one at a time;
+///  - a pooled target's recipe is `fanout exec --pool-slots`, which holds one of the pool's
+///    slots while it runs (sandbox/pool_slot.h);
 ///  - the snapshot runs on every invocation and rewrites only changed stamps, which is what
 ///    keeps unchanged targets from rebuilding;
 ///  - the Makefile regenerates itself (`fanout gen ARGS --regenerate`) when the description
 ///    file is newer, so the plan's gen_args should make `gen` write this format.
-/// Errors: those of MakeBuildGraph, a path Make cannot hold (anything but
-/// [A-Za-z0-9._/+,@-] and '~' after the first character: spaces, ':', '#', '%', '*' ...),
-/// and a newline in the fanout binary path or a gen argument.
+/// Paths: target names are checked by MakeBuildGraph, the build directory's own files have
+/// safe names, and a description path Make cannot hold (anything but [A-Za-z0-9._/+,@-] and
+/// '~' after the first character: spaces, ':', '#', '%', '*' ...) is reached through
+/// kMakeDescriptionLink. Inputs and artifacts never appear in the file.
+/// Errors: those of MakeBuildGraph, and a newline in the fanout binary path or a gen argument.
 Expected<std::string> GenerateMakefile(const Plan& plan);
 
 }  // namespace fanout
