@@ -3,7 +3,9 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fanout::testing {
@@ -29,6 +31,18 @@ struct RunResult {
   std::string out;     ///< stdout
   std::string err;     ///< stderr
 };
+
+/// Polls `ready` every `poll_ms` milliseconds for up to 60 s; whether it became true. Every
+/// wait in the tests is bounded.
+template <class F>
+bool WaitFor(F ready, int poll_ms = 20) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return ready();
+}
 
 /// Runs `argv` in `cwd` (empty: current directory) with extra `env` entries ("K=V"), waits,
 /// and captures stdout and stderr.

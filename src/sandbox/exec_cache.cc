@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "base/build_layout.h"
 #include "records/build_events.h"
@@ -15,10 +16,9 @@ namespace fanout::sandbox {
 
 namespace {
 
+/// "a, b, c".
 std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
+  return fmt::format("{}", fmt::join(items, ", "));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "records/import_record.h"
 #include "sandbox/action_key.h"
@@ -17,10 +18,9 @@ namespace fanout::sandbox {
 
 namespace {
 
+/// "a, b, c".
 std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
-  return out;
+  return fmt::format("{}", fmt::join(items, ", "));
 }
 
 }  // namespace

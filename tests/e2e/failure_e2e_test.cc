@@ -317,16 +317,6 @@ TEST_F(PostSubmitE2E, ItsFailureIsReportedLikeATargetsAndFailsTheBuild) {
   EXPECT_TRUE(Contains(ReadFile(Build("summary.md")), "push-denied-marker"));
 }
 
-/// Polls `ready` every 50 ms for up to 60 s.
-template <class F>
-bool WaitFor(F ready) {
-  for (int i = 0; i < 1200; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
 TEST_F(FailureE2E, Interrupt_Exit130ReportListsInterruptedNextBuildRerunsOnlyUnfinished) {
   const std::string slow =
       "    command: 'echo started; sleep 4; echo done > \"$FANOUT_OUT/s.txt\"'\n"

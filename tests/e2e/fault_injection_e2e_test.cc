@@ -34,16 +34,6 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-/// Polls `ready` every 20 ms for up to 60 s.
-template <class F>
-bool WaitFor(F ready) {
-  for (int i = 0; i < 3000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 /// Whether process `pid` has a handler for `sig` (the SigCgt mask in /proc/PID/status). Before
 /// a program's main installs its handlers the kernel's default action kills it, and no
 /// program can do better: the signal tests start their random delay from here.

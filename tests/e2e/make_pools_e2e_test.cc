@@ -20,16 +20,6 @@
 namespace fanout::testing {
 namespace {
 
-/// Polls `ready` every 20 ms for up to 60 s.
-template <class F>
-bool WaitFor(F ready) {
-  for (int i = 0; i < 3000; ++i) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 /// How many live processes have `marker` in their command line (and, when `cwd_under` is
 /// given, a working directory beneath it: other tests' runners are not this one's).
 int ProcessesWith(const std::string& marker, const std::string& cwd_under = "") {

@@ -9,22 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "plan/balance.h"
+#include "plan_fixture.h"
 
 namespace fanout {
 namespace {
 
 using nlohmann::json;
 
-Plan MakeTestPlan(const std::map<std::string, std::vector<std::string>>& graph) {
-  Plan plan;
-  for (const auto& [name, deps] : graph) {
-    PlanTarget t;
-    t.def.name = name;
-    t.def.deps = deps;
-    plan.targets.push_back(std::move(t));
-  }
-  return plan;
-}
+using testing::MakeTestPlan;
 
 std::map<int, std::vector<Shard>> ByTier(const ShardPlan& p) {
   std::map<int, std::vector<Shard>> out;

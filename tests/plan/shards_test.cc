@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plan/shards.h"
+#include "plan_fixture.h"
 #include "test_util.h"
 
 namespace fanout {
@@ -14,17 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-/// A plan from "name" -> deps.
-Plan MakeTestPlan(const std::map<std::string, std::vector<std::string>>& graph) {
-  Plan plan;
-  for (const auto& [name, deps] : graph) {
-    PlanTarget t;
-    t.def.name = name;
-    t.def.deps = deps;
-    plan.targets.push_back(std::move(t));
-  }
-  return plan;
-}
+using testing::MakeTestPlan;
 
 std::vector<std::vector<std::string>> TargetLists(const std::vector<Shard>& shards) {
   std::vector<std::vector<std::string>> out;
