@@ -50,4 +50,47 @@ simdjson::error_code ReadVersion(od::value v, std::int64_t expected, FieldError&
 
 simdjson::error_code ReadBool(od::value v, bool& out) { return v.get_bool().get(out); }
 
+simdjson::error_code CheckJsonValue(od::value v, int depth) {
+  // Deeper than any record fanout writes: refused rather than followed on the stack.
+  if (depth > 64) return simdjson::DEPTH_ERROR;
+  od::json_type type;
+  if (simdjson::error_code e = v.type().get(type)) return e;
+  switch (type) {
+    case od::json_type::array: {
+      od::array array;
+      if (simdjson::error_code e = v.get_array().get(array)) return e;
+      for (auto element : array) {
+        od::value item;
+        if (simdjson::error_code e = element.get(item)) return e;
+        if (simdjson::error_code e = CheckJsonValue(item, depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::object: {
+      od::object object;
+      if (simdjson::error_code e = v.get_object().get(object)) return e;
+      for (auto member : object) {
+        od::field field;
+        std::string_view key;
+        if (simdjson::error_code e = std::move(member).get(field)) return e;
+        if (simdjson::error_code e = field.unescaped_key().get(key)) return e;
+        if (simdjson::error_code e = CheckJsonValue(field.value(), depth + 1)) return e;
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::number:
+      return v.get_number().error();
+    case od::json_type::string:
+      return v.get_string().error();
+    case od::json_type::boolean:
+      return v.get_bool().error();
+    case od::json_type::null: {
+      bool null = false;
+      if (simdjson::error_code e = v.is_null().get(null)) return e;
+      return null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::INCORRECT_TYPE;
+}
+
 }  // namespace fanout

@@ -73,6 +73,9 @@ void WriteFields(std::span<const JsonField<Record>> fields, const Record& record
 /// Reads the members of `object` into `record` through `fields`; members the table does not
 /// know are passed over (a newer fanout may add some). Returns false and sets `error` when a
 /// required member is missing, a member appears twice or a member's value has the wrong type.
+/// Reads `v` to its end, checking that it is valid JSON, for a value nothing else reads.
+simdjson::error_code CheckJsonValue(od::value v, int depth = 0);
+
 template <class Record>
 bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Record& record,
                 FieldError& error) {
@@ -90,29 +93,38 @@ bool ReadFields(std::span<const JsonField<Record>> fields, od::object object, Re
       error.json_error = e;
       return false;
     }
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].key != key) continue;
-      // A key twice is refused: which one counts would differ between readers (a whole read
-      // keeps the last, an edge's lookup of its target's name finds the first; found by
-      // fuzz/fuzz_plan_json). fanout never writes one.
-      if (seen & (std::uint64_t{1} << i)) {
-        error.message = detail::KeyMessage("'", key, "' appears twice");
+    std::size_t i = 0;
+    while (i < fields.size() && fields[i].key != key) ++i;
+    // A member the table does not know (a newer fanout's) is passed over, but read through:
+    // On-Demand would skip its value without checking the grammar, and a broken document
+    // could then read as a record here and be refused elsewhere (found by fuzz/fuzz_plan_json).
+    if (i == fields.size()) {
+      if (simdjson::error_code e = CheckJsonValue(field.value())) {
+        error.message = detail::KeyMessage("'", key, "' is not valid JSON");
+        error.json_error = e;
         return false;
       }
-      seen |= std::uint64_t{1} << i;
-      FieldError nested;
-      if (simdjson::error_code e = fields[i].read(field.value(), record, nested)) {
-        // A nested reader reports INCORRECT_TYPE for any failure inside; its FieldError
-        // keeps the real cause.
-        error.json_error = nested.json_error != simdjson::SUCCESS ? nested.json_error : e;
-        error.message = nested.message.empty()
-                            ? detail::KeyMessage("'", key,
-                                                 std::string("' has the wrong type (") +
-                                                     simdjson::error_message(e) + ")")
-                            : detail::KeyMessage("in '", key, "': " + nested.message);
-        return false;
-      }
-      break;
+      continue;
+    }
+    // A key twice is refused: which one counts would differ between readers (a whole read
+    // keeps the last, an edge's lookup of its target's name finds the first; found by
+    // fuzz/fuzz_plan_json). fanout never writes one.
+    if (seen & (std::uint64_t{1} << i)) {
+      error.message = detail::KeyMessage("'", key, "' appears twice");
+      return false;
+    }
+    seen |= std::uint64_t{1} << i;
+    FieldError nested;
+    if (simdjson::error_code e = fields[i].read(field.value(), record, nested)) {
+      // A nested reader reports INCORRECT_TYPE for any failure inside; its FieldError
+      // keeps the real cause.
+      error.json_error = nested.json_error != simdjson::SUCCESS ? nested.json_error : e;
+      error.message = nested.message.empty()
+                          ? detail::KeyMessage("'", key,
+                                               std::string("' has the wrong type (") +
+                                                   simdjson::error_message(e) + ")")
+                          : detail::KeyMessage("in '", key, "': " + nested.message);
+      return false;
     }
   }
   for (std::size_t i = 0; i < fields.size(); ++i) {
