@@ -53,7 +53,8 @@ RunResult Sh(const std::string& script, const std::string& cwd = "");
 
 /// Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content);
-/// Reads a whole file ("" if missing).
+/// Reads a whole file (what could be read; "" if missing). Never throws, so it also reads
+/// /proc files of processes that may end meanwhile.
 std::string ReadFile(const std::string& path);
 bool Exists(const std::string& path);
 

@@ -38,7 +38,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 /// a program's main installs its handlers the kernel's default action kills it, and no
 /// program can do better: the signal tests start their random delay from here.
 bool CatchesSignal(pid_t pid, int sig) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::istringstream status(ReadFile("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("SigCgt:", 0) != 0) continue;
@@ -65,8 +65,7 @@ std::vector<Proc> LiveProcessesWith(const std::string& marker, const std::string
     char* end = nullptr;
     const long pid = std::strtol(e->d_name, &end, 10);
     if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
-    std::ifstream cmd(std::string("/proc/") + e->d_name + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    std::string cmdline = ReadFile(std::string("/proc/") + e->d_name + "/cmdline");
     for (char& c : cmdline) c = c == '\0' ? ' ' : c;
     if (!Contains(cmdline, marker)) continue;
     if (!cwd_under.empty()) {
@@ -75,9 +74,7 @@ std::vector<Proc> LiveProcessesWith(const std::string& marker, const std::string
           readlink((std::string("/proc/") + e->d_name + "/cwd").c_str(), cwd, sizeof cwd - 1);
       if (n <= 0 || std::string(cwd, static_cast<size_t>(n)).rfind(cwd_under, 0) != 0) continue;
     }
-    std::ifstream stat(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    std::getline(stat, line);
+    const std::string line = ReadFile(std::string("/proc/") + e->d_name + "/stat");
     const size_t paren = line.rfind(')');
     const char state =
         paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
@@ -111,9 +108,7 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
 /// The pid of a direct child of `parent` whose command line contains `marker`, or -1.
 pid_t ChildWith(pid_t parent, const std::string& marker) {
   for (const Proc& p : LiveProcessesWith(marker)) {
-    std::ifstream stat("/proc/" + std::to_string(p.pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
+    const std::string line = ReadFile("/proc/" + std::to_string(p.pid) + "/stat");
     const size_t paren = line.rfind(')');
     if (paren == std::string::npos) continue;
     std::istringstream rest(line.substr(paren + 2));
