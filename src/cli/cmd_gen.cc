@@ -20,6 +20,7 @@
 #include "description/loader.h"
 #include "description/warnings.h"
 #include "generator/bake_generator.h"
+#include "generator/fragment.h"
 #include "generator/make_generator.h"
 #include "generator/ninja_generator.h"
 #include "generator/ninja_writer.h"
@@ -215,6 +216,14 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
                    "--repo",   repo_root,
                    "--source", opts.source,
                    "--format", opts.format};
+  std::optional<FragmentSpec> fragment;
+  if (!opts.fragment.empty()) {
+    auto spec = MakeFragmentSpec(build_dir, Absolute(opts.parent), opts.prefix);
+    if (!spec.ok()) return Fail(spec.error());
+    fragment = std::move(*spec);
+    plan.gen_args.insert(plan.gen_args.end(), {"--fragment", opts.fragment, "--parent",
+                                               fragment->parent_dir, "--prefix", opts.prefix});
+  }
   if (opts.require_sandbox) {
     plan.sandbox = SandboxRequirement::kRequired;
     plan.gen_args.push_back("--require-sandbox");
@@ -233,10 +242,11 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   if (!st.ok()) return Fail(st.error());
   // Hashed here, where it is off the snapshot thread's longer path.
   if (snapshot) snapshot->SetPlanDigest(PlanDigest(plan_text));
-  Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan)
+  const FragmentSpec* spec = fragment ? &*fragment : nullptr;
+  Expected<std::string> text = opts.format == "make" ? GenerateMakefile(plan, spec)
                                : opts.format == "bake"
                                    ? GenerateBake(plan, revision ? revision->commit : std::nullopt)
-                                   : GenerateNinja(plan);
+                                   : GenerateNinja(plan, spec);
   if (!text.ok()) return Fail(text.error());
   // The stamps before the build file and its regeneration stamp: were gen to stop in between,
   // the next `ninja` would run it again.
@@ -250,14 +260,18 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
       st = WriteDescriptionLink(dir + kMakeDescriptionLink, desc_path);
       if (!st.ok()) return Fail(st.error());
     }
-    st = WriteFileAtomically(dir + (opts.format == "make" ? kMakefileName : kBakeFileName), *text);
+    st = WriteFileAtomically(dir + (opts.format == "bake" ? kBakeFileName
+                                    : spec                ? kMakeFragment
+                                                          : kMakefileName),
+                             *text);
     if (!st.ok()) return Fail(st.error());
   } else {
     // When the regeneration stamp was last written, before this run rewrites it.
-    const std::optional<timespec> previous_stamp = ModifiedTime(dir + layout::kRegenStamp);
+    const std::string regen_stamp = spec ? kNinjaFragmentStamp : layout::kRegenStamp;
+    const std::optional<timespec> previous_stamp = ModifiedTime(dir + regen_stamp);
     std::vector<std::string> read;
     // GN's order: build.ninja (always, so its mtime moves), the depfile, the stamp last.
-    st = WriteFileAtomically(dir + layout::kBuildNinja, *text);
+    st = WriteFileAtomically(dir + (spec ? kNinjaFragment : layout::kBuildNinja), *text);
     if (st.ok()) {
       // A committed description changes only with the refs; a missing depfile entry would keep
       // the regeneration edge dirty forever, so only what exists is listed.
@@ -268,7 +282,8 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
       }
       read.insert(read.end(), selection->files_read.begin(), selection->files_read.end());
       std::vector<std::string> left_out;
-      st = WriteFileAtomically(dir + layout::kRegenDepfile, GenerateRegenDepfile(read, &left_out));
+      st = WriteFileAtomically(dir + (spec ? kNinjaFragmentDepfile : layout::kRegenDepfile),
+                               GenerateRegenDepfile(read, &left_out, spec));
       for (const std::string& f : left_out) {
         fmt::print(stderr,
                    "fanout: warning: '{}' cannot be named in a Ninja depfile; editing it will "
@@ -276,15 +291,16 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
                    f);
       }
     }
-    if (st.ok()) st = WriteFileAtomically(dir + layout::kRegenStamp, "");
+    if (st.ok()) st = WriteFileAtomically(dir + regen_stamp, "");
     if (!st.ok()) return Fail(st.error());
     // Run by hand, the generator leaves .ninja_log with the old time of build.ninja; without
     // this, the next `ninja` would regenerate needlessly (ninja#1376). Ninja compares that
     // recorded time with the newest file the depfile lists, so the restat (which rewrites the
     // whole log: 15 ms at 10,000 targets) is needed only when one of them is newer than the
     // stamp this run replaced. Were the guess ever wrong (a file given an older time by hand),
-    // the cost is one regeneration by the next `ninja`.
-    if (!opts.regenerate && fs::exists(dir + ".ninja_log") &&
+    // the cost is one regeneration by the next `ninja`. A fragment's log is the including
+    // build's, which is that build's to keep: it pays the one regeneration instead.
+    if (!spec && !opts.regenerate && fs::exists(dir + ".ninja_log") &&
         (!previous_stamp || AnyModifiedSince(read, *previous_stamp))) {
       std::string cmd =
           fmt::format("ninja -C {} -t restat {} {} >/dev/null 2>&1", ShellQuote(build_dir),
@@ -294,6 +310,15 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
       }
     }
   }
+  if (spec && !opts.regenerate) {
+    const bool ninja = opts.format == "ninja";
+    const std::string file = spec->Path(ninja ? kNinjaFragment : kMakeFragment);
+    std::string lines = (ninja ? "  subninja " : "  include ") + file + "\n";
+    if (ninja)
+      lines += "  build build.ninja: phony " + file + "   (so that Ninja regenerates it)\n";
+    fmt::print("fanout: wrote {}; add to the build in {}:\n{}then build {} or {}.\n", file,
+               spec->parent_dir, lines, spec->Name("all"), spec->Name("<target>"));
+  }
   if (plan_out) *plan_out = std::move(plan);
   if (lock_out) *lock_out = std::move(lock);
   return kExitSuccess;
@@ -302,7 +327,31 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
 CommandFn SetupGen(CLI::App* app) {
   auto opts = std::make_shared<GenOptions>();
   AddGenOptions(app, opts.get());
-  return [opts] { return RunGen(*opts); };
+  CLI::Option* fragment =
+      app->add_option("--fragment", opts->fragment,
+                      "write BUILD/fragment.ninja for another build's subninja, or "
+                      "BUILD/fragment.mk for another Makefile's include (docs/existing-builds.md)")
+          ->check(CLI::IsMember({"ninja", "make"}));
+  app->add_option("--parent", opts->parent,
+                  "with --fragment: the directory the including build runs in")
+      ->needs(fragment)
+      ->capture_default_str();
+  app->add_option("--prefix", opts->prefix,
+                  "with --fragment: what its targets, rules, pools and variables begin with")
+      ->needs(fragment)
+      ->capture_default_str();
+  CLI::Option* format = app->get_option("--format");
+  return [opts, format] {
+    if (!opts->fragment.empty()) {
+      if (format->count() > 0 && opts->format != opts->fragment) {
+        fmt::print(stderr, "fanout gen: error: --fragment {} writes {} itself; drop --format {}\n",
+                   opts->fragment, opts->fragment, opts->format);
+        return kExitUsage;
+      }
+      opts->format = opts->fragment;
+    }
+    return RunGen(*opts);
+  };
 }
 
 }  // namespace fanout

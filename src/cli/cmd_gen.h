@@ -22,6 +22,11 @@ struct GenOptions {
   bool regenerate = false;                ///< run by Ninja's regeneration edge
   bool strict = false;   ///< --strict: an input pattern matching no file is an error
   bool no_wait = false;  ///< --no-wait: refuse, not wait, when another build holds the directory
+  /// --fragment ninja|make: write a file another build includes (generator/fragment.h) instead
+  /// of a complete build file; empty for a complete one. `fanout gen` only.
+  std::string fragment;
+  std::string parent = ".";       ///< --parent DIR: where the including build runs
+  std::string prefix = "fanout";  ///< --prefix NAME: what the fragment's names begin with
 };
 
 /// Adds the generation options (including -f, --repo and -B) to `app`.

@@ -8,14 +8,17 @@ namespace fanout {
 
 CommandFn SetupSnapshot(CLI::App* app) {
   auto opts = std::make_shared<CommonOptions>();
+  auto depfile_prefix = std::make_shared<std::string>();
   AddBuildDirOption(app, opts.get());
   AddRepoOption(app, &opts->repo, kBuildDirRepoHelp);
+  app->add_option("--depfile-prefix", *depfile_prefix,
+                  "the build directory as the including build names it (a fragment's edge)");
   app->group("");  // internal: run by the snapshot edge
-  return [opts] {
+  return [opts, depfile_prefix] {
     if (int rc = CheckRepoOption("snapshot", opts->repo, opts->build_dir); rc != kExitSuccess) {
       return rc;
     }
-    Status st = RunSnapshot(opts->build_dir);
+    Status st = RunSnapshot(opts->build_dir, *depfile_prefix);
     if (!st.ok()) {
       fmt::print(stderr, "fanout snapshot: error: {}\n", st.error().message);
       return st.error().exit_code;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/expected.h"
+#include "generator/fragment.h"
 #include "plan/plan.h"
 
 namespace fanout {
@@ -32,7 +33,12 @@ inline constexpr const char* kMakeDescriptionLink = ".fanout/description";
 /// safe names, and a description path Make cannot hold (anything but [A-Za-z0-9._/+,@-] and
 /// '~' after the first character: spaces, ':', '#', '%', '*' ...) is reached through
 /// kMakeDescriptionLink. Inputs and artifacts never appear in the file.
-/// Errors: those of MakeBuildGraph, and a newline in the fanout binary path or a gen argument.
-Expected<std::string> GenerateMakefile(const Plan& plan);
+/// With `fragment`, the text of BUILD/fragment.mk for another Makefile's `include`: paths as
+/// that Makefile's directory names them, recipes that enter the build directory first,
+/// `<prefix>-all` and `<prefix>-<t>`, the binary in `<prefix>_fanout`, and no default goal or
+/// `.SUFFIXES` (those stay the including Makefile's).
+/// Errors: those of MakeBuildGraph, a newline in the fanout binary path or a gen argument, and
+/// a fragment's build directory path that Make cannot hold.
+Expected<std::string> GenerateMakefile(const Plan& plan, const FragmentSpec* fragment = nullptr);
 
 }  // namespace fanout

@@ -14,6 +14,14 @@ bool IsDepfilePlain(char c) {
   return std::string_view("+,/_:.~()}{%=@[]!-").find(c) != std::string_view::npos;
 }
 
+void AppendEscaped(std::string_view path, std::string* out) {
+  for (char c : path) {
+    if (c == ' ' || c == '#') *out += '\\';
+    if (c == '$') *out += '$';
+    *out += c;
+  }
+}
+
 }  // namespace
 
 bool DepfileCanExpress(std::string_view path) {
@@ -27,18 +35,16 @@ bool DepfileCanExpress(std::string_view path) {
 std::string WriteDepfile(std::string_view target, const std::vector<std::string>& paths,
                          std::vector<std::string>* left_out) {
   std::set<std::string> sorted(paths.begin(), paths.end());
-  std::string out = std::string(target) + ":";
+  std::string out;
+  AppendEscaped(target, &out);
+  out += ':';
   for (const std::string& f : sorted) {
     if (!DepfileCanExpress(f)) {
       if (left_out) left_out->push_back(f);
       continue;
     }
     out += " \\\n  ";
-    for (char c : f) {
-      if (c == ' ' || c == '#') out += '\\';
-      if (c == '$') out += '$';
-      out += c;
-    }
+    AppendEscaped(f, &out);
   }
   out += '\n';
   return out;

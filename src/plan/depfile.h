@@ -13,7 +13,8 @@ namespace fanout {
 /// '*', '?', ';', '<', '>', '^', '`', '|', tab).
 bool DepfileCanExpress(std::string_view path);
 
-/// The depfile text `target: path...`, paths sorted and deduplicated, one per line, with
+/// The depfile text `target: path...` (the target escaped as the paths are, and one
+/// DepfileCanExpress accepts), paths sorted and deduplicated, one per line, with
 /// space written `\ `, '#' written `\#` and '$' written `$$`. A path DepfileCanExpress rejects
 /// is left out and, when `left_out` is given, appended to it, so the caller can warn that a
 /// change to it will not be noticed.

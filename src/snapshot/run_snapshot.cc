@@ -59,18 +59,19 @@ struct UnchangedSnapshot {
                              std::move(present)};
   }
 
-  Status Write(const std::string& build_dir, const StampIndex& index) const {
+  Status Write(const std::string& build_dir, const StampIndex& index,
+               const std::string& depfile_prefix) const {
     FANOUT_TRY(WriteFileIfChanged(build_dir + "/" + layout::kSource, SourceStateToJson(state)));
     FANOUT_TRY(WriteStamps(build_dir, index, digests, &present));
     std::vector<std::string> deps;
     AddSourceFilesRead(repo, state.source, &deps);
-    return WriteSnapshotDepfile(build_dir, std::move(deps));
+    return WriteSnapshotDepfile(build_dir, std::move(deps), depfile_prefix);
   }
 };
 
 }  // namespace
 
-Status RunSnapshot(const std::string& build_dir) {
+Status RunSnapshot(const std::string& build_dir, const std::string& depfile_prefix) {
   const std::string plan_path = build_dir + "/" + layout::kPlan;
   if (!PathExists(plan_path)) {
     return MakeError(fmt::format("cannot read '{}': {}; run 'fanout gen -B {}' first", plan_path,
@@ -106,7 +107,8 @@ Status RunSnapshot(const std::string& build_dir) {
       return MakeError(
           fmt::format("{}; run 'fanout gen -B {}' first", plan_text->error().message, build_dir));
     }
-    if (unchanged && index.plan() == plan_digest) return unchanged->Write(build_dir, index);
+    if (unchanged && index.plan() == plan_digest)
+      return unchanged->Write(build_dir, index, depfile_prefix);
 
     auto plan = PlanFromJson(**plan_text, plan_path);
     if (!plan.ok()) return plan.error();
@@ -120,7 +122,7 @@ Status RunSnapshot(const std::string& build_dir) {
     if (!snap.ok()) return snap.error();
     fmt::print(stderr, "{}", DirtySubmoduleWarnings(snap->state));
     FANOUT_TRY(WriteSnapshot(build_dir, *plan, index, *snap, plan_digest));
-    return WriteSnapshotDepfile(build_dir, std::move(snap->files_read));
+    return WriteSnapshotDepfile(build_dir, std::move(snap->files_read), depfile_prefix);
   }();
   if (st.ok() && rename(pending.c_str(), stamp.c_str()) != 0) {
     st = MakeError(fmt::format("cannot rename '{}': {}", pending, std::strerror(errno)));

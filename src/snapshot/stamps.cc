@@ -121,10 +121,16 @@ Status WriteStamps(const std::string& build_dir, const StampIndex& index,
   return {};
 }
 
-Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::string> deps) {
+Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::string> deps,
+                            const std::string& prefix) {
   deps.push_back(layout::kPlan);  // as the build file names it (the gather's input)
+  if (!prefix.empty()) {
+    for (std::string& d : deps) {
+      if (d.empty() || d[0] != '/') d.insert(0, prefix);
+    }
+  }
   std::vector<std::string> left_out;
-  std::string depfile = WriteDepfile(layout::kSnapshotStamp, deps, &left_out);
+  std::string depfile = WriteDepfile(prefix + layout::kSnapshotStamp, deps, &left_out);
   if (!left_out.empty()) {
     fmt::print(stderr,
                "fanout: warning: {} input path(s) cannot be named in a Ninja depfile (such as "

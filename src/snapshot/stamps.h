@@ -24,8 +24,12 @@ Status WriteStamps(const std::string& build_dir, const StampIndex& index,
                    const std::vector<DigestView>& digests,
                    const std::vector<bool>* present = nullptr);
 
-/// Writes the snapshot step's depfile: what it read, and the plan.
-Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::string> deps);
+/// Writes the snapshot step's depfile: what it read, and the plan. `prefix` (empty, or ending
+/// in '/') is the build directory as the Ninja that runs the step names it: it goes before the
+/// depfile's target and every relative path, so that a fragment's depfile names them as the
+/// including build does (generator/fragment.h).
+Status WriteSnapshotDepfile(const std::string& build_dir, std::vector<std::string> deps,
+                            const std::string& prefix = "");
 
 /// Writes .fanout/source.json, each .fanout/stamps/<t>.stamp whose digest changed (or that is
 /// missing), and stamps.index (for `plan`, whose plan.json text has PlanDigest()
