@@ -304,5 +304,37 @@ TEST_F(FragmentE2E, CMakeRunsFanoutAsACustomTarget) {
   EXPECT_EQ(MtimeNs(parent() + "/cmake/fanout/targets/b/result.json"), b_result);
 }
 
+TEST_F(FragmentE2E, CMakeRunsFanoutAsAnExternalProject) {
+  // The other CMake route of docs/existing-builds.md: fanout's gen as the configure step and
+  // ninja as the build step of an external project.
+  WriteFile(parent() + "/CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.16)\n"
+            "project(parent NONE)\n"
+            "include(ExternalProject)\n"
+            "ExternalProject_Add(images\n"
+            "  SOURCE_DIR ${REPO}\n"
+            "  BINARY_DIR ${CMAKE_BINARY_DIR}/fanout\n"
+            "  CONFIGURE_COMMAND ${FANOUT} gen -f <SOURCE_DIR>/fanout.yaml -B <BINARY_DIR>\n"
+            "  BUILD_COMMAND ninja -C <BINARY_DIR>\n"
+            "  BUILD_ALWAYS TRUE\n"
+            "  INSTALL_COMMAND \"\")\n");
+  RunResult configure =
+      ::fanout::testing::Run({"cmake", "-G", "Ninja", "-S", parent(), "-B", parent() + "/cmake",
+                              "-DFANOUT=" + FanoutBinary(), "-DREPO=" + repo_.path()},
+                             parent());
+  ASSERT_EQ(configure.exit_code, 0) << configure.out << configure.err;
+  RunResult built =
+      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
+  const json manifest = json::parse(ReadFile(parent() + "/cmake/fanout/manifest.json"));
+  EXPECT_EQ(manifest["status"], "succeeded") << manifest.dump();
+  EXPECT_EQ(ReadFile(parent() + "/cmake/fanout/targets/b/out/b.txt"), "b1\n");
+  // BUILD_ALWAYS runs the inner ninja again, which finds nothing to do.
+  RunResult again =
+      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_TRUE(Contains(again.out, "ninja: no work to do.")) << again.out;
+}
+
 }  // namespace
 }  // namespace fanout::testing
