@@ -16,6 +16,7 @@
 #include "sandbox/command_size.h"
 #include "sandbox/environment.h"
 #include "sandbox/exec.h"
+#include "sandbox/exec_profile.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/log_relay.h"
 #include "sandbox/weaken.h"
@@ -182,6 +183,7 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   FANOUT_TRY(EmptyDir(out_dir_));
   FANOUT_TRY(owner_.Apply(out_dir_));
   for (const auto& [dep, dir] : dep_outs_) (void)MakeDirs(dir);
+  profile::Mark("workspace");
 
   SandboxSpec spec = BuildSpec(attempt);
   // execve's own refusal would only reach the log, as exit status 127.
@@ -212,6 +214,7 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   if (!relay.ok()) return relay.error();
   if (owner_.active) FANOUT_TRY((*relay)->Chown(owner_.uid, owner_.gid));
   spec.output_fd = (*relay)->write_fd();
+  profile::Mark("sandbox_spec_and_log_relay");
   auto sandbox = Sandbox::Start(spec);
   (*relay)->Run();
   if (!sandbox.ok()) {
@@ -220,6 +223,11 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   }
   const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
   Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+  // The sandbox's own points split the supervision: set-up, the command, collection, end.
+  profile::Point("sandbox_setup_done", sv.exit.setup_done);
+  profile::Point("command_done", sv.exit.command_done);
+  profile::Point("collection_done", sv.exit.after_done);
+  profile::Mark("sandbox");
   (*relay)->Finish();
   if (owner_.active) (void)fchown(log_.get(), geteuid(), getegid());
   // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge.
@@ -233,6 +241,7 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
     }
     cgroup.reset();
   }
+  profile::Mark("log_tmp_and_cgroup_cleanup");
   if (sv.interrupted_by) Interrupted(sv.interrupted_by, attempt);
   if (!sv.exit.setup_error.empty()) {
     ForgetCachedProbe();

@@ -76,6 +76,9 @@ struct SandboxExit {
   int signal = 0;            ///< the signal that ended the command, 0 if it exited
   std::string setup_error;   ///< the sandbox could not be built; the command never ran
   std::string after_output;  ///< what `after` returned (empty when it did not run)
+  /// When the sandbox's set-up ended, the command ended and `after` ended, in seconds on
+  /// CLOCK_MONOTONIC (sandbox/exec_profile.h); 0 where not measured.
+  double setup_done = 0, command_done = 0, after_done = 0;
 };
 
 /// Prepares the calling (single-threaded) process to supervise sandboxes: blocks SIGINT,

@@ -26,6 +26,7 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "sandbox/confine.h"
+#include "sandbox/exec_profile.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
@@ -46,10 +47,10 @@ struct Pid1Context {
 };
 
 void Report(int fd, const SandboxExit& r) {
-  nlohmann::json j = {{"exit_code", r.exit_code},
-                      {"signal", r.signal},
-                      {"setup_error", r.setup_error},
-                      {"after", r.after_output}};
+  nlohmann::json j = {{"exit_code", r.exit_code},     {"signal", r.signal},
+                      {"setup_error", r.setup_error}, {"after", r.after_output},
+                      {"setup_done", r.setup_done},   {"command_done", r.command_done},
+                      {"after_done", r.after_done}};
   WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
@@ -89,6 +90,7 @@ int Pid1Main(void* arg) {
   int to_parent[2], to_child[2];
   if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
   const pid_t pid1 = getpid();
+  r.setup_done = profile::Now();
   pid_t child = fork();
   if (child < 0) return fail(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
@@ -174,11 +176,13 @@ int Pid1Main(void* arg) {
       kill(-1, SIGCONT);
     }
   }
+  r.command_done = profile::Now();
   // Daemons and stragglers: the namespace ends with its PID 1, but collect first.
   kill(-1, SIGKILL);
   while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   if (!terminated && spec.after) r.after_output = spec.after();
+  r.after_done = profile::Now();
   Report(ctx->report_fd, r);
   return 0;
 }
@@ -223,6 +227,9 @@ class NamespaceSandbox : public Sandbox {
       result_.signal = j.value("signal", 0);
       result_.setup_error = j.value("setup_error", "");
       result_.after_output = j.value("after", "");
+      result_.setup_done = j.value("setup_done", 0.0);
+      result_.command_done = j.value("command_done", 0.0);
+      result_.after_done = j.value("after_done", 0.0);
     } else {
       // PID 1 was killed (timeout or interrupt) before it could report.
       result_.signal = WIFSIGNALED(status) ? WTERMSIG(status) : SIGKILL;

@@ -24,6 +24,7 @@
 #include "records/build_events.h"
 #include "sandbox/environment.h"
 #include "sandbox/exec.h"
+#include "sandbox/exec_profile.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/pool_slot.h"
 #include "sandbox/weaken.h"
@@ -69,6 +70,7 @@ int Exec::Run() {
   started_wall_ = WallNow();
   target_ = opts_.target;
   if (auto rc = LoadPlan()) return *rc;
+  profile::Mark("read_plan");
   // The target's lock comes before any of its files is touched: a second run of the same
   // target leaves the first one's log and records alone.
   if (Status st = LockWorkspace(); !st.ok()) {
@@ -82,24 +84,30 @@ int Exec::Run() {
   if (auto old = records::ReadSuccess(build_dir_ + "/" + layout::ResultPath(target_)); old.ok()) {
     previous = old->action;
   }
+  profile::Mark("lock_and_previous_result");
   if (Status st = PrepareTargetDir(); !st.ok()) return SetupError(st.error());
   auto source = ReadSource(build_dir_);
   if (!source.ok()) return SetupError(source.error());
   if (Status st = ReadInputDigest(); !st.ok()) return SetupError(st.error());
   host_env_ = HostEnvironment();
+  profile::Mark("target_dir_source_and_stamp");
   const records::SourceRecord source_record{source->commit, source->tree, source->dirty};
   auto restored = RestoreFromCache(previous, source_record);
   if (!restored.ok()) return SetupError(restored.error());
   if (*restored) return kExitSuccess;
+  profile::Mark("action_key_and_cache");
   if (Status st = TakeSlotOfPool(); !st.ok()) return SetupError(st.error());
   if (Status st = ChooseSandbox(); !st.ok()) return SetupError(st.error());
+  profile::Mark("pool_slot_and_tier_choice");
   if (Status st = AcquireBase(source->tree_oid); !st.ok()) return SetupError(st.error());
+  profile::Mark("workspace_base");
 
   for (const std::string& d : def_->deps) dep_outs_[d] = build_dir_ + "/" + layout::OutDir(d);
   if (Status st = ReadDependencyImages(); !st.ok()) return SetupError(st.error());
   if (Status st = PrepareImageEngine(); !st.ok()) return SetupError(st.error());
   if (Status st = OpenImageSecrets(); !st.ok()) return SetupError(st.error());
   if (def_->image) AppendLog(log_.get(), "fanout: the image build runs:\n" + Command());
+  profile::Mark("deps_images_secrets");
   const int max_attempts = 1 + std::max(0, def_->retries);
   int attempt = 0;
   std::optional<CollectOutcome> collected;
@@ -119,6 +127,7 @@ int Exec::Run() {
   ReportUndeclaredWrites(*collected);
   Status written = WriteResult(*collected, attempt, source_record);
   if (!written.ok()) return SetupError(written.error());
+  profile::Mark("write_result_and_cache");
   const double finished = WallNow();
   records::AppendEvent(build_dir_, {target_, finished, def_->pool,
                                     attempt > 1 ? TargetStatus::kFlaky : TargetStatus::kSucceeded,
@@ -129,6 +138,7 @@ int Exec::Run() {
     std::set<std::string> keep = {base_->key()};
     cache_->CollectGarbage(keep, plan_->target_count + 4);
   }
+  profile::Mark("event_and_housekeeping");
   return kExitSuccess;
 }
 
@@ -294,6 +304,7 @@ Status Exec::AcquireBase(const git_oid& tree) {
 }
 
 int RunExec(const ExecOptions& options) {
+  profile::Begin();
   // Signals are read from a signalfd from the start: an interrupt during setup still records
   // the interruption and re-raises.
   UniqueFd sigfd = BecomeSupervisor();
@@ -309,8 +320,15 @@ int RunExec(const ExecOptions& options) {
   // user's and the system's safe.directory, and a configuration file that cannot be examined
   // (sudo -u keeps HOME=/root) is skipped (git/libgit2_init.cc).
   EnsureLibgit2();
-  Exec exec(options, sigfd.get());
-  return exec.Run();
+  profile::Mark("libgit2_init");
+  int rc;
+  {
+    Exec exec(options, sigfd.get());
+    rc = exec.Run();
+  }
+  profile::Mark("teardown");
+  profile::Write(options.target);
+  return rc;
 }
 
 }  // namespace fanout::sandbox

@@ -1,0 +1,102 @@
+#include "sandbox/exec_profile.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+#include "base/json_writer.h"
+#include "base/unique_fd.h"
+
+namespace fanout::sandbox::profile {
+
+namespace {
+
+struct State {
+  const char* path = std::getenv("FANOUT_EXEC_PROFILE");
+  double start = Now();
+  double last = start;
+  std::vector<std::pair<std::string, double>> phases;
+  std::vector<std::pair<std::string, double>> points;
+};
+
+State& Get() {
+  static State state;
+  return state;
+}
+
+}  // namespace
+
+double Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+bool Enabled() {
+  static const bool enabled = [] {
+    const char* p = std::getenv("FANOUT_EXEC_PROFILE");
+    return p && *p;
+  }();
+  return enabled;
+}
+
+void Begin() {
+  if (Enabled()) Get();
+}
+
+void Mark(std::string_view phase) {
+  if (!Enabled()) return;
+  State& s = Get();
+  const double now = Now();
+  s.phases.emplace_back(std::string(phase), now - s.last);
+  s.last = now;
+}
+
+void Point(std::string_view name, double monotonic_seconds) {
+  if (!Enabled()) return;
+  Get().points.emplace_back(std::string(name), monotonic_seconds);
+}
+
+void Write(std::string_view target) {
+  if (!Enabled()) return;
+  State& s = Get();
+  auto us = [](double seconds) { return static_cast<std::int64_t>(std::llround(seconds * 1e6)); };
+  std::string line;
+  JsonWriter w(&line);
+  w.BeginObject();
+  w.Key("end_us");
+  w.Int(us(Now()));
+  w.Key("phases");
+  w.BeginArray();
+  for (const auto& [name, seconds] : s.phases) {
+    w.BeginArray();
+    w.String(name);
+    w.Int(us(seconds));
+    w.EndArray();
+  }
+  w.EndArray();
+  w.Key("points_us");
+  w.BeginObject();
+  for (const auto& [name, t] : s.points) {
+    w.Key(name);
+    w.Int(us(t));
+  }
+  w.EndObject();
+  w.Key("start_us");
+  w.Int(us(s.start));
+  w.Key("target");
+  w.String(target);
+  w.EndObject();
+  line += '\n';
+  // One write of one line in append mode: concurrent edges do not interleave.
+  UniqueFd fd(open(s.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (fd && write(fd.get(), line.data(), line.size()) < 0) {
+  }
+}
+
+}  // namespace fanout::sandbox::profile
