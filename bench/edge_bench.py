@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""The whole edge: what one `fanout exec` costs over the command it runs, measured in one run.
+
+Ninja runs each edge as `/bin/sh -c COMMAND`. Here the command is `true` and the anchor is
+that same `/bin/sh -c true` started bare; against it, the process Ninja starts for a fanout
+edge, `fanout exec -B BUILD t` as a whole (start-up included), with every protection on:
+
+  - warm: the workspace base is cached (every run after the first);
+  - cold: the build directory's workspace bases are removed before each run;
+
+in each sandbox tier. Bare and fanout runs alternate, so load on the machine falls on both.
+Each fanout run also writes its phases (FANOUT_EXEC_PROFILE, sandbox/exec_profile.h); the
+medians of the warm runs say where the time goes. Last, a full build of N such targets by
+`ninja` in fanout's build directory against `ninja` running the same N commands from a
+hand-written build.ninja.
+
+Usage (through scripts/bench-edge): edge_bench.py [RUNS] [N]
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+FANOUT = os.environ["FANOUT"]
+RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+
+
+def run(argv, cwd, env=None):
+    r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit(f"failed ({r.returncode}): {' '.join(argv)}\n{r.stderr.decode()}")
+
+
+def once(argv, cwd, env, before=None):
+    if before:
+        before()
+    t0 = time.perf_counter()
+    run(argv, cwd, env)
+    return time.perf_counter() - t0
+
+
+def git_repo(path, description, files):
+    os.makedirs(path)
+    for rel, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
+        with open(os.path.join(path, rel), "w") as f:
+            f.write(text)
+    with open(os.path.join(path, "fanout.yaml"), "w") as f:
+        f.write(description)
+    for argv in (["git", "init", "-q"], ["git", "add", "-A"],
+                 ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "x"]):
+        run(argv, path)
+
+
+def remove_bases(build):
+    internal = os.path.join(build, ".fanout")
+    for name in os.listdir(internal):
+        if name.startswith("bases"):
+            shutil.rmtree(os.path.join(internal, name))
+
+
+def phase_medians(profile_path):
+    """Median milliseconds of each phase, and of the sandbox's own parts, over the profile."""
+    rows = [json.loads(line) for line in open(profile_path)]
+    names = [n for n, _ in rows[0]["phases"]]
+    out = []
+    for name in names:
+        out.append((name, statistics.median(dict(r["phases"]).get(name, 0) for r in rows) / 1000))
+    parts = {"set-up (clone to command start)": [], "the command": [],
+             "artifact collection": [], "end (to the runner seeing it)": []}
+    for r in rows:
+        before = 0
+        for n, us in r["phases"]:
+            if n == "sandbox":
+                break
+            before += us
+        start = r["start_us"] + before
+        end = start + dict(r["phases"])["sandbox"]
+        p = r["points_us"]
+        if not p.get("sandbox_setup_done"):
+            continue
+        parts["set-up (clone to command start)"].append(p["sandbox_setup_done"] - start)
+        parts["the command"].append(p["command_done"] - p["sandbox_setup_done"])
+        parts["artifact collection"].append(p["collection_done"] - p["command_done"])
+        parts["end (to the runner seeing it)"].append(end - p["collection_done"])
+    inside = [(k, statistics.median(v) / 1000) for k, v in parts.items() if v]
+    return out, inside
+
+
+def edge(tmp):
+    repo = os.path.join(tmp, "repo")
+    git_repo(repo, "version: 1\ntargets:\n  t:\n    command: 'true'\n    inputs: [src/**]\n",
+             {"src/a.txt": "a\n"})
+    bare_times = []
+    results = []
+    profiles = {}
+    for tier in ("namespaces", "process"):
+        build = os.path.join(tmp, f"b-{tier}")
+        profile = os.path.join(tmp, f"profile-{tier}.jsonl")
+        env = dict(os.environ, FANOUT_SANDBOX=tier)
+        run([FANOUT, "build", "-B", build], repo, env)  # the probe cached, a base made
+        warm_env = dict(env, FANOUT_EXEC_PROFILE=profile)
+        argv = [FANOUT, "exec", "-B", ".", "t"]
+        warm, cold = [], []
+        for _ in range(RUNS):
+            bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+            warm.append(once(argv, build, warm_env))
+            bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+            cold.append(once(argv, build, env, before=lambda: remove_bases(build)))
+        results.append((tier, "warm", statistics.median(warm) * 1000))
+        results.append((tier, "cold", statistics.median(cold) * 1000))
+        profiles[tier] = phase_medians(profile)
+    bare = statistics.median(bare_times) * 1000
+    print(f"## one edge: `fanout exec` of `true` as Ninja starts it, median of {RUNS} runs, "
+          f"uid {os.geteuid()}")
+    print(f"{'':<26}{'ms':>9}{'over bare':>12}{'ratio':>9}")
+    print(f"{'bare /bin/sh -c true':<26}{bare:>9.2f}")
+    for tier, kind, ms in results:
+        print(f"{tier + ', ' + kind:<26}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x")
+    for tier, (phases, inside) in profiles.items():
+        print(f"\n### where a warm edge's time goes, {tier} tier (medians, ms)")
+        for name, ms in phases:
+            print(f"  {name:<36}{ms:>8.2f}")
+        for name, ms in inside:
+            print(f"    sandbox: {name:<34}{ms:>6.2f}")
+    return bare, results
+
+
+def full_build(tmp):
+    repo = os.path.join(tmp, "many")
+    lines = ["version: 1", "targets:"]
+    files = {}
+    for i in range(N):
+        name = f"t{i:05d}"
+        files[f"pkg/{name}/f.txt"] = name + "\n"
+        lines += [f"  {name}:", "    command: 'true'", f"    inputs: [pkg/{name}/**]"]
+    git_repo(repo, "\n".join(lines) + "\n", files)
+    plain = os.path.join(tmp, "plain")
+    os.makedirs(plain)
+    with open(os.path.join(plain, "build.ninja"), "w") as f:
+        f.write("rule run\n  command = true\n")
+        for i in range(N):
+            f.write(f"build t{i:05d}.stamp: run\n")
+    build = os.path.join(tmp, "fanout-many")
+    run([FANOUT, "gen", "-B", build], repo)
+    t0 = time.perf_counter()
+    run(["ninja", "-j2"], plain)
+    plain_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    run(["ninja", "-j2"], build)
+    fanout_s = time.perf_counter() - t0
+    print(f"\n## a full build of {N} targets running `true`, ninja -j2 on 2 cores")
+    print(f"  plain ninja, the same commands   {plain_s:8.2f} s")
+    print(f"  fanout's build directory          {fanout_s:8.2f} s  "
+          f"({fanout_s / plain_s:.1f}x; {(fanout_s - plain_s) / N * 1000:.1f} ms more per "
+          f"target, 2 at a time)")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        edge(tmp)
+        full_build(tmp)
+
+
+main()
