@@ -36,11 +36,15 @@ def run(argv, cwd, env=None):
         sys.exit(f"failed ({r.returncode}): {' '.join(argv)}\n{r.stderr.decode()}")
 
 
-def once(argv, cwd, env, before=None):
+def once(argv, cwd, env, before=None, spans=None):
+    """Wall seconds of one run; `spans` gets its (start, end) on CLOCK_MONOTONIC in us."""
     if before:
         before()
     t0 = time.perf_counter()
+    m0 = time.monotonic_ns() // 1000
     run(argv, cwd, env)
+    if spans is not None:
+        spans.append((m0, time.monotonic_ns() // 1000))
     return time.perf_counter() - t0
 
 
@@ -64,13 +68,19 @@ def remove_bases(build):
             shutil.rmtree(os.path.join(internal, name))
 
 
-def phase_medians(profile_path):
-    """Median milliseconds of each phase, and of the sandbox's own parts, over the profile."""
+def phase_medians(profile_path, spans):
+    """Median milliseconds of each phase, and of the sandbox's own parts, over the profile.
+    `spans` are the runs' own (start, end), in the profile's order: before the runner's first
+    phase is the process's start-up (exec, dynamic linking, static initialization, the command
+    line); after its last, its exit."""
     rows = [json.loads(line) for line in open(profile_path)]
     names = [n for n, _ in rows[0]["phases"]]
-    out = []
+    out = [("start-up (exec to the runner)",
+            statistics.median(r["start_us"] - s[0] for r, s in zip(rows, spans)) / 1000)]
     for name in names:
         out.append((name, statistics.median(dict(r["phases"]).get(name, 0) for r in rows) / 1000))
+    out.append(("exit (to the parent seeing it)",
+                statistics.median(s[1] - r["end_us"] for r, s in zip(rows, spans)) / 1000))
     parts = {"set-up (clone to command start)": [], "the command": [],
              "artifact collection": [], "end (to the runner seeing it)": []}
     for r in rows:
@@ -106,15 +116,15 @@ def edge(tmp):
         run([FANOUT, "build", "-B", build], repo, env)  # the probe cached, a base made
         warm_env = dict(env, FANOUT_EXEC_PROFILE=profile)
         argv = [FANOUT, "exec", "-B", ".", "t"]
-        warm, cold = [], []
+        warm, cold, spans = [], [], []
         for _ in range(RUNS):
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
-            warm.append(once(argv, build, warm_env))
+            warm.append(once(argv, build, warm_env, spans=spans))
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
             cold.append(once(argv, build, env, before=lambda: remove_bases(build)))
         results.append((tier, "warm", statistics.median(warm) * 1000))
         results.append((tier, "cold", statistics.median(cold) * 1000))
-        profiles[tier] = phase_medians(profile)
+        profiles[tier] = phase_medians(profile, spans)
     bare = statistics.median(bare_times) * 1000
     print(f"## one edge: `fanout exec` of `true` as Ninja starts it, median of {RUNS} runs, "
           f"uid {os.geteuid()}")

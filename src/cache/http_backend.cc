@@ -13,12 +13,12 @@
 #include <mutex>
 #include <thread>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "cache/http_request.h"
+#include "cache/libcurl.h"
 
 namespace fanout::cache {
 namespace {
@@ -72,11 +72,15 @@ Expected<std::string> CheckUrl(const std::string& url) {
         "cache URL '{}' names no host: give one such as https://cache.example/fanout", shown));
   }
   // libcurl's own parser has the last word (a port out of range, a malformed IPv6 address).
-  std::unique_ptr<CURLU, void (*)(CURLU*)> parsed(curl_url(), &curl_url_cleanup);
-  if (!parsed) return MakeError("cannot check the cache URL: out of memory");
-  if (const CURLUcode code = curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0)) {
-    return MakeError(
-        fmt::format("cache URL '{}' is not a valid URL: {}", shown, curl_url_strerror(code)));
+  // Without libcurl there is no remote cache at all, which creating the client reports.
+  if (auto loaded = LoadLibcurl(); loaded.ok()) {
+    const Libcurl& curl = **loaded;
+    std::unique_ptr<CURLU, void (*)(CURLU*)> parsed(curl.url(), curl.url_cleanup);
+    if (!parsed) return MakeError("cannot check the cache URL: out of memory");
+    if (const CURLUcode code = curl.url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0)) {
+      return MakeError(
+          fmt::format("cache URL '{}' is not a valid URL: {}", shown, curl.url_strerror(code)));
+    }
   }
   std::string base = url;
   if (base.back() == '/') base.pop_back();

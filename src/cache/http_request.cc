@@ -1,7 +1,5 @@
 #include "cache/http_request.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -9,23 +7,19 @@
 
 #include <fmt/format.h>
 
+#include "cache/libcurl.h"
+
 namespace fanout::cache {
 namespace {
 
-struct CurlDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using CurlSlist = std::unique_ptr<curl_slist, SlistDeleter>;
+using CurlHandle = std::unique_ptr<CURL, decltype(Libcurl::easy_cleanup)>;
+using CurlSlist = std::unique_ptr<curl_slist, decltype(Libcurl::slist_free_all)>;
 
 /// The result of curl_global_init, run once per process (it is not thread-safe).
-CURLcode GlobalInit() {
+CURLcode GlobalInit(const Libcurl& curl) {
   static std::once_flag once;
   static CURLcode result = CURLE_OK;
-  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [&curl] { result = curl.global_init(CURL_GLOBAL_DEFAULT); });
   return result;
 }
 
@@ -60,6 +54,7 @@ bool IsTransient(CURLcode code) {
 
 /// What the callbacks of one Perform share.
 struct Transfer {
+  const Libcurl* curl = nullptr;
   CURL* handle = nullptr;
   const HttpRequest* request = nullptr;
   std::uint64_t read_offset = 0;
@@ -70,7 +65,7 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
   long status = 0;
-  curl_easy_getinfo(transfer->handle, CURLINFO_RESPONSE_CODE, &status);
+  transfer->curl->easy_getinfo(transfer->handle, CURLINFO_RESPONSE_CODE, &status);
   // Only a success's body is the caller's; an error page is read and dropped.
   if (status < 200 || status > 299 || !transfer->request->on_body) return bytes;
   if (!transfer->request->on_body(std::string_view(data, bytes))) {
@@ -141,6 +136,10 @@ Status CheckHeaderLine(const std::string& header) {
 }
 
 struct HttpClient::Impl {
+  explicit Impl(const Libcurl& c)
+      : curl(c), headers(nullptr, c.slist_free_all), handle(nullptr, c.easy_cleanup) {}
+
+  const Libcurl& curl;
   HttpClientOptions options;
   CurlSlist headers;
   // libcurl keeps the pointer until the next reset, so it lives as long as the handle.
@@ -150,6 +149,9 @@ struct HttpClient::Impl {
   /// Sets what every request of this client shares, after a reset.
   void SetCommonOptions() {
     CURL* h = handle.get();
+    // Named as libcurl's function, so that curl.h's type-checking macro (typecheck-gcc.h)
+    // still checks every option's value at compile time.
+    const auto curl_easy_setopt = curl.easy_setopt;
     error_buffer[0] = '\0';
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -174,27 +176,33 @@ HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpClient::~HttpClient() = default;
 
 Expected<std::unique_ptr<HttpClient>> HttpClient::Create(const HttpClientOptions& options) {
-  if (const CURLcode code = GlobalInit(); code != CURLE_OK) {
-    return MakeError(fmt::format("cannot initialise libcurl: {}", curl_easy_strerror(code)));
+  auto loaded = LoadLibcurl();
+  if (!loaded.ok()) return loaded.error();
+  const Libcurl& curl = **loaded;
+  if (const CURLcode code = GlobalInit(curl); code != CURLE_OK) {
+    return MakeError(fmt::format("cannot initialise libcurl: {}", curl.easy_strerror(code)));
   }
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<Impl>(curl);
   impl->options = options;
   if (!options.header.empty()) {
     FANOUT_TRY(CheckHeaderLine(options.header));
-    impl->headers.reset(curl_slist_append(nullptr, options.header.c_str()));
+    impl->headers.reset(curl.slist_append(nullptr, options.header.c_str()));
     if (!impl->headers) return MakeError("cannot initialise libcurl: out of memory");
   }
-  impl->handle.reset(curl_easy_init());
+  impl->handle.reset(curl.easy_init());
   if (!impl->handle) return MakeError("cannot initialise libcurl: curl_easy_init failed");
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
 HttpResponse HttpClient::Perform(const HttpRequest& request) {
+  const Libcurl& curl = impl_->curl;
+  const auto curl_easy_setopt = curl.easy_setopt;  // see SetCommonOptions
   CURL* h = impl_->handle.get();
   // A reset forgets the last request's options but keeps its connection open for this one.
-  curl_easy_reset(h);
+  curl.easy_reset(h);
   impl_->SetCommonOptions();
   Transfer transfer;
+  transfer.curl = &curl;
   transfer.handle = h;
   transfer.request = &request;
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
@@ -220,20 +228,20 @@ HttpResponse HttpClient::Perform(const HttpRequest& request) {
       curl_easy_setopt(h, CURLOPT_SEEKDATA, &transfer);
       break;
   }
-  const CURLcode code = curl_easy_perform(h);
+  const CURLcode code = curl.easy_perform(h);
   HttpResponse response;
   response.abandoned = transfer.abandoned;
   if (code != CURLE_OK) {
     response.transport_error =
-        impl_->error_buffer[0] ? impl_->error_buffer : curl_easy_strerror(code);
+        impl_->error_buffer[0] ? impl_->error_buffer : curl.easy_strerror(code);
     response.transient = !transfer.abandoned && IsTransient(code);
     return response;
   }
   long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   curl_off_t length = -1;
-  if (curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
+  if (curl.easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK &&
       length >= 0) {
     response.content_length = static_cast<std::uint64_t>(length);
   }

@@ -175,5 +175,30 @@ TEST_F(RemoteCacheE2E, CredentialsComeFromTheRunnersNetrc) {
   EXPECT_NE(r.err.find("expected on, read or off"), std::string::npos) << r.err;
 }
 
+TEST_F(RemoteCacheE2E, LibcurlIsLoadedOnlyForTheRemoteCache) {
+  // libcurl and the 27 libraries it brings cost every fanout process about 15 ms of start-up
+  // (src/cache/libcurl.h): the binary does not link it, and loads it when a remote cache is
+  // used. The loader's own trace (LD_DEBUG=files) says which libraries a process loaded.
+  RunResult needed = fanout::testing::Run({"readelf", "-d", FanoutBinary()});
+  ASSERT_EQ(needed.exit_code, 0) << needed.err;
+  EXPECT_NE(needed.out.find("(NEEDED)"), std::string::npos) << needed.out;
+  EXPECT_EQ(needed.out.find("libcurl"), std::string::npos) << needed.out;
+  RunResult local =
+      fanout::testing::Run({FanoutBinary(), "build", "-B", "out", "--cache-dir", local1_.path()},
+                           repo_.path(), {"FANOUT_CACHE=on", "LD_DEBUG=files"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  EXPECT_NE(local.err.find("file=libstdc++"), std::string::npos) << "the trace lists libraries";
+  EXPECT_EQ(local.err.find("libcurl.so.4"), std::string::npos) << "loaded without a remote cache";
+  // Control: with a remote cache the same trace shows libcurl loaded, and the cache works.
+  ASSERT_EQ(fanout::testing::Run({"rm", "-rf", repo_ / "out"}).exit_code, 0);
+  TempDir fresh;
+  RunResult remote = fanout::testing::Run({FanoutBinary(), "build", "-B", "out", "--cache-dir",
+                                           fresh.path(), "--cache-url", server_->Url()},
+                                          repo_.path(), {"FANOUT_CACHE=on", "LD_DEBUG=files"});
+  ASSERT_EQ(remote.exit_code, 0) << remote.err;
+  EXPECT_NE(remote.err.find("file=libcurl.so.4"), std::string::npos);
+  EXPECT_FALSE(Stored().empty());
+}
+
 }  // namespace
 }  // namespace fanout::testing
