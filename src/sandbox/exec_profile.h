@@ -28,7 +28,7 @@ void Point(std::string_view name, double monotonic_seconds);
 
 /// Appends {"target", "start_us", "phases": [[name, us]...], "points_us": {...}, "end_us"} as
 /// one line to the file, in microseconds, where `start_us` is when the runner's main began and
-/// `end_us` is now.
+/// `end_us` when its last phase ended.
 void Write(std::string_view target);
 
 }  // namespace fanout::sandbox::profile

@@ -88,6 +88,58 @@ TEST_P(ExecE2E, Success_WritesResultWithArtifactsLast) {
   EXPECT_FALSE(Exists(fx_.Build("targets/t/failure.json")));
 }
 
+TEST_P(ExecE2E, ProfileSaysWhereTheTimeWentOnlyWhenAsked) {
+  // FANOUT_EXEC_PROFILE (sandbox/exec_profile.h): one JSON line per run, phases in order and
+  // the sandbox's own points on the runner's clock. Here the command sleeps 0.3 s, so that
+  // the split is checked against something known: it falls in "the command", between the
+  // sandbox's set-up and command points, and inside the sandbox phase.
+  Target& t = fx_.AddTarget("t", "sleep 0.3; echo x > \"$FANOUT_OUT/a.txt\"");
+  t.artifacts = {"a.txt"};
+  fx_.Write();
+  ASSERT_EQ(Exec("t").exit_code, 0) << Log("t");  // control: unset, nothing written
+  const std::string path = fx_.Build("profile.jsonl");
+  EXPECT_FALSE(Exists(path));
+  ASSERT_EQ(Exec("t", {"FANOUT_EXEC_PROFILE=" + path}).exit_code, 0) << Log("t");
+  ASSERT_EQ(Exec("t", {"FANOUT_EXEC_PROFILE=" + path}).exit_code, 0) << Log("t");
+  std::istringstream lines(ReadFile(path));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    const json p = json::parse(line);
+    EXPECT_EQ(p["target"], "t");
+    std::vector<std::string> names;
+    std::int64_t sum = 0, sandbox = 0;
+    for (const json& phase : p["phases"]) {
+      names.push_back(phase[0].get<std::string>());
+      const std::int64_t us = phase[1].get<std::int64_t>();
+      EXPECT_GE(us, 0) << line;
+      sum += us;
+      if (names.back() == "sandbox") sandbox = us;
+    }
+    EXPECT_EQ(names.front(), "libgit2_init") << line;
+    EXPECT_EQ(names.back(), "teardown") << line;
+    for (const char* n : {"read_plan", "workspace", "sandbox", "write_result_and_cache"}) {
+      EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n << ": " << line;
+    }
+    const std::int64_t start = p["start_us"], end = p["end_us"];
+    // The phases account for the runner's whole time, to each phase's rounding to 1 us.
+    EXPECT_NEAR(static_cast<double>(sum), static_cast<double>(end - start),
+                static_cast<double>(names.size()))
+        << line;
+    const json& points = p["points_us"];
+    const std::int64_t setup = points["sandbox_setup_done"], command = points["command_done"],
+                       collected = points["collection_done"];
+    EXPECT_LT(start, setup) << line;
+    EXPECT_LE(setup, command) << line;
+    EXPECT_LE(command, collected) << line;
+    EXPECT_LT(collected, end) << line;
+    EXPECT_GE(command - setup, 300000) << "the 0.3 s sleep is the command's: " << line;
+    EXPECT_GE(sandbox, 300000) << line;
+  }
+  EXPECT_EQ(count, 2);
+}
+
 TEST_P(ExecE2E, UndeclaredFileRead_FailsWithNoSuchFile) {
   fx_.repo().Write("secret/token.txt", "s3cr3t\n");
   fx_.repo().Write("pkg/a.txt", "a\n");
