@@ -83,6 +83,51 @@ class FragmentE2E : public ::testing::Test {
 
   json Manifest() { return json::parse(ReadFile(build() + "/manifest.json")); }
 
+  /// gen printed the line to add to the parent; the parent's first build then made both its
+  /// own file and fanout's targets and manifest.
+  void ExpectGenAndFirstBuild(const RunResult& gen, const std::string& line,
+                              const RunResult& first) {
+    ASSERT_EQ(gen.exit_code, 0) << gen.out << gen.err;
+    EXPECT_TRUE(Contains(gen.out, line)) << gen.out;
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    EXPECT_EQ(ReadFile(parent() + "/own.txt"), "own\n");
+    EXPECT_EQ(ReadFile(build() + "/targets/b/out/b.txt"), "b1\n");
+    EXPECT_EQ(Manifest()["status"], "succeeded") << Manifest().dump();
+  }
+
+  /// Configures the CMake project `cmake_lists` in the parent (FANOUT and REPO given as cache
+  /// variables) and builds it; returns the build's result.
+  RunResult CMakeBuild(const std::string& cmake_lists) {
+    WriteFile(parent() + "/CMakeLists.txt", cmake_lists);
+    RunResult configure =
+        ::fanout::testing::Run({"cmake", "-G", "Ninja", "-S", parent(), "-B", parent() + "/cmake",
+                                "-DFANOUT=" + FanoutBinary(), "-DREPO=" + repo_.path()},
+                               parent());
+    if (configure.exit_code != 0) return configure;
+    return CMakeRebuild();
+  }
+  RunResult CMakeRebuild() {
+    return ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"},
+                                  parent());
+  }
+
+  /// The description gains a third target, `c`.
+  void AddTargetC() {
+    Describe(
+        "  c:\n"
+        "    command: echo c > \"$FANOUT_OUT/c.txt\"\n"
+        "    inputs: ['src/a.txt']\n"
+        "    artifacts: [c.txt]\n");
+  }
+
+  /// A target that sleeps 0.3 s and records when it started and ended, optionally in `pool`.
+  static std::string TimedTarget(const std::string& name, const std::string& pool = "") {
+    return "  " + name +
+           ":\n    command: 'date +%s%N > \"$FANOUT_OUT/start\"; sleep 0.3; date +%s%N > "
+           "\"$FANOUT_OUT/end\"'\n    inputs: ['src/a.txt']\n    artifacts: [start, end]\n" +
+           (pool.empty() ? "" : "    pool: " + pool + "\n");
+  }
+
   GitRepo repo_;
 };
 
@@ -96,14 +141,8 @@ TEST_F(FragmentE2E, AHandWrittenBuildNinjaSubninjasTheFragmentAndBuildsBoth) {
             "build build.ninja: phony out/fanout/fragment.ninja\n"
             "default own.txt fanout-all\n");
   RunResult gen = Gen("ninja");
-  ASSERT_EQ(gen.exit_code, 0) << gen.out << gen.err;
-  EXPECT_TRUE(Contains(gen.out, "subninja out/fanout/fragment.ninja")) << gen.out;
-
   RunResult first = Ninja();
-  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  EXPECT_EQ(ReadFile(parent() + "/own.txt"), "own\n");
-  EXPECT_EQ(ReadFile(build() + "/targets/b/out/b.txt"), "b1\n");
-  EXPECT_EQ(Manifest()["status"], "succeeded") << Manifest().dump();
+  ExpectGenAndFirstBuild(gen, "subninja out/fanout/fragment.ninja", first);
 
   // A no-op after is a no-op: nothing runs, not even the snapshot.
   RunResult noop = Ninja();
@@ -122,11 +161,7 @@ TEST_F(FragmentE2E, AHandWrittenBuildNinjaSubninjasTheFragmentAndBuildsBoth) {
 
   // An edited description regenerates the fragment from the parent, which reloads it and
   // builds the new target; then it is a no-op again.
-  Describe(
-      "  c:\n"
-      "    command: echo c > \"$FANOUT_OUT/c.txt\"\n"
-      "    inputs: ['src/a.txt']\n"
-      "    artifacts: [c.txt]\n");
+  AddTargetC();
   RunResult regen = Ninja();
   ASSERT_EQ(regen.exit_code, 0) << regen.out << regen.err;
   EXPECT_TRUE(Contains(regen.out, "Regenerating out/fanout/fragment.ninja")) << regen.out;
@@ -147,17 +182,8 @@ TEST_F(FragmentE2E, AHandWrittenBuildNinjaSubninjasTheFragmentAndBuildsBoth) {
 TEST_F(FragmentE2E, TheFragmentsPoolHoldsUnderTheParentsNinja) {
   // The pool of depth 1 is Ninja's own under the parent too: a and b never overlap, whatever
   // -j says. Each command records when it ran, in the same clock.
-  Describe(
-      "  p1:\n    command: 'date +%s%N > \"$FANOUT_OUT/start\"; sleep 0.3; date +%s%N > "
-      "\"$FANOUT_OUT/end\"'\n    inputs: ['src/a.txt']\n    artifacts: [start, end]\n"
-      "    pool: one\n"
-      "  p2:\n    command: 'date +%s%N > \"$FANOUT_OUT/start\"; sleep 0.3; date +%s%N > "
-      "\"$FANOUT_OUT/end\"'\n    inputs: ['src/a.txt']\n    artifacts: [start, end]\n"
-      "    pool: one\n"
-      "  free1:\n    command: 'date +%s%N > \"$FANOUT_OUT/start\"; sleep 0.3; date +%s%N > "
-      "\"$FANOUT_OUT/end\"'\n    inputs: ['src/a.txt']\n    artifacts: [start, end]\n"
-      "  free2:\n    command: 'date +%s%N > \"$FANOUT_OUT/start\"; sleep 0.3; date +%s%N > "
-      "\"$FANOUT_OUT/end\"'\n    inputs: ['src/a.txt']\n    artifacts: [start, end]\n");
+  Describe(TimedTarget("p1", "one") + TimedTarget("p2", "one") + TimedTarget("free1") +
+           TimedTarget("free2"));
   repo_.Commit("timed");
   WriteFile(parent() + "/build.ninja", "subninja out/fanout/fragment.ninja\n");
   ASSERT_EQ(Gen("ninja").exit_code, 0);
@@ -184,14 +210,8 @@ TEST_F(FragmentE2E, AMakefileIncludesTheFragmentAndBuildsItsOwnTargetsAlongside)
             "include out/fanout/fragment.mk\n"
             ".PHONY: all\n");
   RunResult gen = Gen("make");
-  ASSERT_EQ(gen.exit_code, 0) << gen.out << gen.err;
-  EXPECT_TRUE(Contains(gen.out, "include out/fanout/fragment.mk")) << gen.out;
-
   RunResult first = Make();
-  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  EXPECT_EQ(ReadFile(parent() + "/own.txt"), "own\n");
-  EXPECT_EQ(ReadFile(build() + "/targets/b/out/b.txt"), "b1\n");
-  EXPECT_EQ(Manifest()["status"], "succeeded");
+  ExpectGenAndFirstBuild(gen, "include out/fanout/fragment.mk", first);
   // The including Makefile's default goal is still its own (`all`), not fanout's.
   EXPECT_TRUE(Contains(first.out, "cp own.in own.txt")) << first.out;
 
@@ -214,11 +234,7 @@ TEST_F(FragmentE2E, AMakefileIncludesTheFragmentAndBuildsItsOwnTargetsAlongside)
   EXPECT_EQ(ReadFile(build() + "/targets/b/out/b.txt"), "b2\n");
 
   // An edited description: Make remakes the included fragment and starts again.
-  Describe(
-      "  c:\n"
-      "    command: echo c > \"$FANOUT_OUT/c.txt\"\n"
-      "    inputs: ['src/a.txt']\n"
-      "    artifacts: [c.txt]\n");
+  AddTargetC();
   RunResult regen = Make();
   ASSERT_EQ(regen.exit_code, 0) << regen.out << regen.err;
   EXPECT_TRUE(Contains(regen.out, " gen ")) << regen.out;
@@ -274,23 +290,15 @@ TEST_F(FragmentE2E, CMakeRunsFanoutAsACustomTarget) {
   // The route for CMake users (docs/existing-builds.md): CMake's generated build.ninja cannot
   // subninja a file of ours, so a custom target runs `fanout build` into a directory of the
   // CMake build, alongside the project's own targets.
-  WriteFile(parent() + "/CMakeLists.txt",
-            "cmake_minimum_required(VERSION 3.16)\n"
-            "project(parent NONE)\n"
-            "add_custom_command(OUTPUT own.txt COMMAND cp ${CMAKE_SOURCE_DIR}/own.in own.txt\n"
-            "                   DEPENDS own.in)\n"
-            "add_custom_target(own ALL DEPENDS own.txt)\n"
-            "add_custom_target(images ALL\n"
-            "  COMMAND \"${FANOUT}\" build -f \"${REPO}/fanout.yaml\" -B "
-            "\"${CMAKE_BINARY_DIR}/fanout\"\n"
-            "  USES_TERMINAL VERBATIM)\n");
-  RunResult configure =
-      ::fanout::testing::Run({"cmake", "-G", "Ninja", "-S", parent(), "-B", parent() + "/cmake",
-                              "-DFANOUT=" + FanoutBinary(), "-DREPO=" + repo_.path()},
-                             parent());
-  ASSERT_EQ(configure.exit_code, 0) << configure.out << configure.err;
-  RunResult built =
-      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  RunResult built = CMakeBuild(
+      "cmake_minimum_required(VERSION 3.16)\n"
+      "project(parent NONE)\n"
+      "add_custom_command(OUTPUT own.txt COMMAND cp ${CMAKE_SOURCE_DIR}/own.in own.txt\n"
+      "                   DEPENDS own.in)\n"
+      "add_custom_target(own ALL DEPENDS own.txt)\n"
+      "add_custom_target(images ALL\n"
+      "  COMMAND \"${FANOUT}\" build -f \"${REPO}/fanout.yaml\" -B \"${CMAKE_BINARY_DIR}/fanout\"\n"
+      "  USES_TERMINAL VERBATIM)\n");
   ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
   EXPECT_EQ(ReadFile(parent() + "/cmake/own.txt"), "own\n");
   const json manifest = json::parse(ReadFile(parent() + "/cmake/fanout/manifest.json"));
@@ -298,8 +306,7 @@ TEST_F(FragmentE2E, CMakeRunsFanoutAsACustomTarget) {
   // A second build runs the custom target again (CMake's custom targets always do); fanout
   // then builds nothing.
   const long long b_result = MtimeNs(parent() + "/cmake/fanout/targets/b/result.json");
-  RunResult again =
-      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  RunResult again = CMakeRebuild();
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_EQ(MtimeNs(parent() + "/cmake/fanout/targets/b/result.json"), b_result);
 }
@@ -307,31 +314,23 @@ TEST_F(FragmentE2E, CMakeRunsFanoutAsACustomTarget) {
 TEST_F(FragmentE2E, CMakeRunsFanoutAsAnExternalProject) {
   // The other CMake route of docs/existing-builds.md: fanout's gen as the configure step and
   // ninja as the build step of an external project.
-  WriteFile(parent() + "/CMakeLists.txt",
-            "cmake_minimum_required(VERSION 3.16)\n"
-            "project(parent NONE)\n"
-            "include(ExternalProject)\n"
-            "ExternalProject_Add(images\n"
-            "  SOURCE_DIR ${REPO}\n"
-            "  BINARY_DIR ${CMAKE_BINARY_DIR}/fanout\n"
-            "  CONFIGURE_COMMAND ${FANOUT} gen -f <SOURCE_DIR>/fanout.yaml -B <BINARY_DIR>\n"
-            "  BUILD_COMMAND ninja -C <BINARY_DIR>\n"
-            "  BUILD_ALWAYS TRUE\n"
-            "  INSTALL_COMMAND \"\")\n");
-  RunResult configure =
-      ::fanout::testing::Run({"cmake", "-G", "Ninja", "-S", parent(), "-B", parent() + "/cmake",
-                              "-DFANOUT=" + FanoutBinary(), "-DREPO=" + repo_.path()},
-                             parent());
-  ASSERT_EQ(configure.exit_code, 0) << configure.out << configure.err;
-  RunResult built =
-      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  RunResult built = CMakeBuild(
+      "cmake_minimum_required(VERSION 3.16)\n"
+      "project(parent NONE)\n"
+      "include(ExternalProject)\n"
+      "ExternalProject_Add(images\n"
+      "  SOURCE_DIR ${REPO}\n"
+      "  BINARY_DIR ${CMAKE_BINARY_DIR}/fanout\n"
+      "  CONFIGURE_COMMAND ${FANOUT} gen -f <SOURCE_DIR>/fanout.yaml -B <BINARY_DIR>\n"
+      "  BUILD_COMMAND ninja -C <BINARY_DIR>\n"
+      "  BUILD_ALWAYS TRUE\n"
+      "  INSTALL_COMMAND \"\")\n");
   ASSERT_EQ(built.exit_code, 0) << built.out << built.err;
   const json manifest = json::parse(ReadFile(parent() + "/cmake/fanout/manifest.json"));
   EXPECT_EQ(manifest["status"], "succeeded") << manifest.dump();
   EXPECT_EQ(ReadFile(parent() + "/cmake/fanout/targets/b/out/b.txt"), "b1\n");
   // BUILD_ALWAYS runs the inner ninja again, which finds nothing to do.
-  RunResult again =
-      ::fanout::testing::Run({"timeout", "300", "cmake", "--build", parent() + "/cmake"}, parent());
+  RunResult again = CMakeRebuild();
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
   EXPECT_TRUE(Contains(again.out, "ninja: no work to do.")) << again.out;
 }
