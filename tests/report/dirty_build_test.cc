@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace fanout {
@@ -21,7 +22,7 @@ SourceState Dirty(std::size_t paths, std::uint64_t omitted = 0) {
   SourceState s{"worktree", std::string("0123456789abcdef0123456789abcdef01234567"),
                 std::string(40, 'e')};
   s.dirty = true;
-  for (std::size_t i = 0; i < paths; ++i) s.changed_paths.push_back("p" + std::to_string(i));
+  for (std::size_t i = 0; i < paths; ++i) s.changed_paths.push_back(fmt::format("p{}", i));
   s.changed_paths_omitted = omitted;
   return s;
 }
