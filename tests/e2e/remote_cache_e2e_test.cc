@@ -198,6 +198,30 @@ TEST_F(RemoteCacheE2E, LibcurlIsLoadedOnlyForTheRemoteCache) {
   ASSERT_EQ(remote.exit_code, 0) << remote.err;
   EXPECT_NE(remote.err.find("file=libcurl.so.4"), std::string::npos);
   EXPECT_FALSE(Stored().empty());
+  // A libcurl that cannot be loaded (here a file that is no library, found first through
+  // LD_LIBRARY_PATH): `fanout build --cache-url` refuses before anything runs, naming the
+  // library and the package; an edge under plain ninja warns and builds without the remote.
+  TempDir broken;
+  WriteFile(broken / "libcurl.so.4", "not a library\n");
+  ASSERT_EQ(fanout::testing::Run({"rm", "-rf", repo_ / "out"}).exit_code, 0);
+  RunResult refused =
+      fanout::testing::Run({FanoutBinary(), "build", "-B", "out", "--cache-dir", fresh.path(),
+                            "--cache-url", server_->Url()},
+                           repo_.path(), {"FANOUT_CACHE=on", "LD_LIBRARY_PATH=" + broken.path()});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("cannot load libcurl.so.4"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("install the package libcurl4"), std::string::npos) << refused.err;
+  EXPECT_FALSE(Exists(repo_ / "out/manifest.json"));
+  ASSERT_EQ(fanout::testing::Run({FanoutBinary(), "gen", "-B", "out"}, repo_.path()).exit_code, 0);
+  RunResult edge = fanout::testing::Run(
+      {"ninja", "-C", repo_ / "out"}, repo_.path(),
+      {"FANOUT_CACHE=on", "FANOUT_CACHE_DIR=" + fresh.path(), "FANOUT_CACHE_URL=" + server_->Url(),
+       "LD_LIBRARY_PATH=" + broken.path()});
+  EXPECT_EQ(edge.exit_code, 0) << edge.out << edge.err;
+  EXPECT_NE((edge.out + edge.err).find("the remote action cache is not used: cannot load"),
+            std::string::npos)
+      << edge.out << edge.err;
+  EXPECT_TRUE(Exists(repo_ / "out/manifest.json"));
 }
 
 }  // namespace
