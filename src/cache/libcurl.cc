@@ -32,20 +32,17 @@ Expected<Libcurl> Load() {
   }
   Libcurl c{};
   std::string missing;
-  const bool all = Resolve(library, "curl_global_init", &c.global_init, &missing) &&
-                   Resolve(library, "curl_easy_init", &c.easy_init, &missing) &&
-                   Resolve(library, "curl_easy_cleanup", &c.easy_cleanup, &missing) &&
-                   Resolve(library, "curl_easy_reset", &c.easy_reset, &missing) &&
-                   Resolve(library, "curl_easy_setopt", &c.easy_setopt, &missing) &&
-                   Resolve(library, "curl_easy_getinfo", &c.easy_getinfo, &missing) &&
-                   Resolve(library, "curl_easy_perform", &c.easy_perform, &missing) &&
-                   Resolve(library, "curl_easy_strerror", &c.easy_strerror, &missing) &&
-                   Resolve(library, "curl_slist_append", &c.slist_append, &missing) &&
-                   Resolve(library, "curl_slist_free_all", &c.slist_free_all, &missing) &&
-                   Resolve(library, "curl_url", &c.url, &missing) &&
-                   Resolve(library, "curl_url_set", &c.url_set, &missing) &&
-                   Resolve(library, "curl_url_cleanup", &c.url_cleanup, &missing) &&
-                   Resolve(library, "curl_url_strerror", &c.url_strerror, &missing);
+  // Each field is the function `curl_<field>`: the name is written once, by the macro.
+#define FANOUT_LIBCURL_FUNCTION(field) Resolve(library, "curl_" #field, &c.field, &missing)
+  const bool all =
+      FANOUT_LIBCURL_FUNCTION(global_init) && FANOUT_LIBCURL_FUNCTION(easy_init) &&
+      FANOUT_LIBCURL_FUNCTION(easy_cleanup) && FANOUT_LIBCURL_FUNCTION(easy_reset) &&
+      FANOUT_LIBCURL_FUNCTION(easy_setopt) && FANOUT_LIBCURL_FUNCTION(easy_getinfo) &&
+      FANOUT_LIBCURL_FUNCTION(easy_perform) && FANOUT_LIBCURL_FUNCTION(easy_strerror) &&
+      FANOUT_LIBCURL_FUNCTION(slist_append) && FANOUT_LIBCURL_FUNCTION(slist_free_all) &&
+      FANOUT_LIBCURL_FUNCTION(url) && FANOUT_LIBCURL_FUNCTION(url_set) &&
+      FANOUT_LIBCURL_FUNCTION(url_cleanup) && FANOUT_LIBCURL_FUNCTION(url_strerror);
+#undef FANOUT_LIBCURL_FUNCTION
   if (!all) {
     // Kept loaded all the same: unloading a library whose constructors ran is not worth it.
     return MakeError(

@@ -267,11 +267,11 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
     if (!st.ok()) return Fail(st.error());
   } else {
     // When the regeneration stamp was last written, before this run rewrites it.
-    const std::string regen_stamp = spec ? kNinjaFragmentStamp : layout::kRegenStamp;
-    const std::optional<timespec> previous_stamp = ModifiedTime(dir + regen_stamp);
+    const NinjaRegenFiles files = RegenFilesFor(spec);
+    const std::optional<timespec> previous_stamp = ModifiedTime(dir + files.stamp);
     std::vector<std::string> read;
     // GN's order: build.ninja (always, so its mtime moves), the depfile, the stamp last.
-    st = WriteFileAtomically(dir + (spec ? kNinjaFragment : layout::kBuildNinja), *text);
+    st = WriteFileAtomically(dir + files.build_file, *text);
     if (st.ok()) {
       // A committed description changes only with the refs; a missing depfile entry would keep
       // the regeneration edge dirty forever, so only what exists is listed.
@@ -282,8 +282,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
       }
       read.insert(read.end(), selection->files_read.begin(), selection->files_read.end());
       std::vector<std::string> left_out;
-      st = WriteFileAtomically(dir + (spec ? kNinjaFragmentDepfile : layout::kRegenDepfile),
-                               GenerateRegenDepfile(read, &left_out, spec));
+      st = WriteFileAtomically(dir + files.depfile, GenerateRegenDepfile(read, &left_out, spec));
       for (const std::string& f : left_out) {
         fmt::print(stderr,
                    "fanout: warning: '{}' cannot be named in a Ninja depfile; editing it will "
@@ -291,7 +290,7 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
                    f);
       }
     }
-    if (st.ok()) st = WriteFileAtomically(dir + regen_stamp, "");
+    if (st.ok()) st = WriteFileAtomically(dir + files.stamp, "");
     if (!st.ok()) return Fail(st.error());
     // Run by hand, the generator leaves .ninja_log with the old time of build.ninja; without
     // this, the next `ninja` would regenerate needlessly (ninja#1376). Ninja compares that

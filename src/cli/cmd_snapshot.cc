@@ -18,6 +18,8 @@ CommandFn SetupSnapshot(CLI::App* app) {
     if (int rc = CheckRepoOption("snapshot", opts->repo, opts->build_dir); rc != kExitSuccess) {
       return rc;
     }
+    // A directory: the generator passes it with its '/', a hand-typed one may lack it.
+    if (!depfile_prefix->empty() && depfile_prefix->back() != '/') *depfile_prefix += '/';
     Status st = RunSnapshot(opts->build_dir, *depfile_prefix);
     if (!st.ok()) {
       fmt::print(stderr, "fanout snapshot: error: {}\n", st.error().message);

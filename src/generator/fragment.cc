@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+
 #include <boost/filesystem/path.hpp>
+#include "base/build_layout.h"
 
 namespace fanout {
 
@@ -40,6 +42,13 @@ Expected<FragmentSpec> MakeFragmentSpec(const std::string& build_dir, const std:
       boost::filesystem::path(build_dir).lexically_relative(parent_dir).string();
   if (!relative.empty() && relative != ".") spec.path_prefix = relative + "/";
   return spec;
+}
+
+NinjaRegenFiles RegenFilesFor(const FragmentSpec* fragment) {
+  if (fragment) {
+    return {kNinjaFragment, ".fanout/fragment.ninja.stamp", ".fanout/fragment.ninja.d"};
+  }
+  return {layout::kBuildNinja, layout::kRegenStamp, layout::kRegenDepfile};
 }
 
 }  // namespace fanout

@@ -13,10 +13,6 @@ namespace fanout {
 
 /// The fragment written into the build directory: `subninja BUILD/fragment.ninja`.
 inline constexpr const char* kNinjaFragment = "fragment.ninja";
-/// Its regeneration stamp and depfile (the fragment's own, so that a complete build.ninja can
-/// live beside it in the same build directory).
-inline constexpr const char* kNinjaFragmentStamp = ".fanout/fragment.ninja.stamp";
-inline constexpr const char* kNinjaFragmentDepfile = ".fanout/fragment.ninja.d";
 /// The fragment for Make: `include BUILD/fragment.mk`.
 inline constexpr const char* kMakeFragment = "fragment.mk";
 
@@ -35,7 +31,22 @@ struct FragmentSpec {
   std::string Path(const std::string& path) const { return path_prefix + path; }
   /// A name of the fragment's own: `<name_prefix>-<name>`.
   std::string Name(const std::string& name) const { return name_prefix + "-" + name; }
+  /// The directory a command enters before running fanout (the prefix without its '/'), or
+  /// empty when the including build runs in the build directory itself.
+  std::string CommandDir() const {
+    return path_prefix.empty() ? "" : path_prefix.substr(0, path_prefix.size() - 1);
+  }
 };
+
+/// The files of a Ninja build's regeneration, relative to the build directory: the build file
+/// (build.ninja, or the fragment), its regeneration stamp and the stamp's depfile. A fragment
+/// has its own, so that a complete build.ninja can live beside it.
+struct NinjaRegenFiles {
+  const char* build_file;
+  const char* stamp;
+  const char* depfile;
+};
+NinjaRegenFiles RegenFilesFor(const FragmentSpec* fragment);
 
 /// The spec for a build directory `build_dir` included from `parent_dir` (both absolute and
 /// normalized). Errors: a name prefix that is not [A-Za-z0-9][A-Za-z0-9_-]*, or a parent

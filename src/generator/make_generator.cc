@@ -3,6 +3,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <boost/filesystem/path.hpp>
 
 #include "base/build_layout.h"
 #include "generator/build_graph.h"
@@ -70,10 +71,9 @@ struct MakeNames {
     Expected<std::string> escaped = EscapeRecipe(ShellJoin(args));
     if (!escaped) return escaped.error();
     std::string line = "\t";
-    if (fragment && !fragment->path_prefix.empty()) {
-      std::string dir = fragment->path_prefix;
-      dir.pop_back();
-      line += "cd " + dir + " && ";  // Make-safe, so shell-safe (checked by the generator)
+    if (fragment && !fragment->CommandDir().empty()) {
+      // Make-safe, so shell-safe (checked by the generator).
+      line += "cd " + fragment->CommandDir() + " && ";
     }
     return line + "$(" + BinaryVariable() + ") " + *escaped + "\n";
   }
@@ -103,25 +103,7 @@ std::string RuleLine(const std::string& target, const std::vector<std::string>& 
 // `path` relative to the directory `base` when both are absolute, else `path`.
 std::string RelativeTo(const std::string& path, const std::string& base) {
   if (path.empty() || base.empty() || path[0] != '/' || base[0] != '/') return path;
-  auto split = [](const std::string& p) {
-    std::vector<std::string> parts;
-    std::size_t start = 0;
-    while (start <= p.size()) {
-      std::size_t end = p.find('/', start);
-      if (end == std::string::npos) end = p.size();
-      std::string part = p.substr(start, end - start);
-      if (!part.empty() && part != ".") parts.push_back(part);
-      start = end + 1;
-    }
-    return parts;
-  };
-  std::vector<std::string> p = split(path), b = split(base);
-  std::size_t common = 0;
-  while (common < p.size() && common < b.size() && p[common] == b[common]) ++common;
-  std::string out;
-  for (std::size_t i = common; i < b.size(); ++i) out += "../";
-  for (std::size_t i = common; i < p.size(); ++i) out += p[i] + (i + 1 < p.size() ? "/" : "");
-  return out;
+  return boost::filesystem::path(path).lexically_relative(base).string();
 }
 
 // The pools targets use, with their depths (`console` has depth 1).

@@ -31,10 +31,8 @@ struct Names {
   /// directory, where fanout's commands run.
   NinjaValue FanoutCommand(const std::vector<std::string>& args) const {
     NinjaValue v;
-    if (fragment && !fragment->path_prefix.empty()) {
-      std::string dir = fragment->path_prefix;
-      dir.pop_back();
-      v.Append("cd ").Append(ShellQuote(dir)).Append(" && ");
+    if (fragment && !fragment->CommandDir().empty()) {
+      v.Append("cd ").Append(ShellQuote(fragment->CommandDir())).Append(" && ");
     }
     v.Append("exec ").AppendVar("fanout");
     if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
@@ -64,28 +62,27 @@ Status WriteHeader(const BuildGraph& graph, const Names& names, NinjaWriter& w) 
 // build.ninja atomically and the stamp last; build.ninja itself is a phony of the stamp, so an
 // interrupted regeneration (which deletes outputs that have a depfile) never deletes it.
 Status WriteRegen(const BuildGraph& graph, const Names& names, NinjaWriter& w) {
-  const std::string file = names.fragment ? kNinjaFragment : layout::kBuildNinja;
+  const NinjaRegenFiles files = RegenFilesFor(names.fragment);
   NinjaRule regen;
   regen.name = names.Name("regen");
   std::vector<std::string> args = {"gen"};
   args.insert(args.end(), graph.gen_args.begin(), graph.gen_args.end());
   args.push_back("--regenerate");
   regen.command = names.FanoutCommand(args);
-  regen.description = "Regenerating " + names.Path(file);
+  regen.description = "Regenerating " + names.Path(files.build_file);
   regen.generator = true;
   regen.pool = "console";
   w.Newline();
   FANOUT_TRY(w.Rule(regen));
 
   NinjaBuild stamp;
-  stamp.outputs = {names.Path(names.fragment ? kNinjaFragmentStamp : layout::kRegenStamp)};
+  stamp.outputs = {names.Path(files.stamp)};
   stamp.rule = regen.name;
-  stamp.variables["depfile"] =
-      names.Path(names.fragment ? kNinjaFragmentDepfile : layout::kRegenDepfile);
+  stamp.variables["depfile"] = names.Path(files.depfile);
   FANOUT_TRY(w.Build(stamp));
 
   NinjaBuild manifest;
-  manifest.outputs = {names.Path(file)};
+  manifest.outputs = {names.Path(files.build_file)};
   manifest.rule = "phony";
   manifest.inputs = stamp.outputs;
   manifest.variables["generator"] = "1";
@@ -236,7 +233,7 @@ Expected<std::string> GenerateNinja(const Plan& plan, const FragmentSpec* fragme
   if (!graph) return graph.error();
   // The depfiles name the fragment's stamps as the including build does; one Ninja cannot read
   // back would leave the regeneration edge dirty for ever.
-  if (fragment && !DepfileCanExpress(fragment->Path(kNinjaFragmentStamp))) {
+  if (fragment && !DepfileCanExpress(fragment->Path(RegenFilesFor(fragment).stamp))) {
     return MakeError(fmt::format(
         "the build directory '{}', as '{}' names it ('{}'), cannot be written in a Ninja "
         "depfile: choose a build directory (-B) or a --parent whose relative path has only "
@@ -257,8 +254,8 @@ Expected<std::string> GenerateNinja(const Plan& plan, const FragmentSpec* fragme
 
 std::string GenerateRegenDepfile(const std::vector<std::string>& files_read,
                                  std::vector<std::string>* left_out, const FragmentSpec* fragment) {
-  return WriteDepfile(fragment ? fragment->Path(kNinjaFragmentStamp) : layout::kRegenStamp,
-                      files_read, left_out);
+  const std::string stamp = RegenFilesFor(fragment).stamp;
+  return WriteDepfile(fragment ? fragment->Path(stamp) : stamp, files_read, left_out);
 }
 
 }  // namespace fanout

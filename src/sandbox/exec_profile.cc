@@ -1,7 +1,6 @@
 #include "sandbox/exec_profile.h"
 
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -11,14 +10,23 @@
 
 #include "base/json_writer.h"
 #include "base/unique_fd.h"
+#include "sandbox/isolate_tiers.h"
 
 namespace fanout::sandbox::profile {
 
 namespace {
 
+/// The file named by $FANOUT_EXEC_PROFILE, or nullptr (read once).
+const char* Path() {
+  static const char* const path = [] {
+    const char* p = std::getenv("FANOUT_EXEC_PROFILE");
+    return p && *p ? p : nullptr;
+  }();
+  return path;
+}
+
 struct State {
-  const char* path = std::getenv("FANOUT_EXEC_PROFILE");
-  double start = Now();
+  double start = MonotonicSeconds();
   double last = start;
   std::vector<std::pair<std::string, double>> phases;
   std::vector<std::pair<std::string, double>> points;
@@ -31,19 +39,7 @@ State& Get() {
 
 }  // namespace
 
-double Now() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-bool Enabled() {
-  static const bool enabled = [] {
-    const char* p = std::getenv("FANOUT_EXEC_PROFILE");
-    return p && *p;
-  }();
-  return enabled;
-}
+bool Enabled() { return Path() != nullptr; }
 
 void Begin() {
   if (Enabled()) Get();
@@ -52,7 +48,7 @@ void Begin() {
 void Mark(std::string_view phase) {
   if (!Enabled()) return;
   State& s = Get();
-  const double now = Now();
+  const double now = MonotonicSeconds();
   s.phases.emplace_back(std::string(phase), now - s.last);
   s.last = now;
 }
@@ -94,7 +90,7 @@ void Write(std::string_view target) {
   w.EndObject();
   line += '\n';
   // One write of one line in append mode: concurrent edges do not interleave.
-  UniqueFd fd(open(s.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  UniqueFd fd(open(Path(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   if (fd && write(fd.get(), line.data(), line.size()) < 0) {
   }
 }

@@ -1,17 +1,15 @@
 // Where the time of one `fanout exec` goes: wall-clock phases, recorded only when
 // $FANOUT_EXEC_PROFILE names a file, to which one JSON line per run is appended
-// (bench/edge_bench.py reads it). The clock is CLOCK_MONOTONIC, which the sandbox's processes
-// and the benchmark share, so a point taken inside the sandbox or before fanout started lines
-// up with the runner's own. With the variable unset every call is a test of one flag.
+// (bench/edge_bench.py reads it). The clock is CLOCK_MONOTONIC (MonotonicSeconds in
+// sandbox/isolate_tiers.h), which the sandbox's processes and the benchmark share, so a point taken
+// inside the sandbox or before fanout started lines up with the runner's own. With the variable
+// unset every call is a test of one flag.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 namespace fanout::sandbox::profile {
-
-/// Seconds on CLOCK_MONOTONIC.
-double Now();
 
 /// Whether $FANOUT_EXEC_PROFILE is set (read once).
 bool Enabled();

@@ -26,7 +26,6 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "sandbox/confine.h"
-#include "sandbox/exec_profile.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
@@ -90,7 +89,7 @@ int Pid1Main(void* arg) {
   int to_parent[2], to_child[2];
   if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
   const pid_t pid1 = getpid();
-  r.setup_done = profile::Now();
+  r.setup_done = MonotonicSeconds();
   pid_t child = fork();
   if (child < 0) return fail(std::string("fork: ") + std::strerror(errno));
   if (child == 0) {
@@ -176,13 +175,13 @@ int Pid1Main(void* arg) {
       kill(-1, SIGCONT);
     }
   }
-  r.command_done = profile::Now();
+  r.command_done = MonotonicSeconds();
   // Daemons and stragglers: the namespace ends with its PID 1, but collect first.
   kill(-1, SIGKILL);
   while (waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   if (!terminated && spec.after) r.after_output = spec.after();
-  r.after_done = profile::Now();
+  r.after_done = MonotonicSeconds();
   Report(ctx->report_fd, r);
   return 0;
 }

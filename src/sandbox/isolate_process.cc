@@ -26,7 +26,6 @@
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "sandbox/confine.h"
-#include "sandbox/exec_profile.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
@@ -73,7 +72,7 @@ class ProcessSandbox : public Sandbox {
     }
     UniqueFd guard_mine(guard_pair[0]), guard_theirs(guard_pair[1]);
     const pid_t parent = getpid();
-    result_.setup_done = profile::Now();
+    result_.setup_done = MonotonicSeconds();
     pid_ = fork();
     if (pid_ < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
     if (pid_ == 0) {
@@ -142,7 +141,7 @@ class ProcessSandbox : public Sandbox {
       }
     }
     if (!main_done_) return false;
-    result_.command_done = profile::Now();
+    result_.command_done = MonotonicSeconds();
     // The command is done: nothing it started may outlive it. Orphans were reparented to us
     // (child subreaper); kill until none is left.
     for (int round = 0;; ++round) {
@@ -153,7 +152,7 @@ class ProcessSandbox : public Sandbox {
       if (p < 0 && errno == ECHILD && n > 0) usleep(1000);  // not reparented to us yet
     }
     if (!terminated_ && spec_.after) result_.after_output = spec_.after();
-    result_.after_done = profile::Now();
+    result_.after_done = MonotonicSeconds();
     finished_ = true;
     return true;
   }

@@ -124,7 +124,7 @@ TEST(NinjaFragment, TheRegenerationDepfileNamesTheStampAsTheParentSeesIt) {
   FragmentDir d;
   const std::string depfile = GenerateRegenDepfile({d.plan_.description_path}, nullptr, &d.spec_);
   EXPECT_EQ(depfile.substr(0, depfile.find('\n')),
-            std::string("sub\\ dir/fanout/") + kNinjaFragmentStamp + ": \\");
+            "sub\\ dir/fanout/.fanout/fragment.ninja.stamp: \\");
   // Without a fragment, the complete build's own stamp.
   const std::string plain = GenerateRegenDepfile({d.plan_.description_path});
   EXPECT_EQ(plain.substr(0, plain.find(':')), layout::kRegenStamp);
