@@ -18,6 +18,7 @@
 
 #include "base/build_layout.h"
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "git/git.h"
 #include "plan/plan.h"
 #include "records/target_record.h"

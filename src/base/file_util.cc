@@ -1,12 +1,10 @@
 #include "base/file_util.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -121,96 +119,6 @@ Status WriteGithubOutput(const std::string& text) {
     return MakeError(fmt::format("cannot write to $GITHUB_OUTPUT '{}'", path), kExitUsage);
   }
   return {};
-}
-
-namespace {
-
-/// SHA-256, fetched once: an implicit fetch per digest costs more than hashing a short input.
-const EVP_MD* Sha256Md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
-/// Short inputs (definition digests: many small fields) are gathered and hashed in one call.
-constexpr std::size_t kSha256Buffer = 1 << 16;
-
-}  // namespace
-
-struct Sha256::Impl {
-  EVP_MD_CTX* ctx = nullptr;  ///< created once the input outgrows `pending`
-  std::string pending;
-
-  void Flush() {
-    if (!ctx) {
-      ctx = EVP_MD_CTX_new();
-      EVP_DigestInit_ex(ctx, Sha256Md(), nullptr);
-    }
-    EVP_DigestUpdate(ctx, pending.data(), pending.size());
-    pending.clear();
-  }
-};
-
-Sha256::Sha256() : impl_(new Impl) {}
-Sha256::~Sha256() {
-  EVP_MD_CTX_free(impl_->ctx);
-  delete impl_;
-}
-void Sha256::Update(std::string_view data) {
-  if (impl_->pending.size() + data.size() > kSha256Buffer) {
-    impl_->Flush();
-    if (data.size() >= kSha256Buffer) {
-      EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
-      return;
-    }
-  }
-  impl_->pending.append(data);
-}
-void Sha256::UpdateField(std::string_view data) {
-  char len[24];
-  char* end = std::to_chars(len, len + sizeof len - 1, data.size()).ptr;
-  *end++ = ':';
-  Update(std::string_view(len, static_cast<std::size_t>(end - len)));
-  Update(data);
-}
-std::string Sha256::HexDigest() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (impl_->ctx) {
-    impl_->Flush();
-    EVP_DigestFinal_ex(impl_->ctx, md, &len);
-  } else {
-    EVP_Digest(impl_->pending.data(), impl_->pending.size(), md, &len, Sha256Md(), nullptr);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 15];
-  }
-  return out;
-}
-
-std::string Sha256Hex(std::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.HexDigest();
-}
-
-Expected<std::string> Sha256File(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-  Sha256 h;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
-    }
-    if (n == 0) break;
-    h.Update(std::string_view(buf, static_cast<size_t>(n)));
-  }
-  return h.HexDigest();
 }
 
 }  // namespace fanout

@@ -1,5 +1,5 @@
 // Small file helpers shared by every module: whole-file reads, atomic writes (write a
-// temporary name, then rename), and SHA-256.
+// temporary name, then rename). SHA-256 is in base/sha256.h.
 #pragma once
 
 #include <string>
@@ -32,28 +32,5 @@ Status WriteFileIfChanged(const std::string& path, std::string_view content,
 /// Appends `text` (GitHub Actions `name=value` lines) to the file named by $GITHUB_OUTPUT when
 /// that variable is set, else prints it to stdout. Errors name the file (exit code 2).
 Status WriteGithubOutput(const std::string& text);
-
-/// Hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
-
-/// Hex SHA-256 of a file's contents, streamed.
-Expected<std::string> Sha256File(const std::string& path);
-
-/// Incremental SHA-256.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void Update(std::string_view data);
-  /// Feeds a length-prefixed field, so ("ab","c") and ("a","bc") differ.
-  void UpdateField(std::string_view data);
-  std::string HexDigest();
-
- private:
-  struct Impl;
-  Impl* impl_;
-};
 
 }  // namespace fanout

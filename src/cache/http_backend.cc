@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "cache/http_request.h"
 #include "cache/libcurl.h"

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 
 namespace fanout::cache::store {

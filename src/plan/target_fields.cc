@@ -3,6 +3,7 @@
 #include <array>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 
 namespace fanout {
 namespace {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/subprocess.h"
 
 namespace fanout::publish {

@@ -1,6 +1,7 @@
 #include "records/action_record.h"
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 
 namespace fanout::records {
 

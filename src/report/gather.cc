@@ -19,6 +19,7 @@
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "git/source_state.h"
 #include "image/tags.h"

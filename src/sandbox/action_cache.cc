@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "cache/action_result.h"
 #include "sandbox/fs_util.h"

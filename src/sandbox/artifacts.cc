@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/glob.h"
 #include "base/unique_fd.h"
 #include "sandbox/artifact_lookup.h"

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "sandbox/fs_util.h"
 
 namespace fanout::sandbox {

@@ -19,6 +19,7 @@
 
 #include "base/build_layout.h"
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/glob.h"
 #include "base/sort_by_name.h"
 #include "base/unique_fd.h"

@@ -6,6 +6,7 @@
 
 #include "base/build_layout.h"
 #include "base/file_util.h"
+#include "base/sha256.h"
 
 namespace fanout {
 

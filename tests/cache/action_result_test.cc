@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 namespace fanout::cache {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "cache/action_result.h"
 #include "cache/store_maintenance.h"

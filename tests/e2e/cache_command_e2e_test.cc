@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "cache/action_result.h"
 #include "cache/local_store.h"
 #include "report/text.h"

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "cache/http_backend.h"
 #include "nginx_dav.h"

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "docker_daemon.h"
 #include "local_registry.h"
 #include "test_util.h"

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 namespace fanout::image {

@@ -5,6 +5,7 @@
 #include "base/build_layout.h"
 #include "base/exit_codes.h"
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "records/manifest.h"
 #include "report/gather.h"
 #include "report/report.h"

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "test_util.h"
 
 namespace fanout::testing {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "base/sha256.h"
 #include "exec_fixture.h"
 #include "sandbox/landlock.h"
 
