@@ -84,6 +84,37 @@ bool IsReadOnly(const std::string& path) {
   return statvfs(path.c_str(), &sv) == 0 && (sv.f_flag & ST_RDONLY);
 }
 
+// Every mount point read-only but `writable`: mount_setattr on the whole tree where the kernel
+// has it, else (and in the test build with "mount-setattr" weakened) one remount per point. Mounts the kernel will not remount (shadowed,
+// special) are skipped by the second way; the caller checks what matters.
+std::string MakeTreeReadOnly(const std::set<std::string>& writable) {
+  struct mount_attr ro {};
+  ro.attr_set = MOUNT_ATTR_RDONLY;
+  if (!Weakened("mount-setattr") &&
+      mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &ro, sizeof ro) == 0) {
+    struct mount_attr rw {};
+    rw.attr_clr = MOUNT_ATTR_RDONLY;
+    for (const std::string& w : writable) {
+      if (mount_setattr(AT_FDCWD, w.c_str(), AT_SYMLINK_NOFOLLOW, &rw, sizeof rw) != 0) {
+        return Errno("make writable again " + w);
+      }
+    }
+    return "";
+  }
+  for (const std::string& point : MountPoints()) {
+    if (writable.count(point)) continue;
+    if (mount(nullptr, point.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | KeptFlags(point),
+              nullptr) != 0) {
+      if (errno == EACCES || errno == EPERM || errno == EINVAL || errno == ENOENT ||
+          errno == ESTALE || errno == ENODEV) {
+        continue;
+      }
+      return Errno("remount read-only " + point);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string EscapeOverlayPath(const std::string& path) {
@@ -221,19 +252,12 @@ std::string SetUpMounts(const MountPlan& plan) {
     writable_points.insert(plan.tmpdir);
   }
 
-  // 3. Everything else read-only (Bazel's "mostly read-only" pass). Mounts the kernel will not
-  //    remount (shadowed, special) are skipped; what matters is checked afterwards.
-  for (const std::string& point : MountPoints()) {
-    if (writable_points.count(point)) continue;
-    if (mount(nullptr, point.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | KeptFlags(point),
-              nullptr) != 0) {
-      if (errno == EACCES || errno == EPERM || errno == EINVAL || errno == ENOENT ||
-          errno == ESTALE || errno == ENODEV) {
-        continue;
-      }
-      return Errno("remount read-only " + point);
-    }
-  }
+  // 3. Everything else read-only (Bazel's "mostly read-only" pass), in one pass as bubblewrap
+  //    does: one recursive mount_setattr over the whole tree, then the writable points made
+  //    writable again. Where the kernel has no mount_setattr (before 5.12) or refuses it, each
+  //    mount is remounted in turn. Either way, what matters is checked afterwards.
+  if (Weakened("readonly")) return "";
+  if (std::string e = MakeTreeReadOnly(writable_points); !e.empty()) return e;
   std::vector<std::string> must_be_ro = {"/", "/etc"};
   for (const std::string& k : plan.keep) {
     if (!writable_points.count(k)) must_be_ro.push_back(k);

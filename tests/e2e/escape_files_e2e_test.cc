@@ -163,6 +163,42 @@ TEST_P(EscapeNamespacesFilesE2E, TmpIsSizeBounded) {
       << real.Log("t");
 }
 
+// A host directory anyone may write to, outside the workspace and not hidden: only the
+// read-only pass over the mount tree stands between the command and it. The write succeeds
+// with that pass turned off (the positive control) and fails with EROFS both ways the pass is
+// made: one recursive mount_setattr, and one remount per mount point (the way of kernels
+// before 5.12, taken here through the test switch "mount-setattr").
+TEST_P(EscapeNamespacesFilesE2E, HostDirectoryWritableByAllStaysReadOnly) {
+  const std::string m = Marker();
+  const std::string dir = "/var/tmp/fanout-open-" + m;
+  ASSERT_EQ(mkdir(dir.c_str(), 0777), 0) << dir;
+  ASSERT_EQ(chmod(dir.c_str(), 01777), 0);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      unlink((dir + "/w").c_str());
+      rmdir(dir.c_str());
+    }
+  } cleanup{dir};
+  Describe(Target("t",
+                  "if (echo x > \"$D/w\") 2>\"$TMPDIR/err\"; then echo ESCAPED write \"$D\"; "
+                  "else echo BLOCKED write \"$D\" \"$(cat \"$TMPDIR/err\")\"; fi",
+                  {"env: {D: " + Quote(dir) + "}"}));
+  Commit();
+  EscapeBuild weak = Build("readonly");
+  ASSERT_EQ(weak.run.exit_code, 0) << weak.run.err << weak.Log("t");
+  EXPECT_EQ(weak.Outcome("t", "write"), "ESCAPED") << "positive control: " << weak.Log("t");
+  EXPECT_EQ(access((dir + "/w").c_str(), F_OK), 0) << "positive control: no file on the host";
+  ASSERT_EQ(unlink((dir + "/w").c_str()), 0);
+  for (const char* way : {"", "mount-setattr"}) {
+    EscapeBuild real = Build(way);
+    ASSERT_EQ(real.run.exit_code, 0) << way << ": " << real.run.err << real.Log("t");
+    EXPECT_NE(real.OutcomeLine("t", "write").find("Read-only file system"), std::string::npos)
+        << way << ": " << real.Log("t");
+    EXPECT_NE(access((dir + "/w").c_str(), F_OK), 0) << way << ": the host got the file";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Escape, EscapeNamespacesFilesE2E,
                          ::testing::ValuesIn(EscapeVariantsOf(EscapeTier::kNamespaces)),
                          EscapeVariantName);
