@@ -85,8 +85,9 @@ bool IsReadOnly(const std::string& path) {
 }
 
 // Every mount point read-only but `writable`: mount_setattr on the whole tree where the kernel
-// has it, else (and in the test build with "mount-setattr" weakened) one remount per point. Mounts the kernel will not remount (shadowed,
-// special) are skipped by the second way; the caller checks what matters.
+// has it, else (and in the test build with "mount-setattr" weakened) one remount per point.
+// Mounts the kernel will not remount (shadowed, special) are skipped by the second way; the
+// caller checks what matters.
 std::string MakeTreeReadOnly(const std::set<std::string>& writable) {
   struct mount_attr ro {};
   ro.attr_set = MOUNT_ATTR_RDONLY;
