@@ -29,6 +29,9 @@ FANOUT = os.environ["FANOUT"]
 # The test build (tests/CMakeLists), where FANOUT_TEST_WEAKEN=mount-setattr makes the sandbox's
 # read-only pass take its other way, one remount per mount point (docs/security.md).
 WEAKENED = os.environ.get("FANOUT_WEAKENED")
+# Another fanout binary (an earlier commit's build) timed alternately with this one, warm, so a
+# change is compared with what it replaced in the same run.
+BASELINE = os.environ.get("FANOUT_BASELINE")
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 
@@ -119,14 +122,18 @@ def edge(tmp):
         run([FANOUT, "build", "-B", build], repo, env)  # the probe cached, a base made
         warm_env = dict(env, FANOUT_EXEC_PROFILE=profile)
         argv = [FANOUT, "exec", "-B", ".", "t"]
-        warm, cold, spans = [], [], []
+        warm, cold, spans, baseline = [], [], [], []
         for _ in range(RUNS):
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
             warm.append(once(argv, build, warm_env, spans=spans))
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
             cold.append(once(argv, build, env, before=lambda: remove_bases(build)))
+            if BASELINE:
+                baseline.append(once([BASELINE] + argv[1:], build, env))
         results.append((tier, "warm", statistics.median(warm) * 1000))
         results.append((tier, "cold", statistics.median(cold) * 1000))
+        if baseline:
+            results.append((tier, "warm, baseline", statistics.median(baseline) * 1000))
         profiles[tier] = phase_medians(profile, spans)
     bare = statistics.median(bare_times) * 1000
     print(f"## one edge: `fanout exec` of `true` as Ninja starts it, median of {RUNS} runs, "
@@ -135,6 +142,8 @@ def edge(tmp):
     print(f"{'bare /bin/sh -c true':<26}{bare:>9.2f}")
     for tier, kind, ms in results:
         print(f"{tier + ', ' + kind:<26}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x")
+    if BASELINE:
+        print(f"(baseline: {BASELINE})")
     for tier, (phases, inside) in profiles.items():
         print(f"\n### where a warm edge's time goes, {tier} tier (medians, ms)")
         for name, ms in phases:

@@ -85,7 +85,7 @@ AffectedResult AllAffected(const Description& desc, AffectedResult r, std::strin
   r.compared.clear();
   r.changed_paths.clear();
   std::vector<std::vector<AffectReason>> reasons(desc.targets.size());
-  for (auto& v : reasons) v.push_back(AffectReason{"all", "", "", "", 0});
+  for (auto& v : reasons) v.push_back(AffectReason{"all", "", "", "", 0, ""});
   Finish(desc, std::move(reasons), &r);
   return r;
 }
@@ -143,7 +143,7 @@ Expected<std::optional<std::string>> DescriptionChange(
     return std::optional<std::string>(fmt::format("{} in '{}'", *all, relpath));
   }
   for (const std::string& name : changed) {
-    (*reasons)[*head_desc.IndexOf(name)].push_back(AffectReason{"description", "", "", "", 0});
+    (*reasons)[*head_desc.IndexOf(name)].push_back(AffectReason{"description", "", "", "", 0, ""});
   }
   return std::optional<std::string>();
 }
@@ -173,8 +173,12 @@ Status MatchChangedPaths(const Repository& repo, const git_oid& head_tree, const
       return MakeError("the description has an invalid pattern: " + st.error().message);
     }
     for (const FilterIndex::Match& m : matches) {
-      AffectReason reason{m.filter == global ? "global" : "input", c.path,
-                          m.pattern ? m.pattern->pattern() : "", "", c.status};
+      AffectReason reason{m.filter == global ? "global" : "input",
+                          c.path,
+                          m.pattern ? m.pattern->pattern() : "",
+                          "",
+                          c.status,
+                          m.pattern ? m.pattern->origin() : ""};
       (m.filter == global ? *globals : (*reasons)[m.filter]).push_back(std::move(reason));
     }
   }
@@ -343,7 +347,7 @@ Expected<AffectedResult> MatchAffected(const Repository& repo, const Description
     const bool has_desc = desc_reason != v.end() || description_all;
     if (desc_reason != v.end()) v.erase(desc_reason);
     v.insert(v.end(), globals.begin(), globals.end());
-    if (has_desc) v.push_back(AffectReason{"description", "", "", "", 0});
+    if (has_desc) v.push_back(AffectReason{"description", "", "", "", 0, ""});
   }
   if (all_reason) {
     r.all = true;

@@ -57,6 +57,9 @@ struct AffectReason {
   std::string pattern;  ///< input, global
   std::string target;   ///< dep
   char change = 0;      ///< input, global: the ChangedPath status letter
+  /// input: where a derived `pattern` comes from ("inputs_from: app/Dockerfile:4 COPY"), empty
+  /// for one written in the description.
+  std::string rule;
 };
 
 /// One affected target.

@@ -23,6 +23,10 @@ void WriteReason(const AffectReason& r, JsonWriter* w) {
     w->String(r.path);
     w->Key("pattern");
     w->String(r.pattern);
+    if (!r.rule.empty()) {
+      w->Key("rule");
+      w->String(r.rule);
+    }
   } else if (r.kind == "dep") {
     w->Key("target");
     w->String(r.target);
@@ -44,7 +48,11 @@ std::vector<const AffectedTarget*> InTierOrder(const AffectedResult& result) {
 std::string Short(const std::string& sha) { return sha.size() == 40 ? sha.substr(0, 12) : sha; }
 
 std::string DescribePathReason(const AffectReason& r) {
-  return fmt::format("{} ({}) matches '{}'", r.path, ChangeStatusName(r.change), r.pattern);
+  if (r.rule.empty()) {
+    return fmt::format("{} ({}) matches '{}'", r.path, ChangeStatusName(r.change), r.pattern);
+  }
+  return fmt::format("{} ({}) matches '{}' ({})", r.path, ChangeStatusName(r.change), r.pattern,
+                     r.rule);
 }
 
 /// "base -> core: core/a.c (modified) matches 'core/**'": from the dependency `dep` down the

@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include <fmt/format.h>
+
 namespace fanout {
 
 namespace {
@@ -164,35 +166,99 @@ bool Glob::MatchTokens(const Segment& seg, std::string_view text) const {
   return ti == nt;
 }
 
+Expected<PathFilter::ContextIgnore> PathFilter::ReadIgnore(std::size_t index,
+                                                           std::string_view context,
+                                                           std::string_view dockerfile,
+                                                           const TreeFileReader& read) {
+  ContextIgnore ignore{context == "." ? "" : std::string(context), DockerIgnore()};
+  for (const std::string& file : DockerignoreFiles(context, dockerfile)) {
+    Expected<std::optional<std::string>> text = read(file);
+    if (!text.ok()) return MakeError(std::to_string(index) + ":0:" + text.error().message);
+    if (!*text) continue;
+    Expected<DockerIgnore> rules = DockerIgnore::Parse(**text);
+    if (!rules.ok()) {
+      return MakeError(std::to_string(index) + ":0:" + file + ":" + rules.error().message +
+                       "; fix the line (docs/images.md says how the engine reads it)");
+    }
+    ignore.rules = std::move(*rules);
+    break;
+  }
+  return ignore;
+}
+
+Expected<std::vector<Glob>> PathFilter::DockerfileIncludes(std::size_t index,
+                                                           std::string_view context,
+                                                           std::string_view dockerfile,
+                                                           const TreeFileReader& read) {
+  const std::string df(dockerfile);
+  const std::string prefix = context == "." ? "" : std::string(context) + "/";
+  std::vector<std::pair<std::string, std::string>> derived;  // pattern, origin
+  derived.emplace_back(df, "inputs_from: the Dockerfile");
+  for (std::string& file : DockerignoreFiles(context, dockerfile)) {
+    derived.emplace_back(std::move(file), "inputs_from: where " + df + "'s .dockerignore can be");
+  }
+  Expected<std::optional<std::string>> text = read(df);
+  if (!text.ok()) return MakeError(std::to_string(index) + ":0:" + text.error().message);
+  const std::string whole = prefix + "**";
+  if (!*text) {
+    derived.emplace_back(whole, "inputs_from: " + df + " does not exist, so the whole context");
+  } else {
+    const DockerfileSources sources = ParseDockerfileSources(**text);
+    if (sources.whole_context) {
+      derived.emplace_back(whole, "inputs_from: " + df + ":" + sources.notes.front());
+    } else {
+      for (const DockerfileSource& s : sources.sources) {
+        const std::string origin = fmt::format("inputs_from: {}:{} {}", df, s.line, s.instruction);
+        // A literal path also matches what lies under it; a pattern may match directories too.
+        derived.emplace_back(prefix + s.path, origin);
+        if (s.path.find_first_of("*?[\\") != std::string::npos) {
+          derived.emplace_back(prefix + s.path + "/**", origin);
+        }
+      }
+    }
+  }
+  std::vector<Glob> out;
+  for (auto& [pattern, origin] : derived) {
+    Expected<Glob> glob = Glob::Compile(pattern);
+    if (!glob.ok()) {
+      // A source that is no pattern of ours (Go's filepath.Match differs at the edges): the
+      // whole context stands in for it.
+      glob = Glob::Compile(whole);
+      origin += fmt::format(" ('{}' is not a pattern fanout reads, so the whole context)",
+                            pattern.substr(prefix.size()));
+      if (!glob.ok()) return MakeError(std::to_string(index) + ":" + glob.error().message);
+    }
+    glob->origin_ = std::move(origin);
+    out.push_back(std::move(glob).value());
+  }
+  return out;
+}
+
 Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns,
                                          const TreeFileReader& read) {
   PathFilter filter;
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     std::string_view pattern = patterns[i];
-    if (IsDockerignoreMarker(pattern)) {
-      const std::string_view body = pattern.substr(kDockerignoreMagic.size());
+    const bool dockerignore = IsDockerignoreMarker(pattern);
+    if (dockerignore || IsDockerfileMarker(pattern)) {
+      const std::string_view body =
+          pattern.substr((dockerignore ? kDockerignoreMagic : kDockerfileMagic).size());
       const std::size_t sep = body.find("//");
       if (sep == std::string_view::npos || !read) {
-        return MakeError(std::to_string(i) + ":0:'" + std::string(pattern) +
-                         "' is fanout's own pattern for a .dockerignore " +
-                         (read ? "and is malformed" : "and cannot be read here") +
-                         "; run 'fanout gen' again");
+        return MakeError(
+            std::to_string(i) + ":0:'" + std::string(pattern) + "' is fanout's own pattern for " +
+            (dockerignore ? "a .dockerignore " : "inputs_from ") +
+            (read ? "and is malformed" : "and cannot be read here") + "; run 'fanout gen' again");
       }
-      const std::string context(body.substr(0, sep));
-      ContextIgnore ignore{context == "." ? "" : context, DockerIgnore()};
-      for (const std::string& file : DockerignoreFiles(context, body.substr(sep + 2))) {
-        Expected<std::optional<std::string>> text = read(file);
-        if (!text.ok()) return MakeError(std::to_string(i) + ":0:" + text.error().message);
-        if (!*text) continue;
-        Expected<DockerIgnore> rules = DockerIgnore::Parse(**text);
-        if (!rules.ok()) {
-          return MakeError(std::to_string(i) + ":0:" + file + ":" + rules.error().message +
-                           "; fix the line (docs/images.md says how the engine reads it)");
-        }
-        ignore.rules = std::move(*rules);
-        break;
+      const std::string_view context = body.substr(0, sep), dockerfile = body.substr(sep + 2);
+      if (!dockerignore) {
+        Expected<std::vector<Glob>> globs = DockerfileIncludes(i, context, dockerfile, read);
+        if (!globs.ok()) return globs.error();
+        for (Glob& g : *globs) filter.includes_.push_back(std::move(g));
       }
-      filter.ignores_.push_back(std::move(ignore));
+      Expected<ContextIgnore> ignore = ReadIgnore(i, context, dockerfile, read);
+      if (!ignore.ok()) return ignore.error();
+      filter.ignores_.push_back(std::move(*ignore));
       continue;
     }
     const bool exclude = !pattern.empty() && pattern[0] == '!';

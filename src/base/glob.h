@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/dockerfile_sources.h"
 #include "base/dockerignore.h"
 #include "base/expected.h"
 
@@ -56,6 +57,10 @@ class Glob {
   /// Whether the pattern has none of `*?[\`: it then matches exactly the path it names and
   /// everything under it.
   bool is_literal() const { return literal_; }
+
+  /// Where a pattern derived for the input list comes from ("inputs_from: app/Dockerfile:4
+  /// COPY"), empty for one written in the description (PathFilter::Compile sets it).
+  const std::string& origin() const { return origin_; }
 
   /// Where every match lies: the path a literal pattern names (it matches that path and
   /// everything under it), else literal_prefix() (everything under it; "" is the whole tree).
@@ -89,6 +94,7 @@ class Glob {
   bool MatchTokens(const Segment& seg, std::string_view text) const;
 
   std::string pattern_;
+  std::string origin_;
   std::string literal_prefix_;
   bool literal_ = false;  ///< no glob characters: matches the path itself or anything under it
   std::size_t prefix_segments_ = 0;  ///< how many leading segments literal_prefix_ covers
@@ -111,11 +117,14 @@ using TreeFileReader = std::function<Expected<std::optional<std::string>>(const 
 /// An image target's default inputs also hold a dockerignore marker (dockerignore.h, never
 /// written by users): the files under its context that the engine would not send do not
 /// match either, unless an include names them exactly (the Dockerfile, the .dockerignore).
+/// A Dockerfile marker (dockerfile_sources.h, from `inputs_from`) stands for includes derived
+/// from the Dockerfile as the tree holds it, and brings its context's .dockerignore the same
+/// way.
 class PathFilter {
  public:
-  /// Compiles every pattern; a leading '!' makes it an exclude. A dockerignore marker reads
-  /// its rules with `read` (an error without one). On error, the Error's message starts with
-  /// "INDEX:COL:" (index into `patterns`, column within it, counting the '!').
+  /// Compiles every pattern; a leading '!' makes it an exclude. A dockerignore or Dockerfile
+  /// marker reads its files with `read` (an error without one). On error, the Error's message
+  /// starts with "INDEX:COL:" (index into `patterns`, column within it, counting the '!').
   static Expected<PathFilter> Compile(const std::vector<std::string>& patterns,
                                       const TreeFileReader& read = nullptr);
 
@@ -135,6 +144,16 @@ class PathFilter {
     DockerIgnore rules;
   };
   bool Ignored(std::string_view path) const;
+  /// The .dockerignore rules for `context` and `dockerfile`, read with `read`; errors start
+  /// with "INDEX:0:".
+  static Expected<ContextIgnore> ReadIgnore(std::size_t index, std::string_view context,
+                                            std::string_view dockerfile,
+                                            const TreeFileReader& read);
+  /// The includes a Dockerfile marker stands for (the Dockerfile, its .dockerignore files,
+  /// and what the Dockerfile takes from the context), each with its origin.
+  static Expected<std::vector<Glob>> DockerfileIncludes(std::size_t index, std::string_view context,
+                                                        std::string_view dockerfile,
+                                                        const TreeFileReader& read);
 
   std::vector<Glob> includes_;
   std::vector<Glob> excludes_;

@@ -198,6 +198,14 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
           "absolute path " + Quoted(pattern) + " in " + Quoted(what), {relative_to});
     return;
   }
+  if (IsDockerfileMarker(pattern)) {
+    Error(node.mark,
+          "pattern " + Quoted(pattern) + " in " + Quoted(what) +
+              " starts with fanout's own prefix for inputs_from",
+          {"help: derive inputs from a Dockerfile with 'inputs_from: {dockerfile: PATH}' "
+           "(docs/format.md)"});
+    return;
+  }
   if (IsDockerignoreMarker(pattern)) {
     Error(node.mark,
           "pattern " + Quoted(pattern) + " in " + Quoted(what) +

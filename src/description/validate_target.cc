@@ -12,8 +12,9 @@ namespace fanout {
 namespace {
 
 constexpr std::string_view kTargetKeys[] = {
-    "command", "inputs",  "deps",    "pool",  "artifacts", "env",    "pass_env", "sockets",
-    "timeout", "retries", "network", "cache", "checkout",  "limits", "image",    "log_limit"};
+    "command",  "inputs",  "deps",    "pool",      "artifacts",  "env",
+    "pass_env", "sockets", "timeout", "retries",   "network",    "cache",
+    "checkout", "limits",  "image",   "log_limit", "inputs_from"};
 constexpr std::string_view kLimitKeys[] = {"memory", "pids", "nofile", "tmp"};
 constexpr std::string_view kCheckoutValues[] = {"inputs", "full"};
 
@@ -52,8 +53,12 @@ Target Validator::ReadTarget(const YamlNode& key, const YamlNode& body) {
   const Entry* inputs = body.Find("inputs");
   const bool inputs_ok = !inputs || ReadPatterns(*inputs->value, "inputs", PatternKind::kInput,
                                                  &t.inputs, &t.input_marks);
-  if (inputs_ok && !inputs && t.image) t.inputs = DefaultImageInputs(*t.image);
-  if (inputs_ok && t.inputs.empty() && t.checkout != Checkout::kFull) {
+  // Derived inputs join the written ones; for an image target they replace the default of the
+  // whole context.
+  const Entry* inputs_from = body.Find("inputs_from");
+  if (inputs_ok && !inputs && t.image && !inputs_from) t.inputs = DefaultImageInputs(*t.image);
+  if (inputs_from) ReadInputsFrom(*inputs_from->value, &t);
+  if (inputs_ok && !inputs_from && t.inputs.empty() && t.checkout != Checkout::kFull) {
     Error(inputs ? inputs->value->mark : key.mark, "target " + Quoted(t.name) + " has no inputs",
           {"help: list the files it reads (e.g. 'inputs: [src/**]'), or set 'checkout: full' "
            "to give it the whole tree"});

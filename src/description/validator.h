@@ -57,6 +57,11 @@ class Validator : public SchemaReader {
   void ReadRetries(const YamlNode& node, Target* target);
   void ReadLimits(const YamlNode& node, Limits* limits);
 
+  // A target's `inputs_from:`: description/validate_inputs_from.cc. Adds its marker to the
+  // target's inputs; whether it was read.
+  bool ReadInputsFrom(const YamlNode& node, Target* target);
+  std::optional<std::string> ReadInputsFromPath(const YamlNode& node, std::string_view what);
+
   // An image target's `image:`: description/validate_image.cc.
   void ReadImage(const YamlNode& node, Target* target);
   std::optional<std::string> ReadRelativePath(const YamlNode& node, std::string_view what);

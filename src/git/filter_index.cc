@@ -40,6 +40,25 @@ FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists, Tre
     for (const std::string& p : *lists_[i]) {
       // Excludes and a .dockerignore only narrow a filter.
       if ((!p.empty() && p[0] == '!') || IsDockerignoreMarker(p)) continue;
+      if (IsDockerfileMarker(p)) {
+        // What it stands for lies under the context, or beside the Dockerfile.
+        const std::string_view body = std::string_view(p).substr(kDockerfileMagic.size());
+        const std::size_t sep = body.find("//");
+        const std::string_view context = body.substr(0, sep);
+        const std::string_view dockerfile =
+            sep == std::string_view::npos ? "" : body.substr(sep + 2);
+        const std::size_t slash = dockerfile.rfind('/');
+        for (std::string_view dir :
+             {context == "." ? std::string_view() : context,
+              slash == std::string_view::npos ? std::string_view() : dockerfile.substr(0, slash)}) {
+          if (dir.empty()) {
+            anywhere = true;
+          } else {
+            by_key_.emplace_back(dir, id);
+          }
+        }
+        continue;
+      }
       const std::string_view key = PruneKeyView(p);
       if (key.empty()) {
         anywhere = true;

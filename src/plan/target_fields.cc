@@ -286,6 +286,12 @@ std::string_view DescriptionKey(std::string_view json_key) {
   return json_key;
 }
 
+std::span<const std::string_view> MoreDescriptionKeys(std::string_view json_key) {
+  static constexpr std::string_view kInputsFrom[] = {"inputs_from"};
+  if (json_key == "inputs") return kInputsFrom;
+  return {};
+}
+
 void WriteTargetJson(const PlanTarget& target, JsonWriter& w) {
   WriteFields<PlanTarget>(kTargetFields, target, w);
 }

@@ -27,6 +27,11 @@ std::span<const JsonField<ImageSpec>> ImageFields();
 /// definition digest are derived).
 std::string_view DescriptionKey(std::string_view json_key);
 
+/// The description keys a plan field carries besides DescriptionKey(json_key): `inputs` also
+/// carries `inputs_from`, which the validator writes into the inputs as a marker
+/// (base/dockerfile_sources.h).
+std::span<const std::string_view> MoreDescriptionKeys(std::string_view json_key);
+
 /// Writes one target object.
 void WriteTargetJson(const PlanTarget& target, JsonWriter& w);
 

@@ -600,7 +600,8 @@ TEST(DescriptionLoaderTest, Load_UnknownTargetKeySuggestsDeps) {
 TEST(DescriptionLoaderTest, Load_UnknownTargetKeyWithoutNearNameListsValidKeys) {
   ExpectDiag(One(Load(WebWith("    flavour: x\n"))), 8, 5, "unknown key 'flavour' in target 'web'",
              "note: valid keys are: command, inputs, deps, pool, artifacts, env, pass_env, "
-             "sockets, timeout, retries, network, cache, checkout, limits, image, log_limit");
+             "sockets, timeout, retries, network, cache, checkout, limits, image, log_limit, "
+             "inputs_from");
 }
 
 TEST(DescriptionLoaderTest, Load_TimeoutAcceptsUnitsAndBareSeconds) {

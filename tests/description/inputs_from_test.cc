@@ -1,0 +1,90 @@
+// `inputs_from:` in a description (docs/format.md): the marker each target gets, and the errors.
+// What the marker stands for is tested in tests/base/dockerfile_sources_test.cc.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "description/loader.h"
+
+namespace fanout {
+namespace {
+
+LoadResult Load(const std::string& text) { return LoadDescriptionText(text, "fanout.yaml"); }
+
+/// A description whose target `t` (line 3) has `body` from line 4, keys at column 5.
+std::string With(const std::string& body) { return "version: 1\ntargets:\n  t:\n" + body; }
+
+TEST(InputsFrom, ADockerfileJoinsTheWrittenInputsWithItsDirectoryAsContext) {
+  auto r =
+      Load(With("    command: make\n    inputs: [Makefile]\n"
+                "    inputs_from: {dockerfile: docker/app/Dockerfile}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(
+      r.description->FindTarget("t")->inputs,
+      (std::vector<std::string>{"Makefile", ":(dockerfile)docker/app//docker/app/Dockerfile"}));
+  r = Load(With("    command: make\n    inputs_from: {dockerfile: Dockerfile, context: src}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(dockerfile)src//Dockerfile"});
+  r = Load(With("    command: make\n    inputs_from: {dockerfile: Dockerfile}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(dockerfile).//Dockerfile"});
+}
+
+TEST(InputsFrom, AnImageTargetsDerivedInputsReplaceTheWholeContext) {
+  auto r =
+      Load(With("    sockets: [/var/run/docker.sock]\n    image: {context: app}\n"
+                "    inputs_from: {dockerfile: app/Dockerfile}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(dockerfile)app//app/Dockerfile"});
+  // The image's context is the derivation's when the Dockerfile is the image's.
+  r =
+      Load(With("    sockets: [/var/run/docker.sock]\n"
+                "    image: {context: ., dockerfile: docker/app.Dockerfile}\n"
+                "    inputs_from: {dockerfile: docker/app.Dockerfile}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(dockerfile).//docker/app.Dockerfile"});
+}
+
+TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
+  struct Case {
+    std::string body;
+    int line, column;
+    std::string message;
+  } cases[] = {
+      {"    command: make\n    inputs_from: {context: src}\n", 5, 18,
+       "'inputs_from' of target 't' has no 'dockerfile'"},
+      {"    command: make\n    inputs_from: {dockerfile: /abs/Dockerfile}\n", 5, 31,
+       "path '/abs/Dockerfile' for 'dockerfile' in 'inputs_from' is absolute"},
+      {"    command: make\n    inputs_from: {dockerfile: d/../Dockerfile}\n", 5, 31,
+       "path 'd/../Dockerfile' for 'dockerfile' in 'inputs_from' has a '..' component"},
+      {"    command: make\n    inputs_from: {dockerfile: .}\n", 5, 31,
+       "'dockerfile' in 'inputs_from' of target 't' names the root"},
+      {"    command: make\n    inputs_from: {dockerfile: D, go: ./cmd/x}\n", 5, 34,
+       "unknown key 'go' in 'inputs_from' of target 't'"},
+      {"    command: make\n    inputs_from: [Dockerfile]\n", 5, 18,
+       "expected a mapping for 'inputs_from', found a list"},
+      {"    command: make\n    inputs: [\":(dockerfile).//Dockerfile\"]\n", 5, 14,
+       "pattern ':(dockerfile).//Dockerfile' in 'inputs' starts with fanout's own prefix for "
+       "inputs_from"},
+  };
+  for (const Case& c : cases) {
+    auto r = Load(With(c.body));
+    ASSERT_FALSE(r.description) << c.body;
+    ASSERT_FALSE(r.diagnostics.empty()) << c.body;
+    const Diagnostic& d = r.diagnostics[0];
+    EXPECT_EQ(d.message, c.message) << c.body;
+    EXPECT_EQ(d.mark.line, c.line) << c.body << d.message;
+    EXPECT_EQ(d.mark.column, c.column) << c.body << d.message;
+    if (c.message.rfind("expected", 0) != 0) {
+      EXPECT_FALSE(d.notes.empty()) << c.body << d.message;  // what to do
+    }
+  }
+}
+
+}  // namespace
+}  // namespace fanout
