@@ -5,20 +5,11 @@
 // misses a COPY source fails (the positive control: the workspace really holds only the
 // inputs), and a new COPY widens the inputs from its commit on with no edit to fanout.yaml.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include <set>
-#include <sstream>
-
-#include "docker_daemon.h"
-#include "image/oci_layout.h"
-#include "test_util.h"
+#include "context_fixture.h"
 
 namespace fanout::testing {
 namespace {
-
-using nlohmann::json;
-using Paths = std::set<std::string>;
 
 constexpr const char* kDockerfile =
     "FROM scratch\n"
@@ -31,23 +22,12 @@ constexpr const char* kFiles[] = {"src/main.c",   "src/lib/u.c",  "src/lib/x.tmp
                                   "conf/a.conf",  "conf/b.conf",  "static/a.txt",
                                   "static/b.txt", "static/c.css", "docs/readme.md"};
 
-class InputsFromE2E : public ::testing::Test {
+class InputsFromE2E : public ContextE2E {
  protected:
-  static void SetUpTestSuite() {
-    missing_ = ImageToolsMissing();
-    if (missing_.empty()) daemon_ = new DockerDaemon();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-
   void SetUp() override {
-    // Root runs CI: there every tool must be present, and a missing one fails the test.
-    if (geteuid() != 0) GTEST_SKIP() << missing_;
-    ASSERT_TRUE(missing_.empty()) << missing_;
-    ASSERT_TRUE(daemon_->ok()) << daemon_->error();
-    const std::string common = "    network: false\n    sockets: [" + daemon_->socket() +
+    ContextE2E::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    const std::string common = "    network: false\n    sockets: [" + Socket() +
                                "]\n    pass_env: [DOCKER_HOST]\n    image: {context: ctx}\n";
     repo_.Write("fanout.yaml", "version: 1\ntargets:\n  img:\n" + common +
                                    "    inputs_from: {dockerfile: ctx/Dockerfile}\n"
@@ -61,78 +41,9 @@ class InputsFromE2E : public ::testing::Test {
     repo_.Commit("context");
   }
 
-  RunResult Fanout(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {FanoutBinary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return fanout::testing::Run(
-        argv, repo_.path(),
-        {"DOCKER_HOST=" + daemon_->host(), "PATH=/usr/bin:/bin:/usr/sbin:/sbin"});
-  }
-
-  /// The paths (relative to the context) whose change since BASE affects `img`, by
-  /// `fanout affected --format json`; `rules` gets each one's rule.
   Paths AffectedPaths(const std::string& base, std::vector<std::string>* rules = nullptr) {
-    RunResult r = Fanout({"affected", "--base", base, "--format", "json"});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    Paths paths;
-    if (r.exit_code != 0) return paths;
-    const json result = json::parse(r.out);
-    for (const json& t : result["affected"]) {
-      if (t["name"] != "img") continue;
-      for (const json& reason : t["reasons"]) {
-        if (reason["kind"] != "input") continue;
-        paths.insert(reason["path"].get<std::string>().substr(std::string("ctx/").size()));
-        if (rules) rules->push_back(reason.value("rule", ""));
-      }
-    }
-    return paths;
+    return ContextE2E::AffectedPaths(base, "img", rules);
   }
-
-  /// The files under /ctx in the layers of an image, from `tar_command`'s output (one tar, or
-  /// several one after another).
-  static Paths LayerFiles(const std::string& tar_command) {
-    RunResult r = Sh(tar_command + " | tar -ti");
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    Paths files;
-    std::istringstream lines(r.out);
-    for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("ctx/", 0) == 0 && line.back() != '/') files.insert(line.substr(4));
-    }
-    return files;
-  }
-
-  /// The files of the image fanout built for `target`, read from its OCI layout; every layer
-  /// (one per COPY) is listed.
-  Paths BuiltFiles(const std::string& target) {
-    const std::string layout = repo_ / ("fanout-out/targets/" + target + "/out/image");
-    auto image = image::ReadOciLayout(layout);
-    EXPECT_TRUE(image.ok()) << image.error().message;
-    if (!image.ok()) return {};
-    const json manifest =
-        json::parse(ReadFile(layout + "/blobs/sha256/" + image::DigestHex(image->manifest_digest)));
-    Paths files;
-    for (const json& layer : manifest["layers"]) {
-      const std::string digest = layer["digest"].get<std::string>().substr(7);
-      Paths more = LayerFiles("gzip -dc " + layout + "/blobs/sha256/" + digest);
-      files.insert(more.begin(), more.end());
-    }
-    return files;
-  }
-
-  /// What the engine itself puts in the image, from the full context.
-  Paths EngineFiles() {
-    const std::string tag = "fanout-e2e/inputs-from:engine";
-    RunResult built = fanout::testing::Run(
-        {"/usr/bin/docker", "--host", daemon_->host(), "build", "-q", "-t", tag, repo_ / "ctx"},
-        repo_.path(), {"DOCKER_BUILDKIT=1"});
-    EXPECT_EQ(built.exit_code, 0) << built.err;
-    return LayerFiles("/usr/bin/docker --host " + daemon_->host() + " save " + tag +
-                      " | tar -xO --wildcards '*/layer.tar'");
-  }
-
-  GitRepo repo_;
-  static inline std::string missing_;
-  static inline DockerDaemon* daemon_ = nullptr;
 };
 
 TEST_F(InputsFromE2E, TheDerivedInputsBuildTheImageTheEngineBuildsFromTheWholeContext) {
@@ -155,7 +66,7 @@ TEST_F(InputsFromE2E, TheDerivedInputsBuildTheImageTheEngineBuildsFromTheWholeCo
 
   RunResult r = Fanout({"build", "img"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/img/log.txt");
-  const Paths engine = EngineFiles();
+  const Paths engine = EngineFiles("fanout-e2e/inputs-from:engine");
   EXPECT_EQ(engine, copied) << "the engine's own build of the whole context";
   EXPECT_EQ(BuiltFiles("img"), engine);
 }
