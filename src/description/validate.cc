@@ -198,20 +198,16 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
           "absolute path " + Quoted(pattern) + " in " + Quoted(what), {relative_to});
     return;
   }
-  if (IsDockerfileMarker(pattern)) {
+  // fanout's own patterns (base/dockerignore.h, base/dockerfile_sources.h) are not a user's.
+  const bool dockerfile = IsDockerfileMarker(pattern);
+  if (dockerfile || IsDockerignoreMarker(pattern)) {
     Error(node.mark,
-          "pattern " + Quoted(pattern) + " in " + Quoted(what) +
-              " starts with fanout's own prefix for inputs_from",
-          {"help: derive inputs from a Dockerfile with 'inputs_from: {dockerfile: PATH}' "
-           "(docs/format.md)"});
-    return;
-  }
-  if (IsDockerignoreMarker(pattern)) {
-    Error(node.mark,
-          "pattern " + Quoted(pattern) + " in " + Quoted(what) +
-              " starts with fanout's own prefix for a .dockerignore",
-          {"note: an image target without 'inputs' already gets its context minus its "
-           ".dockerignore (docs/images.md)"});
+          "pattern " + Quoted(pattern) + " in " + Quoted(what) + " starts with fanout's own " +
+              (dockerfile ? "prefix for inputs_from" : "prefix for a .dockerignore"),
+          {dockerfile ? "help: derive inputs from a Dockerfile with 'inputs_from: {dockerfile: "
+                        "PATH}' (docs/format.md)"
+                      : "note: an image target without 'inputs' already gets its context minus "
+                        "its .dockerignore (docs/images.md)"});
     return;
   }
   std::size_t seg = 0;
