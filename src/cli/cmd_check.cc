@@ -1,7 +1,14 @@
-// `fanout check`, `fanout list` and `fanout graph`: the description, validated and shown.
+// `fanout check`, `fanout list` (and `list --inputs T`) and `fanout graph`: the description,
+// validated and shown.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "base/exit_codes.h"
+#include "base/file_util.h"
 #include "base/json_writer.h"
 #include "cli/cli.h"
 #include "cli/input_check.h"
@@ -10,9 +17,12 @@
 #include "description/warnings.h"
 #include "git/description_source.h"
 #include "git/git.h"
+#include "git/index_files.h"
 #include "git/repo_check.h"
+#include "git/source.h"
 #include "plan/plan.h"
 #include "plan/target_fields.h"
+#include "snapshot/inputs.h"
 
 namespace fanout {
 
@@ -123,6 +133,83 @@ int RunList(const CommonOptions& opts, bool json_out) {
   return kExitSuccess;
 }
 
+/// `fanout list --inputs T`: each file of the source that is an input of T, with the pattern
+/// that selects it and, for a derived one, its rule. The source is the work tree's tracked
+/// files, or a bare repository's HEAD.
+int RunListInputs(const CommonOptions& opts, const std::string& name) {
+  auto desc = LoadOrReport(opts);
+  if (!desc.ok()) return desc.error().exit_code;
+  const Target* t = desc->FindTarget(name);
+  if (!t) {
+    fmt::print(stderr, "fanout list: error: no target '{}' in {}; 'fanout list' shows them\n", name,
+               opts.file);
+    return kExitUsage;
+  }
+  auto repo = OpenDescriptionRepo(opts);
+  if (!repo.ok()) {
+    fmt::print(stderr, "fanout list: error: {}\n", repo.error().message);
+    return repo.error().exit_code;
+  }
+  std::vector<TreeFile> files;
+  TreeFileReader read;
+  std::optional<SourceState> head;
+  if (repo->is_bare()) {
+    auto resolved = ResolveSource(*repo, "HEAD", "--source");
+    if (!resolved.ok()) {
+      fmt::print(stderr, "fanout list: error: {}\n", resolved.error().message);
+      return resolved.error().exit_code;
+    }
+    head = std::move(*resolved);
+    const git_oid tree = SourceTree(*head);
+    if (Status st = repo->WalkTree(tree, "", [&](const TreeFile& f) { files.push_back(f); });
+        !st.ok()) {
+      fmt::print(stderr, "fanout list: error: {}\n", st.error().message);
+      return st.error().exit_code;
+    }
+    read = TreeReader(*repo, tree);
+  } else {
+    auto indexed = IndexFiles(*repo);
+    if (!indexed.ok()) {
+      fmt::print(stderr, "fanout list: error: {}\n", indexed.error().message);
+      return indexed.error().exit_code;
+    }
+    files = std::move(*indexed);
+    const std::string root = repo->workdir();
+    read = [root](const std::string& path) -> Expected<std::optional<std::string>> {
+      auto text = ReadFile(root + path);
+      if (!text.ok()) return std::optional<std::string>();
+      return std::optional<std::string>(std::move(*text));
+    };
+  }
+  std::vector<std::string> scratch;
+  static const std::vector<std::string> kWholeTree = {"**"};
+  const std::vector<std::string>& patterns = t->checkout == Checkout::kFull
+                                                 ? kWholeTree
+                                                 : InputPatterns(*t, desc->global_inputs, &scratch);
+  auto filter = PathFilter::Compile(patterns, read);
+  if (!filter.ok()) {
+    fmt::print(stderr, "fanout list: error: the inputs of '{}' do not compile: {}\n", name,
+               filter.error().message);
+    return kExitUsage;
+  }
+  std::sort(files.begin(), files.end(),
+            [](const TreeFile& a, const TreeFile& b) { return a.path < b.path; });
+  for (const TreeFile& f : files) {
+    if (!filter->Matches(f.path)) continue;
+    const Glob* which = nullptr;
+    for (const Glob& g : filter->includes()) {
+      if (g.Matches(f.path)) {
+        which = &g;
+        break;
+      }
+    }
+    if (!which) continue;
+    fmt::print("{}\t{}{}\n", f.path, which->pattern(),
+               which->origin().empty() ? "" : "\t" + which->origin());
+  }
+  return kExitSuccess;
+}
+
 std::string DotQuote(const std::string& s) { return "\"" + s + "\""; }
 
 int RunGraph(const CommonOptions& opts, const std::string& format) {
@@ -167,9 +254,16 @@ CommandFn SetupCheck(CLI::App* app) {
 CommandFn SetupList(CLI::App* app) {
   auto opts = std::make_shared<CommonOptions>();
   auto json_out = std::make_shared<bool>(false);
+  auto inputs = std::make_shared<std::string>();
   AddDescriptionOptions(app, opts.get());
   app->add_flag("--json", *json_out, "machine-readable output");
-  return [opts, json_out] { return RunList(*opts, *json_out); };
+  app->add_option("--inputs", *inputs,
+                  "list the files that are TARGET's inputs, each with the pattern (and, for a "
+                  "derived one, the rule) that selects it")
+      ->type_name("TARGET");
+  return [opts, json_out, inputs] {
+    return inputs->empty() ? RunList(*opts, *json_out) : RunListInputs(*opts, *inputs);
+  };
 }
 
 CommandFn SetupGraph(CLI::App* app) {
