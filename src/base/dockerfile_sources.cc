@@ -1,7 +1,6 @@
 #include "base/dockerfile_sources.h"
 
 #include <cctype>
-#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -94,6 +93,20 @@ std::vector<std::string> Arguments(std::string_view rest, char escape) {
   return Words(rest, escape);
 }
 
+/// A parser directive line, `# name=value` (blanks allowed around both): its name and value.
+bool Directive(std::string_view line, std::string* name, std::string* value) {
+  if (line.empty() || line.front() != '#') return false;
+  std::string_view rest = Trim(line.substr(1));
+  std::size_t n = 0;
+  while (n < rest.size() && std::isalpha(static_cast<unsigned char>(rest[n]))) ++n;
+  if (n == 0) return false;
+  std::string_view after = Trim(rest.substr(n));
+  if (after.empty() || after.front() != '=') return false;
+  *name = std::string(rest.substr(0, n));
+  *value = std::string(Trim(after.substr(1)));
+  return true;
+}
+
 class Reader {
  public:
   explicit Reader(DockerfileSources* out) : out_(out) {}
@@ -102,12 +115,10 @@ class Reader {
     const std::vector<std::string_view> lines = Lines(text);
     std::size_t i = 0;
     // Parser directives: `# name=value` lines before anything else.
-    static const std::regex kDirective(R"(^#\s*([A-Za-z]+)\s*=\s*(.*?)\s*$)");
     for (; i < lines.size(); ++i) {
-      std::cmatch m;
-      const std::string_view l = lines[i];
-      if (!std::regex_match(l.begin(), l.end(), m, kDirective)) break;
-      if (Upper(m[1].str()) == "ESCAPE" && (m[2] == "`" || m[2] == "\\")) escape_ = m[2].str()[0];
+      std::string name, value;
+      if (!Directive(lines[i], &name, &value)) break;
+      if (Upper(name) == "ESCAPE" && (value == "`" || value == "\\")) escape_ = value[0];
     }
     Instruction ins;
     for (; i < lines.size(); ++i) {
@@ -139,10 +150,21 @@ class Reader {
                            std::size_t i) const {
     const std::string name = Upper(Trim(text).substr(0, Trim(text).find_first_of(" \t")));
     if (name != "RUN" && name != "COPY" && name != "ADD") return i;
-    static const std::regex kHeredoc(R"(<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2)");
-    for (std::sregex_iterator it(text.begin(), text.end(), kHeredoc), end; it != end; ++it) {
-      const bool strip_tabs = (*it)[1].length() > 0;
-      const std::string word = (*it)[3].str();
+    // Each `<<WORD`, `<<-WORD`, `<<"WORD"` or `<<'WORD'`, in order.
+    for (std::size_t at = text.find("<<"); at != std::string::npos; at = text.find("<<", at)) {
+      at += 2;
+      const bool strip_tabs = at < text.size() && text[at] == '-';
+      if (strip_tabs) ++at;
+      const char quote = at < text.size() && (text[at] == '"' || text[at] == '\'') ? text[at] : 0;
+      if (quote) ++at;
+      const std::size_t start = at;
+      while (at < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[at])) || text[at] == '_')) {
+        ++at;
+      }
+      if (at == start || std::isdigit(static_cast<unsigned char>(text[start]))) continue;
+      if (quote && (at >= text.size() || text[at] != quote)) continue;
+      const std::string_view word = std::string_view(text).substr(start, at - start);
       while (++i < lines.size()) {
         std::string_view l = lines[i];
         if (strip_tabs) {

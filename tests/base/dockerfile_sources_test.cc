@@ -101,6 +101,16 @@ TEST(DockerfileSources, WhatCannotBeResolvedTakesTheWholeContextWithANote) {
             (std::vector<std::string>{"x/z", "w"}));
 }
 
+// A hostile Dockerfile of very long lines: read in linear time and stack, no recursion per
+// character (std::regex recursed and overflowed the stack on a 2 MB directive line).
+TEST(DockerfileSources, VeryLongLinesAreReadWithoutRecursion) {
+  const std::string huge(2'000'000, 'a');
+  const DockerfileSources s =
+      ParseDockerfileSources("# syntax=" + huge + "\nFROM x\nRUN " + huge + " <<" + huge +
+                             "\nbody\n" + huge + "\nCOPY a b\n");
+  EXPECT_EQ(Paths(s), std::vector<std::string>{"a"});
+}
+
 /// A tree of files read by PathFilter::Compile.
 TreeFileReader Reader(std::map<std::string, std::string> files) {
   return [files](const std::string& path) -> Expected<std::optional<std::string>> {
