@@ -16,8 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
-#include "base/sha256.h"
 #include "base/glob.h"
+#include "base/sha256.h"
 #include "base/unique_fd.h"
 #include "sandbox/artifact_lookup.h"
 #include "sandbox/beneath.h"

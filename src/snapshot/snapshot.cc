@@ -19,8 +19,8 @@
 
 #include "base/build_layout.h"
 #include "base/file_util.h"
-#include "base/sha256.h"
 #include "base/glob.h"
+#include "base/sha256.h"
 #include "base/sort_by_name.h"
 #include "base/unique_fd.h"
 #include "git/changed_paths.h"
