@@ -73,15 +73,17 @@ std::vector<std::string> Validator::DefaultImageInputs(const ImageSpec& image) {
   return inputs;
 }
 
-std::optional<std::string> Validator::ReadRelativePath(const YamlNode& node,
-                                                       std::string_view what) {
+std::optional<std::string> Validator::ReadRelativePath(const YamlNode& node, std::string_view what,
+                                                       std::string_view section) {
   std::optional<std::string> path = ExpectText(node, what);
   if (!path) return std::nullopt;
-  const std::string problem = RelativePathProblem(*path);
+  const std::string problem = path->empty() ? "is empty" : RelativePathProblem(*path);
   if (problem.empty()) return path;
-  Error(node.mark, "path " + Quoted(*path) + " for " + Quoted(what) + " " + problem,
-        {"note: paths in 'image' are relative to the repository root, written without '.' or "
-         "'..' components ('.' alone is the root)"});
+  const std::string in = section == "image" ? "" : " in " + Quoted(section);
+  Error(node.mark, "path " + Quoted(*path) + " for " + Quoted(what) + in + " " + problem,
+        {"note: paths in " + Quoted(section) +
+         " are relative to the repository root, written without '.' or '..' components ('.' "
+         "alone is the root)"});
   return std::nullopt;
 }
 

@@ -15,19 +15,6 @@ constexpr std::string_view kInputsFromKeys[] = {"dockerfile", "context"};
 
 }  // namespace
 
-std::optional<std::string> Validator::ReadInputsFromPath(const YamlNode& node,
-                                                         std::string_view what) {
-  std::optional<std::string> path = ExpectText(node, what);
-  if (!path) return std::nullopt;
-  const std::string problem = path->empty() ? "is empty" : RelativePathProblem(*path);
-  if (problem.empty()) return path;
-  Error(node.mark,
-        "path " + Quoted(*path) + " for " + Quoted(what) + " in 'inputs_from' " + problem,
-        {"note: paths in 'inputs_from' are relative to the repository root, written without "
-         "'.' or '..' components ('.' alone is the root)"});
-  return std::nullopt;
-}
-
 bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
   const std::optional<Entries> entries = ExpectMapping(node, "inputs_from");
   if (!entries) return false;
@@ -40,7 +27,7 @@ bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
     return false;
   }
   std::optional<std::string> dockerfile =
-      ReadInputsFromPath(*dockerfile_entry->value, "dockerfile");
+      ReadRelativePath(*dockerfile_entry->value, "dockerfile", "inputs_from");
   if (!dockerfile) return false;
   if (*dockerfile == ".") {
     Error(dockerfile_entry->value->mark,
@@ -50,7 +37,7 @@ bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
   }
   std::string context;
   if (const Entry* e = node.Find("context")) {
-    std::optional<std::string> c = ReadInputsFromPath(*e->value, "context");
+    std::optional<std::string> c = ReadRelativePath(*e->value, "context", "inputs_from");
     if (!c) return false;
     context = *c;
   } else if (t->image && t->image->DockerfilePath() == *dockerfile) {

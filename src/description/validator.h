@@ -60,11 +60,12 @@ class Validator : public SchemaReader {
   // A target's `inputs_from:`: description/validate_inputs_from.cc. Adds its marker to the
   // target's inputs; whether it was read.
   bool ReadInputsFrom(const YamlNode& node, Target* target);
-  std::optional<std::string> ReadInputsFromPath(const YamlNode& node, std::string_view what);
 
   // An image target's `image:`: description/validate_image.cc.
   void ReadImage(const YamlNode& node, Target* target);
-  std::optional<std::string> ReadRelativePath(const YamlNode& node, std::string_view what);
+  /// A relative path under `section` ("image", "inputs_from"), or an error naming it.
+  std::optional<std::string> ReadRelativePath(const YamlNode& node, std::string_view what,
+                                              std::string_view section = "image");
   void ReadImageArgs(const YamlNode& node, const Target& target, ImageSpec* image);
   void ReadImageTags(const YamlNode& node, ImageSpec* image);
   void ReadImageSecrets(const Entry& entry, const Target& target, ImageSpec* image);
