@@ -76,14 +76,14 @@ class Deriver {
  public:
   Deriver(const Plan& plan, const ReportInputs& in) : plan_(plan), in_(in) {
     interrupted_ = in.build && in.build->interrupted;
-    for (const auto& [name, e] : in.evidence) {
-      if (e.failure && !e.from_earlier_build && e.failure->status == TargetStatus::kInterrupted) {
-        interrupted_ = true;
-      }
-    }
     if (in.build && !in.build->requested.empty()) {
       requested_ = true;
       for (const std::string& r : in.build->requested) Want(r);
+    }
+    for (const auto& [name, e] : in.evidence) {
+      if (FailedThisBuild(name, e) && e.failure->status == TargetStatus::kInterrupted) {
+        interrupted_ = true;
+      }
     }
   }
 
@@ -114,6 +114,13 @@ class Deriver {
     }
   }
 
+  /// Whether `e` holds a failure of this build. One from within the clock slack of its start
+  /// may be from the build just before; but a target this build did not ask Ninja for (not
+  /// requested, nor a dependency of one) cannot have run, however recent its record.
+  bool FailedThisBuild(const std::string& name, const TargetEvidence& e) const {
+    return e.failure && !e.from_earlier_build && (!requested_ || wanted_.count(name));
+  }
+
   TargetReport FromEvidence(const PlanTarget& t, const TargetReport* problem_dep) {
     TargetReport r;
     r.name = t.def.name;
@@ -121,7 +128,7 @@ class Deriver {
     auto ev = in_.evidence.find(r.name);
     const TargetEvidence& e = ev == in_.evidence.end() ? kNone : ev->second;
 
-    if (e.failure && !e.from_earlier_build) {
+    if (FailedThisBuild(r.name, e)) {
       const records::FailureRecord& f = *e.failure;
       r.status = IsProblem(f.status) ? f.status : TargetStatus::kFailed;
       r.message = f.message;
@@ -175,7 +182,7 @@ class Deriver {
       }
       return r;
     }
-    if (e.started_this_build) {
+    if (e.started_this_build && (!requested_ || wanted_.count(r.name))) {
       // It ran, but its outcome was lost: say so rather than "not started".
       r.log = layout::LogPath(r.name);
       r.log_tail = e.log_tail;

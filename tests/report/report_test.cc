@@ -142,6 +142,34 @@ TEST(DeriveReport, UnaffectedAndUnrequestedTargetsAreSkipped) {
   EXPECT_EQ(r.targets[0].name, "app") << "rows are sorted by name";
 }
 
+TEST(DeriveReport, AnUnrequestedTargetsRecentFailureIsNotThisBuilds) {
+  // `fanout build b` right after `fanout build a` failed: a's record is newer than the clock
+  // slack allows to tell apart, but Ninja was not asked for a, so it did not run.
+  Plan plan = MakePlanOf({MakeTarget("a"), MakeTarget("b"), MakeTarget("c")});
+  ReportInputs in;
+  in.build = BuildRecord{};
+  in.build->requested = {"b"};
+  in.build->ninja_exit_code = 0;
+  in.evidence["a"] = WithFailure(Failure(TargetStatus::kInterrupted));
+  TargetEvidence log_only;
+  log_only.started_this_build = true;
+  in.evidence["c"] = log_only;
+  in.evidence["b"] = WithResult(Success());
+  Report r = DeriveReport(plan, in);
+  EXPECT_EQ(Row(r, "a").status, TargetStatus::kSkipped);
+  EXPECT_EQ(Row(r, "a").message, "not requested");
+  EXPECT_EQ(Row(r, "c").status, TargetStatus::kSkipped);
+  EXPECT_FALSE(r.interrupted) << "another build's interruption is not this one's";
+  EXPECT_EQ(r.ExitCode(), kExitSuccess);
+
+  // Control: when a is asked for, the same record is this build's.
+  in.build->requested = {"a", "b", "c"};
+  Report all = DeriveReport(plan, in);
+  EXPECT_EQ(Row(all, "a").status, TargetStatus::kInterrupted);
+  EXPECT_EQ(Row(all, "c").status, TargetStatus::kInterrupted);
+  EXPECT_EQ(all.ExitCode(), kExitInterrupted);
+}
+
 TEST(DeriveReport, RecordsFromAnEarlierBuildDoNotDescribeThisOne) {
   Plan plan = MakePlanOf({MakeTarget("old_fail"), MakeTarget("old_ok"), MakeTarget("stale"),
                           MakeTarget("on_failed_dep", {"now_fails"}), MakeTarget("now_fails")});
