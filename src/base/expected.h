@@ -83,4 +83,15 @@ using Status = Expected<void>;
     if (!fanout_try_result_.ok()) return fanout_try_result_.error(); \
   } while (0)
 
+#define FANOUT_TRY_CONCAT_INNER_(a, b) a##b
+#define FANOUT_TRY_CONCAT_(a, b) FANOUT_TRY_CONCAT_INNER_(a, b)
+/// `FANOUT_TRY_ASSIGN(T x, expr);` declares x from the value of the Expected `expr`, or
+/// returns its error from the enclosing function.
+#define FANOUT_TRY_ASSIGN(decl, expr) \
+  FANOUT_TRY_ASSIGN_IMPL_(FANOUT_TRY_CONCAT_(fanout_try_value_, __LINE__), decl, expr)
+#define FANOUT_TRY_ASSIGN_IMPL_(tmp, decl, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return tmp.error();             \
+  decl = std::move(*tmp)
+
 }  // namespace fanout

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "base/python_imports.h"
 
 namespace fanout {
 
@@ -237,8 +240,27 @@ Expected<std::vector<Glob>> PathFilter::DockerfileIncludes(std::size_t index,
 Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& patterns,
                                          const TreeFileReader& read) {
   PathFilter filter;
+  std::optional<PythonAstReader> python;  // started by the first Python marker, if any
   for (std::size_t i = 0; i < patterns.size(); ++i) {
     std::string_view pattern = patterns[i];
+    if (IsPythonMarker(pattern)) {
+      if (!read) {
+        return MakeError(std::to_string(i) + ":0:'" + std::string(pattern) +
+                         "' is fanout's own pattern for inputs_from and cannot be read here; "
+                         "run 'fanout gen' again");
+      }
+      if (!python) python.emplace();
+      Expected<std::vector<DerivedPattern>> derived =
+          PythonImportInputs(pattern.substr(kPythonMagic.size()), read, &*python);
+      if (!derived.ok()) return MakeError(std::to_string(i) + ":0:" + derived.error().message);
+      for (DerivedPattern& d : *derived) {
+        Expected<Glob> glob = Glob::Compile(d.pattern);
+        if (!glob.ok()) return MakeError(std::to_string(i) + ":" + glob.error().message);
+        glob->origin_ = std::move(d.origin);
+        filter.includes_.push_back(std::move(glob).value());
+      }
+      continue;
+    }
     const bool dockerignore = IsDockerignoreMarker(pattern);
     if (dockerignore || IsDockerfileMarker(pattern)) {
       const std::string_view body =

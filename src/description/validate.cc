@@ -7,6 +7,7 @@
 
 #include "base/build_layout.h"
 #include "base/glob.h"
+#include "base/python_imports.h"
 #include "base/sort_by_name.h"
 #include "description/dependency_cycles.h"
 #include "description/validator.h"
@@ -198,14 +199,15 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
           "absolute path " + Quoted(pattern) + " in " + Quoted(what), {relative_to});
     return;
   }
-  // fanout's own patterns (base/dockerignore.h, base/dockerfile_sources.h) are not a user's.
-  const bool dockerfile = IsDockerfileMarker(pattern);
+  // fanout's own patterns (base/dockerignore.h, base/dockerfile_sources.h,
+  // base/python_imports.h) are not a user's.
+  const bool dockerfile = IsDockerfileMarker(pattern) || IsPythonMarker(pattern);
   if (dockerfile || IsDockerignoreMarker(pattern)) {
     Error(node.mark,
           "pattern " + Quoted(pattern) + " in " + Quoted(what) + " starts with fanout's own " +
               (dockerfile ? "prefix for inputs_from" : "prefix for a .dockerignore"),
-          {dockerfile ? "help: derive inputs from a Dockerfile with 'inputs_from: {dockerfile: "
-                        "PATH}' (docs/format.md)"
+          {dockerfile ? "help: derive inputs with 'inputs_from: {dockerfile: PATH}' or "
+                        "'inputs_from: {python: PATH}' (docs/format.md)"
                       : "note: an image target without 'inputs' already gets its context minus "
                         "its .dockerignore (docs/images.md)"});
     return;

@@ -60,6 +60,7 @@ class Validator : public SchemaReader {
   // A target's `inputs_from:`: description/validate_inputs_from.cc. Adds its marker to the
   // target's inputs; whether it was read.
   bool ReadInputsFrom(const YamlNode& node, Target* target);
+  bool ReadInputsFromPython(const YamlNode& node, const Entry& python, Target* target);
 
   // An image target's `image:`: description/validate_image.cc.
   void ReadImage(const YamlNode& node, Target* target);

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "base/python_imports.h"
+
 namespace fanout {
 
 namespace {
@@ -40,6 +42,11 @@ FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists, Tre
     for (const std::string& p : *lists_[i]) {
       // Excludes and a .dockerignore only narrow a filter.
       if ((!p.empty() && p[0] == '!') || IsDockerignoreMarker(p)) continue;
+      if (IsPythonMarker(p)) {
+        // The project files above the entry reach up to the root.
+        anywhere = true;
+        continue;
+      }
       if (IsDockerfileMarker(p)) {
         // What it stands for lies under the context, or beside the Dockerfile.
         const std::string_view body = std::string_view(p).substr(kDockerfileMagic.size());

@@ -1,5 +1,6 @@
 // `inputs_from:` in a description (docs/format.md): the marker each target gets, and the errors.
-// What the marker stands for is tested in tests/base/dockerfile_sources_test.cc.
+// What the marker stands for is tested in tests/base/dockerfile_sources_test.cc and
+// tests/base/python_imports_test.cc.
 #include <string>
 #include <vector>
 
@@ -50,6 +51,19 @@ TEST(InputsFrom, AnImageTargetsDerivedInputsReplaceTheWholeContext) {
             std::vector<std::string>{":(dockerfile).//docker/app.Dockerfile"});
 }
 
+TEST(InputsFrom, APythonProgramWithTheDirectoriesOnItsPath) {
+  auto r =
+      Load(With("    command: python3 app/main.py\n    inputs: [data/**]\n"
+                "    inputs_from: {python: app/main.py}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            (std::vector<std::string>{"data/**", ":(python)app/main.py"}));
+  r = Load(With("    command: python3 -m app\n    inputs_from: {python: app, path: [., src]}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(python)app//.//src"});
+}
+
 TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
   struct Case {
     std::string body;
@@ -57,7 +71,7 @@ TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
     std::string message;
   } cases[] = {
       {"    command: make\n    inputs_from: {context: src}\n", 5, 18,
-       "'inputs_from' of target 't' has no 'dockerfile'"},
+       "'inputs_from' of target 't' has neither 'dockerfile' nor 'python'"},
       {"    command: make\n    inputs_from: {dockerfile: /abs/Dockerfile}\n", 5, 31,
        "path '/abs/Dockerfile' for 'dockerfile' in 'inputs_from' is absolute"},
       {"    command: make\n    inputs_from: {dockerfile: d/../Dockerfile}\n", 5, 31,
@@ -66,6 +80,18 @@ TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
        "'dockerfile' in 'inputs_from' of target 't' names the root"},
       {"    command: make\n    inputs_from: {dockerfile: D, go: ./cmd/x}\n", 5, 34,
        "unknown key 'go' in 'inputs_from' of target 't'"},
+      {"    command: make\n    inputs_from: {dockerfile: D, python: a.py}\n", 5, 34,
+       "'inputs_from' of target 't' has both 'dockerfile' and 'python'"},
+      {"    command: make\n    inputs_from: {dockerfile: D, path: [lib]}\n", 5, 34,
+       "'path' in 'inputs_from' of target 't' is for 'python' only"},
+      {"    command: make\n    inputs_from: {python: a.py, context: src}\n", 5, 33,
+       "'context' in 'inputs_from' of target 't' is for 'dockerfile' only"},
+      {"    command: make\n    inputs_from: {python: .}\n", 5, 27,
+       "'python' in 'inputs_from' of target 't' names the root"},
+      {"    command: make\n    inputs_from: {python: a.py, path: [lib, ../x]}\n", 5, 45,
+       "path '../x' for 'path' in 'inputs_from' has a '..' component"},
+      {"    command: make\n    inputs: [\":(python)a.py\"]\n", 5, 14,
+       "pattern ':(python)a.py' in 'inputs' starts with fanout's own prefix for inputs_from"},
       {"    command: make\n    inputs_from: [Dockerfile]\n", 5, 18,
        "expected a mapping for 'inputs_from', found a list"},
       {"    command: make\n    inputs: [\":(dockerfile).//Dockerfile\"]\n", 5, 14,
