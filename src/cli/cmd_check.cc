@@ -1,5 +1,7 @@
 // `fanout check`, `fanout list` (and `list --inputs T`) and `fanout graph`: the description,
 // validated and shown.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "cli/input_check.h"
 #include "cli/locate_description.h"
 #include "description/loader.h"
+#include "description/suggest_inputs.h"
 #include "description/warnings.h"
 #include "git/description_source.h"
 #include "git/git.h"
@@ -64,7 +67,35 @@ Expected<Description> LoadOrReport(const CommonOptions& opts, std::string* sourc
   return std::move(*r.description);
 }
 
-int RunCheck(const CommonOptions& opts, bool strict) {
+/// `--suggest-inputs`: the `inputs_from` each target could have, on stdout.
+void PrintSuggestions(const CommonOptions& opts, const Description& desc) {
+  std::string root;
+  if (auto repo = OpenDescriptionRepo(opts); repo.ok() && !repo->is_bare()) root = repo->workdir();
+  const IsFile is_file = [&root](const std::string& path) {
+    struct stat st;
+    return !root.empty() && stat((root + path).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  };
+  const std::vector<InputSuggestion> suggestions = SuggestInputsFrom(desc, is_file);
+  for (const InputSuggestion& s : suggestions) {
+    fmt::print(
+        "{}:{}:{}: suggestion: target '{}' can derive its inputs from what it builds ({}):\n"
+        "    inputs_from: {}\n",
+        opts.file, s.mark.line, s.mark.column, s.target, s.why, s.inputs_from);
+  }
+  if (suggestions.empty()) {
+    fmt::print(
+        "{}: no suggestions: no target without 'inputs_from' builds a Dockerfile or runs "
+        "a Python program that fanout can see in its command\n",
+        opts.file);
+  } else {
+    fmt::print(
+        "check each with 'fanout list --inputs TARGET' after adding it; the written "
+        "'inputs' then need to list only what the derivation cannot see (docs/format.md, "
+        "\"inputs_from\")\n");
+  }
+}
+
+int RunCheck(const CommonOptions& opts, bool strict, bool suggest) {
   std::string source;
   auto desc = LoadOrReport(opts, &source);
   if (!desc.ok()) return desc.error().exit_code;
@@ -89,6 +120,7 @@ int RunCheck(const CommonOptions& opts, bool strict) {
   const std::size_t targets = desc->targets.size(), pools = desc->pools.size();
   fmt::print("{}: ok: {} target{}, {} pool{}\n", opts.file, targets, targets == 1 ? "" : "s", pools,
              pools == 1 ? "" : "s");
+  if (suggest) PrintSuggestions(opts, *desc);
   return kExitSuccess;
 }
 
@@ -247,8 +279,12 @@ CommandFn SetupCheck(CLI::App* app) {
   auto opts = std::make_shared<CommonOptions>();
   auto strict = std::make_shared<bool>(false);
   AddDescriptionOptions(app, opts.get());
+  auto suggest = std::make_shared<bool>(false);
   app->add_flag("--strict", *strict, "make an input pattern that matches no file an error");
-  return [opts, strict] { return RunCheck(*opts, *strict); };
+  app->add_flag("--suggest-inputs", *suggest,
+                "propose 'inputs_from' for each target that builds a Dockerfile or runs a Python "
+                "program");
+  return [opts, strict, suggest] { return RunCheck(*opts, *strict, *suggest); };
 }
 
 CommandFn SetupList(CLI::App* app) {
