@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
+#include "base/subprocess.h"
 
 extern char** environ;
 
@@ -81,19 +82,6 @@ while True:
     sys.stdout.flush()
 )PY";
 
-/// posix_spawn_file_actions_t with its destroy.
-class FileActions {
- public:
-  FileActions() { posix_spawn_file_actions_init(&actions_); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
 std::mutex g_memo_mutex;
 std::map<std::string, PythonModuleInfo>& Memo() {
   static auto* memo = new std::map<std::string, PythonModuleInfo>();
@@ -159,7 +147,7 @@ Status PythonAstReader::Start() {
     return MakeError(fmt::format("cannot create a socket for python3: {}", std::strerror(errno)));
   }
   UniqueFd ours(fds[0]), theirs(fds[1]);
-  FileActions actions;
+  SpawnFileActions actions;
   posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDIN_FILENO);
   posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDOUT_FILENO);
   posix_spawn_file_actions_addopen(actions.get(), STDERR_FILENO, "/dev/null", O_WRONLY, 0);

@@ -20,19 +20,6 @@ namespace {
 
 constexpr std::size_t kStderrKeep = 64 * 1024;
 
-/// posix_spawn_file_actions_t with its destroy.
-class FileActions {
- public:
-  FileActions() { posix_spawn_file_actions_init(&actions_); }
-  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
-  FileActions(const FileActions&) = delete;
-  FileActions& operator=(const FileActions&) = delete;
-  posix_spawn_file_actions_t* get() { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-};
-
 }  // namespace
 
 Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv) {
@@ -49,7 +36,7 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv) {
   }
   UniqueFd err_read(err_pipe[0]), err_write(err_pipe[1]);
 
-  FileActions actions;
+  SpawnFileActions actions;
   posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(actions.get(), out_write.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(actions.get(), err_write.get(), STDERR_FILENO);

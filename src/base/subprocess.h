@@ -2,12 +2,27 @@
 // from several threads at once: the child is made with posix_spawn, not fork.
 #pragma once
 
+#include <spawn.h>
+
 #include <string>
 #include <vector>
 
 #include "base/expected.h"
 
 namespace fanout {
+
+/// posix_spawn_file_actions_t with its destroy.
+class SpawnFileActions {
+ public:
+  SpawnFileActions() { posix_spawn_file_actions_init(&actions_); }
+  ~SpawnFileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  SpawnFileActions(const SpawnFileActions&) = delete;
+  SpawnFileActions& operator=(const SpawnFileActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
 
 /// How a helper program ended.
 struct ProcessResult {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "base/dockerignore.h"
 #include "base/glob.h"
 #include "base/python_imports.h"
 
@@ -19,22 +20,12 @@ bool IsOperator(std::string_view w) {
 bool Computed(std::string_view w) { return w.find_first_of("$`") != std::string_view::npos; }
 
 /// A path as the description writes it ("./a/" is "a", "" and "./" are "."), or nullopt for
-/// one it cannot name (absolute, `..`, computed).
+/// one it cannot name (absolute, above the root, computed).
 std::optional<std::string> RepoPath(std::string_view p) {
   if (p.empty() || p[0] == '/' || Computed(p)) return std::nullopt;
-  std::vector<std::string> parts;
-  while (!p.empty()) {
-    const std::size_t slash = p.find('/');
-    const std::string_view seg = p.substr(0, slash);
-    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash + 1);
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") return std::nullopt;
-    parts.emplace_back(seg);
-  }
-  if (parts.empty()) return std::string(".");
-  std::string out = parts[0];
-  for (std::size_t i = 1; i < parts.size(); ++i) out += "/" + parts[i];
-  return out;
+  std::string clean = CleanPath(p);
+  if (clean == ".." || clean.starts_with("../")) return std::nullopt;
+  return clean;
 }
 
 std::string Dir(const std::string& path) {

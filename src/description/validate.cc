@@ -201,15 +201,15 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
   }
   // fanout's own patterns (base/dockerignore.h, base/dockerfile_sources.h,
   // base/python_imports.h) are not a user's.
-  const bool dockerfile = IsDockerfileMarker(pattern) || IsPythonMarker(pattern);
-  if (dockerfile || IsDockerignoreMarker(pattern)) {
+  const bool derived = IsDockerfileMarker(pattern) || IsPythonMarker(pattern);
+  if (derived || IsDockerignoreMarker(pattern)) {
     Error(node.mark,
           "pattern " + Quoted(pattern) + " in " + Quoted(what) + " starts with fanout's own " +
-              (dockerfile ? "prefix for inputs_from" : "prefix for a .dockerignore"),
-          {dockerfile ? "help: derive inputs with 'inputs_from: {dockerfile: PATH}' or "
-                        "'inputs_from: {python: PATH}' (docs/format.md)"
-                      : "note: an image target without 'inputs' already gets its context minus "
-                        "its .dockerignore (docs/images.md)"});
+              (derived ? "prefix for inputs_from" : "prefix for a .dockerignore"),
+          {derived ? "help: derive inputs with 'inputs_from: {dockerfile: PATH}' or "
+                     "'inputs_from: {python: PATH}' (docs/format.md)"
+                   : "note: an image target without 'inputs' already gets its context minus "
+                     "its .dockerignore (docs/images.md)"});
     return;
   }
   std::size_t seg = 0;
