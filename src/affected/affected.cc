@@ -10,6 +10,7 @@
 #include "git/filter_index.h"
 #include "plan/plan.h"
 #include "snapshot/inputs.h"
+#include "git/tree_reader.h"
 
 namespace fanout {
 

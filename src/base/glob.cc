@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 
 namespace fanout {
@@ -253,12 +254,19 @@ Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& pattern
       Expected<std::vector<DerivedPattern>> derived =
           PythonImportInputs(pattern.substr(kPythonMagic.size()), read, &*python);
       if (!derived.ok()) return MakeError(std::to_string(i) + ":0:" + derived.error().message);
-      for (DerivedPattern& d : *derived) {
-        Expected<Glob> glob = Glob::Compile(d.pattern);
-        if (!glob.ok()) return MakeError(std::to_string(i) + ":" + glob.error().message);
-        glob->origin_ = std::move(d.origin);
-        filter.includes_.push_back(std::move(glob).value());
+      FANOUT_TRY(filter.AddDerived(i, std::move(*derived)));
+      continue;
+    }
+    if (IsGoMarker(pattern)) {
+      if (!read || !read.can_list()) {
+        return MakeError(std::to_string(i) + ":0:'" + std::string(pattern) +
+                         "' is fanout's own pattern for inputs_from and cannot be read here; "
+                         "run 'fanout gen' again");
       }
+      Expected<std::vector<DerivedPattern>> derived =
+          GoPackageInputs(pattern.substr(kGoMagic.size()), read);
+      if (!derived.ok()) return MakeError(std::to_string(i) + ":0:" + derived.error().message);
+      FANOUT_TRY(filter.AddDerived(i, std::move(*derived)));
       continue;
     }
     const bool dockerignore = IsDockerignoreMarker(pattern);
@@ -293,6 +301,30 @@ Expected<PathFilter> PathFilter::Compile(const std::vector<std::string>& pattern
     (exclude ? filter.excludes_ : filter.includes_).push_back(std::move(glob).value());
   }
   return filter;
+}
+
+std::string EscapeGlob(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+Status PathFilter::AddDerived(std::size_t index, std::vector<DerivedPattern> derived) {
+  for (DerivedPattern& d : derived) {
+    Expected<Glob> glob = Glob::Compile(d.pattern);
+    if (!glob.ok()) return MakeError(std::to_string(index) + ":" + glob.error().message);
+    glob->origin_ = std::move(d.origin);
+    includes_.push_back(std::move(glob).value());
+  }
+  return {};
+}
+
+Status TreeFileReader::List(const std::string& dir, const EachFile& each) const {
+  if (!list_) return MakeError("this tree's files cannot be listed here");
+  return list_(dir, each);
 }
 
 bool PathFilter::Matches(std::string_view path) const {

@@ -18,11 +18,14 @@
 #pragma once
 
 #include <array>
+#include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/dockerfile_sources.h"
@@ -108,8 +111,50 @@ class Glob {
   friend class PathFilter;
 };
 
-/// Reads one file of the tree the paths come from: its text, nullopt when it does not exist.
-using TreeFileReader = std::function<Expected<std::optional<std::string>>(const std::string& path)>;
+/// Reads the tree the paths come from: one file's text (nullopt when it does not exist) and,
+/// where the reader was given a way to, the files under a directory (for `inputs_from: {go:}`,
+/// base/go_imports.h, which hands a module's files to the Go toolchain).
+class TreeFileReader {
+ public:
+  using ReadFn = std::function<Expected<std::optional<std::string>>(const std::string& path)>;
+  /// Called with each file's path (relative to the root) and, when the tree knows it without
+  /// reading the file, an identity of its content (a git blob id in hex), else "".
+  using EachFile = std::function<void(const std::string& path, std::string_view id)>;
+  /// Lists every file under the directory `dir` ("" is the root), in any order.
+  using ListFn = std::function<Status(const std::string& dir, const EachFile& each)>;
+
+  TreeFileReader() = default;
+  TreeFileReader(std::nullptr_t) {}  // NOLINT(google-explicit-constructor): "no reader"
+  /// From any callable that reads one file: a reader that cannot list.
+  template <class F>
+  requires(!std::same_as<std::remove_cvref_t<F>, TreeFileReader> &&
+           std::is_invocable_r_v<Expected<std::optional<std::string>>, F&, const std::string&>)
+      TreeFileReader(F read)
+      : read_(std::move(read)) {}  // NOLINT(google-explicit-constructor)
+  TreeFileReader(ReadFn read, ListFn list) : read_(std::move(read)), list_(std::move(list)) {}
+
+  explicit operator bool() const { return static_cast<bool>(read_); }
+  Expected<std::optional<std::string>> operator()(const std::string& path) const {
+    return read_(path);
+  }
+  bool can_list() const { return static_cast<bool>(list_); }
+  /// The files under `dir`; an error when this reader cannot list.
+  Status List(const std::string& dir, const EachFile& each) const;
+
+ private:
+  ReadFn read_;
+  ListFn list_;
+};
+
+/// One pattern derived for an input list (escaped: a path with '*' in it names that path),
+/// and why ("inputs_from: app/main.py:3 import lib.util").
+struct DerivedPattern {
+  std::string pattern;
+  std::string origin;
+};
+
+/// `path` as a glob that matches that path only (and what is under it): `*?[\` escaped.
+std::string EscapeGlob(std::string_view path);
 
 /// A set of include and exclude patterns: a path matches when it matches some include and no
 /// exclude. Unlike git, a filter with excludes only matches nothing (see empty()).
@@ -144,6 +189,9 @@ class PathFilter {
     DockerIgnore rules;
   };
   bool Ignored(std::string_view path) const;
+  /// Adds the includes an inputs_from marker at `index` stands for; errors start with
+  /// "INDEX:COL:".
+  Status AddDerived(std::size_t index, std::vector<DerivedPattern> derived);
   /// The .dockerignore rules for `context` and `dockerfile`, read with `read`; errors start
   /// with "INDEX:0:".
   static Expected<ContextIgnore> ReadIgnore(std::size_t index, std::string_view context,

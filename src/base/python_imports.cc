@@ -235,15 +235,6 @@ std::string PythonMarker(std::string_view entry, const std::vector<std::string>&
   return marker;
 }
 
-std::string EscapeGlob(std::string_view path) {
-  std::string out;
-  for (char c : path) {
-    if (c == '*' || c == '?' || c == '[' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 Expected<std::vector<DerivedPattern>> PythonImportInputs(std::string_view body,
                                                          const TreeFileReader& read,
                                                          PythonAstReader* ast) {

@@ -43,20 +43,10 @@ inline bool IsPythonMarker(std::string_view pattern) {
   return pattern.substr(0, kPythonMagic.size()) == kPythonMagic;
 }
 
-/// One pattern derived for the input list (escaped: a path with '*' in it names that path),
-/// and why ("inputs_from: app/main.py:3 import lib.util").
-struct DerivedPattern {
-  std::string pattern;
-  std::string origin;
-};
-
 /// What the marker body (the part after kPythonMagic) stands for in the tree `read` reads.
 /// An error only when a file cannot be read or python3 cannot be run.
 Expected<std::vector<DerivedPattern>> PythonImportInputs(std::string_view body,
                                                          const TreeFileReader& read,
                                                          PythonAstReader* ast);
-
-/// `path` as a glob that matches that path only (base/glob.h): `*?[\` escaped.
-std::string EscapeGlob(std::string_view path);
 
 }  // namespace fanout

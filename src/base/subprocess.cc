@@ -22,7 +22,8 @@ constexpr std::size_t kStderrKeep = 64 * 1024;
 
 }  // namespace
 
-Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv) {
+Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                   const ProcessOptions& options) {
   if (argv.empty()) return MakeError("no program to run", kExitTargetFailed);
   int out_pipe[2], err_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0) {
@@ -40,12 +41,22 @@ Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv) {
   posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(actions.get(), out_write.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(actions.get(), err_write.get(), STDERR_FILENO);
+  if (!options.cwd.empty()) {
+    posix_spawn_file_actions_addchdir_np(actions.get(), options.cwd.c_str());
+  }
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> env;
+  if (options.env) {
+    env.reserve(options.env->size() + 1);
+    for (const std::string& e : *options.env) env.push_back(const_cast<char*>(e.c_str()));
+    env.push_back(nullptr);
+  }
   pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(), environ);
+  const int rc = posix_spawnp(&pid, args[0], actions.get(), nullptr, args.data(),
+                              options.env ? env.data() : environ);
   if (rc != 0) {
     return MakeError(fmt::format("cannot run '{}': {}", argv[0], std::strerror(rc)),
                      kExitTargetFailed);

@@ -4,6 +4,7 @@
 
 #include <spawn.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,16 @@ struct ProcessResult {
   bool ok() const { return exit_code == 0; }
 };
 
-/// Runs `argv` (argv[0] looked up on PATH) with standard input from /dev/null, waits, and
-/// returns what it wrote. An error only when it cannot be started at all.
-Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv);
+/// Where and with what environment a helper program runs.
+struct ProcessOptions {
+  std::string cwd;  ///< its working directory; empty: this process's
+  /// Its whole environment, "NAME=VALUE" each; nullopt: this process's.
+  std::optional<std::vector<std::string>> env;
+};
+
+/// Runs `argv` (argv[0] looked up on this process's PATH) with standard input from /dev/null,
+/// waits, and returns what it wrote. An error only when it cannot be started at all.
+Expected<ProcessResult> RunProcess(const std::vector<std::string>& argv,
+                                   const ProcessOptions& options = {});
 
 }  // namespace fanout

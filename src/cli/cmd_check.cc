@@ -23,6 +23,7 @@
 #include "git/index_files.h"
 #include "git/repo_check.h"
 #include "git/source.h"
+#include "git/tree_reader.h"
 #include "plan/plan.h"
 #include "plan/target_fields.h"
 #include "snapshot/inputs.h"
@@ -207,11 +208,25 @@ int RunListInputs(const CommonOptions& opts, const std::string& name) {
     }
     files = std::move(*indexed);
     const std::string root = repo->workdir();
-    read = [root](const std::string& path) -> Expected<std::optional<std::string>> {
-      auto text = ReadFile(root + path);
-      if (!text.ok()) return std::optional<std::string>();
-      return std::optional<std::string>(std::move(*text));
-    };
+    read = TreeFileReader(
+        [root](const std::string& path) -> Expected<std::optional<std::string>> {
+          auto text = ReadFile(root + path);
+          if (!text.ok()) return std::optional<std::string>();
+          return std::optional<std::string>(std::move(*text));
+        },
+        // The files git knows, as the work tree holds them: no content id, so the Go
+        // derivation hashes what it reads.
+        [&files](const std::string& dir, const TreeFileReader::EachFile& each) -> Status {
+          for (const TreeFile& f : files) {
+            const bool under = dir.empty() || (f.path.size() > dir.size() &&
+                                               f.path.compare(0, dir.size(), dir) == 0 &&
+                                               f.path[dir.size()] == '/');
+            if (under && (f.mode == GIT_FILEMODE_BLOB || f.mode == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+              each(f.path, "");
+            }
+          }
+          return {};
+        });
   }
   std::vector<std::string> scratch;
   static const std::vector<std::string> kWholeTree = {"**"};

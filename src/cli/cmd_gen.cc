@@ -26,6 +26,7 @@
 #include "generator/ninja_writer.h"
 #include "git/description_source.h"
 #include "git/git.h"
+#include "git/tree_reader.h"
 #include "git/source.h"
 #include "sandbox/weaken.h"
 #include "snapshot/background_snapshot.h"

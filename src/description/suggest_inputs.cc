@@ -8,6 +8,7 @@
 
 #include "base/dockerignore.h"
 #include "base/glob.h"
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 
 namespace fanout {
@@ -163,6 +164,35 @@ std::optional<std::string> PythonRun(const std::vector<std::string>& words,
   return out + "}";
 }
 
+/// `go build|run|install [FLAGS] PKG`: the inputs_from for PKG when it is one package named
+/// by its directory ("./cmd/app", "."), not an import path, a pattern or a list of files.
+std::optional<std::string> GoBuild(const std::vector<std::string>& words) {
+  // The build flags that take a value as the next word (cmd/go's `go help build`).
+  static const std::set<std::string> kWithValue = {
+      "-o",          "-p",       "-asmflags",      "-buildmode", "-buildvcs", "-compiler",
+      "-gccgoflags", "-gcflags", "-installsuffix", "-ldflags",   "-mod",      "-modfile",
+      "-overlay",    "-pgo",     "-pkgdir",        "-tags",      "-toolexec", "-exec"};
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "-C") return std::nullopt;  // another directory: its paths are not the root's
+    if (w == "--") continue;
+    if (!w.empty() && w[0] == '-') {
+      std::string flag = w.substr(0, w.find('='));
+      if (flag.starts_with("--")) flag.erase(0, 1);
+      if (w.find('=') == std::string::npos && kWithValue.count(flag)) ++i;
+      continue;
+    }
+    if (Computed(w) || w.ends_with(".go") || w.find("...") != std::string::npos) {
+      return std::nullopt;
+    }
+    if (w != "." && !w.starts_with("./")) return std::nullopt;  // an import path
+    std::optional<std::string> path = RepoPath(w);
+    if (!path) return std::nullopt;
+    return *path == "." ? std::string("{go: .}") : "{go: " + Scalar("./" + *path) + "}";
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> CommandWords(std::string_view command) {
@@ -211,7 +241,7 @@ std::vector<InputSuggestion> SuggestInputsFrom(const Description& desc, const Is
   std::vector<InputSuggestion> out;
   for (const Target& t : desc.targets) {
     const bool derived = std::any_of(t.inputs.begin(), t.inputs.end(), [](const std::string& p) {
-      return IsDockerfileMarker(p) || IsPythonMarker(p);
+      return IsDockerfileMarker(p) || IsPythonMarker(p) || IsGoMarker(p);
     });
     if (derived) continue;
     if (t.image) {
@@ -235,6 +265,13 @@ std::vector<InputSuggestion> SuggestInputsFrom(const Description& desc, const Is
         if (cmd[i].substr(0, eq) == "PYTHONPATH") pythonpath = cmd[i].substr(eq + 1);
       }
       if (i >= cmd.size()) continue;
+      if (cmd[i] == "cd" || cmd[i] == "pushd") {
+        // Into another directory: the paths after it are not the root's.
+        if (i + 1 < cmd.size() && RepoPath(cmd[i + 1]) == std::optional<std::string>(".")) {
+          continue;
+        }
+        break;
+      }
       std::string program = cmd[i];
       if (const std::size_t slash = program.rfind('/'); slash != std::string::npos)
         program = program.substr(slash + 1);
@@ -261,6 +298,11 @@ std::vector<InputSuggestion> SuggestInputsFrom(const Description& desc, const Is
         why = "the command runs 'buildah " + rest[0] + "'";
         drop(1);
         suggestion = ImageBuild(rest);
+      } else if (program == "go" && !rest.empty() &&
+                 (rest[0] == "build" || rest[0] == "run" || rest[0] == "install")) {
+        why = "the command runs 'go " + rest[0] + "'";
+        drop(1);
+        suggestion = GoBuild(rest);
       } else if (IsPython(program)) {
         why = "the command runs '" + program + "'";
         suggestion = PythonRun(rest, pythonpath, is_file);

@@ -1,10 +1,11 @@
 // `fanout check --suggest-inputs`: for each target whose inputs are written by hand, the
 // `inputs_from` that would derive them (docs/format.md, "inputs_from"), read from what the
 // target builds: an image target's Dockerfile, a command that runs `docker build`,
-// `docker buildx build`, `podman build` or `buildah build`/`bud`, or one that runs a Python
-// script or module. The command is split into words as a shell would for plain words and
-// quotes; a command whose Dockerfile, context or program is computed (`$`, a backquote) gets
-// no suggestion, since fanout cannot know it without running the command.
+// `docker buildx build`, `podman build` or `buildah build`/`bud`, one that runs a Python
+// script or module, or one that builds a Go package by its directory (`go build ./cmd/app`). The
+// command is split into words as a shell would for plain words and quotes; a command whose
+// Dockerfile, context or program is computed (`$`, a backquote) gets no suggestion, since fanout
+// cannot know it without running the command.
 #pragma once
 
 #include <functional>

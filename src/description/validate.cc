@@ -7,6 +7,7 @@
 
 #include "base/build_layout.h"
 #include "base/glob.h"
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 #include "base/sort_by_name.h"
 #include "description/dependency_cycles.h"
@@ -200,14 +201,15 @@ void Validator::CheckPattern(const YamlNode& node, std::string_view what, Patter
     return;
   }
   // fanout's own patterns (base/dockerignore.h, base/dockerfile_sources.h,
-  // base/python_imports.h) are not a user's.
-  const bool derived = IsDockerfileMarker(pattern) || IsPythonMarker(pattern);
+  // base/python_imports.h, base/go_imports.h) are not a user's.
+  const bool derived =
+      IsDockerfileMarker(pattern) || IsPythonMarker(pattern) || IsGoMarker(pattern);
   if (derived || IsDockerignoreMarker(pattern)) {
     Error(node.mark,
           "pattern " + Quoted(pattern) + " in " + Quoted(what) + " starts with fanout's own " +
               (derived ? "prefix for inputs_from" : "prefix for a .dockerignore"),
-          {derived ? "help: derive inputs with 'inputs_from: {dockerfile: PATH}' or "
-                     "'inputs_from: {python: PATH}' (docs/format.md)"
+          {derived ? "help: derive inputs with 'inputs_from: {dockerfile: PATH}', "
+                     "'inputs_from: {python: PATH}' or 'inputs_from: {go: DIR}' (docs/format.md)"
                    : "note: an image target without 'inputs' already gets its context minus "
                      "its .dockerignore (docs/images.md)"});
     return;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/dockerfile_sources.h"
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 #include "description/validator.h"
 #include "description/values.h"
@@ -12,7 +13,7 @@
 namespace fanout {
 namespace {
 
-constexpr std::string_view kInputsFromKeys[] = {"dockerfile", "context", "python", "path"};
+constexpr std::string_view kInputsFromKeys[] = {"dockerfile", "context", "python", "path", "go"};
 
 }  // namespace
 
@@ -22,13 +23,21 @@ bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
   CheckKeys(*entries, kInputsFromKeys, " in 'inputs_from' of target ", t->name);
   const Entry* dockerfile_entry = node.Find("dockerfile");
   const Entry* python_entry = node.Find("python");
-  if (dockerfile_entry && python_entry) {
-    Error(python_entry->key->mark,
-          "'inputs_from' of target " + Quoted(t->name) + " has both 'dockerfile' and 'python'",
-          {"help: derive from one of them here, and list what the other reads in 'inputs'"});
-    return false;
+  const Entry* go_entry = node.Find("go");
+  const Entry* kinds[] = {dockerfile_entry, python_entry, go_entry};
+  const char* kind_names[] = {"dockerfile", "python", "go"};
+  for (int a = 0; a < 3; ++a) {
+    for (int b = a + 1; b < 3; ++b) {
+      if (!kinds[a] || !kinds[b]) continue;
+      Error(kinds[b]->key->mark,
+            "'inputs_from' of target " + Quoted(t->name) + " has both '" + kind_names[a] +
+                "' and '" + kind_names[b] + "'",
+            {"help: derive from one of them here, and list what the other reads in 'inputs'"});
+      return false;
+    }
   }
   if (python_entry) return ReadInputsFromPython(node, *python_entry, t);
+  if (go_entry) return ReadInputsFromGo(node, *go_entry, t);
   if (const Entry* e = node.Find("path")) {
     Error(e->key->mark,
           "'path' in 'inputs_from' of target " + Quoted(t->name) + " is for 'python' only",
@@ -37,10 +46,12 @@ bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
   }
   if (!dockerfile_entry) {
     Error(node.mark,
-          "'inputs_from' of target " + Quoted(t->name) + " has neither 'dockerfile' nor 'python'",
+          "'inputs_from' of target " + Quoted(t->name) +
+              " has none of 'dockerfile', 'python' and 'go'",
           {"help: name the Dockerfile whose COPY and ADD sources are the target's inputs, "
-           "e.g. 'inputs_from: {dockerfile: app/Dockerfile}', or the Python program whose "
-           "imports are, e.g. 'inputs_from: {python: app/main.py}'"});
+           "e.g. 'inputs_from: {dockerfile: app/Dockerfile}', the Python program whose "
+           "imports are, e.g. 'inputs_from: {python: app/main.py}', or the Go package, e.g. "
+           "'inputs_from: {go: cmd/app}'"});
     return false;
   }
   std::optional<std::string> dockerfile =
@@ -95,6 +106,37 @@ bool Validator::ReadInputsFromPython(const YamlNode& node, const Entry& python, 
     }
   }
   t->inputs.push_back(PythonMarker(*entry, roots));
+  return true;
+}
+
+bool Validator::ReadInputsFromGo(const YamlNode& node, const Entry& go, Target* t) {
+  for (const char* key : {"context", "path"}) {
+    if (const Entry* e = node.Find(key)) {
+      Error(e->key->mark,
+            "'" + std::string(key) + "' in 'inputs_from' of target " + Quoted(t->name) +
+                " is not for 'go'",
+            {"help: the Go package's module (the nearest go.mod above it) says where its "
+             "imports are"});
+      return false;
+    }
+  }
+  // Written as the go command takes it ("./cmd/app") or as a path ("cmd/app").
+  std::optional<std::string> dir = ExpectText(*go.value, "go");
+  if (!dir) return false;
+  std::string_view path = *dir;
+  if (path.size() > 2 && path.substr(0, 2) == "./") path.remove_prefix(2);
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const std::string problem = path.empty() ? "is empty" : RelativePathProblem(path);
+  if (!problem.empty()) {
+    Error(go.value->mark,
+          "path " + Quoted(*dir) + " for 'go' in 'inputs_from' of target " + Quoted(t->name) + " " +
+              problem,
+          {"note: the package directory is relative to the repository root, as in "
+           "'./cmd/app' or 'cmd/app' ('.' alone is the root)"});
+    return false;
+  }
+  // "." is the package at the root, beside its module's go.mod.
+  t->inputs.push_back(GoMarker(path == "." ? std::string_view() : path));
   return true;
 }
 

@@ -61,6 +61,7 @@ class Validator : public SchemaReader {
   // target's inputs; whether it was read.
   bool ReadInputsFrom(const YamlNode& node, Target* target);
   bool ReadInputsFromPython(const YamlNode& node, const Entry& python, Target* target);
+  bool ReadInputsFromGo(const YamlNode& node, const Entry& go, Target* target);
 
   // An image target's `image:`: description/validate_image.cc.
   void ReadImage(const YamlNode& node, Target* target);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/glob.h"
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 
 namespace fanout {
@@ -89,7 +90,8 @@ void ForEachWrittenInclude(const Description& desc, Fn fn) {
     // An image target's default inputs were not written: they have no marks.
     for (std::size_t i = 0; i < t.inputs.size() && i < t.input_marks.size(); ++i) {
       if (t.inputs[i].empty() || t.inputs[i][0] == '!' || IsDockerignoreMarker(t.inputs[i]) ||
-          IsDockerfileMarker(t.inputs[i]) || IsPythonMarker(t.inputs[i])) {
+          IsDockerfileMarker(t.inputs[i]) || IsPythonMarker(t.inputs[i]) ||
+          IsGoMarker(t.inputs[i])) {
         continue;
       }
       fn(t.name, t.inputs[i], t.input_marks[i]);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "base/go_imports.h"
 #include "base/python_imports.h"
 
 namespace fanout {
@@ -42,8 +43,9 @@ FilterIndex::FilterIndex(std::vector<const std::vector<std::string>*> lists, Tre
     for (const std::string& p : *lists_[i]) {
       // Excludes and a .dockerignore only narrow a filter.
       if ((!p.empty() && p[0] == '!') || IsDockerignoreMarker(p)) continue;
-      if (IsPythonMarker(p)) {
-        // The project files above the entry reach up to the root.
+      if (IsPythonMarker(p) || IsGoMarker(p)) {
+        // The project files above a Python entry reach up to the root; a Go module's root
+        // is at or above its package.
         anywhere = true;
         continue;
       }

@@ -18,6 +18,7 @@
 #include "base/file_util.h"
 #include "base/glob.h"
 #include "base/unique_fd.h"
+#include "git/tree_reader.h"
 
 namespace fanout::sandbox {
 
@@ -102,9 +103,7 @@ Expected<std::vector<TreeFile>> SelectFiles(const Repository& repo, const git_oi
     return out;
   }
   // An image target's .dockerignore is read from the tree its files come from.
-  const TreeFileReader read = [&repo, &tree](const std::string& path) {
-    return repo.ReadFileAt(tree, path);
-  };
+  const TreeFileReader read = TreeReader(repo, tree);
   auto inputs = PathFilter::Compile(selection.inputs, read);
   if (!inputs.ok()) return MakeError("bad input pattern: " + inputs.error().message);
   auto globals = PathFilter::Compile(selection.global_inputs);

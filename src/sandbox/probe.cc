@@ -18,6 +18,7 @@
 
 #include "base/file_util.h"
 #include "base/unique_fd.h"
+#include "base/user_state.h"
 #include "sandbox/fs_util.h"
 #include "sandbox/landlock.h"
 #include "sandbox/mounts.h"
@@ -256,28 +257,6 @@ Expected<ProbeResult> ProbeFromJson(const std::string& text) {
 
 namespace {
 
-// Whether the directory open at `fd` may hold fanout state: a directory of this user (or root)
-// that nobody else can write to; `strict` (the /tmp fallback) also wants exactly 0700 and this
-// user.
-bool TrustedDir(int fd, bool strict) {
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-  if (strict) return st.st_uid == geteuid() && (st.st_mode & 07777) == 0700;
-  return (st.st_uid == geteuid() || st.st_uid == 0) && !(st.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-// Creates (0700) and opens the directory `dir`, when it is trusted. Only `dir` and its parent
-// (~/.cache) are created: never a made-up $HOME.
-UniqueFd OpenStateDir(const std::string& dir, bool strict) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT && !strict) {
-    mkdir(dir.substr(0, dir.find_last_of('/')).c_str(), 0700);
-    mkdir(dir.c_str(), 0700);
-  }
-  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!fd || !TrustedDir(fd.get(), strict)) return UniqueFd();
-  return fd;
-}
-
 std::string Dirname(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -297,46 +276,6 @@ std::string ProbeStamp(const std::string& scratch_dir) {
                      exe.st_dev, exe.st_ino, exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec, fs.st_dev);
 }
 
-// The cache's content when the file is one this user wrote: never through a symlink, a regular
-// file of this user that nobody else can write, in a trusted directory.
-std::string ReadTrusted(int dirfd, const std::string& name) {
-  UniqueFd fd(openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  struct stat st;
-  if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
-      (st.st_mode & (S_IWGRP | S_IWOTH)) || st.st_size > (1 << 20)) {
-    return "";
-  }
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<size_t>(n);
-  }
-  text.resize(got);
-  return text;
-}
-
-// Replaces the cache atomically: a new file of this user, then rename over the old name.
-void WriteTrusted(int dirfd, const std::string& name, const std::string& content) {
-  const std::string tmp = fmt::format(".{}.{}.tmp", name, getpid());
-  unlinkat(dirfd, tmp.c_str(), 0);
-  UniqueFd fd(
-      openat(dirfd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd) return;
-  bool ok = fchmod(fd.get(), 0600) == 0;
-  for (size_t done = 0; ok && done < content.size();) {
-    ssize_t n = write(fd.get(), content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
-  }
-  fd.reset();
-  if (!ok || renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) != 0)
-    unlinkat(dirfd, tmp.c_str(), 0);
-}
-
 }  // namespace
 
 std::string ProbeCachePath() {
@@ -348,14 +287,7 @@ std::string ProbeCachePath() {
       if (OpenStateDir(dir, false)) return dir + "/sandbox-probe.json";
     }
   }
-  std::string cache;
-  if (const char* xdg = getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/') {
-    cache = xdg;
-  } else if (const char* home = getenv("HOME"); home && home[0] == '/') {
-    cache = std::string(home) + "/.cache";
-  }
-  if (!cache.empty()) {
-    const std::string dir = cache + "/fanout";
+  if (const std::string dir = UserCacheDir(); !dir.empty()) {
     if (OpenStateDir(dir, false) && access(dir.c_str(), W_OK) == 0) {
       return fmt::format("{}/sandbox-probe-{}.json", dir, euid);
     }
@@ -372,7 +304,7 @@ ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache
   if (!dir || !TrustedDir(dir.get(), false)) return RunProbe(scratch_dir);
   const std::string name = Basename(path);
   const std::string stamp = ProbeStamp(scratch_dir);
-  const std::string cached = ReadTrusted(dir.get(), name);
+  const std::string cached = ReadTrusted(dir.get(), name, 1 << 20);
   const size_t nl = cached.find('\n');
   if (nl != std::string::npos && cached.compare(0, nl, stamp) == 0) {
     auto p = ProbeFromJson(cached.substr(nl + 1));

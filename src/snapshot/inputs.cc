@@ -27,10 +27,6 @@ void SortUnique(std::vector<std::string>* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-TreeFileReader TreeReader(const Repository& repo, const git_oid& tree) {
-  return [&repo, tree](const std::string& path) { return repo.ReadFileAt(tree, path); };
-}
-
 CompiledInputs CompileInputs(const std::vector<Target>& targets,
                              const std::vector<std::string>& global_inputs,
                              const TreeFileReader& read) {

@@ -34,9 +34,6 @@ CompiledInputs CompileInputs(const std::vector<Target>& targets,
                              const std::vector<std::string>& global_inputs,
                              const TreeFileReader& read = nullptr);
 
-/// A TreeFileReader over `tree` of `repo` (which must outlive it).
-TreeFileReader TreeReader(const Repository& repo, const git_oid& tree);
-
 /// Every file of `tree` at or under one of `prefixes`, sorted by path.
 Expected<std::vector<TreeFile>> ListTreeUnder(const Repository& repo, const git_oid& tree,
                                               const std::vector<std::string>& prefixes);

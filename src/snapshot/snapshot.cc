@@ -25,6 +25,7 @@
 #include "base/unique_fd.h"
 #include "git/changed_paths.h"
 #include "git/source_state.h"
+#include "git/tree_reader.h"
 #include "plan/depfile.h"
 
 namespace fanout {

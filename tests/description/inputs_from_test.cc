@@ -64,6 +64,20 @@ TEST(InputsFrom, APythonProgramWithTheDirectoriesOnItsPath) {
             std::vector<std::string>{":(python)app//.//src"});
 }
 
+TEST(InputsFrom, AGoPackageByItsDirectoryAsTheGoCommandOrAPathWritesIt) {
+  for (const char* written : {"./cmd/api", "cmd/api", "cmd/api/"}) {
+    auto r = Load(With(std::string("    command: go build ./cmd/api\n    inputs_from: {go: ") +
+                       written + "}\n"));
+    ASSERT_TRUE(r.description) << r.FormatErrors();
+    EXPECT_EQ(r.description->FindTarget("t")->inputs, std::vector<std::string>{":(go)cmd/api"})
+        << written;
+  }
+  auto r = Load(With("    command: go run .\n    inputs: [testdata]\n    inputs_from: {go: .}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            (std::vector<std::string>{"testdata", ":(go)"}));
+}
+
 TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
   struct Case {
     std::string body;
@@ -71,7 +85,7 @@ TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
     std::string message;
   } cases[] = {
       {"    command: make\n    inputs_from: {context: src}\n", 5, 18,
-       "'inputs_from' of target 't' has neither 'dockerfile' nor 'python'"},
+       "'inputs_from' of target 't' has none of 'dockerfile', 'python' and 'go'"},
       {"    command: make\n    inputs_from: {dockerfile: /abs/Dockerfile}\n", 5, 31,
        "path '/abs/Dockerfile' for 'dockerfile' in 'inputs_from' is absolute"},
       {"    command: make\n    inputs_from: {dockerfile: d/../Dockerfile}\n", 5, 31,
@@ -79,7 +93,15 @@ TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
       {"    command: make\n    inputs_from: {dockerfile: .}\n", 5, 31,
        "'dockerfile' in 'inputs_from' of target 't' names the root"},
       {"    command: make\n    inputs_from: {dockerfile: D, go: ./cmd/x}\n", 5, 34,
-       "unknown key 'go' in 'inputs_from' of target 't'"},
+       "'inputs_from' of target 't' has both 'dockerfile' and 'go'"},
+      {"    command: make\n    inputs_from: {go: ./cmd/x, gomod: go.mod}\n", 5, 32,
+       "unknown key 'gomod' in 'inputs_from' of target 't'"},
+      {"    command: make\n    inputs_from: {go: ./cmd/x, path: [lib]}\n", 5, 32,
+       "'path' in 'inputs_from' of target 't' is not for 'go'"},
+      {"    command: make\n    inputs_from: {go: ../cmd/x}\n", 5, 23,
+       "path '../cmd/x' for 'go' in 'inputs_from' of target 't' has a '..' component"},
+      {"    command: make\n    inputs: [\":(go)cmd/x\"]\n", 5, 14,
+       "pattern ':(go)cmd/x' in 'inputs' starts with fanout's own prefix for inputs_from"},
       {"    command: make\n    inputs_from: {dockerfile: D, python: a.py}\n", 5, 34,
        "'inputs_from' of target 't' has both 'dockerfile' and 'python'"},
       {"    command: make\n    inputs_from: {dockerfile: D, path: [lib]}\n", 5, 34,

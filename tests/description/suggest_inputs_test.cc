@@ -66,6 +66,22 @@ TEST(SuggestInputs, PythonScriptsAndModulesWithTheirPath) {
   EXPECT_EQ(One("pytest tests"), "");
 }
 
+TEST(SuggestInputs, GoPackagesBuiltByTheirDirectory) {
+  EXPECT_EQ(One("go build -o bin/api ./cmd/api"), "{go: ./cmd/api}");
+  EXPECT_EQ(One("CGO_ENABLED=0 go build -trimpath -ldflags \"-s -w\" -o=out/x ./cmd/x/"),
+            "{go: ./cmd/x}");
+  EXPECT_EQ(One("go run . --selftest"), "{go: .}");
+  EXPECT_EQ(One("make gen && go install -tags netgo ./tools/lint"), "{go: ./tools/lint}");
+  // Not one package by its directory, or not from the root.
+  EXPECT_EQ(One("go build ./..."), "");
+  EXPECT_EQ(One("go build example.com/mono/cmd/api"), "");
+  EXPECT_EQ(One("go run main.go"), "");
+  EXPECT_EQ(One("go build -o $OUT ./cmd/$APP"), "");
+  EXPECT_EQ(One("cd svc && go build ./cmd/api"), "");
+  EXPECT_EQ(One("go -C svc build ./cmd/api"), "");
+  EXPECT_EQ(One("go test ./..."), "");
+}
+
 TEST(SuggestInputs, AnImageTargetGetsItsDockerfileAndADerivedTargetNothing) {
   EXPECT_EQ(Suggest("  img:\n    sockets: [/run/x.sock]\n    image: {context: web}\n"
                     "  derived:\n    command: python3 a.py\n    inputs_from: {python: a.py}\n"
