@@ -163,7 +163,7 @@ Expected<std::string> GoIdentity() {
       "(Debian: apt install golang-go)");
 }
 
-std::string CacheKey(const ModuleFiles& m, std::string_view dir, std::string_view go) {
+std::string CacheKey(const ModuleFiles& m, std::string_view body, std::string_view go) {
   Sha256 h;
   auto add = [&h](std::string_view s) { h.UpdateField(s); };
   add(kCacheFormat);
@@ -173,7 +173,7 @@ std::string CacheKey(const ModuleFiles& m, std::string_view dir, std::string_vie
     add(value ? value : "-");
   }
   add(m.root);
-  add(dir);
+  add(body);
   for (const auto& [path, id] : m.files) {
     add(path);
     add(id);
@@ -371,7 +371,7 @@ class Derivation {
 };
 
 Expected<std::vector<DerivedPattern>> RunGoList(const ModuleFiles& m, std::string_view dir,
-                                                const TreeFileReader& read) {
+                                                std::string_view tags, const TreeFileReader& read) {
   FANOUT_TRY_ASSIGN(TempDir tmp, TempDir::Make());
   const std::string module_dir = tmp.path() + "/module";
   FANOUT_TRY(WriteModule(m, read, module_dir));
@@ -380,8 +380,11 @@ Expected<std::vector<DerivedPattern>> RunGoList(const ModuleFiles& m, std::strin
   ProcessOptions options;
   options.cwd = module_dir;
   options.env = GoEnvironment(tmp.path(), m.vendored);
-  Expected<ProcessResult> run =
-      RunProcess({"go", "list", "-e", "-deps", "-json", "--", package}, options);
+  std::vector<std::string> argv = {"go", "list", "-e", "-deps", "-json"};
+  if (!tags.empty()) argv.push_back("-tags=" + std::string(tags));
+  argv.push_back("--");
+  argv.push_back(package);
+  Expected<ProcessResult> run = RunProcess(argv, options);
   if (!run.ok())
     return MakeError("inputs_from: go " + std::string(dir) + ": " + run.error().message);
   Derivation derive(m, dir, module_dir);
@@ -399,8 +402,11 @@ Expected<std::vector<DerivedPattern>> RunGoList(const ModuleFiles& m, std::strin
 
 }  // namespace
 
-Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view dir,
+Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view body,
                                                       const TreeFileReader& read) {
+  const std::size_t sep = body.find("//");
+  const std::string_view dir = body.substr(0, sep);
+  const std::string_view tags = sep == std::string_view::npos ? "" : body.substr(sep + 2);
   FANOUT_TRY_ASSIGN(const std::optional<std::string> root, FindModuleRoot(dir, read));
   if (!root) {
     // No go.mod at or above it (removed or renamed in this tree): the build will say so;
@@ -411,14 +417,14 @@ Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view dir,
   }
   FANOUT_TRY_ASSIGN(const ModuleFiles m, ListModule(*root, read));
   FANOUT_TRY_ASSIGN(const std::string go, GoIdentity());
-  const std::string key = CacheKey(m, dir, go);
+  const std::string key = CacheKey(m, body, go);
   const UniqueFd cache = OpenCache();
   if (cache) {
     if (std::optional<std::vector<DerivedPattern>> hit = ReadCached(cache.get(), key)) {
       return std::move(*hit);
     }
   }
-  FANOUT_TRY_ASSIGN(std::vector<DerivedPattern> derived, RunGoList(m, dir, read));
+  FANOUT_TRY_ASSIGN(std::vector<DerivedPattern> derived, RunGoList(m, dir, tags, read));
   if (cache) WriteCached(cache.get(), key, derived);
   return derived;
 }

@@ -29,13 +29,17 @@
 
 namespace fanout {
 
-/// How an input list says "what the Go package in DIR builds from": `:(go)DIR`, written by the
-/// validator for `inputs_from` and expanded by PathFilter (glob.h).
+/// How an input list says "what the Go package in DIR builds from, with the build tags TAGS":
+/// `:(go)DIR` or `:(go)DIR//TAG,TAG`, written by the validator for `inputs_from` and expanded
+/// by PathFilter (glob.h).
 inline constexpr std::string_view kGoMagic = ":(go)";
 
-/// The marker for the package directory `dir` (relative to the root, not ".").
-inline std::string GoMarker(std::string_view dir) {
-  return std::string(kGoMagic) + std::string(dir);
+/// The marker for the package directory `dir` (relative to the root, "" for the root) built
+/// with `tags` (none: the default build).
+inline std::string GoMarker(std::string_view dir, const std::vector<std::string>& tags = {}) {
+  std::string marker = std::string(kGoMagic) + std::string(dir);
+  for (std::size_t i = 0; i < tags.size(); ++i) marker += (i ? "," : "//") + tags[i];
+  return marker;
 }
 
 /// Whether `pattern` is a Go marker rather than a glob.
@@ -43,10 +47,10 @@ inline bool IsGoMarker(std::string_view pattern) {
   return pattern.substr(0, kGoMagic.size()) == kGoMagic;
 }
 
-/// What the marker body (the package directory) stands for in the tree `read` reads, which
-/// must be able to list. An error only when the tree cannot be read or listed, the temporary
+/// What the marker body (the package directory and its tags) stands for in the tree `read` reads,
+/// which must be able to list. An error only when the tree cannot be read or listed, the temporary
 /// module cannot be written, or `go` cannot be run.
-Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view dir,
+Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view body,
                                                       const TreeFileReader& read);
 
 }  // namespace fanout

@@ -13,7 +13,8 @@
 namespace fanout {
 namespace {
 
-constexpr std::string_view kInputsFromKeys[] = {"dockerfile", "context", "python", "path", "go"};
+constexpr std::string_view kInputsFromKeys[] = {"dockerfile", "context", "python",
+                                                "path",       "go",      "tags"};
 
 }  // namespace
 
@@ -36,8 +37,14 @@ bool Validator::ReadInputsFrom(const YamlNode& node, Target* t) {
       return false;
     }
   }
-  if (python_entry) return ReadInputsFromPython(node, *python_entry, t);
   if (go_entry) return ReadInputsFromGo(node, *go_entry, t);
+  if (const Entry* e = node.Find("tags")) {
+    Error(e->key->mark,
+          "'tags' in 'inputs_from' of target " + Quoted(t->name) + " is for 'go' only",
+          {"help: 'tags' are the Go build tags the package is built with"});
+    return false;
+  }
+  if (python_entry) return ReadInputsFromPython(node, *python_entry, t);
   if (const Entry* e = node.Find("path")) {
     Error(e->key->mark,
           "'path' in 'inputs_from' of target " + Quoted(t->name) + " is for 'python' only",
@@ -135,8 +142,30 @@ bool Validator::ReadInputsFromGo(const YamlNode& node, const Entry& go, Target* 
            "'./cmd/app' or 'cmd/app' ('.' alone is the root)"});
     return false;
   }
+  std::vector<std::string> tags;
+  if (const Entry* e = node.Find("tags")) {
+    const std::optional<Items> items = ExpectList(*e->value, "tags");
+    if (!items) return false;
+    for (const YamlNodePtr& item : *items) {
+      std::optional<std::string> tag = ExpectText(*item, "tags");
+      if (!tag) return false;
+      // Go's build tags are identifiers with dots (go/build/constraint): nothing that could
+      // be read as a flag or split the marker.
+      const bool valid = !tag->empty() && tag->find_first_not_of(
+                                              "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_.") == std::string::npos;
+      if (!valid) {
+        Error(item->mark,
+              "build tag " + Quoted(*tag) + " in 'inputs_from' of target " + Quoted(t->name) +
+                  " is not a Go build tag",
+              {"help: a tag is letters, digits, '_' and '.', as in 'go build -tags=zmq'"});
+        return false;
+      }
+      tags.push_back(std::move(*tag));
+    }
+  }
   // "." is the package at the root, beside its module's go.mod.
-  t->inputs.push_back(GoMarker(path == "." ? std::string_view() : path));
+  t->inputs.push_back(GoMarker(path == "." ? std::string_view() : path, tags));
   return true;
 }
 

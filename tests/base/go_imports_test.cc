@@ -177,6 +177,20 @@ TEST_F(GoImports, EmbeddedFilesCSourcesAndVendoredPackagesCount) {
             "inputs_from: go example.com/m/app imports example.com/m/web (//go:embed *.tmpl)");
 }
 
+TEST_F(GoImports, BuildTagsFollowTheImportsOfTheFilesOnlyTheyBuild) {
+  REQUIRE_GO();
+  Tree tree = kMonorepo;
+  tree["cmd/a/zmq.go"] =
+      "//go:build zmq\n\npackage main\n\nimport _ \"example.com/mono/pkg/onlyb\"\n";
+  // Without the tag, the file is an input (it is in the package's directory) but its import
+  // is not followed; with it, the import is.
+  const auto plain = Paths(Inputs(tree, GoMarker("cmd/a")));
+  EXPECT_TRUE(plain.count("cmd/a/zmq.go"));
+  EXPECT_FALSE(plain.count("pkg/onlyb/onlyb.go"));
+  const auto tagged = Paths(Inputs(tree, GoMarker("cmd/a", {"zmq"})));
+  EXPECT_TRUE(tagged.count("pkg/onlyb/onlyb.go"));
+}
+
 TEST_F(GoImports, OtherModulesCountThroughGoModAndGoSumWithoutNetwork) {
   REQUIRE_GO();
   Tree tree = kMonorepo;

@@ -72,7 +72,13 @@ TEST(InputsFrom, AGoPackageByItsDirectoryAsTheGoCommandOrAPathWritesIt) {
     EXPECT_EQ(r.description->FindTarget("t")->inputs, std::vector<std::string>{":(go)cmd/api"})
         << written;
   }
-  auto r = Load(With("    command: go run .\n    inputs: [testdata]\n    inputs_from: {go: .}\n"));
+  auto r =
+      Load(With("    command: go build -tags=zmq,netgo ./cmd/gw\n"
+                "    inputs_from: {go: ./cmd/gw, tags: [zmq, netgo]}\n"));
+  ASSERT_TRUE(r.description) << r.FormatErrors();
+  EXPECT_EQ(r.description->FindTarget("t")->inputs,
+            std::vector<std::string>{":(go)cmd/gw//zmq,netgo"});
+  r = Load(With("    command: go run .\n    inputs: [testdata]\n    inputs_from: {go: .}\n"));
   ASSERT_TRUE(r.description) << r.FormatErrors();
   EXPECT_EQ(r.description->FindTarget("t")->inputs,
             (std::vector<std::string>{"testdata", ":(go)"}));
@@ -100,6 +106,10 @@ TEST(InputsFrom, ErrorsNameTheLineColumnAndWhatToDo) {
        "'path' in 'inputs_from' of target 't' is not for 'go'"},
       {"    command: make\n    inputs_from: {go: ../cmd/x}\n", 5, 23,
        "path '../cmd/x' for 'go' in 'inputs_from' of target 't' has a '..' component"},
+      {"    command: make\n    inputs_from: {go: ./cmd/x, tags: [zmq, -x]}\n", 5, 44,
+       "build tag '-x' in 'inputs_from' of target 't' is not a Go build tag"},
+      {"    command: make\n    inputs_from: {python: a.py, tags: [zmq]}\n", 5, 33,
+       "'tags' in 'inputs_from' of target 't' is for 'go' only"},
       {"    command: make\n    inputs: [\":(go)cmd/x\"]\n", 5, 14,
        "pattern ':(go)cmd/x' in 'inputs' starts with fanout's own prefix for inputs_from"},
       {"    command: make\n    inputs_from: {dockerfile: D, python: a.py}\n", 5, 34,
