@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -31,7 +32,7 @@ namespace fanout {
 namespace {
 
 // Bumped when what a cached answer holds changes meaning.
-constexpr std::string_view kCacheFormat = "fanout go inputs 1";
+constexpr std::string_view kCacheFormat = "fanout go inputs 2";
 constexpr std::size_t kCacheMaxSize = 64 << 20;
 
 std::string Join(std::string_view dir, std::string_view name) {
@@ -209,6 +210,61 @@ void WriteCached(int dirfd, const std::string& key, const std::vector<DerivedPat
                doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// go.mod as the host's Go reads it for listing imports: directives newer than the host's Go
+// that do not bear on which packages a build imports are dropped (`toolchain`, Go 1.21;
+// `godebug`, Go 1.23), and `go 1.22.5` becomes `go 1.22` (Go before 1.21 refuses a patch
+// version). Debian 12's Go 1.19 then lists a module written for a newer Go.
+std::string GoModForListing(std::string_view text) {
+  std::string out;
+  bool in_godebug_block = false;
+  while (!text.empty()) {
+    const std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    std::string_view word = line.substr(0, line.find_first_of(" \t("));
+    if (in_godebug_block) {
+      if (line.find(')') != std::string_view::npos) in_godebug_block = false;
+      continue;
+    }
+    if (word == "toolchain") continue;
+    if (word == "godebug") {
+      in_godebug_block =
+          line.find('(') != std::string_view::npos && line.find(')') == std::string_view::npos;
+      continue;
+    }
+    std::string kept(line);
+    if (word == "go") {
+      // "go 1.22.5" (and "go 1.22rc1"): the major and minor version only.
+      const std::size_t v = line.find_first_of("0123456789");
+      if (v != std::string_view::npos) {
+        std::size_t end = v, dots = 0;
+        while (end < line.size() && (std::isdigit(static_cast<unsigned char>(line[end])) ||
+                                     (line[end] == '.' && dots++ == 0))) {
+          ++end;
+        }
+        kept = "go " + std::string(line.substr(v, end - v));
+        while (!kept.empty() && kept.back() == '.') kept.pop_back();
+      }
+    }
+    out += kept;
+    out += '\n';
+  }
+  return out;
+}
+
+// Whether go.mod replaces a module with a directory (`=> ./lib`, `=> ../lib`, `=> /abs`):
+// that module's files are the repository's too, which the derivation does not follow.
+bool ReplacesWithADirectory(std::string_view gomod) {
+  for (std::size_t at = gomod.find("=>"); at != std::string_view::npos;
+       at = gomod.find("=>", at + 2)) {
+    const std::size_t target = gomod.find_first_not_of(" \t", at + 2);
+    if (target != std::string_view::npos && (gomod[target] == '.' || gomod[target] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status WriteModule(const ModuleFiles& m, const TreeFileReader& read, const std::string& dest) {
   std::set<std::string> made;
   for (const auto& [path, id] : m.files) {
@@ -220,7 +276,8 @@ Status WriteModule(const ModuleFiles& m, const TreeFileReader& read, const std::
       std::filesystem::create_directories(parent, ec);
       if (ec) return MakeError(fmt::format("cannot create '{}': {}", parent, ec.message()));
     }
-    FANOUT_TRY_ASSIGN(const std::optional<std::string> text, read(path));
+    FANOUT_TRY_ASSIGN(std::optional<std::string> text, read(path));
+    if (text && path == Join(m.root, "go.mod")) text = GoModForListing(*text);
     UniqueFd fd(open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return WriteError(target, errno);
     if (const int err = WriteAllToFd(fd.get(), text ? *text : std::string()); err != 0) {
@@ -414,6 +471,13 @@ Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view body,
     const std::string origin = fmt::format("inputs_from: go {} is in no Go module here", dir);
     return std::vector<DerivedPattern>{{EscapeGlob(dir), origin},
                                        {EscapeGlob(dir) + "/**", origin}};
+  }
+  FANOUT_TRY_ASSIGN(const std::optional<std::string> gomod, read(Join(*root, "go.mod")));
+  if (gomod && ReplacesWithADirectory(*gomod)) {
+    return std::vector<DerivedPattern>{
+        {"**", fmt::format("inputs_from: go {}: {} replaces a module with a directory, whose "
+                           "imports fanout does not follow, so the whole repository",
+                           dir, Join(*root, "go.mod"))}};
   }
   FANOUT_TRY_ASSIGN(const ModuleFiles m, ListModule(*root, read));
   FANOUT_TRY_ASSIGN(const std::string go, GoIdentity());

@@ -191,6 +191,31 @@ TEST_F(GoImports, BuildTagsFollowTheImportsOfTheFilesOnlyTheyBuild) {
   EXPECT_TRUE(tagged.count("pkg/onlyb/onlyb.go"));
 }
 
+TEST_F(GoImports, AModuleForANewerGoIsListedByTheHostsGo) {
+  REQUIRE_GO();
+  // What Go 1.21+ writes; Debian 12's Go 1.19 refuses these directives as they stand.
+  Tree tree = kMonorepo;
+  tree["go.mod"] =
+      "module example.com/mono\n\ngo 1.22.5\n\ntoolchain go1.22.6\n\n"
+      "godebug (\n\tdefault=go1.21\n)\n";
+  const auto a = Inputs(tree, GoMarker("cmd/a"));
+  EXPECT_EQ(Paths(a),
+            (std::set<std::string>{"go.mod", "go.sum", "cmd/a/main.go", "pkg/shared/shared.go",
+                                   "pkg/shared/shared_test.go", "pkg/shared/shared_windows.go"}));
+  EXPECT_EQ(a.at("go.mod"), "inputs_from: the Go module of cmd/a");  // not a fallback's note
+}
+
+TEST_F(GoImports, AModuleReplacedByADirectoryMakesItTheWholeRepository) {
+  REQUIRE_GO();
+  Tree tree = kMonorepo;
+  tree["go.mod"] += "\nrequire example.com/tools v0.0.0\n\nreplace example.com/tools => ./tools\n";
+  const auto a = Inputs(tree, GoMarker("cmd/a"));
+  EXPECT_TRUE(a.count("tools/pkg/shared/shared.go"));
+  EXPECT_EQ(a.at("README.md"),
+            "inputs_from: go cmd/a: go.mod replaces a module with a directory, whose imports "
+            "fanout does not follow, so the whole repository");
+}
+
 TEST_F(GoImports, OtherModulesCountThroughGoModAndGoSumWithoutNetwork) {
   REQUIRE_GO();
   Tree tree = kMonorepo;
