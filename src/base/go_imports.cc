@@ -141,29 +141,6 @@ Expected<ModuleFiles> ListModule(const std::string& root, const TreeFileReader& 
   return m;
 }
 
-// The go binary on PATH, as an identity that changes when it is replaced.
-Expected<std::string> GoIdentity() {
-  const char* path = getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    const std::size_t colon = dirs.find(':');
-    const std::string dir(dirs.substr(0, colon));
-    const std::string go = Join(dir.empty() ? "." : dir, "go");
-    struct stat st;
-    if (stat(go.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(go.c_str(), X_OK) == 0) {
-      std::error_code ec;
-      const std::string real = std::filesystem::canonical(go, ec).string();
-      return fmt::format("{} {}:{}:{}.{}", ec ? go : real, st.st_size, st.st_ino, st.st_mtim.tv_sec,
-                         st.st_mtim.tv_nsec);
-    }
-    if (colon == std::string_view::npos) break;
-    dirs.remove_prefix(colon + 1);
-  }
-  return MakeError(
-      "'go' is not on PATH: the Go toolchain reads the import graph of 'inputs_from: {go: ...}' "
-      "(Debian: apt install golang-go)");
-}
-
 std::string CacheKey(const ModuleFiles& m, std::string_view body, std::string_view go) {
   Sha256 h;
   auto add = [&h](std::string_view s) { h.UpdateField(s); };
@@ -180,12 +157,6 @@ std::string CacheKey(const ModuleFiles& m, std::string_view body, std::string_vi
     add(id);
   }
   return h.HexDigest();
-}
-
-UniqueFd OpenCache() {
-  const std::string base = UserCacheDir();
-  if (base.empty() || !OpenStateDir(base, false)) return UniqueFd();
-  return OpenStateDir(base + "/go-inputs", false);
 }
 
 std::optional<std::vector<DerivedPattern>> ReadCached(int dirfd, const std::string& key) {
@@ -480,9 +451,14 @@ Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view body,
                            dir, Join(*root, "go.mod"))}};
   }
   FANOUT_TRY_ASSIGN(const ModuleFiles m, ListModule(*root, read));
-  FANOUT_TRY_ASSIGN(const std::string go, GoIdentity());
-  const std::string key = CacheKey(m, body, go);
-  const UniqueFd cache = OpenCache();
+  const std::optional<std::string> go = ProgramIdentity("go");
+  if (!go) {
+    return MakeError(
+        "'go' is not on PATH: the Go toolchain reads the import graph of 'inputs_from: {go: "
+        "...}' (Debian: apt install golang-go)");
+  }
+  const std::string key = CacheKey(m, body, *go);
+  const UniqueFd cache = OpenUserCache("go-inputs");
   if (cache) {
     if (std::optional<std::vector<DerivedPattern>> hit = ReadCached(cache.get(), key)) {
       return std::move(*hit);

@@ -15,6 +15,7 @@
 
 #include "base/sha256.h"
 #include "base/subprocess.h"
+#include "base/user_state.h"
 
 extern char** environ;
 
@@ -81,6 +82,10 @@ while True:
     sys.stdout.write(json.dumps(info(source)) + "\n")
     sys.stdout.flush()
 )PY";
+
+// Bumped when what a cached answer means changes.
+constexpr std::string_view kCacheFormat = "fanout python imports 1";
+constexpr std::size_t kCacheMaxSize = 16 << 20;
 
 std::mutex g_memo_mutex;
 std::map<std::string, PythonModuleInfo>& Memo() {
@@ -182,6 +187,33 @@ Expected<PythonModuleInfo> PythonAstReader::Read(std::string_view source) {
     std::lock_guard<std::mutex> lock(g_memo_mutex);
     if (auto it = Memo().find(key); it != Memo().end()) return it->second;
   }
+  // Across runs: this user's cache, under the source's digest and the python3 that read it
+  // (another Python may parse the same bytes differently).
+  if (!cache_checked_) {
+    cache_checked_ = true;
+    if (const std::optional<std::string> python = ProgramIdentity("python3")) {
+      cache_ = OpenUserCache("python-imports");
+      python_ = *python;
+    }
+  }
+  std::string cache_name;
+  if (cache_) {
+    Sha256 h;
+    h.UpdateField(kCacheFormat);
+    h.UpdateField(python_);
+    h.UpdateField(kScript);
+    h.UpdateField(key);
+    cache_name = h.HexDigest() + ".json";
+    const std::string cached = ReadTrusted(cache_.get(), cache_name, kCacheMaxSize);
+    if (!cached.empty()) {
+      Expected<PythonModuleInfo> info = Decode(cached);
+      if (info.ok()) {
+        std::lock_guard<std::mutex> lock(g_memo_mutex);
+        Memo().emplace(key, *info);
+        return info;
+      }
+    }
+  }
   if (!socket_) {
     if (Status st = Start(); !st.ok()) return st.error();
   }
@@ -208,6 +240,7 @@ Expected<PythonModuleInfo> PythonAstReader::Read(std::string_view source) {
   line.pop_back();
   Expected<PythonModuleInfo> info = Decode(line);
   if (!info.ok()) return info;
+  if (cache_) WriteTrusted(cache_.get(), cache_name, line);
   std::lock_guard<std::mutex> lock(g_memo_mutex);
   Memo().emplace(key, *info);
   return info;

@@ -39,8 +39,10 @@ struct PythonModuleInfo {
 
 /// One python3 process reading modules, for as long as the object lives; reaped when it goes
 /// (a runner that reaps every child must not find it later). Results are remembered
-/// process-wide by the source's digest, so a module read once is never sent again, and the
-/// process starts only when a source not read before comes.
+/// process-wide by the source's digest, and across runs in this user's cache directory
+/// (base/user_state.h, `python-imports/`) by that digest and the python3 that read it, so a
+/// module read once is never sent again, and the process starts only when a source not read
+/// before comes.
 class PythonAstReader {
  public:
   PythonAstReader() = default;
@@ -58,6 +60,9 @@ class PythonAstReader {
 
   UniqueFd socket_;
   pid_t pid_ = -1;
+  bool cache_checked_ = false;
+  UniqueFd cache_;      ///< this user's cache of answers (base/user_state.h), when there is one
+  std::string python_;  ///< the python3 on PATH (ProgramIdentity), part of each answer's key
 };
 
 }  // namespace fanout

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -81,6 +83,32 @@ std::string UserCacheDir() {
     return std::string(home) + "/.cache/fanout";
   }
   return "";
+}
+
+UniqueFd OpenUserCache(const std::string& sub) {
+  const std::string base = UserCacheDir();
+  if (base.empty() || !OpenStateDir(base, false)) return UniqueFd();
+  return OpenStateDir(base + "/" + sub, false);
+}
+
+std::optional<std::string> ProgramIdentity(std::string_view name) {
+  const char* path = getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const std::size_t colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    const std::string program = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
+    struct stat st;
+    if (stat(program.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(program.c_str(), X_OK) == 0) {
+      std::error_code ec;
+      const std::filesystem::path real = std::filesystem::canonical(program, ec);
+      return fmt::format("{} {}:{}:{}.{}", ec ? program : real.string(), st.st_size, st.st_ino,
+                         st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    }
+    if (colon == std::string_view::npos) return std::nullopt;
+    dirs.remove_prefix(colon + 1);
+  }
 }
 
 }  // namespace fanout

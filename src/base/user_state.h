@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/unique_fd.h"
 
@@ -30,5 +32,14 @@ void WriteTrusted(int dirfd, const std::string& name, const std::string& content
 /// This user's cache directory for fanout: $XDG_CACHE_HOME/fanout, else $HOME/.cache/fanout;
 /// empty when neither variable holds an absolute path. Not created here.
 std::string UserCacheDir();
+
+/// The directory `sub` of UserCacheDir(), created and opened when it is trusted; an empty
+/// UniqueFd when there is none (no $HOME) or it is not trusted.
+UniqueFd OpenUserCache(const std::string& sub);
+
+/// The program `name` as found on $PATH, as a text that changes when it is replaced (its real
+/// path, size, inode and modification time): part of the key of a cached answer the program
+/// gave. nullopt when no executable of that name is on $PATH.
+std::optional<std::string> ProgramIdentity(std::string_view name);
 
 }  // namespace fanout

@@ -4,6 +4,7 @@
 // module fails (the positive control: the workspace holds only the inputs); a change to a
 // module only `b` imports affects `b` and not `a`; and a new import in `a` makes the same
 // change affect `a` from that commit on, with no edit to fanout.yaml.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -106,6 +107,39 @@ TEST_F(PythonInputsE2E, AChangeAffectsWhatImportsItAndANewImportWidensFromItsCom
   RunResult r = Fanout({"build", "a"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << ReadFile(repo_ / "fanout-out/targets/a/log.txt");
   EXPECT_NE(ReadFile(repo_ / "fanout-out/targets/a/log.txt").find("a2 A2 b3"), std::string::npos);
+}
+
+TEST_F(PythonInputsE2E, ModulesReadOnceAreNotReadAgainByTheNextRun) {
+  // A python3 first on PATH that counts its starts, then runs the real one; the cache in a
+  // directory of this test's.
+  TempDir dir;
+  WriteFile(dir / "bin/python3",
+            "#!/bin/sh\necho run >>" + (dir / "runs") + "\nexec /usr/bin/python3 \"$@\"\n");
+  ASSERT_EQ(Sh("chmod +x " + (dir / "bin/python3")).exit_code, 0);
+  auto runs = [&] {
+    const std::string text = ReadFile(dir / "runs");
+    return std::count(text.begin(), text.end(), '\n');
+  };
+  const std::vector<std::string> env = {"PATH=" + (dir / "bin") + ":/usr/bin:/bin",
+                                        "XDG_CACHE_HOME=" + (dir / "cache")};
+  auto affected = [&] {
+    RunResult r = fanout::testing::Run(
+        {FanoutBinary(), "affected", "--base", "HEAD~1", "--format", "json"}, repo_.path(), env);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out;
+  };
+  repo_.Write("lib/only_b.py", "thing = 'b2'\n");
+  repo_.Commit("only b");
+  const std::string first = affected();
+  const auto started = runs();
+  EXPECT_GE(started, 1);  // python3 read the modules
+  EXPECT_EQ(affected(), first);
+  EXPECT_EQ(runs(), started);  // every module's imports came from the cache
+  // A module with new bytes is read again, by a python3 started for it.
+  repo_.Write("lib/util.py", "import lib.only_b\ndef name():\n    return 'a'\n");
+  repo_.Commit("util imports only_b");
+  affected();
+  EXPECT_EQ(runs(), started + 1);
 }
 
 }  // namespace
