@@ -34,6 +34,7 @@ constexpr Subcommand kSubcommands[] = {
     {"doctor", "report which sandbox tier this machine supports", SetupDoctor},
     {"cache", "show, prune or verify the local action cache", SetupCache},
     {"explain", "print a target's action key, its parts, and what changed", SetupExplain},
+    {"audit", "run a target traced; report inputs it never read and files it missed", SetupAudit},
 };
 
 }  // namespace

@@ -67,6 +67,7 @@ CommandFn SetupMatrix(CLI::App* app);
 CommandFn SetupDoctor(CLI::App* app);
 CommandFn SetupCache(CLI::App* app);
 CommandFn SetupExplain(CLI::App* app);
+CommandFn SetupAudit(CLI::App* app);
 
 /// Parses argv, runs the chosen subcommand, returns the exit code.
 int RunCli(int argc, char** argv);
