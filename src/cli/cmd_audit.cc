@@ -104,7 +104,12 @@ int RunAudit(const AuditOptions& o) {
   Expected<ProcessResult> listed = RunProcess(list_args);
   if (!listed.ok()) return Fail(listed.error().message, kExitUsage);
   if (!listed->ok()) {
-    fmt::print(stderr, "{}", listed->stderr_text);
+    std::string said = listed->stderr_text;
+    for (std::size_t at = said.find("fanout list:"); at != std::string::npos;
+         at = said.find("fanout list:", at)) {
+      said.replace(at, 12, "fanout audit:");
+    }
+    fmt::print(stderr, "{}", said);
     return listed->exit_code;
   }
   std::map<std::string, DeclaredInput> declared;

@@ -21,7 +21,8 @@ using Names = std::set<std::string>;
 
 // Go in the sandbox: its caches in the workspace, no network, no user settings.
 constexpr char kGoEnv[] =
-    "export GOCACHE=$PWD/.cache/go GOPATH=$PWD/.cache/gopath GOPROXY=off GOFLAGS=-mod=mod "
+    "export GOCACHE=$PWD/.cache/go GOPATH=$PWD/.cache/gopath GOPROXY=off \"GOFLAGS=-mod=mod "
+    "-buildvcs=false\" "
     "GOENV=off CGO_ENABLED=0; ";
 
 class GoInputsE2E : public ::testing::Test {
