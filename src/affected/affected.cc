@@ -8,9 +8,9 @@
 
 #include "description/loader.h"
 #include "git/filter_index.h"
+#include "git/tree_reader.h"
 #include "plan/plan.h"
 #include "snapshot/inputs.h"
-#include "git/tree_reader.h"
 
 namespace fanout {
 

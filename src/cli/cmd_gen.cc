@@ -26,8 +26,8 @@
 #include "generator/ninja_writer.h"
 #include "git/description_source.h"
 #include "git/git.h"
-#include "git/tree_reader.h"
 #include "git/source.h"
+#include "git/tree_reader.h"
 #include "sandbox/weaken.h"
 #include "snapshot/background_snapshot.h"
 

@@ -18,50 +18,10 @@
 
 #include "base/file_util.h"
 #include "base/glob.h"
+#include "base/tree_map.h"
 
 namespace fanout {
 namespace {
-
-using Tree = std::map<std::string, std::string>;
-
-TreeFileReader ReaderOf(const Tree& tree) {
-  return TreeFileReader(
-      [&tree](const std::string& path) -> Expected<std::optional<std::string>> {
-        auto it = tree.find(path);
-        if (it == tree.end()) return std::optional<std::string>();
-        return std::optional<std::string>(it->second);
-      },
-      [&tree](const std::string& dir, const TreeFileReader::EachFile& each) -> Status {
-        for (const auto& [path, text] : tree) {
-          if (dir.empty() || path.rfind(dir + "/", 0) == 0) each(path, "");
-        }
-        return {};
-      });
-}
-
-/// The files of `tree` that the marker's inputs match, and why each (its first include).
-std::map<std::string, std::string> Inputs(const Tree& tree, const std::string& marker) {
-  auto filter = PathFilter::Compile({marker}, ReaderOf(tree));
-  EXPECT_TRUE(filter.ok()) << filter.error().message;
-  std::map<std::string, std::string> out;
-  if (!filter.ok()) return out;
-  for (const auto& [path, text] : tree) {
-    if (!filter->Matches(path)) continue;
-    for (const Glob& g : filter->includes()) {
-      if (g.Matches(path)) {
-        out[path] = g.origin();
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-std::set<std::string> Paths(const std::map<std::string, std::string>& inputs) {
-  std::set<std::string> out;
-  for (const auto& [path, origin] : inputs) out.insert(path);
-  return out;
-}
 
 bool HaveGo() { return system("go version >/dev/null 2>&1") == 0; }
 

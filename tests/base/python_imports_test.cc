@@ -11,43 +11,10 @@
 
 #include "base/glob.h"
 #include "base/python_ast.h"
+#include "base/tree_map.h"
 
 namespace fanout {
 namespace {
-
-using Tree = std::map<std::string, std::string>;
-
-TreeFileReader ReaderOf(const Tree& tree) {
-  return [&tree](const std::string& path) -> Expected<std::optional<std::string>> {
-    auto it = tree.find(path);
-    if (it == tree.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
-  };
-}
-
-/// The files of `tree` that the marker's inputs match, and why each (its first include).
-std::map<std::string, std::string> Inputs(const Tree& tree, const std::string& marker) {
-  auto filter = PathFilter::Compile({marker}, ReaderOf(tree));
-  EXPECT_TRUE(filter.ok()) << filter.error().message;
-  std::map<std::string, std::string> out;
-  if (!filter.ok()) return out;
-  for (const auto& [path, text] : tree) {
-    if (!filter->Matches(path)) continue;
-    for (const Glob& g : filter->includes()) {
-      if (g.Matches(path)) {
-        out[path] = g.origin();
-        break;
-      }
-    }
-  }
-  return out;
-}
-
-std::set<std::string> Paths(const std::map<std::string, std::string>& inputs) {
-  std::set<std::string> out;
-  for (const auto& [path, origin] : inputs) out.insert(path);
-  return out;
-}
 
 const Tree kMonorepo = {
     {"requirements.txt", "flask\n"},
