@@ -21,6 +21,7 @@
 
 #include "base/file_util.h"
 #include "base/go_list.h"
+#include "base/repo_path.h"
 #include "base/sha256.h"
 #include "base/subprocess.h"
 #include "base/unique_fd.h"
@@ -34,27 +35,6 @@ namespace {
 // Bumped when what a cached answer holds changes meaning.
 constexpr std::string_view kCacheFormat = "fanout go inputs 2";
 constexpr std::size_t kCacheMaxSize = 64 << 20;
-
-std::string Join(std::string_view dir, std::string_view name) {
-  if (dir.empty()) return std::string(name);
-  if (name.empty()) return std::string(dir);
-  return fmt::format("{}/{}", dir, name);
-}
-
-std::string_view Dirname(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
-}
-
-std::string_view Basename(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-bool IsUnder(std::string_view path, std::string_view dir) {
-  return dir.empty() ||
-         (path.size() > dir.size() && path[dir.size()] == '/' && path.substr(0, dir.size()) == dir);
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -97,8 +77,8 @@ struct ModuleFiles {
 
 Expected<std::optional<std::string>> FindModuleRoot(std::string_view dir,
                                                     const TreeFileReader& read) {
-  for (std::string_view d = dir;; d = Dirname(d)) {
-    FANOUT_TRY_ASSIGN(const std::optional<std::string> gomod, read(Join(d, "go.mod")));
+  for (std::string_view d = dir;; d = RepoDirname(d)) {
+    FANOUT_TRY_ASSIGN(const std::optional<std::string> gomod, read(JoinRepoPath(d, "go.mod")));
     if (gomod) return std::optional<std::string>(d);
     if (d.empty()) return std::optional<std::string>();
   }
@@ -111,24 +91,25 @@ Expected<ModuleFiles> ListModule(const std::string& root, const TreeFileReader& 
   }));
   std::vector<std::string> nested;  // other modules' directories
   for (const auto& [path, id] : all) {
-    if (Basename(path) == "go.mod" && Dirname(path) != root) nested.emplace_back(Dirname(path));
+    if (RepoBasename(path) == "go.mod" && RepoDirname(path) != root)
+      nested.emplace_back(RepoDirname(path));
   }
   auto in_module = [&](std::string_view path) {
     return std::none_of(nested.begin(), nested.end(),
-                        [&](const std::string& n) { return IsUnder(path, n); });
+                        [&](const std::string& n) { return IsUnderRepoDir(path, n); });
   };
   std::set<std::string_view> go_dirs;
   for (const auto& [path, id] : all) {
-    if (EndsWith(path, ".go") && in_module(path)) go_dirs.insert(Dirname(path));
+    if (EndsWith(path, ".go") && in_module(path)) go_dirs.insert(RepoDirname(path));
   }
   ModuleFiles m;
   m.root = root;
-  const std::string gomod = Join(root, "go.mod"), gosum = Join(root, "go.sum"),
-                    modules_txt = Join(root, "vendor/modules.txt");
+  const std::string gomod = JoinRepoPath(root, "go.mod"), gosum = JoinRepoPath(root, "go.sum"),
+                    modules_txt = JoinRepoPath(root, "vendor/modules.txt");
   for (auto& [path, id] : all) {
     if (path == modules_txt) m.vendored = true;
     const bool keep = path == gomod || path == gosum || path == modules_txt ||
-                      (go_dirs.count(Dirname(path)) && in_module(path));
+                      (go_dirs.count(RepoDirname(path)) && in_module(path));
     if (keep) m.files.emplace_back(path, id);
   }
   std::sort(m.files.begin(), m.files.end());
@@ -240,15 +221,15 @@ Status WriteModule(const ModuleFiles& m, const TreeFileReader& read, const std::
   std::set<std::string> made;
   for (const auto& [path, id] : m.files) {
     const std::string rel = m.root.empty() ? path : path.substr(m.root.size() + 1);
-    const std::string target = Join(dest, rel);
-    const std::string parent(Dirname(target));
+    const std::string target = JoinRepoPath(dest, rel);
+    const std::string parent(RepoDirname(target));
     if (made.insert(parent).second) {
       std::error_code ec;
       std::filesystem::create_directories(parent, ec);
       if (ec) return MakeError(fmt::format("cannot create '{}': {}", parent, ec.message()));
     }
     FANOUT_TRY_ASSIGN(std::optional<std::string> text, read(path));
-    if (text && path == Join(m.root, "go.mod")) text = GoModForListing(*text);
+    if (text && path == JoinRepoPath(m.root, "go.mod")) text = GoModForListing(*text);
     UniqueFd fd(open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return WriteError(target, errno);
     if (const int err = WriteAllToFd(fd.get(), text ? *text : std::string()); err != 0) {
@@ -307,10 +288,10 @@ class Derivation {
       if (!d) {
         // In the module's import path but found nowhere: the build fails until it exists,
         // and the commit that adds it must count.
-        if (p.dir.empty() && !module_path.empty() && IsUnder(p.import_path, module_path)) {
+        if (p.dir.empty() && !module_path.empty() && IsUnderRepoDir(p.import_path, module_path)) {
           const std::string rest = p.import_path.substr(module_path.size() + 1);
-          out_.push_back(
-              {Join(EscapeGlob(Join(m_.root, rest)), "*.go"), why + " (not in this tree)"});
+          out_.push_back({JoinRepoPath(EscapeGlob(JoinRepoPath(m_.root, rest)), "*.go"),
+                          why + " (not in this tree)"});
         }
         continue;
       }
@@ -319,17 +300,18 @@ class Derivation {
             fmt::format("go cannot read the package {}: {}", p.import_path, FirstLine(p.error)));
       }
       const std::string escaped = EscapeGlob(*d);
-      out_.push_back({Join(escaped, "*.go"), why});
-      for (const std::string& f : p.other_files) out_.push_back({EscapeGlob(Join(*d, f)), why});
+      out_.push_back({JoinRepoPath(escaped, "*.go"), why});
+      for (const std::string& f : p.other_files)
+        out_.push_back({EscapeGlob(JoinRepoPath(*d, f)), why});
       for (std::string_view e : p.embed_patterns) {
         if (e.rfind("all:", 0) == 0) e.remove_prefix(4);
         const std::string origin = fmt::format("{} (//go:embed {})", why, e);
-        const std::string pattern = Join(escaped, e);
+        const std::string pattern = JoinRepoPath(escaped, e);
         if (Glob::Compile(pattern).ok() && Glob::Compile(pattern + "/**").ok()) {
           out_.push_back({pattern, origin});
           out_.push_back({pattern + "/**", origin});
         } else {
-          out_.push_back({Join(escaped, "**"), origin + ", not a pattern fanout reads"});
+          out_.push_back({JoinRepoPath(escaped, "**"), origin + ", not a pattern fanout reads"});
         }
       }
     }
@@ -350,17 +332,18 @@ class Derivation {
 
   void ModuleFilesAlways() {
     const std::string origin = fmt::format("inputs_from: the Go module of {}", dir_);
-    out_.push_back({EscapeGlob(Join(m_.root, "go.mod")), origin});
-    out_.push_back({EscapeGlob(Join(m_.root, "go.sum")), origin});
-    if (m_.vendored) out_.push_back({EscapeGlob(Join(m_.root, "vendor/modules.txt")), origin});
+    out_.push_back({EscapeGlob(JoinRepoPath(m_.root, "go.mod")), origin});
+    out_.push_back({EscapeGlob(JoinRepoPath(m_.root, "go.sum")), origin});
+    if (m_.vendored)
+      out_.push_back({EscapeGlob(JoinRepoPath(m_.root, "vendor/modules.txt")), origin});
   }
 
   // The directory `dir` (absolute, in the temporary module) as a path of the repository;
   // nullopt when it is not in the module.
   std::optional<std::string> RepoDir(std::string_view dir) const {
     if (dir == module_dir_) return m_.root;
-    if (!IsUnder(dir, module_dir_)) return std::nullopt;
-    return Join(m_.root, dir.substr(module_dir_.size() + 1));
+    if (!IsUnderRepoDir(dir, module_dir_)) return std::nullopt;
+    return JoinRepoPath(m_.root, dir.substr(module_dir_.size() + 1));
   }
 
   // For each package, one that imports it on a shortest path from the entry.
@@ -443,12 +426,12 @@ Expected<std::vector<DerivedPattern>> GoPackageInputs(std::string_view body,
     return std::vector<DerivedPattern>{{EscapeGlob(dir), origin},
                                        {EscapeGlob(dir) + "/**", origin}};
   }
-  FANOUT_TRY_ASSIGN(const std::optional<std::string> gomod, read(Join(*root, "go.mod")));
+  FANOUT_TRY_ASSIGN(const std::optional<std::string> gomod, read(JoinRepoPath(*root, "go.mod")));
   if (gomod && ReplacesWithADirectory(*gomod)) {
     return std::vector<DerivedPattern>{
         {"**", fmt::format("inputs_from: go {}: {} replaces a module with a directory, whose "
                            "imports fanout does not follow, so the whole repository",
-                           dir, Join(*root, "go.mod"))}};
+                           dir, JoinRepoPath(*root, "go.mod"))}};
   }
   FANOUT_TRY_ASSIGN(const ModuleFiles m, ListModule(*root, read));
   const std::optional<std::string> go = ProgramIdentity("go");

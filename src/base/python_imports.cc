@@ -8,17 +8,10 @@
 
 #include <fmt/format.h>
 
+#include "base/repo_path.h"
+
 namespace fanout {
 namespace {
-
-std::string Join(std::string_view dir, std::string_view name) {
-  return dir.empty() ? std::string(name) : fmt::format("{}/{}", dir, name);
-}
-
-std::string_view Dirname(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
-}
 
 std::vector<std::string> Split(std::string_view s, std::string_view sep) {
   std::vector<std::string> out;
@@ -41,16 +34,16 @@ class Resolver {
     std::string_view project_dir;
     if (is_file) {
       Add(entry, "inputs_from: the Python entry");
-      roots_.emplace_back(Dirname(entry));
-      project_dir = Dirname(entry);
+      roots_.emplace_back(RepoDirname(entry));
+      project_dir = RepoDirname(entry);
     } else {
       // A package run as `python -m`: its parent directory is on the path.
       const std::string origin = fmt::format("inputs_from: {} run as a package", entry);
       bool any = false;
       for (const char* name : {"__init__.py", "__main__.py"}) {
-        FANOUT_TRY_ASSIGN(const bool exists, Exists(Join(entry, name)));
+        FANOUT_TRY_ASSIGN(const bool exists, Exists(JoinRepoPath(entry, name)));
         if (!exists) continue;
-        Add(Join(entry, name), origin);
+        Add(JoinRepoPath(entry, name), origin);
         any = true;
       }
       if (!any) {
@@ -60,19 +53,19 @@ class Resolver {
             {EscapeGlob(entry) + "/**", "inputs_from: " + entry + " is not in this tree"});
         return std::move(out_);
       }
-      roots_.emplace_back(Dirname(entry));
+      roots_.emplace_back(RepoDirname(entry));
       project_dir = entry;
     }
     for (std::size_t i = 1; i < parts.size(); ++i) {
       roots_.push_back(parts[i] == "." ? std::string() : parts[i]);
     }
-    for (std::string_view d = project_dir;; d = Dirname(d)) {
+    for (std::string_view d = project_dir;; d = RepoDirname(d)) {
       const std::string origin =
           fmt::format("inputs_from: a Python project file beside or above {}", entry);
       for (const char* name : {"pyproject.toml", "setup.py", "setup.cfg"}) {
-        out_.push_back({EscapeGlob(Join(d, name)), origin});
+        out_.push_back({EscapeGlob(JoinRepoPath(d, name)), origin});
       }
-      out_.push_back({Join(EscapeGlob(d), "requirements*.txt"), origin});
+      out_.push_back({JoinRepoPath(EscapeGlob(d), "requirements*.txt"), origin});
       if (d.empty()) break;
     }
     while (!queue_.empty() && !whole_roots_) {
@@ -125,20 +118,20 @@ class Resolver {
                                                             const std::vector<std::string>& parts) {
     std::vector<std::string> files;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
-      dir = Join(dir, parts[i]);
-      const std::string init = Join(dir, "__init__.py");
+      dir = JoinRepoPath(dir, parts[i]);
+      const std::string init = JoinRepoPath(dir, "__init__.py");
       FANOUT_TRY_ASSIGN(const bool exists, Exists(init));
       if (exists) files.push_back(init);  // else a namespace package
     }
     if (parts.empty()) {
-      const std::string init = Join(dir, "__init__.py");
+      const std::string init = JoinRepoPath(dir, "__init__.py");
       FANOUT_TRY_ASSIGN(const bool exists, Exists(init));
       if (!exists) return std::optional<std::vector<std::string>>();
       files.push_back(init);
       return std::optional(files);
     }
-    const std::string last = Join(dir, parts.back());
-    for (const std::string& candidate : {last + ".py", Join(last, "__init__.py")}) {
+    const std::string last = JoinRepoPath(dir, parts.back());
+    for (const std::string& candidate : {last + ".py", JoinRepoPath(last, "__init__.py")}) {
       FANOUT_TRY_ASSIGN(const bool exists, Exists(candidate));
       if (exists) {
         files.push_back(candidate);
@@ -205,11 +198,11 @@ class Resolver {
         continue;
       }
       // Relative: from the importing module's package, up one directory per extra dot.
-      std::string_view base = Dirname(module);
+      std::string_view base = RepoDirname(module);
       bool beyond_top = false;
       for (int up = 1; up < imp.level; ++up) {
         if (base.empty()) beyond_top = true;
-        base = Dirname(base);
+        base = RepoDirname(base);
       }
       if (beyond_top) continue;  // Python refuses it too
       FANOUT_TRY(Import({std::string(base)}, parts, imp.names, origin));
