@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "base/find_program.h"
+
 namespace fanout {
 
 // Whether the directory open at `fd` may hold fanout state: a directory of this user (or root)
@@ -92,23 +94,14 @@ UniqueFd OpenUserCache(const std::string& sub) {
 }
 
 std::optional<std::string> ProgramIdentity(std::string_view name) {
-  const char* path = getenv("PATH");
-  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  while (true) {
-    const std::size_t colon = dirs.find(':');
-    const std::string_view dir = dirs.substr(0, colon);
-    const std::string program = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
-    struct stat st;
-    if (stat(program.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(program.c_str(), X_OK) == 0) {
-      std::error_code ec;
-      const std::filesystem::path real = std::filesystem::canonical(program, ec);
-      return fmt::format("{} {}:{}:{}.{}", ec ? program : real.string(), st.st_size, st.st_ino,
-                         st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-    }
-    if (colon == std::string_view::npos) return std::nullopt;
-    dirs.remove_prefix(colon + 1);
-  }
+  const std::optional<std::string> program = FindOnPath(name);
+  if (!program) return std::nullopt;
+  struct stat st;
+  if (stat(program->c_str(), &st) != 0) return std::nullopt;
+  std::error_code ec;
+  const std::filesystem::path real = std::filesystem::canonical(*program, ec);
+  return fmt::format("{} {}:{}:{}.{}", ec ? *program : real.string(), st.st_size, st.st_ino,
+                     st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 }  // namespace fanout

@@ -21,6 +21,7 @@
 #include "git/repo_check.h"
 #include "image/engines.h"
 #include "sandbox/probe.h"
+#include "sandbox/subordinate_ids.h"
 
 namespace fanout {
 
@@ -152,10 +153,14 @@ CommandFn SetupDoctor(CLI::App* app) {
     std::string docker_why;
     const bool docker_usable = engines.DockerUsable(&docker_why);
     // buildah builds inside the sandbox: whether it can depends on the tier chosen here.
-    std::string buildah_why = "no sandbox tier is usable";
+    std::string buildah_why = "no sandbox tier is usable", subordinate_problem;
+    if (!p.root) {
+      auto ids = sandbox::FindSubordinateIds();
+      if (!ids.ok()) subordinate_problem = ids.error().message;
+    }
     const bool buildah_usable =
-        choice.ok() &&
-        engines.BuildahUsable(choice->tier == sandbox::Tier::kNamespaces, p.root, &buildah_why);
+        choice.ok() && engines.BuildahUsable(choice->tier == sandbox::Tier::kNamespaces, p.root,
+                                             subordinate_problem, &buildah_why);
     if (opts->json) {
       nlohmann::json j = nlohmann::json::parse(sandbox::ProbeToJson(p));
       j["repository"] = RepoFactsToJson(*repo);

@@ -47,23 +47,24 @@ bool EngineFacts::DockerUsable(std::string* why) const {
   return true;
 }
 
-bool BuildahRunsIn(bool namespaces_tier, bool root, std::string* why) {
+bool BuildahRunsIn(bool namespaces_tier, bool root, const std::string& subordinate_problem,
+                   std::string* why) {
   if (!namespaces_tier) {
     *why =
         "in the process tier the build uid has no user namespace of its own, so buildah "
         "can neither map ids nor mount its layers";
     return false;
   }
-  if (!root) {
-    *why =
-        "run unprivileged, the sandbox's user namespace maps a single id, and buildah's RUN "
-        "steps fail ('error setting supplemental groups list')";
+  if (!root && !subordinate_problem.empty()) {
+    *why = "run unprivileged, the sandbox maps the user's subordinate ids for buildah, and " +
+           subordinate_problem;
     return false;
   }
   return true;
 }
 
-bool EngineFacts::BuildahUsable(bool namespaces_tier, bool root, std::string* why) const {
+bool EngineFacts::BuildahUsable(bool namespaces_tier, bool root,
+                                const std::string& subordinate_problem, std::string* why) const {
   if (buildah.empty()) {
     *why = "no buildah on PATH";
     return false;
@@ -72,7 +73,7 @@ bool EngineFacts::BuildahUsable(bool namespaces_tier, bool root, std::string* wh
     *why = "no skopeo on PATH (it copies the dependencies' images into buildah's store)";
     return false;
   }
-  return BuildahRunsIn(namespaces_tier, root, why);
+  return BuildahRunsIn(namespaces_tier, root, subordinate_problem, why);
 }
 
 EngineFacts ProbeEngines() {

@@ -16,15 +16,19 @@ struct EngineFacts {
   bool DockerUsable(std::string* why) const;
   /// Whether the buildah engine can build here, in the sandbox BuildahRunsIn describes, and if
   /// not, why (for doctor's row).
-  bool BuildahUsable(bool namespaces_tier, bool root, std::string* why) const;
+  bool BuildahUsable(bool namespaces_tier, bool root, const std::string& subordinate_problem,
+                     std::string* why) const;
 };
 
 /// Whether buildah can build inside a sandbox of the namespaces tier (else the process tier),
-/// with fanout running as root (else unprivileged); if not, why. It needs a user namespace
-/// that maps a range of ids, which only the namespaces tier as root gives it (identity.h in
-/// sandbox/): unprivileged, the namespace maps one id and every RUN step fails; in the process
-/// tier the build uid has no namespace of its own and no_new_privs stops newuidmap.
-bool BuildahRunsIn(bool namespaces_tier, bool root, std::string* why);
+/// with fanout running as root (else unprivileged, where `subordinate_problem` is why the
+/// user's subordinate ids cannot be mapped, empty when they can); if not, why. It needs a user
+/// namespace that maps a range of ids: as root, the build range (identity.h in sandbox/);
+/// unprivileged, the user's /etc/subuid and /etc/subgid ranges, mapped by newuidmap and
+/// newgidmap (subordinate_ids.h in sandbox/). In the process tier the build uid has no
+/// namespace of its own and no_new_privs stops newuidmap.
+bool BuildahRunsIn(bool namespaces_tier, bool root, const std::string& subordinate_problem,
+                   std::string* why);
 
 /// Runs each program's version command (no daemon is contacted).
 EngineFacts ProbeEngines();

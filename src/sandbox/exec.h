@@ -25,6 +25,7 @@
 #include "sandbox/probe.h"
 #include "sandbox/runner.h"
 #include "sandbox/secrets.h"
+#include "sandbox/subordinate_ids.h"
 #include "sandbox/workspace.h"
 
 namespace fanout::sandbox {
@@ -150,7 +151,9 @@ class Exec {
   std::optional<BaseLease> base_;
   std::map<std::string, std::string> dep_outs_;
   std::vector<image::DependencyImage> dep_images_;
-  std::string buildah_store_;        ///< the buildah engine's store; "" for other targets
+  std::string buildah_store_;  ///< the buildah engine's store; "" for other targets
+  /// Unprivileged buildah targets: the user's subordinate ids the sandbox maps.
+  std::optional<SubordinateIds> subordinate_;
   std::vector<OpenSecret> secrets_;  ///< the image's secrets, inherited by the build script
   std::map<std::string, std::string> host_env_;
   std::optional<records::ActionRecord> action_;  ///< unset when it could not be computed

@@ -160,6 +160,7 @@ SandboxSpec Exec::BuildSpec(int attempt) {
   spec.mounts.tmp_bytes = def.limits.tmp_bytes ? def.limits.tmp_bytes : kDefaultTmpBytes;
   spec.mounts.tmpdir = ws_.tmp;
   spec.identity = identity_;
+  spec.subordinate = subordinate_;
   spec.landlock = landlock_;
   const std::vector<std::string> patterns = ArtifactPatterns();
   const std::string src = ws_.src, out = out_dir_;

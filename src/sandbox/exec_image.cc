@@ -42,12 +42,22 @@ Status Exec::ReadDependencyImages() {
 
 Status Exec::PrepareImageEngine() {
   if (!def_->image || def_->image->engine != ImageEngine::kBuildah) return {};
-  std::string why;
-  if (!image::BuildahRunsIn(choice_.tier == Tier::kNamespaces, identity_.active, &why)) {
+  std::string why, subordinate_problem;
+  subordinate_.reset();
+  if (choice_.tier == Tier::kNamespaces && !identity_.active) {
+    auto ids = FindSubordinateIds();
+    if (ids.ok()) {
+      subordinate_ = std::move(*ids);
+    } else {
+      subordinate_problem = ids.error().message;
+    }
+  }
+  if (!image::BuildahRunsIn(choice_.tier == Tier::kNamespaces, identity_.active,
+                            subordinate_problem, &why)) {
     return MakeError(fmt::format(
-        "image target '{}' uses the buildah engine, which cannot build in this sandbox: {}; run "
-        "fanout as root where namespaces are available ('fanout doctor' shows the tier), or "
-        "build it with 'engine: docker'",
+        "image target '{}' uses the buildah engine, which cannot build in this sandbox: {}; or "
+        "run fanout as root where namespaces are available ('fanout doctor' shows the tier), "
+        "or build it with 'engine: docker'",
         target_, why));
   }
   buildah_store_ = build_dir_ + "/" + layout::kBuildahStore;

@@ -11,11 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "base/file_util.h"
 #include "base/unique_fd.h"
+#include "sandbox/subordinate_ids.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -24,21 +25,8 @@ namespace {
 
 // The "fanout:START:COUNT" entry of /etc/subuid or /etc/subgid, if any.
 bool ReadSubIds(const char* file, std::uint64_t* start, std::uint64_t* count) {
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string name, a, b;
-    if (!std::getline(fields, name, ':') || name != "fanout") continue;
-    if (!std::getline(fields, a, ':') || !std::getline(fields, b)) continue;
-    char* end = nullptr;
-    *start = std::strtoull(a.c_str(), &end, 10);
-    if (a.empty() || *end) continue;
-    *count = std::strtoull(b.c_str(), &end, 10);
-    if (b.empty() || *end) continue;
-    return true;
-  }
-  return false;
+  auto text = ReadFile(file);
+  return text.ok() && FindSubordinateRange(*text, "fanout", std::nullopt, start, count);
 }
 
 int LastCap() {

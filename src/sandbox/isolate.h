@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "sandbox/identity.h"
 #include "sandbox/mounts.h"
 #include "sandbox/probe.h"
+#include "sandbox/subordinate_ids.h"
 
 namespace fanout::sandbox {
 
@@ -64,6 +66,11 @@ struct SandboxSpec {
   BuildIdentity identity;
   /// Host groups the command also gets (those of the sockets the target declares).
   std::vector<gid_t> extra_gids;
+  /// Namespaces tier, fanout not root: when set, the sandbox's user namespace maps the
+  /// caller's subordinate ids too (subordinate_ids.h), and the command runs as root of a user
+  /// namespace nested in it, as it does when fanout runs as root. For the buildah engine,
+  /// whose builds need many ids.
+  std::optional<SubordinateIds> subordinate;
   /// Runs after the command exited by itself and every process it started is gone, where the
   /// workspace is visible (inside PID 1 in the namespaces tier); its text comes back in
   /// SandboxExit::after_output.

@@ -43,6 +43,10 @@ struct Pid1Context {
   bool user_ns;  // PID 1 itself is in a new user namespace (fanout is not root)
   uid_t uid;
   gid_t gid;
+  // With spec->subordinate: PID 1's end of a socket pair. PID 1 says it is ready to be mapped;
+  // the runner maps its namespace with the setuid helpers, which PID 1 cannot run (they would
+  // be root of nothing in here), and answers.
+  int map_socket;
 };
 
 void Report(int fd, const SandboxExit& r) {
@@ -64,7 +68,17 @@ int Pid1Main(void* arg) {
     return 0;
   };
   if (std::string e = JoinCgroups(spec.cgroups); !e.empty()) return fail(e);
-  if (ctx->user_ns) {
+  const bool subordinate = ctx->user_ns && spec.subordinate;
+  if (subordinate) {
+    // The helpers check that the process is the caller's, which a process that is not
+    // dumpable is not (its /proc files are root's): dumpable until mapped, as below.
+    prctl(PR_SET_DUMPABLE, 1);
+    char c = 'r';
+    const bool mapped =
+        write(ctx->map_socket, &c, 1) == 1 && read(ctx->map_socket, &c, 1) == 1 && c == 'k';
+    if (!Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
+    if (!mapped) return 0;  // the runner says why
+  } else if (ctx->user_ns) {
     // fanout is not dumpable (main.cc), which leaves /proc/self/uid_map to the host's root:
     // dumpable just long enough to map our own ids, then not again (the command, which sees
     // this process as its parent, must not read its environment).
@@ -84,7 +98,9 @@ int Pid1Main(void* arg) {
   // As root, the command runs in a nested user namespace whose root is the unprivileged build
   // uid outside (identity.h): it has no capability outside, owns nothing of the host's, and the
   // mounts above are locked. (Only the test build maps it to host root, as fanout once did.)
-  const bool nest = !ctx->user_ns;
+  // Unprivileged with subordinate ids, it is nested the same way, its root the caller: root of
+  // PID 1's own namespace, it could undo the mounts above.
+  const bool nest = !ctx->user_ns || (subordinate && !Weakened("subordinate-nest"));
   if (nest && !proc) return fail("a fresh /proc is needed to map the command's user namespace");
   int to_parent[2], to_child[2];
   if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
@@ -98,19 +114,23 @@ int Pid1Main(void* arg) {
     std::string err;
     if (nest) {
       // Root's supplementary groups would follow it into the namespace: drop them first.
-      if (spec.identity.active && setgroups(0, nullptr) != 0) {
+      if ((spec.identity.active || subordinate) && setgroups(0, nullptr) != 0) {
         err = std::string("setgroups: ") + std::strerror(errno);
       }
       char c = err.empty() && unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
       if (c == 'x' && err.empty()) {
         err = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(errno);
       }
+      // PID 1, root of a user namespace only, may open the maps of a dumpable process alone
+      // (one that is not has its /proc files owned by the host's root): until mapped, as above.
+      if (subordinate) prctl(PR_SET_DUMPABLE, 1);
       if (write(to_parent[1], &c, 1) != 1 || c != 'u' || read(to_child[0], &c, 1) != 1 ||
           c != 'k') {
         if (err.empty()) err = "mapping the command's user namespace failed";
       }
+      if (subordinate && !Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
       // Become the namespace's root, that is the build uid outside, with the sockets' groups.
-      if (err.empty() && spec.identity.active) {
+      if (err.empty() && (spec.identity.active || subordinate)) {
         std::vector<gid_t> groups;
         for (size_t i = 0; i < spec.extra_gids.size(); ++i) {
           groups.push_back(static_cast<gid_t>(spec.identity.count + i));
@@ -132,6 +152,7 @@ int Pid1Main(void* arg) {
     char c = 0;
     bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u';
     std::string e = !ok                    ? "unshare failed"
+                    : subordinate          ? WriteIdentityIdMaps(child, spec.subordinate->count())
                     : spec.identity.active ? WriteRangeIdMaps(child, spec.identity, spec.extra_gids)
                                            : WriteIdMaps(child, true, 0, 0);
     c = e.empty() ? 'k' : 'x';
@@ -195,7 +216,16 @@ class NamespaceSandbox : public Sandbox {
     if (pipe2(fds, O_CLOEXEC) != 0) return MakeError(std::string("pipe: ") + std::strerror(errno));
     report_.reset(fds[0]);
     UniqueFd write_end(fds[1]);
-    Pid1Context ctx{&spec_, write_end.get(), user_ns, getuid(), getgid()};
+    const bool subordinate = user_ns && spec_.subordinate;
+    UniqueFd map_runner, map_pid1;
+    if (subordinate) {
+      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        return MakeError(std::string("socketpair: ") + std::strerror(errno));
+      }
+      map_runner.reset(fds[0]);
+      map_pid1.reset(fds[1]);
+    }
+    Pid1Context ctx{&spec_, write_end.get(), user_ns, getuid(), getgid(), map_pid1.get()};
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
     if (user_ns) flags |= CLONE_NEWUSER;
     if (!spec_.network) flags |= CLONE_NEWNET;
@@ -203,6 +233,22 @@ class NamespaceSandbox : public Sandbox {
     if (pid_ < 0) {
       return MakeError(
           fmt::format("cannot create the sandbox namespaces: {}", std::strerror(errno)));
+    }
+    if (subordinate) {
+      map_pid1.reset();
+      char c = 0;
+      std::string err = read(map_runner.get(), &c, 1) == 1 && c == 'r'
+                            ? MapSubordinateIds(pid_, *spec_.subordinate)
+                            : "the sandbox's first process ended before it was mapped";
+      if (err.empty() && write(map_runner.get(), "k", 1) != 1)
+        err = "the sandbox's first process is gone";
+      if (!err.empty()) {
+        kill(pid_, SIGKILL);
+        while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        return MakeError(fmt::format(
+            "cannot map the subordinate ids into the sandbox's user namespace: {}", err));
+      }
     }
     fcntl(report_.get(), F_SETFL, O_NONBLOCK);
     return {};

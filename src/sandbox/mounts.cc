@@ -336,6 +336,21 @@ std::string WriteIdMaps(pid_t pid, bool full, uid_t uid, gid_t gid) {
   return err;
 }
 
+std::string WriteIdentityIdMaps(pid_t pid, std::uint32_t count) {
+  const std::string dir = "/proc/" + std::to_string(pid);
+  // One line for each line of the parent's map (subordinate_ids.h: the caller at 0, the range
+  // from 1): the kernel wants each line's ids to lie within one line of the parent's.
+  const std::string map = fmt::format("0 0 1\n1 1 {}\n", count - 1);
+  for (const char* file : {"/uid_map", "/gid_map"}) {
+    UniqueFd fd(open((dir + file).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) return Errno("open " + dir + file);
+    if (write(fd.get(), map.data(), map.size()) != static_cast<ssize_t>(map.size())) {
+      return Errno("write " + dir + file);
+    }
+  }
+  return "";
+}
+
 pid_t CloneProcess(int (*fn)(void*), void* arg, int flags) {
   // The child runs on a copy of this stack (no CLONE_VM), so it can be freed right after.
   constexpr size_t kStackSize = 1 << 20;

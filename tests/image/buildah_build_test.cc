@@ -58,21 +58,25 @@ TEST(StorePathProblem, RefusesWhatAStorageReferenceOrTheShellWordCannotHold) {
   }
 }
 
-TEST(BuildahRunsIn, OnlyTheNamespacesTierAsRootMapsTheIdsBuildahNeeds) {
+TEST(BuildahRunsIn, TheNamespacesTierMapsTheIdsBuildahNeeds_AsRootOrWithSubordinateIds) {
   std::string why;
-  EXPECT_TRUE(BuildahRunsIn(true, true, &why));
-  EXPECT_FALSE(BuildahRunsIn(false, true, &why));
+  EXPECT_TRUE(BuildahRunsIn(true, true, "", &why));
+  EXPECT_FALSE(BuildahRunsIn(false, true, "", &why));
   EXPECT_NE(why.find("process tier"), std::string::npos) << why;
-  EXPECT_FALSE(BuildahRunsIn(true, false, &why));
-  EXPECT_NE(why.find("supplemental groups"), std::string::npos) << why;
+  // Unprivileged: the user's subordinate ids, when they can be mapped.
+  EXPECT_TRUE(BuildahRunsIn(true, false, "", &why));
+  EXPECT_FALSE(BuildahRunsIn(true, false, "/etc/subuid has no range for user 'u'", &why));
+  EXPECT_NE(why.find("run unprivileged"), std::string::npos) << why;
+  EXPECT_NE(why.find("/etc/subuid has no range for user 'u'"), std::string::npos) << why;
+  EXPECT_FALSE(BuildahRunsIn(false, false, "", &why));
   EngineFacts f;
-  EXPECT_FALSE(f.BuildahUsable(true, true, &why));
+  EXPECT_FALSE(f.BuildahUsable(true, true, "", &why));
   EXPECT_EQ(why, "no buildah on PATH");
   f.buildah = "buildah version 1.28.2";
-  EXPECT_FALSE(f.BuildahUsable(true, true, &why));
+  EXPECT_FALSE(f.BuildahUsable(true, true, "", &why));
   EXPECT_NE(why.find("skopeo"), std::string::npos) << why;
   f.skopeo = "skopeo version 1.9.3";
-  EXPECT_TRUE(f.BuildahUsable(true, true, &why));
+  EXPECT_TRUE(f.BuildahUsable(true, true, "", &why));
 }
 
 }  // namespace

@@ -1,0 +1,16 @@
+// Finding a program as a shell would: the first executable regular file of that name in a
+// directory of $PATH.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace fanout {
+
+/// The path of `name` in the first directory of $PATH (an empty entry is the current
+/// directory; no $PATH: /usr/local/bin:/usr/bin:/bin) that holds an executable regular file of
+/// that name; nullopt when none does.
+std::optional<std::string> FindOnPath(std::string_view name);
+
+}  // namespace fanout
