@@ -10,9 +10,12 @@ emptied before every push:
   - loop:       a shell loop of the same two `skopeo copy` per image, one after another (what
                 a post-submit script does today);
 and once more `fanout publish` against the full registry (nothing to send). The sides alternate
-which goes first. (A registry across a slow link, where parallel pushes gain most, is not
-measured: this machine's kernel has no netem qdisc to add latency.) Prints the median seconds of each and the ratios, all measured in this run.
-Run through scripts/bench-publish.
+which goes first. Then the same again with the registry behind a link of LATENCY_MS one-way
+delay and RATE_MBIT per connection (default 40 ms and 100 Mbit/s, a registry in another
+region): this machine's kernel has no netem qdisc, so a proxy on loopback (DelayLink below)
+holds every chunk for the delay and paces each connection at the rate, in both directions.
+Prints the median seconds of each and the ratios, all measured in this run.
+Run through scripts/bench-publish [N [ROUNDS [LATENCY_MS [RATE_MBIT]]]].
 """
 import json
 import os
@@ -22,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +34,8 @@ from images_bench import Daemon, run, write  # noqa: E402
 FANOUT = os.environ["FANOUT"]
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+LATENCY_MS = float(sys.argv[3]) if len(sys.argv) > 3 else 40
+RATE_MBIT = float(sys.argv[4]) if len(sys.argv) > 4 else 100
 PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 
 
@@ -68,6 +74,74 @@ class Registry:
             self.proc.wait()
 
 
+class DelayLink:
+    """A TCP proxy on ip:port to upstream: every chunk either way arrives `delay` seconds after
+    it was sent, and each direction of a connection carries at most `rate` bytes a second."""
+
+    def __init__(self, ip, port, upstream, delay, rate):
+        self.upstream, self.delay, self.rate = upstream, delay, rate
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((ip, port))
+        self.listener.listen(64)
+        self.stopped = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stopped:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    def pump(self, src, dst):
+        # A reader stamps each chunk; this thread's sender delivers it at stamp + delay, no
+        # sooner than the rate allows after the previous one.
+        chunks, ready = [], threading.Condition()
+
+        def read():
+            while True:
+                try:
+                    data = src.recv(65536)
+                except OSError:
+                    data = b""
+                with ready:
+                    chunks.append((time.monotonic() + self.delay, data))
+                    ready.notify()
+                if not data:
+                    return
+
+        threading.Thread(target=read, daemon=True).start()
+        free_at = 0.0
+        while True:
+            with ready:
+                while not chunks:
+                    ready.wait()
+                due, data = chunks.pop(0)
+            now = time.monotonic()
+            start = max(due, free_at)
+            if start > now:
+                time.sleep(start - now)
+            if not data:
+                try:
+                    dst.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            free_at = max(time.monotonic(), start) + len(data) / self.rate
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def stop(self):
+        self.stopped = True
+        self.listener.close()
+
+
 def describe(daemon, host):
     targets = ""
     for i in range(N):
@@ -78,7 +152,7 @@ def describe(daemon, host):
     return f"version: 1\npools:\n  images: 2\ntargets:\n{targets}"
 
 
-def measure(title, repo, build, env, registry):
+def measure(title, repo, build, env, registry, host):
     """Every side against an empty registry, ROUNDS times, then a publish with nothing to send."""
     with open(os.path.join(build, "manifest.json")) as f:
         manifest = json.load(f)
@@ -86,7 +160,7 @@ def measure(title, repo, build, env, registry):
     for t in manifest["targets"]:
         image = t["image"]
         layout = os.path.join(build, image["layout"])
-        name = f"{registry.ip}:{registry.port}/{t['name']}"
+        name = f"{host}/{t['name']}"
         for ref in (f"{name}@{image['manifest_digest']}", f"{name}:v1"):
             loop.append(f"skopeo copy --quiet --preserve-digests "
                         f"--dest-tls-verify=false oci:{layout} docker://{ref}")
@@ -138,10 +212,22 @@ def main():
             env = daemon.env()
             loopback_build = os.path.join(tmp, "build")
             run([FANOUT, "build", "-B", loopback_build], repo, env)
+            host = f"127.0.0.1:{port}"
             registry = Registry(os.path.join(tmp, "registry"), "127.0.0.1", port)
             try:
-                measure("registry on loopback", repo, loopback_build, env, registry)
+                measure("registry on loopback", repo, loopback_build, env, registry, host)
             finally:
+                registry.stop()
+            # The same tags, now answered through the slow link.
+            behind = free_port()
+            registry = Registry(os.path.join(tmp, "registry"), "127.0.0.1", behind)
+            link = DelayLink("127.0.0.1", port, ("127.0.0.1", behind), LATENCY_MS / 1000,
+                             RATE_MBIT * 1e6 / 8)
+            try:
+                measure(f"registry behind a link of {LATENCY_MS:g} ms one way and {RATE_MBIT:g} "
+                        f"Mbit/s per connection", repo, loopback_build, env, registry, host)
+            finally:
+                link.stop()
                 registry.stop()
     finally:
         daemon.stop()
