@@ -11,6 +11,9 @@ namespace fanout::layout {
 inline constexpr const char* kBuildNinja = "build.ninja";
 inline constexpr const char* kInternalDir = ".fanout";
 inline constexpr const char* kPlan = ".fanout/plan.json";
+/// Where each target's object lies in plan.json, for an edge to read only its own
+/// (plan/plan_index.h).
+inline constexpr const char* kPlanIndex = ".fanout/plan.index";
 inline constexpr const char* kRegenStamp = ".fanout/build.ninja.stamp";
 inline constexpr const char* kRegenDepfile = ".fanout/build.ninja.d";
 inline constexpr const char* kSnapshotStamp = ".fanout/snapshot.stamp";

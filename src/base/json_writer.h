@@ -33,6 +33,9 @@ class JsonWriter {
   void Null();
   void StringArray(const std::vector<std::string>& items);
 
+  /// Bytes written so far (where the next byte goes).
+  std::size_t size() const { return out_->size(); }
+
  private:
   void Separate();
   void NewLine(std::size_t depth);

@@ -28,6 +28,7 @@
 #include "git/git.h"
 #include "git/source.h"
 #include "git/tree_reader.h"
+#include "plan/plan_index.h"
 #include "sandbox/weaken.h"
 #include "snapshot/background_snapshot.h"
 
@@ -238,8 +239,12 @@ int RunGen(const GenOptions& opts, Plan* plan_out, BuildDirLock* lock_out) {
   if (snapshot) snapshot->SetPlan(&plan);
 
   const std::string dir = build_dir + "/";
-  const std::string plan_text = PlanToJson(plan);
+  PlanSlices slices;
+  const std::string plan_text = PlanToJson(plan, &slices);
   Status st = WriteFileIfChanged(dir + layout::kPlan, plan_text);
+  if (!st.ok()) return Fail(st.error());
+  // After plan.json, which it names: an edge reads its target's slice through it.
+  st = WritePlanIndex(build_dir, plan, slices);
   if (!st.ok()) return Fail(st.error());
   // Hashed here, where it is off the snapshot thread's longer path.
   if (snapshot) snapshot->SetPlanDigest(PlanDigest(plan_text));

@@ -65,14 +65,24 @@ Plan MakePlan(Description desc, const std::vector<std::string>* selected = nullp
 /// Hex SHA-256 of the target's resolved definition plus the global inputs.
 std::string DefinitionDigest(const Target& target, const std::vector<std::string>& global_inputs);
 
-/// plan.json text (sorted keys, 2-space indent, deterministic).
-std::string PlanToJson(const Plan& plan);
+/// Where PlanToJson put the targets: the byte range of the "targets" array, from its '[' to
+/// past its ']', and of each target's object, in the plan's order (plan/plan_index.h).
+struct PlanSlices {
+  std::size_t targets_begin = 0, targets_end = 0;
+  std::vector<std::pair<std::size_t, std::size_t>> objects;  ///< offset and length
+};
+
+/// plan.json text (compact, sorted keys, deterministic); `slices`, when given, receives where
+/// each target went.
+std::string PlanToJson(const Plan& plan, PlanSlices* slices = nullptr);
 /// Parses plan.json text; errors name `path`. With `only_target`, `targets` holds just that
 /// target (or none) and the others are skipped unread: an edge of a 10,000-target build needs
 /// one target of a 3.5 MB plan, and reading every target cost it 8 ms.
 Expected<Plan> PlanFromJson(const std::string& text, const std::string& path,
                             const std::string* only_target = nullptr);
-/// Reads BUILD/.fanout/plan.json (see PlanFromJson for `only_target`).
+/// Reads BUILD/.fanout/plan.json (see PlanFromJson for `only_target`). For one target it
+/// reads only that target's slice when BUILD/.fanout/plan.index matches the file
+/// (plan/plan_index.h), and the whole file otherwise.
 Expected<Plan> ReadPlan(const std::string& build_dir, const std::string* only_target = nullptr);
 
 }  // namespace fanout

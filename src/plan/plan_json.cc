@@ -13,6 +13,7 @@
 #include "base/build_layout.h"
 #include "base/file_util.h"
 #include "plan/plan.h"
+#include "plan/plan_index.h"
 #include "plan/target_fields.h"
 
 namespace fanout {
@@ -26,6 +27,8 @@ constexpr int kPlanVersion = 1;
 struct PlanFile {
   Plan* plan;
   const std::string* only_target = nullptr;
+  /// For writing: where the targets array and each target's object go (plan_index.h).
+  PlanSlices* slices = nullptr;
 };
 
 simdjson::error_code ReadTargets(od::value v, PlanFile& file, FieldError& error) {
@@ -194,8 +197,19 @@ const Field kPlanFields[] = {
     {"targets", true, false,
      [](const PlanFile& f, JsonWriter& w) {
        w.BeginArray();
-       for (const PlanTarget& t : f.plan->targets) WriteTargetJson(t, w);
+       // Compact output: the array's '[' is the byte before, and ',' is all that lies between
+       // two objects.
+       const std::size_t open = w.size();
+       for (const PlanTarget& t : f.plan->targets) {
+         const std::size_t begin = w.size() + (w.size() == open ? 0 : 1);
+         WriteTargetJson(t, w);
+         if (f.slices) f.slices->objects.push_back({begin, w.size() - begin});
+       }
        w.EndArray();
+       if (f.slices) {
+         f.slices->targets_begin = open - 1;
+         f.slices->targets_end = w.size();
+       }
      },
      ReadTargets},
     {"version", true, false, [](const PlanFile&, JsonWriter& w) { w.Int(kPlanVersion); },
@@ -204,14 +218,15 @@ const Field kPlanFields[] = {
 
 }  // namespace
 
-std::string PlanToJson(const Plan& plan) {
+std::string PlanToJson(const Plan& plan, PlanSlices* slices) {
   // Compact, streamed: it is read by every edge of large builds and written on every
   // generation.
   std::string out;
   out.reserve(512 + plan.targets.size() * 512);
   JsonWriter w(&out);
   // Writing only reads the plan (the table's write functions take a const PlanFile).
-  const PlanFile file{const_cast<Plan*>(&plan)};
+  if (slices) *slices = PlanSlices{};
+  const PlanFile file{const_cast<Plan*>(&plan), nullptr, slices};
   WriteFields<PlanFile>(kPlanFields, file, w);
   out.push_back('\n');
   return out;
@@ -230,6 +245,11 @@ Expected<Plan> PlanFromJson(const std::string& text, const std::string& path,
 }
 
 Expected<Plan> ReadPlan(const std::string& build_dir, const std::string* only_target) {
+  if (only_target) {
+    if (std::optional<Plan> plan = ReadPlanThroughIndex(build_dir, *only_target)) {
+      return std::move(*plan);
+    }
+  }
   std::string path = build_dir + "/" + layout::kPlan;
   auto text = ReadFile(path);
   if (!text.ok()) {
