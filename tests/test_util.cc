@@ -165,6 +165,12 @@ std::string GitRepo::Commit(const std::string& msg) {
 
 std::string FanoutBinary() { return FANOUT_BINARY; }
 
+bool CopyBusybox(const std::string& to) {
+  const std::string found = Run({"sh", "-c", "command -v busybox"}).out;
+  const std::string busybox = found.substr(0, found.find('\n'));
+  return !busybox.empty() && Run({"cp", busybox, to}).exit_code == 0;
+}
+
 Background::Background(const std::vector<std::string>& args, const std::string& cwd,
                        const std::vector<std::string>& env, const std::string& log_path) {
   pid_ = fork();

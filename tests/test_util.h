@@ -78,6 +78,11 @@ class GitRepo {
 /// Absolute path of the fanout binary under test.
 std::string FanoutBinary();
 
+/// Copies this machine's static busybox (busybox-static, which scripts/setup installs) to
+/// `to`, the one program of the `FROM scratch` images the image tests build; false when there
+/// is none or the copy fails.
+bool CopyBusybox(const std::string& to);
+
 /// A program started in the background in its own process group (as a shell runs a job),
 /// stdout and stderr to `log_path`, with extra `env` entries ("K=V"). The whole group is
 /// killed when it is destroyed while still running.

@@ -94,11 +94,7 @@ class BuildahE2E : public ::testing::Test {
                 "ARG BASE\nFROM $BASE\nCOPY hello.txt /hello.txt\n"
                 "RUN [\"/bin/busybox\", \"cp\", \"/hello.txt\", \"/copied.txt\"]\n");
     repo_.Write("app/hello.txt", "hello 1\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "base/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "base/busybox"));
     WriteDescription(2, "", "");
     repo_.Commit("images");
   }

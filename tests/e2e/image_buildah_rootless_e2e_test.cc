@@ -60,11 +60,7 @@ class BuildahRootlessE2E : public ::testing::Test {
                 "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"/bin/busybox cp /hello.txt /owned.txt "
                 "&& /bin/busybox chown 1000:1000 /owned.txt\"]\n");
     repo_.Write("app/hello.txt", "hello\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "base/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "base/busybox"));
     // A build whose engine is hostile: the `buildah` the build script runs (found first on
     // PATH, from the target's own context) is the escape suite's attack program
     // (tests/escape/attack.cc), root of the build's user namespace with every capability in it.

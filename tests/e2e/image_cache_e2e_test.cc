@@ -42,11 +42,7 @@ class ImageCacheE2E : public ::testing::Test {
     repo_.Write("app/Dockerfile",
                 "FROM scratch\nCOPY busybox /bin/busybox\n"
                 "RUN [\"/bin/busybox\", \"sh\", \"-c\", \"echo built > /stamp\"]\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "app/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "app/busybox"));
     WriteDescription("");
   }
 

@@ -38,11 +38,7 @@ class ImageE2E : public ::testing::Test {
                 "ARG BASE\nFROM $BASE\nCOPY hello.txt /hello.txt\n"
                 "CMD [\"/bin/busybox\", \"cat\", \"/hello.txt\"]\n");
     repo_.Write("app/hello.txt", "hello 1\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "base/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "base/busybox"));
     WriteDescription("");
     repo_.Commit("images");
   }

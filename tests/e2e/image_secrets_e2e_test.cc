@@ -45,11 +45,7 @@ class ImageSecretsE2E : public ::testing::Test {
                     "/run/secrets/tok > /both; /bin/busybox sha256sum < /both > /seen; "
                     "/bin/busybox rm /both; : " +
                     salt + "\"]\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "app/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "app/busybox"));
     const std::string socket =
         "    sockets: [" + daemon_->socket() + "]\n    pass_env: [DOCKER_HOST]\n";
     repo_.Write("fanout.yaml", "version: 1\ntargets:\n  app:\n    network: false\n" + socket +

@@ -45,11 +45,7 @@ class PublishE2E : public ::testing::Test {
     repo_.Write("app/hello.txt", "hello\n");
     repo_.Write("tool/Dockerfile", "FROM scratch\nCOPY tool.txt /tool.txt\n");
     repo_.Write("tool/tool.txt", "tool 1\n");
-    const std::string busybox = fanout::testing::Run({"sh", "-c", "command -v busybox"}).out;
-    ASSERT_EQ(
-        fanout::testing::Run({"cp", busybox.substr(0, busybox.find('\n')), repo_ / "base/busybox"})
-            .exit_code,
-        0);
+    ASSERT_TRUE(CopyBusybox(repo_ / "base/busybox"));
     WriteDescription("");
     repo_.Commit("images");
   }
