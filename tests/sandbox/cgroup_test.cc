@@ -167,9 +167,10 @@ TEST(Cgroup, EdgeCgroup_EmptiesOneLeftByAKilledFanoutWithOurPid) {
   for (int i = 0; i < 10000 && ReadFile(dir + "/cgroup.procs").empty(); ++i) usleep(1000);
   ASSERT_NE(ReadFile(dir + "/cgroup.procs"), "") << "the straggler never joined the cgroup";
   // As if fanout had been killed: the cgroup and its process stay. The object is never
-  // destroyed (that would remove the cgroup) and stays reachable, so it is no leak either.
-  static std::vector<sandbox::EdgeCgroup*> abandoned;
-  abandoned.push_back(first->release());
+  // destroyed (that would remove the cgroup) and stays reachable to the end, exit included,
+  // so it is no leak either.
+  static auto* abandoned = new std::vector<sandbox::EdgeCgroup*>;
+  abandoned->push_back(first->release());
   auto second = sandbox::EdgeCgroup::Create(s, limits);
   ASSERT_TRUE(second.ok()) << second.error().message;
   EXPECT_EQ((*second)->dirs().back(), dir);
