@@ -47,8 +47,9 @@ Expected<SubordinateIds> FindSubordinateIds() {
   const struct passwd* pw = getpwuid(ids.uid);
   const std::string name = pw ? pw->pw_name : std::to_string(ids.uid);
   const std::string fix = fmt::format(
-      "give '{0}' a range of its own in both (as root: usermod --add-subuids 100000-165535 "
-      "--add-subgids 100000-165535 {0}, with a range no other user has)",
+      "give '{0}' a range of its own in /etc/subuid and /etc/subgid (as root: usermod "
+      "--add-subuids 100000-165535 --add-subgids 100000-165535 {0}, with a range no other user "
+      "has)",
       name);
   std::uint64_t us = 0, uc = 0, gs = 0, gc = 0;
   for (const auto& [file, start, count] :
