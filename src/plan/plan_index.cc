@@ -128,7 +128,9 @@ std::optional<Plan> ReadPlanThroughIndex(const std::string& build_dir, const std
   if (!FindTarget(text, target, offset, length)) return std::nullopt;
   // Each part where a plan of PlanToJson's shape has it: the object within the array, the
   // array within the file.
-  if (begin >= end || end > now.size || offset <= begin || length == 0 || offset + length >= end) {
+  // (Compared without adding two of the index's numbers, which could overflow.)
+  if (begin >= end || end > now.size || offset <= begin || length == 0 || length >= end ||
+      offset >= end - length) {
     return std::nullopt;
   }
   // The plan's own fields with the target's object as the whole "targets" array.

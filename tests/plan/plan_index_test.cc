@@ -148,6 +148,9 @@ TEST_F(PlanIndexTest, AnIndexWhoseLinesDoNotHoldTheTargetIsNotUsed) {
   EXPECT_FALSE(ReadPlanThroughIndex(dir_.path(), "a"));
   with(a_entry, "a x 10");
   EXPECT_FALSE(ReadPlanThroughIndex(dir_.path(), "a"));
+  // A length whose sum with the offset wraps around.
+  with(a_entry, a_entry.substr(0, a_entry.rfind(' ')) + " 18446744073709551615");
+  EXPECT_FALSE(ReadPlanThroughIndex(dir_.path(), "a"));
   // The good index again: read.
   testing::WriteFile(dir_ / layout::kPlanIndex, good);
   EXPECT_TRUE(ReadPlanThroughIndex(dir_.path(), "a"));
