@@ -63,8 +63,9 @@ bool FindTarget(std::string_view body, std::string_view name, std::uint64_t& off
       const std::size_t nl = body.rfind('\n', mid - 1);
       if (nl != std::string_view::npos && nl >= lo) start = nl + 1;
     }
+    // hi is a line start (the byte before it a '\n') or the end, so the line ends before hi.
     std::size_t end = body.find('\n', start);
-    if (end == std::string_view::npos || end >= hi) end = hi == body.size() ? body.size() : hi - 1;
+    if (end == std::string_view::npos) end = body.size();
     const std::string_view line = body.substr(start, end - start);
     const std::size_t space = line.find(' ');
     if (space == std::string_view::npos) return false;

@@ -55,9 +55,9 @@ Status Exec::PrepareImageEngine() {
   if (!image::BuildahRunsIn(choice_.tier == Tier::kNamespaces, identity_.active,
                             subordinate_problem, &why)) {
     return MakeError(fmt::format(
-        "image target '{}' uses the buildah engine, which cannot build in this sandbox: {}; or "
-        "run fanout as root where namespaces are available ('fanout doctor' shows the tier), "
-        "or build it with 'engine: docker'",
+        "image target '{}' uses the buildah engine, which cannot build in this sandbox: {}; run "
+        "fanout where namespaces are available, as root or as a user with a subordinate id "
+        "range ('fanout doctor' shows the tier), or build it with 'engine: docker'",
         target_, why));
   }
   buildah_store_ = build_dir_ + "/" + layout::kBuildahStore;
