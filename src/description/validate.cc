@@ -118,6 +118,14 @@ bool Validator::CheckName(const YamlNode& key, std::string_view kind) {
            "and '-'"});
     return false;
   }
+  if (name.size() > kMaxNameLength) {
+    Error(key.mark,
+          std::string(kind) + " name is " + std::to_string(name.size()) +
+              " bytes long, more than " + std::to_string(kMaxNameLength),
+          {"note: the name becomes a file name in the build directory (targets/NAME/, "
+           ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it"});
+    return false;
+  }
   return true;
 }
 

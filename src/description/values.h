@@ -2,6 +2,7 @@
 // integers, and the names of targets, pools and environment variables.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,8 +27,15 @@ std::optional<std::uint64_t> ParseByteSize(std::string_view text);
 /// ("64M", "1536K"), else bytes ("1000").
 std::string FormatByteSize(std::uint64_t bytes);
 
-/// Whether `name` may name a target or a pool: `[A-Za-z0-9][A-Za-z0-9._-]*`.
+/// Whether `name` may name a target or a pool: `[A-Za-z0-9][A-Za-z0-9._-]*`. Its length is
+/// checked apart (kMaxNameLength), so the error can say which rule it broke.
 bool IsValidName(std::string_view name);
+
+/// The longest name of a target or pool, in bytes. A target's name is a file name in the
+/// build directory, with suffixes (`.fanout/stamps/NAME.stamp`, and a temporary name's
+/// `.tmp.PID.RANDOM` while it is written), and file names end at 255 bytes (NAME_MAX); 128 is
+/// also the longest Docker tag, which `{target}` may fill.
+inline constexpr std::size_t kMaxNameLength = 128;
 
 /// Whether `name` is a valid environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
 bool IsValidEnvName(std::string_view name);

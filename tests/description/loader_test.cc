@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "description/values.h"
 #include "test_util.h"
 
 namespace fanout {
@@ -372,6 +373,27 @@ TEST(DescriptionLoaderTest, Load_InvalidTargetNameSaysWhatIsAllowed) {
                         "\": {command: c, inputs: [a]}\n")),
                3, 3, "invalid target name '" + std::string(name) + "'", note);
   }
+}
+
+// Found by fuzz_ninja_writer in CI: a target named with 270 bytes was accepted, and ninja
+// could not stat its stamp (.fanout/stamps/NAME.stamp: "File name too long").
+TEST(DescriptionLoaderTest, Load_TargetNameLongerThanAFileNameMayBeIsAnError) {
+  const std::string longest(kMaxNameLength, 'r');
+  LoadResult ok = Load("version: 1\ntargets:\n  " + longest + ": {command: c, inputs: [a]}\n");
+  ASSERT_TRUE(ok.description.has_value());
+  EXPECT_EQ(ok.description->targets.at(0).name, longest);
+
+  const std::string too_long = longest + "b";
+  ExpectDiag(One(Load("version: 1\ntargets:\n  " + too_long + ": {command: c, inputs: [a]}\n")), 3,
+             3, "target name is 129 bytes long, more than 128",
+             "note: the name becomes a file name in the build directory (targets/NAME/, "
+             ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it");
+  ExpectDiag(One(Load("version: 1\npools:\n  " + too_long +
+                      ": 2\ntargets:\n"
+                      "  a: {command: c, inputs: [a]}\n")),
+             3, 3, "pool name is 129 bytes long, more than 128",
+             "note: the name becomes a file name in the build directory (targets/NAME/, "
+             ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it");
 }
 
 TEST(DescriptionLoaderTest, Load_ReservedTargetNamesAreErrors) {
