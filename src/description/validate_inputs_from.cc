@@ -119,9 +119,14 @@ bool Validator::ReadInputsFromPython(const YamlNode& node, const Entry& python, 
 bool Validator::ReadInputsFromGo(const YamlNode& node, const Entry& go, Target* t) {
   for (const char* key : {"context", "path"}) {
     if (const Entry* e = node.Find(key)) {
-      Error(e->key->mark,
-            "'" + std::string(key) + "' in 'inputs_from' of target " + Quoted(t->name) +
-                " is not for 'go'",
+      // Appended piece by piece: `"'" + std::string(...)` trips GCC 12's -Wrestrict at -O3
+      // (docs/development.md, "Build types and warnings").
+      std::string message = "'";
+      message += key;
+      message += "' in 'inputs_from' of target ";
+      message += Quoted(t->name);
+      message += " is not for 'go'";
+      Error(e->key->mark, message,
             {"help: the Go package's module (the nearest go.mod above it) says where its "
              "imports are"});
       return false;
