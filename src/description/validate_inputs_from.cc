@@ -4,6 +4,8 @@
 // through PathFilter); here the target gets the marker that stands for it.
 #include <string>
 
+#include <fmt/format.h>
+
 #include "base/dockerfile_sources.h"
 #include "base/go_imports.h"
 #include "base/python_imports.h"
@@ -119,14 +121,10 @@ bool Validator::ReadInputsFromPython(const YamlNode& node, const Entry& python, 
 bool Validator::ReadInputsFromGo(const YamlNode& node, const Entry& go, Target* t) {
   for (const char* key : {"context", "path"}) {
     if (const Entry* e = node.Find(key)) {
-      // Appended piece by piece: `"'" + std::string(...)` trips GCC 12's -Wrestrict at -O3
+      // Formatted: `"'" + std::string(...)` trips GCC 12's -Wrestrict at -O3
       // (docs/development.md, "Build types and warnings").
-      std::string message = "'";
-      message += key;
-      message += "' in 'inputs_from' of target ";
-      message += Quoted(t->name);
-      message += " is not for 'go'";
-      Error(e->key->mark, message,
+      Error(e->key->mark,
+            fmt::format("'{}' in 'inputs_from' of target {} is not for 'go'", key, Quoted(t->name)),
             {"help: the Go package's module (the nearest go.mod above it) says where its "
              "imports are"});
       return false;

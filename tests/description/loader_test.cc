@@ -384,16 +384,15 @@ TEST(DescriptionLoaderTest, Load_TargetNameLongerThanAFileNameMayBeIsAnError) {
   EXPECT_EQ(ok.description->targets.at(0).name, longest);
 
   const std::string too_long = longest + "b";
+  const std::string note =
+      "note: the name becomes a file name in the build directory (targets/NAME/, "
+      ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it";
   ExpectDiag(One(Load("version: 1\ntargets:\n  " + too_long + ": {command: c, inputs: [a]}\n")), 3,
-             3, "target name is 129 bytes long, more than 128",
-             "note: the name becomes a file name in the build directory (targets/NAME/, "
-             ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it");
+             3, "target name is 129 bytes long, more than 128", note);
   ExpectDiag(One(Load("version: 1\npools:\n  " + too_long +
                       ": 2\ntargets:\n"
                       "  a: {command: c, inputs: [a]}\n")),
-             3, 3, "pool name is 129 bytes long, more than 128",
-             "note: the name becomes a file name in the build directory (targets/NAME/, "
-             ".fanout/stamps/NAME.stamp), and file names end at 255 bytes; shorten it");
+             3, 3, "pool name is 129 bytes long, more than 128", note);
 }
 
 TEST(DescriptionLoaderTest, Load_ReservedTargetNamesAreErrors) {
