@@ -326,9 +326,10 @@ std::string Trim(std::string s) {
   return s;
 }
 
-/// Kernel file times lag the wall clock by up to a scheduler tick; a record written right after
-/// the build started must still count as this build's.
-constexpr double kClockSlack = 0.05;
+/// Kernel file times lag the wall clock by up to a scheduler tick (10 ms at HZ=100, the
+/// coarsest setting); a log written right after the build started must still count as this
+/// build's.
+constexpr double kClockSlack = 0.01;
 
 /// The text of a target's record at `path`: nullopt when there is none; an error naming it
 /// when it is there but cannot be read (a directory, no permission), which must not pass for
@@ -389,8 +390,15 @@ Expected<ReportInputs> ReadReportInputs(const std::string& build_dir, const Plan
       continue;
     }
     if (in.build) {
-      auto when = MTime(e.failure ? failure_path : result_path);
-      e.from_earlier_build = when && *when < in.build->started_at - kClockSlack;
+      // The runner's own start says which build ran it. A file time cannot: a build that ended
+      // a moment before this one began wrote its records within any slack of this start.
+      std::optional<double> ran_at = e.failure ? e.failure->started_at : e.result->started_at;
+      if (ran_at && *ran_at > 0) {
+        e.from_earlier_build = *ran_at < in.build->started_at;
+      } else {  // a record of a fanout version before `fanout trace`: its file time
+        auto when = MTime(e.failure ? failure_path : result_path);
+        e.from_earlier_build = when && *when < in.build->started_at - kClockSlack;
+      }
     }
     if (e.result) {
       const std::string& recorded = e.result->input_digest;

@@ -281,6 +281,45 @@ TEST_F(ReportDir, ReadsRecordsStampsAndTheBuildRecord) {
   EXPECT_FALSE(later->build.has_value());
 }
 
+TEST_F(ReportDir, WhichBuildRanATargetIsTheRunnersStartNotTheRecordsFileTime) {
+  // A build that ended a moment before this one began: its records' file times fall right at
+  // this build's start (found by CI: a no-op rebuild called an image "succeeded", not "up to
+  // date"). The runner's recorded start is what tells them apart.
+  const double now = static_cast<double>(time(nullptr));
+  BuildRecord record;
+  record.started_at = now - 10;
+  record.finished_at = now;
+  ASSERT_TRUE(WriteBuildRecord(dir_.path(), record).ok());
+  records::SuccessRecord earlier = Success();
+  earlier.started_at = now - 10.4;
+  earlier.finished_at = now - 10.01;
+  Put(layout::ResultPath("a"), earlier, now - 10.005);  // written as the earlier build ended
+  records::FailureRecord failed_earlier = Failure();
+  failed_earlier.started_at = now - 10.2;
+  Put(layout::FailurePath("b"), failed_earlier, now - 9.999);
+  // And one this build ran, whose file time lags its start by a clock tick.
+  records::SuccessRecord ran_now = Success();
+  ran_now.started_at = now - 9.99;
+  Put(layout::ResultPath("c"), ran_now, now - 10.02);
+
+  auto in = ReadReportInputs(dir_.path(), plan_);
+  ASSERT_TRUE(in.ok());
+  EXPECT_TRUE(in->evidence["a"].from_earlier_build);
+  EXPECT_TRUE(in->evidence["b"].from_earlier_build);
+  EXPECT_FALSE(in->evidence["c"].from_earlier_build);
+  auto report = LoadReport(dir_.path());
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(Row(*report, "a").message, "up to date");
+
+  // Positive control: a record without its start (fanout before `fanout trace`) still goes by
+  // its file time, which here says this build.
+  records::FailureRecord no_start = Failure();
+  Put(layout::FailurePath("b"), no_start, now - 9.999);
+  in = ReadReportInputs(dir_.path(), plan_);
+  ASSERT_TRUE(in.ok());
+  EXPECT_FALSE(in->evidence["b"].from_earlier_build);
+}
+
 TEST_F(ReportDir, TargetThatStartedButLeftNoRecordIsNotCalledUnstarted) {
   const double now = static_cast<double>(time(nullptr));
   tu::WriteFile(dir_ / layout::LogPath("a"), "working\n");  // written during this build
