@@ -454,7 +454,8 @@ Status SnapshotSubmodules(const std::string& workdir, git_index* index,
       moved.push_back(*e);
       moved.back().id = head;
     }
-    git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+    git_status_options opts;
+    git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
     opts.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;  // untracked files are not a commit's either
     git_status_list* raw_status = nullptr;
     if (git_status_list_new(&raw_status, sub.get(), &opts) == 0) {
@@ -497,7 +498,8 @@ Expected<WorktreeSnapshot> SnapshotWorktree(const Repository& repo,
   }
   IndexPtr index(raw_index);
 
-  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+  git_status_options opts;
+  git_status_options_init(&opts, GIT_STATUS_OPTIONS_VERSION);
   opts.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
   opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
                GIT_STATUS_OPT_EXCLUDE_SUBMODULES;

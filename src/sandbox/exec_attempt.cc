@@ -32,7 +32,8 @@ constexpr std::uint64_t kDefaultTmpBytes = 1ull << 30;
 // read-only, so it checks that the command left them alone.
 std::map<std::string, std::string> Fingerprint(const std::map<std::string, std::string>& dirs) {
   std::map<std::string, std::string> fp;
-  for (const auto& [dep, dir] : dirs) {
+  for (const auto& [name, dir] : dirs) {
+    const std::string& dep = name;  // clang 14 cannot capture a structured binding
     (void)WalkDir(dir, [&](const WalkEntry& e) {
       fp[dep + "/" + e.path] = fmt::format("{} {} {} {}.{}", e.st.st_ino, e.st.st_mode,
                                            e.st.st_size, e.st.st_ctim.tv_sec, e.st.st_ctim.tv_nsec);
