@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -276,6 +278,37 @@ std::string ProbeStamp(const std::string& scratch_dir) {
                      exe.st_dev, exe.st_ino, exe.st_mtim.tv_sec, exe.st_mtim.tv_nsec, fs.st_dev);
 }
 
+// The cache holds the entries of up to kProbeEntries stamps, the newest first, each a stamp
+// line then the result as ProbeToJson writes it. Two fanout binaries used in turn (two
+// checkouts of different versions on one CI runner), or workspaces on two file systems, then
+// each find their own entry instead of probing again on every edge.
+constexpr size_t kProbeEntries = 4;
+
+struct ProbeEntry {
+  std::string stamp;
+  std::string json;
+};
+
+// ProbeToJson's lines all start with '{', '}' or an indent; a stamp starts with the boot id.
+bool IsJsonLine(std::string_view line) {
+  return !line.empty() && (line[0] == '{' || line[0] == '}' || line[0] == ' ');
+}
+
+std::vector<ProbeEntry> ParseProbeEntries(std::string_view text) {
+  std::vector<ProbeEntry> entries;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (!IsJsonLine(line)) {
+      if (!line.empty()) entries.push_back({std::string(line), ""});
+    } else if (!entries.empty()) {
+      entries.back().json.append(line).push_back('\n');
+    }
+  }
+  return entries;
+}
+
 }  // namespace
 
 std::string ProbeCachePath() {
@@ -304,14 +337,23 @@ ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache
   if (!dir || !TrustedDir(dir.get(), false)) return RunProbe(scratch_dir);
   const std::string name = Basename(path);
   const std::string stamp = ProbeStamp(scratch_dir);
-  const std::string cached = ReadTrusted(dir.get(), name, 1 << 20);
-  const size_t nl = cached.find('\n');
-  if (nl != std::string::npos && cached.compare(0, nl, stamp) == 0) {
-    auto p = ProbeFromJson(cached.substr(nl + 1));
-    if (p.ok()) return *p;
+  const std::vector<ProbeEntry> entries = ParseProbeEntries(ReadTrusted(dir.get(), name, 1 << 20));
+  for (const ProbeEntry& e : entries) {
+    if (e.stamp != stamp) continue;
+    if (auto p = ProbeFromJson(e.json); p.ok()) return *p;
   }
   ProbeResult p = RunProbe(scratch_dir);
-  WriteTrusted(dir.get(), name, stamp + "\n" + ProbeToJson(p));
+  // This entry first, then the others of this boot (an earlier boot's can never match).
+  std::string text = stamp + "\n" + ProbeToJson(p);
+  const std::string boot = stamp.substr(0, stamp.find(' ') + 1);
+  size_t kept = 1;
+  for (const ProbeEntry& e : entries) {
+    if (kept == kProbeEntries) break;
+    if (e.stamp == stamp || e.stamp.compare(0, boot.size(), boot) != 0 || e.json.empty()) continue;
+    text += e.stamp + "\n" + e.json;
+    ++kept;
+  }
+  WriteTrusted(dir.get(), name, text);
   return p;
 }
 

@@ -56,7 +56,8 @@ std::string ProbeCachePath();
 /// trustworthy (a regular file of this user, not group- or other-writable, in a directory of
 /// this user or root that is not group- or other-writable) and was written on this boot by
 /// this user in the same cgroups, by this fanout binary, for the file system of `scratch_dir`;
-/// otherwise runs the probe (in `scratch_dir`) and rewrites the cache.
+/// otherwise runs the probe (in `scratch_dir`) and rewrites the cache. The file keeps an
+/// entry for each of the last few such stamps of this boot, the newest first.
 ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path = {});
 
 /// Drops the cached probe (ProbeCachePath() when `cache_path` is empty), so that the next

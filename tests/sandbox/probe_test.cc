@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <optional>
 
 #include <gtest/gtest.h>
@@ -41,6 +42,56 @@ TEST(Probe, CachedProbeIsReusedOnTheSameBoot) {
   WriteFile(dir / "probe.json", doctored);
   ProbeResult second = sandbox::CachedProbe(dir / "scratch", dir / "probe.json");
   EXPECT_EQ(second.kernel, "cached-" + first.kernel);
+}
+
+// Marks every entry of a cache file as cached (its kernel is "cached-...").
+std::string Doctored(std::string text) {
+  const std::string key = "\"kernel\": \"";
+  for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at + 1)) {
+    text.replace(at, key.size(), key + "cached-");
+  }
+  return text;
+}
+
+TEST(Probe, CacheKeepsAnEntryForEachStampInUse) {
+  // Workspaces on two file systems give two stamps (the stamp names the file system).
+  TempDir dir;
+  char shm_template[] = "/dev/shm/fanout-probe-test.XXXXXX";
+  ASSERT_NE(mkdtemp(shm_template), nullptr) << "cannot make a directory in /dev/shm";
+  const std::string other = shm_template;
+  struct stat a = {}, b = {};
+  ASSERT_EQ(stat(dir.path().c_str(), &a), 0);
+  ASSERT_EQ(stat(other.c_str(), &b), 0);
+  ASSERT_NE(a.st_dev, b.st_dev) << "the test needs /dev/shm on another file system than "
+                                << dir.path();
+  const std::string cache = dir / "probe.json";
+  ProbeResult here = sandbox::CachedProbe(dir / "scratch", cache);
+  sandbox::CachedProbe(other + "/scratch", cache);
+  WriteFile(cache, Doctored(ReadFile(cache)));
+  // Both entries are used, whichever came last: neither stamp probes again.
+  EXPECT_EQ(sandbox::CachedProbe(dir / "scratch", cache).kernel, "cached-" + here.kernel);
+  EXPECT_EQ(sandbox::CachedProbe(other + "/scratch", cache).kernel, "cached-" + here.kernel);
+  rmdir(other.c_str());
+}
+
+TEST(Probe, CacheKeepsTheNewestEntriesOfThisBootOnly) {
+  TempDir dir;
+  const std::string cache = dir / "probe.json";
+  ProbeResult real = sandbox::CachedProbe(dir / "scratch", cache);
+  const std::string text = ReadFile(cache);
+  const std::string stamp = text.substr(0, text.find('\n'));
+  const std::string json = text.substr(text.find('\n') + 1);
+  const std::string boot = stamp.substr(0, stamp.find(' '));
+  // Entries another binary wrote on this boot, one of an earlier boot, and none of ours: the
+  // probe runs again and its entry goes first, then the three newest others of this boot.
+  std::string planted;
+  for (int i = 1; i <= 4; ++i) planted += boot + " other-" + std::to_string(i) + "\n" + json;
+  planted += "0000-earlier-boot " + stamp.substr(stamp.find(' ') + 1) + "\n" + json;
+  WriteFile(cache, planted);
+  ASSERT_EQ(chmod(cache.c_str(), 0600), 0);
+  EXPECT_EQ(sandbox::CachedProbe(dir / "scratch", cache).kernel, real.kernel);
+  EXPECT_EQ(ReadFile(cache), text + boot + " other-1\n" + json + boot + " other-2\n" + json + boot +
+                                 " other-3\n" + json);
 }
 
 // A cache entry that says it was cached (its kernel is "cached-..."), with a good stamp.
