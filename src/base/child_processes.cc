@@ -51,10 +51,10 @@ std::vector<pid_t> ListChildren() {
   return {children.begin(), children.end()};
 }
 
-int KillChildrenExcept(pid_t keep) {
+int KillChildrenExcept(pid_t keep, pid_t also_keep) {
   int n = 0;
   for (pid_t p : ListChildren()) {
-    if (p == keep) continue;
+    if (p == keep || p == also_keep) continue;
     ++n;
     kill(p, SIGKILL);
     int status;

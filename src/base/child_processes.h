@@ -16,10 +16,11 @@ void BecomeSubreaper();
 /// /proc/self/task/TID/children.
 std::vector<pid_t> ListChildren();
 
-/// Kills (SIGKILL) every child but `keep` and reaps those already gone: orphans adopted while
-/// `keep` runs. Returns how many there were. Only for a process that starts no other child
-/// while `keep` runs, since a helper's child would be taken for an orphan.
-int KillChildrenExcept(pid_t keep);
+/// Kills (SIGKILL) every child but `keep` and `also_keep` (a helper started before `keep`, or
+/// -1) and reaps those already gone: orphans adopted while `keep` runs. Returns how many there
+/// were. Only for a process that starts no other child while `keep` runs, since a helper's
+/// child would be taken for an orphan.
+int KillChildrenExcept(pid_t keep, pid_t also_keep = -1);
 
 /// After the main child has ended: sends SIGTERM to every remaining child, reaps them as they
 /// end, and after `grace_seconds` SIGKILLs and reaps what is left (giving up 10 s later on one

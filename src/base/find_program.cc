@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "base/edge_wire.h"
+
 namespace fanout {
 
 std::optional<std::string> FindOnPath(std::string_view name) {
@@ -24,6 +26,22 @@ std::optional<std::string> FindOnPath(std::string_view name) {
     if (colon == std::string_view::npos) return std::nullopt;
     dirs.remove_prefix(colon + 1);
   }
+}
+
+std::optional<std::string> FindEdgeClient(std::string_view fanout_binary) {
+  const std::size_t slash = fanout_binary.rfind('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view dir = fanout_binary.substr(0, slash);
+  for (const std::string& candidate :
+       {fmt::format("{}/{}", dir, edge::kClientName),
+        fmt::format("{}/../libexec/fanout/{}", dir, edge::kClientName)}) {
+    struct stat st;
+    if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace fanout

@@ -13,4 +13,10 @@ namespace fanout {
 /// that name; nullopt when none does.
 std::optional<std::string> FindOnPath(std::string_view name);
 
+/// The edge client (base/edge_wire.h) that goes with the fanout binary at the absolute path
+/// `fanout_binary`: `fanout-edge` beside it (a build tree), or ../libexec/fanout/fanout-edge
+/// from its directory (an installation, bin/ and libexec/ under one prefix); nullopt when
+/// neither is an executable regular file.
+std::optional<std::string> FindEdgeClient(std::string_view fanout_binary);
+
 }  // namespace fanout

@@ -25,6 +25,8 @@ constexpr Subcommand kSubcommands[] = {
     {"list", "list targets, pools and dependencies", SetupList},
     {"graph", "print the dependency graph (dot or mermaid)", SetupGraph},
     {"exec", "(run by build edges) build one target in its sandbox", SetupExec},
+    {"exec-server", "(run by fanout build) run the build's edges without starting fanout for each",
+     SetupExecServer},
     {"snapshot", "(run by the snapshot edge) refresh the per-target input stamps", SetupSnapshot},
     {"gather", "(run by the final edge) gather artifacts into the manifest", SetupGather},
     {"publish", "push the built images to their tags' registries", SetupPublish},

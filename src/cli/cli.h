@@ -58,6 +58,7 @@ CommandFn SetupCheck(CLI::App* app);
 CommandFn SetupList(CLI::App* app);
 CommandFn SetupGraph(CLI::App* app);
 CommandFn SetupExec(CLI::App* app);
+CommandFn SetupExecServer(CLI::App* app);
 CommandFn SetupSnapshot(CLI::App* app);
 CommandFn SetupGather(CLI::App* app);
 CommandFn SetupPublish(CLI::App* app);

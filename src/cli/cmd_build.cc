@@ -19,12 +19,14 @@
 
 #include "base/build_layout.h"
 #include "base/child_processes.h"
+#include "base/edge_wire.h"
 #include "base/exit_codes.h"
 #include "base/unique_fd.h"
 #include "cli/build_dir.h"
 #include "cli/cache_options.h"
 #include "cli/cli.h"
 #include "cli/cmd_gen.h"
+#include "cli/exec_server.h"
 #include "description/diagnostic.h"
 #include "git/source_state.h"
 #include "records/import_record.h"
@@ -51,6 +53,7 @@ struct BuildOptions {
   bool verbose = false;         ///< -v: stream the logs of running targets
   bool no_post_submit = false;  ///< --no-post-submit: build and report only (pull requests)
   bool post_submit = false;     ///< --post-submit: run it even on a pull request
+  bool no_exec_server = false;  ///< --no-exec-server: every edge starts fanout itself
   std::vector<std::string> targets;
   /// --from: directories earlier tiers left (their action cache directories).
   std::vector<std::string> from;
@@ -95,9 +98,10 @@ class ScopedSignalCatcher {
 /// a process adopted by us (we are the build's subreaper) is an orphan of a runner that was
 /// killed, and is killed at once. Once ninja has ended, whatever is left of its edges (runners
 /// still recording an interruption after ninja itself was killed) is stopped and waited for,
-/// so that the report is written after the last record. Returns ninja's exit status (128+N
-/// when killed by signal N).
-int RunNinja(const std::vector<std::string>& args) {
+/// so that the report is written after the last record (the exec server, `exec_server` or -1,
+/// with them: it stops its workers likewise). Returns ninja's exit status (128+N when killed by
+/// signal N).
+int RunNinja(const std::vector<std::string>& args, pid_t exec_server) {
   fflush(stdout);
   const pid_t parent = getpid();
   pid_t pid = fork();
@@ -130,7 +134,7 @@ int RunNinja(const std::vector<std::string>& args) {
     if (ninja) {
       struct pollfd p = {ninja.get(), POLLIN, 0};
       if (poll(&p, 1, 250) == 0) {
-        if (reaper) KillChildrenExcept(pid);
+        if (reaper) KillChildrenExcept(pid, exec_server);
         continue;
       }
     }
@@ -193,7 +197,7 @@ bool PostSubmit(const BuildOptions& opts, const Plan& plan, bool build_ok, bool*
   int rc;
   if (build_ok) {
     // Through Ninja: the edge is up to date when this manifest was already published.
-    rc = RunNinja({"ninja", "-C", plan.build_dir, "post_submit"});
+    rc = RunNinja({"ninja", "-C", plan.build_dir, "post_submit"}, -1);
   } else {
     fmt::print("fanout: running the post-submit step after the failure (when: always)\n");
     auto run = RunPostSubmit(plan.build_dir);
@@ -344,7 +348,25 @@ int RunBuild(const BuildOptions& opts) {
   monitor.Start();
   // Interrupted before ninja started: nothing runs, the report says so, and the build record
   // keeps -1 ("not known") for ninja's exit code.
-  const int ninja_rc = g_signal ? -1 : RunNinja(args);
+  // Edges fork from the exec server instead of starting fanout, when the build directory's
+  // edges go through fanout-edge (generator/ninja_generator.cc) and it can be started. Its
+  // variables reach Ninja and each edge's client, and are removed again.
+  ExecServerProcess server;
+  if (!opts.no_exec_server && !g_signal) {
+    auto started = ExecServerProcess::Start();
+    if (started.ok()) {
+      server = std::move(*started);
+      setenv(edge::kServerVariable, server.socket_path().c_str(), 1);
+      setenv(edge::kTokenVariable, server.token().c_str(), 1);
+    } else {
+      fmt::print(stderr, "fanout build: warning: {}; each edge starts fanout itself\n",
+                 started.error().message);
+    }
+  }
+  const int ninja_rc = g_signal ? -1 : RunNinja(args, server.pid());
+  unsetenv(edge::kServerVariable);
+  unsetenv(edge::kTokenVariable);
+  server.Stop();
   monitor.Stop();
   follower.Stop();
 
@@ -413,6 +435,9 @@ CommandFn SetupBuild(CLI::App* app) {
                 "start no new target after the first failure (running ones finish)");
   app->add_flag("-v,--verbose", opts->verbose,
                 "stream the logs of running targets, each line prefixed with its target");
+  app->add_flag("--no-exec-server", opts->no_exec_server,
+                "start fanout for each edge instead of forking it from the build's exec server "
+                "(docs/exec-server.md)");
   AddCacheOptions(app, &opts->cache);
   app->add_option("--from", opts->from,
                   "take the dependencies of TARGET... that are not named from these directories "

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/build_layout.h"
+#include "base/find_program.h"
 #include "base/sort_by_name.h"
 
 namespace fanout {
@@ -39,6 +40,7 @@ Expected<BuildGraph> MakeBuildGraph(const Plan& plan) {
         plan.fanout_binary));
   }
   graph.fanout_binary = plan.fanout_binary;
+  graph.edge_client = FindEdgeClient(plan.fanout_binary).value_or("");
   graph.gen_args = plan.gen_args;
   graph.description_name =
       plan.description_path.empty() ? "fanout.yaml" : Basename(plan.description_path);

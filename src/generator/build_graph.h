@@ -22,7 +22,10 @@ struct GraphTarget {
 
 /// What a build file expresses.
 struct BuildGraph {
-  std::string fanout_binary;          ///< absolute
+  std::string fanout_binary;  ///< absolute
+  /// The edge client each target's edge starts (base/edge_wire.h), absolute; empty: the edge
+  /// starts fanout itself.
+  std::string edge_client;
   std::vector<std::string> gen_args;  ///< as in the plan
   std::string description_name;       ///< basename of the description file
   /// Declared pools with depth >= 1, sorted by name; never `console` (Ninja predefines it).

@@ -29,12 +29,16 @@ struct Names {
   /// edge's process group on an interruption reaches fanout, and Ninja waits for fanout itself
   /// (not only for the shell) before it exits. A fragment's commands first enter the build
   /// directory, where fanout's commands run.
-  NinjaValue FanoutCommand(const std::vector<std::string>& args) const {
+  /// With `edge_client`, the edge starts that client, which runs fanout (or has the build's
+  /// exec server run it) with the same arguments (cli/exec_server.h).
+  NinjaValue FanoutCommand(const std::vector<std::string>& args, bool edge_client = false) const {
     NinjaValue v;
     if (fragment && !fragment->CommandDir().empty()) {
       v.Append("cd ").Append(ShellQuote(fragment->CommandDir())).Append(" && ");
     }
-    v.Append("exec ").AppendVar("fanout");
+    v.Append("exec ");
+    if (edge_client) v.AppendVar("fanout_edge").Append(" ");
+    v.AppendVar("fanout");
     if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
     return v;
   }
@@ -51,6 +55,9 @@ Status WriteHeader(const BuildGraph& graph, const Names& names, NinjaWriter& w) 
   }
   FANOUT_TRY(w.Variable("ninja_required_version", "1.10"));
   FANOUT_TRY(w.Variable("fanout", ShellQuote(graph.fanout_binary)));
+  if (!graph.edge_client.empty()) {
+    FANOUT_TRY(w.Variable("fanout_edge", ShellQuote(graph.edge_client)));
+  }
   for (const auto& [name, depth] : graph.pools) {
     w.Newline();
     FANOUT_TRY(w.Pool(names.Name(name), depth));
@@ -134,7 +141,9 @@ Status WriteSnapshot(const BuildGraph& graph, const Names& names, NinjaWriter& w
 Status WriteTargets(const BuildGraph& graph, const Names& names, NinjaWriter& w) {
   NinjaRule exec;
   exec.name = names.Name("exec");
-  exec.command = names.FanoutCommand({"exec", "-B", "."}).Append(" ").AppendVar("target");
+  exec.command = names.FanoutCommand({"exec", "-B", "."}, !graph.edge_client.empty())
+                     .Append(" ")
+                     .AppendVar("target");
   exec.description = NinjaValue("BUILD ").AppendVar("target");
   w.Newline();
   FANOUT_TRY(w.Rule(exec));

@@ -30,6 +30,7 @@ struct State {
   double last = start;
   std::vector<std::pair<std::string, double>> phases;
   std::vector<std::pair<std::string, double>> points;
+  bool served = false;
 };
 
 State& Get() {
@@ -58,6 +59,10 @@ void Point(std::string_view name, double monotonic_seconds) {
   Get().points.emplace_back(std::string(name), monotonic_seconds);
 }
 
+void Served() {
+  if (Enabled()) Get().served = true;
+}
+
 void Write(std::string_view target) {
   if (!Enabled()) return;
   State& s = Get();
@@ -83,6 +88,8 @@ void Write(std::string_view target) {
     w.Int(us(t));
   }
   w.EndObject();
+  w.Key("served");
+  w.Bool(s.served);
   w.Key("start_us");
   w.Int(us(s.start));
   w.Key("target");

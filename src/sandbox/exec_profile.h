@@ -24,6 +24,10 @@ void Mark(std::string_view phase);
 /// A point in time taken elsewhere (such as in the sandbox's PID 1), on the same clock.
 void Point(std::string_view name, double monotonic_seconds);
 
+/// Notes that this run was forked from the build's exec server (cli/exec_server.h) rather
+/// than started: the line then has "served": true.
+void Served();
+
 /// Appends {"target", "start_us", "phases": [[name, us]...], "points_us": {...}, "end_us"} as
 /// one line to the file, in microseconds, where `start_us` is when the runner's main began and
 /// `end_us` when its last phase ended.

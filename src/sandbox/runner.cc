@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/build_layout.h"
+#include "base/edge_wire.h"
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "git/source_state.h"
@@ -305,6 +306,14 @@ Status Exec::AcquireBase(const git_oid& tree) {
 
 int RunExec(const ExecOptions& options) {
   profile::Begin();
+  // The exec server's socket and secret are for edges' clients (base/edge_wire.h): never a
+  // host variable a target's `pass_env` could name. A client removes them before it hands an
+  // edge to the server or runs fanout; this covers a build.ninja that starts fanout itself
+  // under `fanout build`.
+  if (!Weakened("exec-server-env")) {
+    unsetenv(edge::kServerVariable);
+    unsetenv(edge::kTokenVariable);
+  }
   // Signals are read from a signalfd from the start: an interrupt during setup still records
   // the interruption and re-raises.
   UniqueFd sigfd = BecomeSupervisor();

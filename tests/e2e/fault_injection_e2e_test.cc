@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -105,6 +106,35 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   return found;
 }
 
+/// The live processes that hold `path` open: a target's runners hold its workspace lock,
+/// BUILD/.fanout/ws/TARGET.lock (sandbox/runner.cc), whether started by Ninja as `fanout exec`
+/// or forked from the build's exec server (cli/exec_server.h), and so does the namespaces
+/// tier's PID 1, forked from the runner.
+std::vector<pid_t> HoldersOf(const std::string& path) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  if (!proc) return found;
+  while (dirent* e = readdir(proc)) {
+    char* end = nullptr;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
+    const std::string fd_dir = std::string("/proc/") + e->d_name + "/fd";
+    DIR* fds = opendir(fd_dir.c_str());
+    if (!fds) continue;
+    while (dirent* f = readdir(fds)) {
+      char target[4096];
+      const ssize_t n = readlink((fd_dir + "/" + f->d_name).c_str(), target, sizeof target - 1);
+      if (n > 0 && std::string(target, static_cast<size_t>(n)) == path) {
+        found.push_back(static_cast<pid_t>(pid));
+        break;
+      }
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+  return found;
+}
+
 /// The pid of a direct child of `parent` whose command line contains `marker`, or -1.
 pid_t ChildWith(pid_t parent, const std::string& marker) {
   for (const Proc& p : LiveProcessesWith(marker)) {
@@ -153,6 +183,10 @@ class FaultInjection : public ::testing::Test {
   }
 
   std::string Build(const std::string& rel) const { return repo_ / ("fanout-out/" + rel); }
+  /// a3's workspace lock, as /proc names it (HoldersOf).
+  std::string A3Lock() const {
+    return std::filesystem::weakly_canonical(Build(".fanout/ws/a3.lock")).string();
+  }
 
   json Manifest() const {
     const std::string text = ReadFile(Build("manifest.json"));
@@ -209,6 +243,8 @@ class FaultInjection : public ::testing::Test {
     EXPECT_EQ(Describe(LiveProcessesWith(marker_)), "") << context << "left running";
     EXPECT_EQ(Describe(LiveProcessesWith("exec -B . ", repo_.path())), "")
         << context << "runners left";
+    EXPECT_EQ(Describe(LiveProcessesWith("exec-server", repo_.path())), "")
+        << context << "the exec server or its workers left";
     EXPECT_TRUE(MountsUnder(repo_.path()).empty()) << context;
   }
 
@@ -372,15 +408,12 @@ TEST_P(SignalAtRandom, SigkillOfARunnerLeavesNoOrphanAndItsTargetIsInterruptedNo
   const std::string context = "seed " + std::to_string(seed_) + ": ";
   TempDir logs;
   Background build(As({FanoutBinary(), "build", "-j", "4"}), repo_.path(), Env(), logs / "out");
-  pid_t runner = -1;
   ASSERT_TRUE(WaitFor([&] {
     // a3's runner, once its command has started the marked background sleep.
-    if (LiveProcessesWith(marker_).empty()) return false;
-    for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) runner = p.pid;
-    return runner > 0;
+    return !LiveProcessesWith(marker_).empty() && !HoldersOf(A3Lock()).empty();
   })) << ReadFile(logs / "out");
   // The first runner found may be the namespaces tier's inner one: kill every one of a3's.
-  for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) kill(p.pid, SIGKILL);
+  for (pid_t p : HoldersOf(A3Lock())) kill(p, SIGKILL);
   // The marked sleep is an orphan now; it must not outlive its runner for long, nor the build.
   ASSERT_TRUE(WaitFor([&] { return LiveProcessesWith(marker_).empty() || !build.Running(); }));
   const int rc = build.Wait();
@@ -409,10 +442,9 @@ TEST_F(FaultInjection, WithoutTheReaperARunnersOrphanOutlivesTheBuild) {
                                         "FANOUT_TEST_WEAKEN=reaper"};
   Background build({FANOUT_WEAKENED_BINARY, "build", "-j", "4"}, repo_.path(), env, logs / "out");
   ASSERT_TRUE(WaitFor([&] {
-    return !LiveProcessesWith(marker_).empty() &&
-           !LiveProcessesWith("exec -B . a3", repo_.path()).empty();
+    return !LiveProcessesWith(marker_).empty() && !HoldersOf(A3Lock()).empty();
   })) << ReadFile(logs / "out");
-  for (const Proc& p : LiveProcessesWith("exec -B . a3", repo_.path())) kill(p.pid, SIGKILL);
+  for (pid_t p : HoldersOf(A3Lock())) kill(p, SIGKILL);
   build.Wait();
   const std::vector<Proc> left = LiveProcessesWith(marker_);
   EXPECT_FALSE(left.empty()) << "the fault did no harm: this control shows nothing";
