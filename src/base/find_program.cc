@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -36,9 +37,10 @@ std::optional<std::string> FindEdgeClient(std::string_view fanout_binary) {
        {fmt::format("{}/{}", dir, edge::kClientName),
         fmt::format("{}/../libexec/fanout/{}", dir, edge::kClientName)}) {
     struct stat st;
+    char real[PATH_MAX];
     if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
+        access(candidate.c_str(), X_OK) == 0 && realpath(candidate.c_str(), real)) {
+      return std::string(real);
     }
   }
   return std::nullopt;

@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/exec_server.h"
 #include "sandbox/exec_profile.h"
+#include "sandbox/runner.h"
 #include "sandbox/weaken.h"
 
 namespace fanout {
@@ -114,6 +115,24 @@ bool IsThisBinary(const char* path) {
          a.st_ino == b.st_ino;
 }
 
+/// The connection of this worker's client, for AnswerClient.
+int g_client = -1;
+bool g_answered = false;
+
+/// Sends the client the exit code, after what fanout printed and with the edge's streams let
+/// go, so that Ninja, which reads an edge's output until its end, is not kept waiting for this
+/// process. Called when the target's records are written (sandbox/runner.h), or at the end.
+void AnswerClient(int exit_code) {
+  if (g_answered) return;
+  g_answered = true;
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC)); null) {
+    for (int i = 0; i < 3; ++i) dup2(null.get(), i);
+  }
+  Reply(g_client, edge::kEdgeExited, exit_code);
+}
+
 }  // namespace
 
 void ServeEdge(UniqueFd conn, const std::string& token) {
@@ -170,16 +189,12 @@ void ServeEdge(UniqueFd conn, const std::string& token) {
   self.reset();
   std::vector<char*> argv(strings.begin(), strings.begin() + req.argc);
   argv.push_back(nullptr);
+  // The edge is done for Ninja once its records are written: the sandbox's teardown and the
+  // target's lock follow, off the edge's clock (`fanout build` waits for every worker).
+  g_client = c;
+  sandbox::SetRecordedHook(&AnswerClient);
   const int rc = RunCli(static_cast<int>(req.argc), argv.data());
-  // The streams are the client's: what fanout printed reaches them, and then they are let go
-  // before the exit code is sent, so that Ninja, which reads an edge's output until its end,
-  // is not kept waiting for this process to exit.
-  std::fflush(stdout);
-  std::fflush(stderr);
-  if (UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC)); null) {
-    for (int i = 0; i < 3; ++i) dup2(null.get(), i);
-  }
-  Reply(c, edge::kEdgeExited, rc);
+  AnswerClient(rc);
   std::exit(rc);
 }
 

@@ -162,6 +162,9 @@ class Exec {
   TargetStatus last_status_ = TargetStatus::kFailed;
   std::string last_message_;
   int last_exit_ = 1, last_signal_ = 0;
+  /// The last attempt's sandbox, whose PID 1 may still be exiting: declared last, so that it
+  /// is waited for before anything above goes (the lock, the base's lease).
+  std::unique_ptr<Sandbox> ending_sandbox_;
 };
 
 }  // namespace fanout::sandbox

@@ -179,6 +179,7 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
     AppendLog(log_.get(), fmt::format("fanout: attempt {} of {} ({}), in a fresh workspace",
                                       attempt, max_attempts, last_message_));
   }
+  ending_sandbox_.reset();  // an earlier attempt's, ended before its workspace is made again
   auto prepared = PrepareWorkspace(ws_, *base_, ws_mode_, owner_);
   if (!prepared.ok()) return prepared.error();
   FANOUT_TRY(LinkDeps(ws_, dep_outs_));
@@ -237,6 +238,11 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   // Read what the limits did before the cgroup goes; it must go before an interrupt re-raises.
   const bool memory_hit = cgroup && cgroup->MemoryLimitHit();
   const bool pids_hit = cgroup && cgroup->PidsLimitHit();
+  // The sandbox's PID 1 may still be exiting (Sandbox::WaitEnded). A cgroup can go only once
+  // it is empty, and an interrupt re-raises; otherwise PID 1 is waited for after the records
+  // are written, before the target's lock goes (ending_sandbox_).
+  if (cgroup || sv.interrupted_by) (*sandbox)->WaitEnded();
+  ending_sandbox_ = std::move(*sandbox);
   if (cgroup) {
     if (Status st = cgroup->Destroy(); !st.ok()) {
       AppendLog(log_.get(), "fanout: warning: " + st.error().message);

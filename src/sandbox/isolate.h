@@ -111,6 +111,10 @@ class Sandbox {
   virtual int report_fd() const { return -1; }
   /// Reads what is available on report_fd().
   virtual void ReadReport() {}
+  /// Waits until the sandbox's last process has exited. Reap() may say the sandbox is
+  /// finished once its PID 1 has reported and closed the report (every other process of it
+  /// gone), while PID 1 is still exiting and the kernel is tearing its namespaces down.
+  virtual void WaitEnded() {}
   virtual const SandboxExit& result() const = 0;
 };
 

@@ -204,6 +204,9 @@ int Pid1Main(void* arg) {
   if (!terminated && spec.after) r.after_output = spec.after();
   r.after_done = MonotonicSeconds();
   Report(ctx->report_fd, r);
+  // Closed as the last thing PID 1 does: the runner takes the report as final at once, and
+  // waits for PID 1's exit, and its namespaces' teardown, only before it lets the target go.
+  close(ctx->report_fd);
   return 0;
 }
 
@@ -257,14 +260,31 @@ class NamespaceSandbox : public Sandbox {
   void Signal(int sig) override { kill(pid_, sig); }  // PID 1 forwards it to everything
   void Kill() override { kill(pid_, SIGKILL); }       // the kernel kills the namespace
 
+  ~NamespaceSandbox() override {
+    if (pid_ > 0 && !exited_ && !finished_) kill(pid_, SIGKILL);
+    WaitEnded();
+  }
+
   bool Reap() override {
     if (finished_) return true;
     int status = 0;
     pid_t p;
     while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-      if (p == pid_) finished_ = true;
+      if (p == pid_) exited_ = true;
     }
-    if (!finished_) return false;
+    if (!exited_) {
+      if (!report_closed_) return false;
+      // PID 1 closes its report last, after it has killed and reaped every other process of
+      // the sandbox: the result is final though PID 1 itself may still be exiting. A report
+      // cut short (PID 1 killed while writing) is the exit's, waited for now.
+      ReadReport();
+      if (!nlohmann::json::parse(report_text_, nullptr, false).is_object()) {
+        while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+        }
+        exited_ = true;
+      }
+    }
+    finished_ = true;
     ReadReport();
     auto j = nlohmann::json::parse(report_text_, nullptr, false);
     if (j.is_object()) {
@@ -283,16 +303,24 @@ class NamespaceSandbox : public Sandbox {
     return true;
   }
 
-  int report_fd() const override { return report_.get(); }
+  int report_fd() const override { return report_closed_ ? -1 : report_.get(); }
 
   void ReadReport() override {
     char buf[65536];
-    for (;;) {
+    while (!report_closed_) {
       ssize_t n = read(report_.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
+      if (n == 0) report_closed_ = true;
       if (n <= 0) return;
       report_text_.append(buf, static_cast<size_t>(n));
     }
+  }
+
+  void WaitEnded() override {
+    if (pid_ <= 0 || exited_) return;
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    exited_ = true;
   }
 
   const SandboxExit& result() const override { return result_; }
@@ -302,7 +330,9 @@ class NamespaceSandbox : public Sandbox {
   pid_t pid_ = -1;
   UniqueFd report_;
   std::string report_text_;
-  bool finished_ = false;
+  bool report_closed_ = false;  ///< PID 1 closed its report (or exited)
+  bool exited_ = false;         ///< PID 1 has been waited for
+  bool finished_ = false;       ///< result_ is final
   SandboxExit result_;
 };
 

@@ -27,6 +27,7 @@
 #include "sandbox/exec.h"
 #include "sandbox/exec_profile.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/isolate_tiers.h"
 #include "sandbox/pool_slot.h"
 #include "sandbox/weaken.h"
 
@@ -304,6 +305,12 @@ Status Exec::AcquireBase(const git_oid& tree) {
   return {};
 }
 
+namespace {
+RecordedHook g_recorded_hook = nullptr;
+}  // namespace
+
+void SetRecordedHook(RecordedHook hook) { g_recorded_hook = hook; }
+
 int RunExec(const ExecOptions& options) {
   profile::Begin();
   // The exec server's socket and secret are for edges' clients (base/edge_wire.h): never a
@@ -334,6 +341,8 @@ int RunExec(const ExecOptions& options) {
   {
     Exec exec(options, sigfd.get());
     rc = exec.Run();
+    profile::Point("recorded", MonotonicSeconds());
+    if (g_recorded_hook) g_recorded_hook(rc);
   }
   profile::Mark("teardown");
   profile::Write(options.target);

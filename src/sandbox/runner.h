@@ -29,4 +29,11 @@ struct ExecOptions {
 /// When interrupted it does not return: it dies from the same signal.
 int RunExec(const ExecOptions& options);
 
+/// Called by RunExec with the exit code once the target's records are written, before the
+/// rest of the teardown (the sandbox's PID 1 waited for, the target's lock released): the
+/// build's exec server answers its client there (cli/exec_server.h), so the edge is done for
+/// Ninja while the kernel tears the sandbox's namespaces down. Process-wide; none by default.
+using RecordedHook = void (*)(int exit_code);
+void SetRecordedHook(RecordedHook hook);
+
 }  // namespace fanout::sandbox
