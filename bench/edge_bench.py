@@ -6,6 +6,8 @@ that same `/bin/sh -c true` started bare; against it, the process Ninja starts f
 edge, `fanout exec -B BUILD t` as a whole (start-up included), with every protection on:
 
   - warm: the workspace base is cached (every run after the first);
+  - warm, exec server: the same edge as `fanout build` runs it, the client `fanout-edge` with a
+    worker forked from the build's exec server (cli/exec_server.h);
   - cold: the build directory's workspace bases are removed before each run;
 
 in each sandbox tier. Bare and fanout runs alternate, so load on the machine falls on both;
@@ -13,8 +15,8 @@ the warm runs come before the cold ones, as in an incremental build, so no cold 
 of the bases lands on a warm run's clock.
 Each fanout run also writes its phases (FANOUT_EXEC_PROFILE, sandbox/exec_profile.h); the
 medians of the warm runs say where the time goes. Last, a full build of N such targets by
-`ninja` in fanout's build directory against `ninja` running the same N commands from a
-hand-written build.ninja.
+`ninja` in fanout's build directory, without and with an exec server, against `ninja` running
+the same N commands from a hand-written build.ninja.
 
 Usage (through scripts/bench-edge): edge_bench.py [RUNS] [N]
 """
@@ -197,10 +199,10 @@ def edge(tmp):
     bare = statistics.median(bare_times) * 1000
     print(f"## one edge: `fanout exec` of `true` as Ninja starts it, median of {RUNS} runs, "
           f"uid {os.geteuid()}")
-    print(f"{'':<32}{'ms':>9}{'over bare':>12}{'ratio':>9}")
-    print(f"{'bare /bin/sh -c true':<32}{bare:>9.2f}")
+    print(f"{'':<40}{'ms':>9}{'over bare':>12}{'ratio':>9}")
+    print(f"{'bare /bin/sh -c true':<40}{bare:>9.2f}")
     for tier, kind, ms in results:
-        print(f"{tier + ', ' + kind:<32}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x")
+        print(f"{tier + ', ' + kind:<40}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x")
     if BASELINE:
         print(f"(baseline: {BASELINE})")
     for tier, (phases, inside) in profiles.items():

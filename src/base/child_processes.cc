@@ -37,13 +37,17 @@ size_t ReapEnded(std::vector<pid_t>* pids) {
 
 void BecomeSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
-std::vector<pid_t> ListChildren() {
+std::vector<pid_t> ListChildren() { return ListChildrenOf(0); }
+
+std::vector<pid_t> ListChildrenOf(pid_t parent) {
+  const std::string dir =
+      parent > 0 ? "/proc/" + std::to_string(parent) + "/task" : std::string("/proc/self/task");
   std::set<pid_t> children;
-  DIR* tasks = opendir("/proc/self/task");
+  DIR* tasks = opendir(dir.c_str());
   if (!tasks) return {};
   while (dirent* e = readdir(tasks)) {
     if (e->d_name[0] == '.') continue;
-    std::ifstream in(std::string("/proc/self/task/") + e->d_name + "/children");
+    std::ifstream in(dir + "/" + e->d_name + "/children");
     pid_t pid;
     while (in >> pid) children.insert(pid);
   }

@@ -16,6 +16,10 @@ void BecomeSubreaper();
 /// /proc/self/task/TID/children.
 std::vector<pid_t> ListChildren();
 
+/// The same for process `parent` (0: this process): what its threads' children files list.
+/// A process that is gone, or whose files cannot be read, has none.
+std::vector<pid_t> ListChildrenOf(pid_t parent);
+
 /// Kills (SIGKILL) every child but `keep` and `also_keep` (a helper started before `keep`, or
 /// -1) and reaps those already gone: orphans adopted while `keep` runs. Returns how many there
 /// were. Only for a process that starts no other child while `keep` runs, since a helper's

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/build_layout.h"
+#include "base/edge_wire.h"
 #include "generator/build_graph.h"
 #include "generator/ninja_writer.h"
 #include "plan/depfile.h"
@@ -29,15 +30,19 @@ struct Names {
   /// edge's process group on an interruption reaches fanout, and Ninja waits for fanout itself
   /// (not only for the shell) before it exits. A fragment's commands first enter the build
   /// directory, where fanout's commands run.
-  /// With `edge_client`, the edge starts that client, which runs fanout (or has the build's
-  /// exec server run it) with the same arguments (cli/exec_server.h).
+  /// With `edge_client`, the edge starts that client when the build's exec server is
+  /// announced ($FANOUT_EXEC_SERVER, set by `fanout build`), which has the server run fanout
+  /// with the same arguments (cli/exec_server.h); the shell leaves it out otherwise, so plain
+  /// Ninja starts fanout itself, as it would without a client.
   NinjaValue FanoutCommand(const std::vector<std::string>& args, bool edge_client = false) const {
     NinjaValue v;
     if (fragment && !fragment->CommandDir().empty()) {
       v.Append("cd ").Append(ShellQuote(fragment->CommandDir())).Append(" && ");
     }
     v.Append("exec ");
-    if (edge_client) v.AppendVar("fanout_edge").Append(" ");
+    if (edge_client) {
+      v.Append(std::string("${") + edge::kServerVariable + ":+").AppendVar("fanout_edge").Append("} ");
+    }
     v.AppendVar("fanout");
     if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
     return v;

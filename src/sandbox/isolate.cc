@@ -1,6 +1,5 @@
 #include "sandbox/isolate.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -14,8 +13,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <map>
 #include <vector>
 
 #include <grp.h>
@@ -23,6 +20,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/child_processes.h"
 #include "base/file_util.h"
 #include "base/unique_fd.h"
 #include "sandbox/confine.h"
@@ -112,35 +110,16 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent, 
 }
 
 int SignalDescendants(int sig) {
-  // One pass over /proc: parent links, then everything below us.
-  std::multimap<pid_t, pid_t> children;
-  DIR* d = opendir("/proc");
-  if (!d) return 0;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
-    std::string stat;
-    std::getline(in, stat);
-    size_t paren = stat.rfind(')');
-    if (paren == std::string::npos || paren + 4 > stat.size()) continue;
-    // "pid (comm) S ppid ..."
-    pid_t ppid = static_cast<pid_t>(std::atoi(stat.c_str() + paren + 4));
-    children.emplace(ppid, static_cast<pid_t>(std::atoi(e->d_name)));
+  // Down the children files from this process: only our own tree is read, not every process
+  // of the machine. The whole tree is listed before any of it is signalled, so that no child
+  // is missed while its parent, killed, hands it to us; one forked meanwhile is the caller's
+  // next round.
+  std::vector<pid_t> tree = ListChildren();
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    for (pid_t c : ListChildrenOf(tree[i])) tree.push_back(c);
   }
-  closedir(d);
-  std::vector<pid_t> todo = {getpid()};
-  int count = 0;
-  while (!todo.empty()) {
-    pid_t p = todo.back();
-    todo.pop_back();
-    auto [begin, end] = children.equal_range(p);
-    for (auto it = begin; it != end; ++it) {
-      kill(it->second, sig);
-      ++count;
-      todo.push_back(it->second);
-    }
-  }
-  return count;
+  for (pid_t p : tree) kill(p, sig);
+  return static_cast<int>(tree.size());
 }
 
 Expected<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxSpec& spec) {

@@ -183,7 +183,8 @@ TEST_F(ExecServerE2E, BuildForksEdgesFromItsServerAndPlainNinjaStartsFanout) {
                                         "TMPDIR=" + runtime.path()};
   RunResult r = ::fanout::testing::Run({FanoutBinary(), "build"}, repo_.path(), env);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_TRUE(Contains(ReadFile(Build("build.ninja")), "exec $fanout_edge $fanout exec -B ."));
+  EXPECT_TRUE(Contains(ReadFile(Build("build.ninja")),
+                       "exec $${FANOUT_EXEC_SERVER:+$fanout_edge} $fanout exec -B ."));
   EXPECT_EQ(Served(profile), (std::vector<bool>{true, true}));
   EXPECT_TRUE(Contains(ReadFile(Build("targets/b/log.txt")), "a\n"));
   EXPECT_EQ(::fanout::testing::Run({"find", runtime.path(), "-mindepth", "1"}).out, "")

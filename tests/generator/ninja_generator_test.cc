@@ -3,12 +3,15 @@
 // with the real ninja.
 #include "generator/ninja_generator.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <random>
 
 #include <gtest/gtest.h>
 
 #include "generator_fixtures.h"
+#include "test_util.h"
 
 namespace fanout {
 namespace {
@@ -286,6 +289,35 @@ build web.app-1_x: phony targets/web.app-1_x/result.json
 build all: phony manifest.json
 default all
 )");
+}
+
+// The edge client goes with the binary (base/find_program.h): beside it in a build tree, in
+// ../libexec/fanout/ when installed. The shell starts it only when `fanout build` announces its
+// exec server; every other command, and every edge under plain Ninja, starts fanout itself.
+TEST(GenerateNinja, TheEdgeClientRunsOnlyUnderAnAnnouncedExecServer) {
+  ::fanout::testing::TempDir dir;
+  for (const char* layout : {"tree", "installed"}) {
+    SCOPED_TRACE(layout);
+    const bool tree = std::string(layout) == "tree";
+    const std::string prefix = dir / layout;
+    const std::string client = prefix + (tree ? "/bin/fanout-edge" : "/libexec/fanout/fanout-edge");
+    ::fanout::testing::WriteFile(prefix + "/bin/fanout", "");
+    ::fanout::testing::WriteFile(client, "");
+    Plan plan = testing::ThreeTargetPlan();
+    plan.fanout_binary = prefix + "/bin/fanout";
+    // Not executable yet: not a client.
+    std::string text = Generate(plan);
+    EXPECT_EQ(text.find("fanout_edge"), std::string::npos) << text;
+    ASSERT_EQ(chmod(client.c_str(), 0755), 0);
+    text = Generate(plan);
+    EXPECT_NE(text.find("\nfanout_edge = " + client + "\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  command = exec $${FANOUT_EXEC_SERVER:+$fanout_edge} $fanout exec -B . "
+                        "$target\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  command = exec $fanout snapshot -B .\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("  command = exec $fanout gather -B .\n"), std::string::npos) << text;
+  }
 }
 
 TEST(GenerateNinja, Deterministic_SameTextTwiceAndForAnyInputOrder) {
