@@ -9,11 +9,11 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -106,32 +107,25 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
   return found;
 }
 
-/// The live processes that hold `path` open: a target's runners hold its workspace lock,
-/// BUILD/.fanout/ws/TARGET.lock (sandbox/runner.cc), whether started by Ninja as `fanout exec`
-/// or forked from the build's exec server (cli/exec_server.h), and so does the namespaces
-/// tier's PID 1, forked from the runner.
+/// The processes holding a lock on `path` (/proc/locks, which any user can read): a target's
+/// runner holds its workspace lock, BUILD/.fanout/ws/TARGET.lock (sandbox/runner.cc), whether
+/// Ninja started it as `fanout exec` or it was forked from the build's exec server
+/// (cli/exec_server.h).
 std::vector<pid_t> HoldersOf(const std::string& path) {
   std::vector<pid_t> found;
-  DIR* proc = opendir("/proc");
-  if (!proc) return found;
-  while (dirent* e = readdir(proc)) {
-    char* end = nullptr;
-    const long pid = std::strtol(e->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0 || pid == getpid()) continue;
-    const std::string fd_dir = std::string("/proc/") + e->d_name + "/fd";
-    DIR* fds = opendir(fd_dir.c_str());
-    if (!fds) continue;
-    while (dirent* f = readdir(fds)) {
-      char target[4096];
-      const ssize_t n = readlink((fd_dir + "/" + f->d_name).c_str(), target, sizeof target - 1);
-      if (n > 0 && std::string(target, static_cast<size_t>(n)) == path) {
-        found.push_back(static_cast<pid_t>(pid));
-        break;
-      }
-    }
-    closedir(fds);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return found;
+  const std::string id = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev),
+                                     static_cast<unsigned long>(st.st_ino));
+  std::istringstream locks(ReadFile("/proc/locks"));
+  for (std::string line; std::getline(locks, line);) {
+    // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"
+    std::istringstream fields(line);
+    std::string n, kind, mode, access, dev;
+    long pid = 0;
+    fields >> n >> kind >> mode >> access >> pid >> dev;
+    if (kind == "FLOCK" && dev == id && pid > 0) found.push_back(static_cast<pid_t>(pid));
   }
-  closedir(proc);
   return found;
 }
 
@@ -183,10 +177,8 @@ class FaultInjection : public ::testing::Test {
   }
 
   std::string Build(const std::string& rel) const { return repo_ / ("fanout-out/" + rel); }
-  /// a3's workspace lock, as /proc names it (HoldersOf).
-  std::string A3Lock() const {
-    return std::filesystem::weakly_canonical(Build(".fanout/ws/a3.lock")).string();
-  }
+  /// a3's workspace lock (HoldersOf).
+  std::string A3Lock() const { return Build(".fanout/ws/a3.lock"); }
 
   json Manifest() const {
     const std::string text = ReadFile(Build("manifest.json"));
@@ -412,7 +404,6 @@ TEST_P(SignalAtRandom, SigkillOfARunnerLeavesNoOrphanAndItsTargetIsInterruptedNo
     // a3's runner, once its command has started the marked background sleep.
     return !LiveProcessesWith(marker_).empty() && !HoldersOf(A3Lock()).empty();
   })) << ReadFile(logs / "out");
-  // The first runner found may be the namespaces tier's inner one: kill every one of a3's.
   for (pid_t p : HoldersOf(A3Lock())) kill(p, SIGKILL);
   // The marked sleep is an orphan now; it must not outlive its runner for long, nor the build.
   ASSERT_TRUE(WaitFor([&] { return LiveProcessesWith(marker_).empty() || !build.Running(); }));
