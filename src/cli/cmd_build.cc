@@ -21,6 +21,7 @@
 #include "base/child_processes.h"
 #include "base/edge_wire.h"
 #include "base/exit_codes.h"
+#include "base/find_program.h"
 #include "base/unique_fd.h"
 #include "cli/build_dir.h"
 #include "cli/cache_options.h"
@@ -352,7 +353,7 @@ int RunBuild(const BuildOptions& opts) {
   // edges go through fanout-edge (generator/ninja_generator.cc) and it can be started. Its
   // variables reach Ninja and each edge's client, and are removed again.
   ExecServerProcess server;
-  if (!opts.no_exec_server && !g_signal) {
+  if (!opts.no_exec_server && !g_signal && FindEdgeClient(plan.fanout_binary)) {
     auto started = ExecServerProcess::Start();
     if (started.ok()) {
       server = std::move(*started);
