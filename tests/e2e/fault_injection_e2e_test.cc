@@ -458,6 +458,7 @@ TEST_F(FaultInjection, SigkillOfBuildStopsNinjaAndItsEdges) {
   EXPECT_TRUE(WaitFor([&] {
     return LiveProcessesWith(marker_).empty() &&
            LiveProcessesWith("exec -B . ", repo_.path()).empty() &&
+           LiveProcessesWith("exec-server", repo_.path()).empty() &&
            LiveProcessesWith("ninja -C " + repo_.path()).empty();
   })) << Describe(LiveProcessesWith(repo_.path()))
       << Describe(LiveProcessesWith(marker_));
