@@ -41,7 +41,9 @@ struct Names {
     }
     v.Append("exec ");
     if (edge_client) {
-      v.Append(std::string("${") + edge::kServerVariable + ":+").AppendVar("fanout_edge").Append("} ");
+      v.Append(std::string("${") + edge::kServerVariable + ":+")
+          .AppendVar("fanout_edge")
+          .Append("} ");
     }
     v.AppendVar("fanout");
     if (!args.empty()) v.Append(" ").Append(ShellJoin(args));  // not " " + (GCC 12 -Wrestrict)
