@@ -3,7 +3,8 @@
 
 Ninja runs each edge as `/bin/sh -c COMMAND`. Here the command is `true` and the anchor is
 that same `/bin/sh -c true` started bare; against it, the process Ninja starts for a fanout
-edge, `fanout exec -B BUILD t` as a whole (start-up included), with every protection on:
+edge, `/bin/sh -c 'exec fanout exec -B BUILD t'` as a whole (the shell and fanout's start-up
+included), with every protection on:
 
   - warm: the workspace base is cached (every run after the first);
   - warm, exec server: the same edge as `fanout build` runs it, the client `fanout-edge` with a
@@ -23,6 +24,7 @@ Usage (through scripts/bench-edge): edge_bench.py [RUNS] [N]
 import json
 import os
 import secrets
+import shlex
 import shutil
 import socket
 import statistics
@@ -48,6 +50,12 @@ def run(argv, cwd, env=None):
     r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if r.returncode != 0:
         sys.exit(f"failed ({r.returncode}): {' '.join(argv)}\n{r.stderr.decode()}")
+
+
+def as_ninja(argv):
+    """The process Ninja starts for an edge whose command is `exec ARGV`: /bin/sh -c, which
+    then becomes the program (ninja_generator.cc writes every fanout command with `exec`)."""
+    return ["/bin/sh", "-c", "exec " + shlex.join(argv)]
 
 
 def once(argv, cwd, env, before=None, spans=None):
@@ -108,11 +116,11 @@ def remove_bases(build):
 def phase_medians(profile_path, spans):
     """Median milliseconds of each phase, and of the sandbox's own parts, over the profile.
     `spans` are the runs' own (start, end), in the profile's order: before the runner's first
-    phase is the process's start-up (exec, dynamic linking, static initialization, the command
-    line); after its last, its exit."""
+    phase is the process's start-up (the shell Ninja starts, exec, dynamic linking, static
+    initialization, the command line); after its last, its exit."""
     rows = [json.loads(line) for line in open(profile_path)]
     names = [n for n, _ in rows[0]["phases"]]
-    out = [("start-up (exec to the runner)",
+    out = [("start-up (sh, exec, to the runner)",
             statistics.median(r["start_us"] - s[0] for r, s in zip(rows, spans)) / 1000)]
     for name in names:
         out.append((name, statistics.median(dict(r["phases"]).get(name, 0) for r in rows) / 1000))
@@ -170,14 +178,14 @@ def edge(tmp):
         # `discard`, trimmed) must not land on the next warm run's clock.
         for _ in range(RUNS):
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
-            warm.append(once(argv, build, warm_env, spans=spans))
-            served.append(once([EDGE] + argv, build, served_env, spans=served_spans))
+            warm.append(once(as_ninja(argv), build, warm_env, spans=spans))
+            served.append(once(as_ninja([EDGE] + argv), build, served_env, spans=served_spans))
         server.stop()
         if not all(json.loads(line)["served"] for line in open(served_profile)):
             sys.exit("an edge given the exec server's variables was not served by it")
         for _ in range(RUNS):
             bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
-            cold.append(once(argv, build, env, before=lambda: remove_bases(build)))
+            cold.append(once(as_ninja(argv), build, env, before=lambda: remove_bases(build)))
         if BASELINE:
             # Another binary has another probe cache stamp (sandbox/probe.h): each would probe
             # again if they alternated, so each keeps its own cache directory.
@@ -186,8 +194,8 @@ def edge(tmp):
             run([BASELINE, "exec", "-B", ".", "t"], build, base_env)
             for _ in range(RUNS):
                 bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
-                baseline.append(once([BASELINE] + argv[1:], build, base_env))
-                alongside.append(once(argv, build, env))
+                baseline.append(once(as_ninja([BASELINE] + argv[1:]), build, base_env))
+                alongside.append(once(as_ninja(argv), build, env))
         results.append((tier, "warm", statistics.median(warm) * 1000))
         results.append((tier, "warm, exec server", statistics.median(served) * 1000))
         results.append((tier, "cold", statistics.median(cold) * 1000))
