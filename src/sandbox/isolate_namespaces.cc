@@ -249,6 +249,7 @@ class NamespaceSandbox : public Sandbox {
         kill(pid_, SIGKILL);
         while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
         }
+        exited_ = true;  // waited for: its pid may be another process's now
         return MakeError(fmt::format(
             "cannot map the subordinate ids into the sandbox's user namespace: {}", err));
       }
