@@ -11,8 +11,10 @@
 // 2. The server answers kEdgeAccepted with the worker's pidfd attached (the client forwards its
 //    signals to it), or kEdgeRefused with a reason and no descriptor; the client then runs
 //    `fanout` itself, as it would have without a server.
-// 3. When the run ends the server sends kEdgeExited with the exit code (128+N when the worker
-//    was killed by signal N), and the client exits with it.
+// 3. When the run ends the worker sends kEdgeExited with the exit code, and the client exits
+//    with it; a worker killed by signal N (as `fanout exec` re-raises an interruption) is
+//    reported by the server as kEdgeKilled N, and the client dies by SIGINT, SIGTERM or SIGHUP
+//    likewise, so that Ninja sees an interrupted edge, or exits with 128+N.
 #pragma once
 
 #include <stdint.h>
@@ -48,6 +50,7 @@ enum EdgeReplyKind : uint32_t {
   kEdgeAccepted = 1,  ///< a pidfd of the worker is attached
   kEdgeRefused = 2,   ///< `value` is an EdgeRefusal
   kEdgeExited = 3,    ///< `value` is the exit code
+  kEdgeKilled = 4,    ///< the worker was killed by signal `value`
 };
 
 enum EdgeRefusal : int32_t {

@@ -34,12 +34,6 @@ struct Worker {
   bool watching = true;  ///< the client's hang-up not seen yet
 };
 
-/// The exit code a client is told for a worker's wait status.
-int ExitCodeOf(int status) {
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 void Tell(int conn, uint32_t kind, int32_t value) {
   const edge::EdgeReply reply = {kind, value};
   (void)!send(conn, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -129,7 +123,12 @@ int RunExecServer(int listen_fd) {
         auto it = workers.find(pid);
         if (it == workers.end()) continue;
         // A worker that ended normally told its client already; this is for one that did not.
-        Tell(it->second.conn.get(), edge::kEdgeExited, ExitCodeOf(status));
+        if (WIFSIGNALED(status)) {
+          Tell(it->second.conn.get(), edge::kEdgeKilled, WTERMSIG(status));
+        } else {
+          Tell(it->second.conn.get(), edge::kEdgeExited,
+               WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+        }
         workers.erase(it);
       }
       // Any other child is an orphan adopted from a worker that was killed: reparented before

@@ -153,7 +153,8 @@ bool SendRequest(int sock, int argc, char** argv, const char* token) {
 }
 
 /// Waits for the worker's exit code, forwarding the signals Ninja sends this edge (SIGINT,
-/// SIGTERM, SIGHUP, and SIGTERM when Ninja itself dies) to the worker.
+/// SIGTERM, SIGHUP, and SIGTERM when Ninja itself dies) to the worker. A worker killed by an
+/// interruption kills this process with it.
 int Relay(int sock, int pidfd, const sigset_t& signals, pid_t parent) {
   const int sigfd = signalfd(-1, &signals, SFD_CLOEXEC);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -176,6 +177,20 @@ int Relay(int sock, int pidfd, const sigset_t& signals, pid_t parent) {
       if (!ReadReply(sock, &reply, &fd)) break;
       if (fd >= 0) close(fd);
       if (reply.kind == kEdgeExited) return reply.value;
+      if (reply.kind == kEdgeKilled) {
+        // An interruption, as `fanout exec` re-raises it: this process dies by it too, so
+        // that Ninja counts the edge as interrupted, not failed.
+        const int sig = reply.value;
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+          signal(sig, SIG_DFL);
+          sigset_t one;
+          sigemptyset(&one);
+          sigaddset(&one, sig);
+          sigprocmask(SIG_UNBLOCK, &one, nullptr);
+          raise(sig);
+        }
+        return 128 + sig;
+      }
     }
   }
   fprintf(stderr,

@@ -361,5 +361,48 @@ TEST_F(ExecServerE2E, AClientKilledOutrightTakesItsRunWithIt) {
   }
 }
 
+// Ninja counts an edge killed by SIGINT, SIGTERM or SIGHUP as interrupted and one that exits
+// 130 as failed: `fanout exec` re-raises an interruption, and so does a served edge's client.
+TEST_F(ExecServerE2E, AnInterruptedEdgeDiesByItsSignalAsFanoutExecDoes) {
+  Describe(
+      "  slow:\n    command: 'echo started; sleep ${SLEEP:-0}'\n    inputs: [src/**]\n"
+      "    pass_env: [SLEEP]\n");
+  ASSERT_EQ(::fanout::testing::Run({FanoutBinary(), "build"}, repo_.path()).exit_code, 0);
+  TempDir d;
+  Server server(FanoutBinary(), d.path());
+  const std::string edge =
+      std::string(FanoutBinary()).substr(0, FanoutBinary().rfind('/')) + "/" + edge::kClientName;
+  for (bool served : {false, true}) {
+    SCOPED_TRACE(served ? "served" : "fanout exec");
+    std::vector<std::string> env = {"FANOUT_CACHE=off", "SLEEP=61.75", "PATH=/usr/bin:/bin"};
+    std::vector<std::string> args = {FanoutBinary(), "exec", "-B", ".", "slow"};
+    if (served) {
+      for (const std::string& v : server.Env()) env.push_back(v);
+      args.insert(args.begin(), edge);
+    }
+    std::vector<char*> argv, envp;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string cwd = Build("");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      if (chdir(cwd.c_str()) == 0) execve(argv[0], argv.data(), envp.data());
+      _exit(127);
+    }
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(WaitFor([] {
+      return ::fanout::testing::Run({"pgrep", "-f", "^sleep 61.75$"}).exit_code == 0;
+    }));
+    ASSERT_EQ(kill(pid, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << status;
+    EXPECT_TRUE(Contains(ReadFile(Build("targets/slow/failure.json")), "interrupted"));
+  }
+}
+
 }  // namespace
 }  // namespace fanout::testing
