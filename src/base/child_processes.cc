@@ -37,6 +37,32 @@ size_t ReapEnded(std::vector<pid_t>* pids) {
 
 void BecomeSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
 
+namespace {
+constexpr int kCaughtSignals[] = {SIGINT, SIGTERM, SIGHUP};
+}  // namespace
+
+ForkedSignals::ForkedSignals() {
+  sigset_t block;
+  sigemptyset(&block);
+  for (int s : kCaughtSignals) sigaddset(&block, s);
+  pthread_sigmask(SIG_BLOCK, &block, &old_);
+}
+
+void ForkedSignals::InChild() {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int s : kCaughtSignals) sigaction(s, &dfl, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  restored_ = true;
+}
+
+void ForkedSignals::InParent() {
+  if (restored_) return;
+  restored_ = true;
+  pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+}
+
 std::vector<pid_t> ListChildren() { return ListChildrenOf(0); }
 
 std::vector<pid_t> ListChildrenOf(pid_t parent) {

@@ -3,6 +3,7 @@
 // parent was killed comes back to it rather than to PID 1, and none outlives the build.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <vector>
@@ -11,6 +12,25 @@ namespace fanout {
 
 /// Makes this process the reaper of the orphans its descendants leave (PR_SET_CHILD_SUBREAPER).
 void BecomeSubreaper();
+
+/// Forking a child that will exec, in a process that catches SIGINT, SIGTERM or SIGHUP: a
+/// signal sent to the child between the fork and its exec would run the parent's handler in
+/// the child and be lost. Construct it before the fork (it blocks the three); the child calls
+/// InChild() (default actions, then the mask as it was, so that a signal that came meanwhile
+/// acts now), the parent InParent() (its mask as it was). Async-signal-safe in the child.
+class ForkedSignals {
+ public:
+  ForkedSignals();
+  ~ForkedSignals() { InParent(); }
+  ForkedSignals(const ForkedSignals&) = delete;
+  ForkedSignals& operator=(const ForkedSignals&) = delete;
+  void InChild();
+  void InParent();
+
+ private:
+  sigset_t old_{};
+  bool restored_ = false;
+};
 
 /// The pids of this process's children, live or not yet reaped, from every thread's
 /// /proc/self/task/TID/children.

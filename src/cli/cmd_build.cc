@@ -105,8 +105,11 @@ class ScopedSignalCatcher {
 int RunNinja(const std::vector<std::string>& args, pid_t exec_server) {
   fflush(stdout);
   const pid_t parent = getpid();
+  // A SIGTERM forwarded to Ninja before its exec must not run our handler in the child.
+  ForkedSignals signals;
   pid_t pid = fork();
   if (pid == 0) {
+    signals.InChild();
     if (!sandbox::Weakened("reaper")) {
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != parent) _exit(128 + SIGTERM);
@@ -122,6 +125,7 @@ int RunNinja(const std::vector<std::string>& args, pid_t exec_server) {
     }
     _exit(127);
   }
+  signals.InParent();
   if (pid < 0) return 127;
   const bool reaper = !sandbox::Weakened("reaper");
   UniqueFd ninja(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
@@ -337,6 +341,22 @@ int RunBuild(const BuildOptions& opts) {
     return kExitTargetFailed;
   }
 
+  // Edges fork from the exec server instead of starting fanout, when the build directory's
+  // edges go through fanout-edge (generator/ninja_generator.cc) and it can be started. Its
+  // variables reach Ninja and each edge's client, and are removed again; they are set before
+  // the monitor's and the log follower's threads start, and removed after they stop.
+  ExecServerProcess server;
+  if (!opts.no_exec_server && !g_signal && FindEdgeClient(plan.fanout_binary)) {
+    auto launched = ExecServerProcess::Start();
+    if (launched.ok()) {
+      server = std::move(*launched);
+      setenv(edge::kServerVariable, server.socket_path().c_str(), 1);
+      setenv(edge::kTokenVariable, server.token().c_str(), 1);
+    } else {
+      fmt::print(stderr, "fanout build: warning: {}; each edge starts fanout itself\n",
+                 launched.error().message);
+    }
+  }
   std::vector<std::string> names;
   for (const PlanTarget& t : plan.targets) names.push_back(t.def.name);
   LogFollower follower(plan.build_dir, names, started, stdout);
@@ -349,27 +369,12 @@ int RunBuild(const BuildOptions& opts) {
   monitor.Start();
   // Interrupted before ninja started: nothing runs, the report says so, and the build record
   // keeps -1 ("not known") for ninja's exit code.
-  // Edges fork from the exec server instead of starting fanout, when the build directory's
-  // edges go through fanout-edge (generator/ninja_generator.cc) and it can be started. Its
-  // variables reach Ninja and each edge's client, and are removed again.
-  ExecServerProcess server;
-  if (!opts.no_exec_server && !g_signal && FindEdgeClient(plan.fanout_binary)) {
-    auto started = ExecServerProcess::Start();
-    if (started.ok()) {
-      server = std::move(*started);
-      setenv(edge::kServerVariable, server.socket_path().c_str(), 1);
-      setenv(edge::kTokenVariable, server.token().c_str(), 1);
-    } else {
-      fmt::print(stderr, "fanout build: warning: {}; each edge starts fanout itself\n",
-                 started.error().message);
-    }
-  }
   const int ninja_rc = g_signal ? -1 : RunNinja(args, server.pid());
+  monitor.Stop();
+  follower.Stop();
   unsetenv(edge::kServerVariable);
   unsetenv(edge::kTokenVariable);
   server.Stop();
-  monitor.Stop();
-  follower.Stop();
 
   bool interrupted = g_signal != 0 || IsInterruption(ninja_rc) || ninja_rc == 128 + SIGINT;
   record.finished_at = UnixNow();

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "base/child_processes.h"
 #include "base/edge_wire.h"
 #include "cli/exec_server.h"
 
@@ -87,15 +88,20 @@ Expected<ExecServerProcess> ExecServerProcess::Start() {
   char arg0[] = "fanout", arg1[] = "exec-server", arg2[] = "--socket-fd", arg3[] = "3";
   char* argv[] = {arg0, arg1, arg2, arg3, nullptr};
   const pid_t parent = getpid();
+  // `fanout build` catches SIGINT and SIGTERM: a signal sent to the child before its exec would
+  // run that handler in the child and be lost with it, and the server would never stop.
+  ForkedSignals signals;
   const pid_t pid = fork();
   if (pid < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    signals.InChild();
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(128 + SIGTERM);
     if (dup2(listener.get(), 3) < 0) _exit(127);
     execve("/proc/self/exe", argv, envp.data());
     _exit(127);
   }
+  signals.InParent();
   s.pid_ = pid;
   s.pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
   return s;
