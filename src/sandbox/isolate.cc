@@ -61,7 +61,6 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent, 
       return std::string("inherit a descriptor: ") + std::strerror(errno);
   }
   ResetSignals();
-  if (std::string e = ApplyRlimits(spec.limits); !e.empty()) return e;
   if (spec.tier == Tier::kProcess && spec.identity.active) {
     if (std::string e = DropToIdentity(spec.identity, spec.extra_gids); !e.empty()) return e;
   }
@@ -105,6 +104,10 @@ std::string ExecCommand(const SandboxSpec& spec, int landlock_fd, pid_t parent, 
   for (const std::string& kv : spec.env) envp.push_back(const_cast<char*>(kv.c_str()));
   envp.push_back(nullptr);
   const char* argv[] = {"/bin/sh", "-c", spec.command.c_str(), nullptr};
+  // The limits last, with nothing left to allocate: under a memory limit below what this
+  // process holds already (a runner built with a sanitizer holds hundreds of MiB), any new
+  // mapping would fail here rather than in the command.
+  if (std::string e = ApplyRlimits(spec.limits); !e.empty()) return e;
   execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
   return std::string("execve /bin/sh: ") + std::strerror(errno);
 }
