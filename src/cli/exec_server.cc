@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,41 @@ void Tell(int conn, uint32_t kind, int32_t value) {
   (void)!send(conn, &reply, sizeof(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/// The socket's file and the private directory `fanout build` made for it
+/// (ExecServerProcess::Start), removed when the server ends: a build killed outright cannot
+/// remove them itself, and its server outlives it only as long as its workers.
+class SocketDirectory {
+ public:
+  explicit SocketDirectory(int listen_fd) {
+    struct sockaddr_un addr = {};
+    socklen_t len = sizeof(addr);
+    if (getsockname(listen_fd, reinterpret_cast<struct sockaddr*>(&addr), &len) != 0 ||
+        addr.sun_family != AF_UNIX || addr.sun_path[0] != '/') {
+      return;
+    }
+    const std::string path(addr.sun_path, strnlen(addr.sun_path, sizeof(addr.sun_path)));
+    const std::size_t slash = path.rfind('/');
+    // Only a directory of the server's own making (cli/exec_server_process.cc).
+    if (slash == 0 || path.compare(slash + 1, std::string::npos, "socket") != 0) return;
+    const std::string dir = path.substr(0, slash);
+    if (dir.substr(dir.rfind('/') + 1).starts_with("fanout-exec-")) {
+      socket_ = path;
+      dir_ = dir;
+    }
+  }
+  ~SocketDirectory() {
+    if (socket_.empty()) return;
+    unlink(socket_.c_str());
+    rmdir(dir_.c_str());
+  }
+  SocketDirectory(const SocketDirectory&) = delete;
+  SocketDirectory& operator=(const SocketDirectory&) = delete;
+
+ private:
+  std::string socket_;
+  std::string dir_;
+};
+
 /// Whether the connection's peer runs as this process's effective uid.
 bool PeerIsOurUid(int conn) {
   struct ucred cred {};
@@ -61,6 +97,7 @@ int RunExecServer(int listen_fd) {
                edge::kTokenVariable, edge::kTokenBytes);
     return kExitUsage;
   }
+  const SocketDirectory socket_directory(listen_fd);
   // Its own session: a Ctrl-C in the terminal reaches Ninja, which forwards it to each edge's
   // client, which forwards it to its worker; the server and its workers must not get it twice.
   setsid();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -445,11 +446,21 @@ TEST_F(FaultInjection, WithoutTheReaperARunnersOrphanOutlivesTheBuild) {
 TEST_F(FaultInjection, SigkillOfBuildStopsNinjaAndItsEdges) {
   DescribeSleepers();
   TempDir logs;
-  const std::vector<std::string> env = {"FANOUT_CACHE=off"};
+  // Where the build makes its exec server's socket directory (cli/exec_server.h).
+  TempDir tmp;
+  const std::vector<std::string> env = {"FANOUT_CACHE=off", "TMPDIR=" + tmp.path()};
+  auto socket_dirs = [&] {
+    std::vector<std::string> found;
+    for (const auto& e : std::filesystem::directory_iterator(tmp.path())) {
+      if (e.path().filename().string().starts_with("fanout-exec-")) found.push_back(e.path());
+    }
+    return found;
+  };
   {
     Background build({FanoutBinary(), "build", "-j", "4"}, repo_.path(), env, logs / "out");
     ASSERT_TRUE(WaitFor([&] { return !LiveProcessesWith(marker_).empty(); }))
         << ReadFile(logs / "out");
+    ASSERT_EQ(socket_dirs().size(), 1u) << "the build runs no exec server: nothing to check";
     kill(build.pid(), SIGKILL);
     build.Wait();
   }
@@ -467,6 +478,8 @@ TEST_F(FaultInjection, SigkillOfBuildStopsNinjaAndItsEdges) {
     if (failure.empty()) continue;
     EXPECT_EQ(json::parse(failure).value("status", ""), "interrupted") << name << failure;
   }
+  // The server, gone last, removed its socket and directory, which the build could not.
+  EXPECT_TRUE(WaitFor([&] { return socket_dirs().empty(); })) << socket_dirs().front();
 }
 
 // --- One build directory, one build -------------------------------------------------------
