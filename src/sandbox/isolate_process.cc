@@ -50,6 +50,13 @@ class ProcessSandbox : public Sandbox {
       policy.writable = spec_.mounts.writable;
       policy.writable.push_back(spec_.mounts.workspace);
       policy.hidden = spec_.mounts.hide;
+      // The host's /tmp and /dev/shm, which the namespaces tier replaces with its own (mounts.cc):
+      // hidden here, so that neither tier shows the command other users' or builds' temporary
+      // files. Its $TMPDIR is the workspace's own (environment.cc).
+      if (!Weakened("tmp")) {
+        policy.hidden.push_back("/tmp");
+        policy.hidden.push_back("/dev/shm");
+      }
       policy.readable = spec_.mounts.keep;
       policy.writable_files = {spec_.output_fd};
       policy.deny_tcp = !spec_.network && !Weakened("landlock-scope");

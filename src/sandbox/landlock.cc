@@ -108,22 +108,28 @@ class ReadRulePlanner {
       if (readable) plan_.paths.push_back(path);
       return;
     }
-    // The entries: what the directory lists, plus the next component of every marker beneath
-    // it (so kept paths get their rules even when the listing fails or misses them).
+    // The entries: the next component of every marker beneath it (so kept paths get their
+    // rules even when the listing fails or misses them), and, in a readable directory, what it
+    // lists. A hidden directory is not listed: an entry of it that leads to no marker is
+    // hidden too and gets no rule, so only the paths to the markers matter. (Listing it cost
+    // an edge a system call per entry: the whole of /tmp when it is hidden, every target's
+    // workspace in the build directory's.)
     std::set<std::string> names;
     for (const Marker& m : markers_) {
       if (!StrictlyUnder(m.path, path)) continue;
       const size_t start = path == "/" ? 1 : path.size() + 1;
       names.insert(m.path.substr(start, m.path.find('/', start) - start));
     }
-    if (auto listed = list_(path)) {
-      for (std::string& name : *listed) {
-        if (name != "." && name != ".." && name.find('/') == std::string::npos) {
-          names.insert(std::move(name));
+    if (readable) {
+      if (auto listed = list_(path)) {
+        for (std::string& name : *listed) {
+          if (name != "." && name != ".." && name.find('/') == std::string::npos) {
+            names.insert(std::move(name));
+          }
         }
+      } else {
+        plan_.unlisted.push_back(path);
       }
-    } else {
-      plan_.unlisted.push_back(path);
     }
     for (const std::string& name : names) Visit(Join(path, name));
   }

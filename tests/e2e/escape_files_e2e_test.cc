@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include <gtest/gtest.h>
@@ -142,6 +144,37 @@ TEST_P(EscapeFilesE2E, RunSocketsOnlyWhenDeclared) {
   EXPECT_EQ(real.Outcome("declared", "unix-connect"), "ESCAPED")
       << "a declared socket must be reachable: " << real.Log("declared");
   EXPECT_TRUE(d->Connected());
+}
+
+// A file in the host's /tmp that anyone may read, outside the repository and the build
+// directory (a token a CI step left there, another build's files): the namespaces tier gives
+// the command a /tmp of its own, and the process tier hides the host's /tmp and /dev/shm
+// from it with Landlock, as it hides the repository. Only the process tier has a test layer
+// ("tmp") that leaves the host's /tmp readable, so only it has a positive control.
+TEST_P(EscapeFilesE2E, TheHostsTmpIsHidden) {
+  const std::string m = Marker();
+  struct HostDir {
+    std::string path = "/tmp/fanout-host-tmp-XXXXXX";
+    HostDir() {
+      if (mkdtemp(path.data())) chmod(path.c_str(), 0755);
+    }
+    ~HostDir() { std::filesystem::remove_all(path); }
+  } host;
+  const std::string file = host.path + "/token-" + m;
+  { std::ofstream(file) << "host-token-" << m << "\n"; }
+  ASSERT_EQ(chmod(file.c_str(), 0644), 0) << file;
+  Describe(Target("t", "cat " + file + " || true"));
+  Commit();
+  if (!Namespaces()) {
+    EscapeBuild weak = Build("tmp");
+    ASSERT_EQ(weak.run.exit_code, 0) << weak.run.err << weak.Log("t");
+    EXPECT_NE(weak.Log("t").find("host-token-" + m), std::string::npos)
+        << "positive control: the host's /tmp is not readable\n"
+        << weak.Log("t");
+  }
+  EscapeBuild real = Build("");
+  ASSERT_EQ(real.run.exit_code, 0) << real.run.err << real.Log("t");
+  EXPECT_EQ(real.Log("t").find("host-token-" + m), std::string::npos) << real.Log("t");
 }
 
 INSTANTIATE_TEST_SUITE_P(Escape, EscapeFilesE2E, ::testing::ValuesIn(AllEscapeVariants()),

@@ -95,11 +95,10 @@ TEST(PlanReadRules, NestedHiddenPaths_WorkspaceAndDepsReadableInside) {
                                       build + "/.fanout/ws/t/deps", build + "/.fanout/ws/t/src",
                                       build + "/targets/t/out", build + "/targets/up/out",
                                       "/home/bob", "/tmp", "/usr", "/vmlinuz"));
-  // Only directories on the way are listed: not the bases, the sources or other targets.
-  EXPECT_THAT(tree.listed(), UnorderedElementsAre("/", "/home", "/home/alice", "/home/alice/repo",
-                                                  build, build + "/.fanout", build + "/.fanout/ws",
-                                                  build + "/.fanout/ws/t", build + "/targets",
-                                                  build + "/targets/t", build + "/targets/up"));
+  // Only readable directories on the way are listed: not the hidden repository and build
+  // directory (their kept paths are reached by name), so not the bases, the sources or other
+  // targets either.
+  EXPECT_THAT(tree.listed(), UnorderedElementsAre("/", "/home", "/home/alice"));
 }
 
 TEST(PlanReadRules, TheDeepestPathDecides) {
