@@ -111,9 +111,9 @@ class ReadRulePlanner {
     // The entries: the next component of every marker beneath it (so kept paths get their
     // rules even when the listing fails or misses them), and, in a readable directory, what it
     // lists. A hidden directory is not listed: an entry of it that leads to no marker is
-    // hidden too and gets no rule, so only the paths to the markers matter. (Listing it cost
-    // an edge a system call per entry: the whole of /tmp when it is hidden, every target's
-    // workspace in the build directory's.)
+    // hidden too and gets no rule, so only the paths to the markers matter. (Listing it read
+    // every entry of /tmp when that is hidden, and every target's workspace in the build
+    // directory's, on every edge.)
     std::set<std::string> names;
     for (const Marker& m : markers_) {
       if (!StrictlyUnder(m.path, path)) continue;
