@@ -57,7 +57,7 @@ class SocketDirectory {
     // Only a directory of the server's own making (cli/exec_server_process.cc).
     if (slash == 0 || path.compare(slash + 1, std::string::npos, "socket") != 0) return;
     const std::string dir = path.substr(0, slash);
-    if (dir.substr(dir.rfind('/') + 1).starts_with("fanout-exec-")) {
+    if (dir.substr(dir.rfind('/') + 1).starts_with(kExecServerDirPrefix)) {
       socket_ = path;
       dir_ = dir;
     }

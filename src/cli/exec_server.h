@@ -10,11 +10,16 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 
 #include "base/expected.h"
 #include "base/unique_fd.h"
 
 namespace fanout {
+
+/// The name `fanout build` gives its server's socket directory, then six random characters
+/// (mkdtemp); the server removes only a directory so named when it ends.
+inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
 
 /// `fanout exec-server --socket-fd N`: serves the listening Unix socket N until SIGTERM,
 /// SIGINT or SIGHUP (or its parent's death), then stops its workers as Ninja would stop edges

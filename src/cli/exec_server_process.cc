@@ -52,7 +52,7 @@ Expected<ExecServerProcess> ExecServerProcess::Start() {
   if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp == '/' && std::strlen(tmp) < 64) {
     base = tmp;
   }
-  std::string tmpl = base + "/fanout-exec-XXXXXX";
+  std::string tmpl = base + "/" + std::string(kExecServerDirPrefix) + "XXXXXX";
   if (!mkdtemp(tmpl.data())) {
     return MakeError(fmt::format("cannot make a directory for the exec server in {}: {}", base,
                                  std::strerror(errno)));

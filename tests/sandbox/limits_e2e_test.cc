@@ -174,34 +174,58 @@ TEST_P(LimitsE2E, NoMemoryOrPidsLimits_NoCgroupIsMade) {
 INSTANTIATE_TEST_SUITE_P(Tiers, LimitsE2E, ::testing::Values("namespaces", "process"),
                          [](const auto& info) { return info.param; });
 
-TEST(LimitsE2EUnprivileged, NoCgroupAccess_FallsBackToRlimitsWithAWarning) {
-  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
-    GTEST_SKIP() << "needs root and setpriv to run fanout as an unprivileged user";
+// fanout run as uid 65534 (by setpriv, from a root test run) in the process tier, where it
+// may not create cgroups: limits fall back to rlimits.
+class LimitsE2EUnprivileged : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+      GTEST_SKIP() << "needs root and setpriv to run fanout as an unprivileged user";
+    }
+    if (AsNobody({FanoutBinary(), "--version"}).exit_code != 0) {
+      GTEST_SKIP() << "the fanout binary is not executable by an unprivileged user here";
+    }
   }
-  const std::vector<std::string> nobody = {"setpriv", "--reuid=65534", "--regid=65534",
-                                           "--clear-groups"};
-  auto as_nobody = [&](std::vector<std::string> argv, const std::string& cwd = "") {
-    argv.insert(argv.begin(), nobody.begin(), nobody.end());
+
+  static RunResult AsNobody(std::vector<std::string> argv, const std::string& cwd = "") {
+    argv.insert(argv.begin(), {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
     return fanout::testing::Run(argv, cwd, {"FANOUT_SANDBOX=process"});
-  };
-  if (as_nobody({FanoutBinary(), "--version"}).exit_code != 0) {
-    GTEST_SKIP() << "the fanout binary is not executable by an unprivileged user here";
   }
-  ExecFixture fx;
-  fx.AddTarget("t", "echo data=$(ulimit -d)").limits.memory_bytes = 256ull << 20;
-  fx.Write();
-  // The user's own checkout: owner validation refuses a repository of another user unless
-  // safe.directory lists it (src/git/libgit2_init.cc).
-  Sh("chown -R 65534:65534 '" + fx.repo().path() + "' && chmod -R a+rwX '" + fx.build_dir() + "'");
-  RunResult r = as_nobody({FanoutBinary(), "exec", "-B", ".", "t"}, fx.build_dir());
-  const std::string log = ReadFile(fx.Build("targets/t/log.txt"));
-  // What the probe found for this user (its cache lives outside the build directory).
-  auto probe = json::parse(as_nobody({FanoutBinary(), "doctor", "--json"}, fx.build_dir()).out);
-  if (probe["cgroups"]["version"] != 0) {
-    GTEST_SKIP() << "an unprivileged user may create cgroups here (delegated): " << probe.dump();
+
+  /// Writes the fixture and gives its checkout to the unprivileged user: owner validation
+  /// refuses a repository of another user unless safe.directory lists it
+  /// (src/git/libgit2_init.cc).
+  void Write() {
+    fx_.Write();
+    Sh("chown -R 65534:65534 '" + fx_.repo().path() + "' && chmod -R a+rwX '" + fx_.build_dir() +
+       "'");
   }
+
+  RunResult Exec() { return AsNobody({FanoutBinary(), "exec", "-B", ".", "t"}, fx_.build_dir()); }
+
+  /// What the probe finds for the unprivileged user (its cache lives outside the build
+  /// directory). Skips the test where that user may create cgroups (delegated): then no limit
+  /// falls back. Callers return when IsSkipped().
+  void ProbeWithoutCgroups(json* probe) {
+    *probe = json::parse(AsNobody({FanoutBinary(), "doctor", "--json"}, fx_.build_dir()).out);
+    if ((*probe)["cgroups"]["version"] != 0) {
+      GTEST_SKIP() << "an unprivileged user may create cgroups here (delegated): " << probe->dump();
+    }
+  }
+
+  ExecFixture fx_;
+};
+
+TEST_F(LimitsE2EUnprivileged, NoCgroupAccess_FallsBackToRlimitsWithAWarning) {
+  fx_.AddTarget("t", "echo data=$(ulimit -d)").limits.memory_bytes = 256ull << 20;
+  Write();
+  RunResult r = Exec();
+  const std::string log = ReadFile(fx_.Build("targets/t/log.txt"));
+  json probe;
+  ProbeWithoutCgroups(&probe);
+  if (IsSkipped()) return;
   ASSERT_EQ(r.exit_code, 0) << r.err << log;
-  json res = json::parse(ReadFile(fx.Build("targets/t/result.json")));
+  json res = json::parse(ReadFile(fx_.Build("targets/t/result.json")));
   EXPECT_EQ(res["sandbox"]["limits"], json({{"memory", "rlimit"}}));
   // The same reason as the probe doctor ran, up to the probe cgroup's name (it names the pid).
   auto without_pid = [](const json& j) {
@@ -217,7 +241,7 @@ TEST(LimitsE2EUnprivileged, NoCgroupAccess_FallsBackToRlimitsWithAWarning) {
       << log;
   // On the console once per build directory, not once per edge.
   EXPECT_NE(r.err.find("enforced by rlimits"), std::string::npos) << r.err;
-  r = as_nobody({FanoutBinary(), "exec", "-B", ".", "t"}, fx.build_dir());
+  r = Exec();
   EXPECT_EQ(r.err.find("enforced by rlimits"), std::string::npos) << r.err;
 }
 
@@ -226,27 +250,15 @@ TEST(LimitsE2EUnprivileged, NoCgroupAccess_FallsBackToRlimitsWithAWarning) {
 // last before the exec (sandbox/isolate.cc), and the command runs in a fresh address space.
 // (That order fixed a failure seen once under ASan, whose allocator mapped memory after the
 // limit; the allocators reuse what they hold in most runs, so this test cannot force it.)
-TEST(LimitsE2EUnprivileged, AMemoryLimitBelowTheRunnersOwnStillStartsTheCommand) {
-  if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
-    GTEST_SKIP() << "needs root and setpriv to run fanout as an unprivileged user";
-  }
-  const std::vector<std::string> nobody = {"setpriv", "--reuid=65534", "--regid=65534",
-                                           "--clear-groups"};
-  auto as_nobody = [&](std::vector<std::string> argv, const std::string& cwd = "") {
-    argv.insert(argv.begin(), nobody.begin(), nobody.end());
-    return fanout::testing::Run(argv, cwd, {"FANOUT_SANDBOX=process"});
-  };
-  ExecFixture fx;
+TEST_F(LimitsE2EUnprivileged, AMemoryLimitBelowTheRunnersOwnStillStartsTheCommand) {
   // 1 MiB: /bin/sh runs in a few hundred KiB (its VmData), the runner holds several MiB.
-  fx.AddTarget("t", "echo data=$(ulimit -d)").limits.memory_bytes = 1ull << 20;
-  fx.Write();
-  Sh("chown -R 65534:65534 '" + fx.repo().path() + "' && chmod -R a+rwX '" + fx.build_dir() + "'");
-  auto probe = json::parse(as_nobody({FanoutBinary(), "doctor", "--json"}, fx.build_dir()).out);
-  if (probe["cgroups"]["version"] != 0) {
-    GTEST_SKIP() << "an unprivileged user may create cgroups here (delegated): " << probe.dump();
-  }
-  RunResult r = as_nobody({FanoutBinary(), "exec", "-B", ".", "t"}, fx.build_dir());
-  const std::string log = ReadFile(fx.Build("targets/t/log.txt"));
+  fx_.AddTarget("t", "echo data=$(ulimit -d)").limits.memory_bytes = 1ull << 20;
+  Write();
+  json probe;
+  ProbeWithoutCgroups(&probe);
+  if (IsSkipped()) return;
+  RunResult r = Exec();
+  const std::string log = ReadFile(fx_.Build("targets/t/log.txt"));
   ASSERT_EQ(r.exit_code, 0) << r.err << log;
   EXPECT_NE(log.find("data=1024"), std::string::npos) << log;
 }
