@@ -88,7 +88,7 @@ class ExecServer:
     socket in a private directory, `fanout exec-server` serving it, and the variables that send
     an edge's client to it."""
 
-    def __init__(self, tmp, env):
+    def __init__(self, tmp, env, build_dir):
         self.dir = tempfile.mkdtemp(dir=tmp)
         path = os.path.join(self.dir, "socket")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -96,7 +96,7 @@ class ExecServer:
         self.sock.listen(128)
         token = secrets.token_hex(32)
         self.proc = subprocess.Popen(
-            [FANOUT, "exec-server", "--socket-fd", str(self.sock.fileno())],
+            [FANOUT, "exec-server", "--socket-fd", str(self.sock.fileno()), "--build-dir", build_dir],
             pass_fds=(self.sock.fileno(),), env=dict(env, FANOUT_EXEC_SERVER_TOKEN=token))
         self.env = {"FANOUT_EXEC_SERVER": path, "FANOUT_EXEC_SERVER_TOKEN": token}
 
@@ -169,7 +169,7 @@ def edge(tmp):
         warm, cold, spans, baseline, alongside = [], [], [], [], []
         # The same edge as a build started by `fanout build` runs it: the client, and a worker
         # forked from the exec server.
-        server = ExecServer(tmp, env)
+        server = ExecServer(tmp, env, build)
         served_profile = os.path.join(tmp, f"profile-{tier}-served.jsonl")
         served_env = dict(env, FANOUT_EXEC_PROFILE=served_profile, **server.env)
         served, served_spans = [], []
@@ -280,7 +280,7 @@ def full_build(tmp):
     t0 = time.perf_counter()
     run(["ninja", "-j2"], build, dict(os.environ))
     fanout_s = time.perf_counter() - t0
-    server = ExecServer(tmp, os.environ)
+    server = ExecServer(tmp, os.environ, served_build)
     t0 = time.perf_counter()
     run(["ninja", "-j2"], served_build, dict(os.environ, **server.env))
     served_s = time.perf_counter() - t0

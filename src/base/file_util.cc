@@ -8,11 +8,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 
 #include <fmt/format.h>
 #include <boost/filesystem.hpp>
 
+#include "base/temp_name.h"
 #include "base/unique_fd.h"
 
 namespace fanout {
@@ -79,8 +79,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view content) {
   boost::system::error_code ec;
   boost::filesystem::path p(path);
   if (p.has_parent_path()) boost::filesystem::create_directories(p.parent_path(), ec);
-  static thread_local std::mt19937_64 rng(std::random_device{}() ^ getpid());
-  std::string tmp = fmt::format("{}.tmp.{}.{:x}", path, getpid(), rng());
+  std::string tmp = fmt::format("{}.tmp.{}.{:x}", path, getpid(), TempNameBits());
   {
     UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) return WriteError(path, errno);

@@ -39,6 +39,8 @@ simdjson::error_code ReadInt64(od::value v, std::int64_t& out) { return v.get_in
 
 simdjson::error_code ReadUInt64(od::value v, std::uint64_t& out) { return v.get_uint64().get(out); }
 
+void PrepareJsonParser() { (void)simdjson::get_active_implementation()->name(); }
+
 simdjson::error_code ReadVersion(od::value v, std::int64_t expected, FieldError& error) {
   std::int64_t version = 0;
   if (simdjson::error_code e = v.get_int64().get(version)) return e;

@@ -158,6 +158,11 @@ bool ReadJsonDocument(std::span<const JsonField<Record>> fields, const std::stri
 /// Reads a `version` member that must be `expected` (the one format this fanout reads).
 simdjson::error_code ReadVersion(od::value v, std::int64_t expected, FieldError& error);
 
+/// Lets simdjson choose its implementation for this CPU now (it asks the CPU by CPUID, a trap
+/// to the hypervisor in a virtual machine), so that processes forked after it (the exec
+/// server's workers) do not each choose again on their first parse.
+void PrepareJsonParser();
+
 // Readers of the value types plan.json uses, for the tables' `read` functions.
 simdjson::error_code ReadString(od::value v, std::string& out);
 simdjson::error_code ReadStringList(od::value v, std::vector<std::string>& out);

@@ -7,12 +7,12 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
-#include <random>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "base/file_util.h"
+#include "base/temp_name.h"
 #include "base/unique_fd.h"
 #include "cache/settings.h"
 #include "cache/store_files.h"
@@ -68,10 +68,8 @@ Status MakeDirs(const std::string& path) {
 class TempFile {
  public:
   static Expected<TempFile> Create(const std::string& dir) {
-    static thread_local std::mt19937_64 rng(std::random_device{}());
     for (int attempt = 0;; ++attempt) {
-      // The pid tells apart forked processes, which share the generator's state.
-      std::string path = fmt::format("{}/{}{}-{:016x}", dir, kTempPrefix, getpid(), rng());
+      std::string path = fmt::format("{}/{}{}-{:016x}", dir, kTempPrefix, getpid(), TempNameBits());
       UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
       if (fd) return TempFile(std::move(path), std::move(fd));
       if (errno != EEXIST || attempt == 10) return IoError("create", path, errno);

@@ -347,7 +347,7 @@ int RunBuild(const BuildOptions& opts) {
   // the monitor's and the log follower's threads start, and removed after they stop.
   ExecServerProcess server;
   if (!opts.no_exec_server && !g_signal && FindEdgeClient(plan.fanout_binary)) {
-    auto launched = ExecServerProcess::Start();
+    auto launched = ExecServerProcess::Start(plan.build_dir);
     if (launched.ok()) {
       server = std::move(*launched);
       setenv(edge::kServerVariable, server.socket_path().c_str(), 1);

@@ -22,8 +22,10 @@
 #include "base/child_processes.h"
 #include "base/edge_wire.h"
 #include "base/exit_codes.h"
+#include "base/json_fields.h"
 #include "cli/cli.h"
 #include "git/git.h"
+#include "sandbox/probe.h"
 #include "sandbox/weaken.h"
 
 namespace fanout {
@@ -85,7 +87,7 @@ bool PeerIsOurUid(int conn) {
 
 }  // namespace
 
-int RunExecServer(int listen_fd) {
+int RunExecServer(int listen_fd, const std::string& build_dir) {
   const char* t = std::getenv(edge::kTokenVariable);
   const std::string token = t ? t : "";
   unsetenv(edge::kTokenVariable);
@@ -120,8 +122,14 @@ int RunExecServer(int listen_fd) {
     return kExitIo;
   }
   // What every worker would do first is done once here: libgit2 set up as for any fanout
-  // command (git/libgit2_init.cc reads the same environment the edges have, fanout build's).
+  // command (git/libgit2_init.cc reads the same environment the edges have, fanout build's),
+  // simdjson's choice of implementation for this CPU (by CPUID, a trap to the hypervisor in a
+  // virtual machine), and the sandbox probe read from its cache (sandbox/probe.h).
   EnsureLibgit2();
+  PrepareJsonParser();
+  if (!build_dir.empty()) {
+    sandbox::KeepProbeForChildren(fmt::format("{}/.fanout/probe-{}", build_dir, getpid()));
+  }
   UniqueFd listener(listen_fd);
   std::map<pid_t, Worker> workers;
   bool stopping = false;
@@ -212,9 +220,11 @@ int RunExecServer(int listen_fd) {
 CommandFn SetupExecServer(CLI::App* app) {
   app->group("");  // internal: started by `fanout build`
   auto fd = std::make_shared<int>(-1);
+  auto build_dir = std::make_shared<std::string>();
   app->add_option("--socket-fd", *fd, "the listening Unix socket, an inherited descriptor")
       ->required();
-  return [fd] { return RunExecServer(*fd); };
+  app->add_option("--build-dir", *build_dir, "the build directory whose edges it serves");
+  return [fd, build_dir] { return RunExecServer(*fd, *build_dir); };
 }
 
 }  // namespace fanout

@@ -21,12 +21,15 @@ namespace fanout {
 /// (mkdtemp); the server removes only a directory so named when it ends.
 inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
 
-/// `fanout exec-server --socket-fd N`: serves the listening Unix socket N until SIGTERM,
+/// `fanout exec-server --socket-fd N [--build-dir DIR]`: serves the listening Unix socket N
+/// until SIGTERM,
 /// SIGINT or SIGHUP (or its parent's death), then stops its workers as Ninja would stop edges
 /// (SIGTERM; each records its target as interrupted) and waits for them. The secret a request
 /// must carry is read from $FANOUT_EXEC_SERVER_TOKEN, which is then removed from the
-/// environment. Only a peer of this process's own uid is served.
-int RunExecServer(int listen_fd);
+/// environment. Only a peer of this process's own uid is served. What every edge would do
+/// first is done once, before the first fork: libgit2's set-up, the JSON parser's choice of
+/// implementation, and, for the build directory DIR when given, the sandbox probe.
+int RunExecServer(int listen_fd, const std::string& build_dir);
 
 /// One accepted connection, in the worker forked for it: reads and checks the request, runs
 /// its `fanout exec` and sends the exit code. Never returns.
@@ -37,9 +40,9 @@ int RunExecServer(int listen_fd);
 class ExecServerProcess {
  public:
   /// Makes a private directory (0700) under $TMPDIR or /tmp, listens there, and
-  /// starts `/proc/self/exe exec-server`. The socket listens before this returns, so every
-  /// edge Ninja starts afterwards finds it.
-  static Expected<ExecServerProcess> Start();
+  /// starts `/proc/self/exe exec-server` for the edges of `build_dir`. The socket listens
+  /// before this returns, so every edge Ninja starts afterwards finds it.
+  static Expected<ExecServerProcess> Start(const std::string& build_dir);
 
   ExecServerProcess() = default;
   ExecServerProcess(ExecServerProcess&& o) noexcept;

@@ -41,7 +41,7 @@ Expected<std::string> NewToken() {
 
 }  // namespace
 
-Expected<ExecServerProcess> ExecServerProcess::Start() {
+Expected<ExecServerProcess> ExecServerProcess::Start(const std::string& build_dir) {
   ExecServerProcess s;
   auto token = NewToken();
   if (!token.ok()) return token.error();
@@ -85,8 +85,10 @@ Expected<ExecServerProcess> ExecServerProcess::Start() {
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
-  char arg0[] = "fanout", arg1[] = "exec-server", arg2[] = "--socket-fd", arg3[] = "3";
-  char* argv[] = {arg0, arg1, arg2, arg3, nullptr};
+  char arg0[] = "fanout", arg1[] = "exec-server", arg2[] = "--socket-fd", arg3[] = "3",
+       arg4[] = "--build-dir";
+  std::string arg5 = build_dir;
+  char* argv[] = {arg0, arg1, arg2, arg3, arg4, arg5.data(), nullptr};
   const pid_t parent = getpid();
   // `fanout build` catches SIGINT and SIGTERM: a signal sent to the child before its exec would
   // run that handler in the child and be lost with it, and the server would never stop.

@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include <fmt/format.h>
 
 #include "base/file_util.h"
 #include "base/sha256.h"
+#include "base/temp_name.h"
 #include "sandbox/fs_util.h"
 
 namespace fanout::sandbox {
@@ -118,8 +118,7 @@ Expected<BaseLease> BaseCache::Acquire(const RepoLocation& repo_path, const git_
   auto files = SelectFiles(*repo, tree, selection);
   if (!files.ok()) return files.error();
 
-  static thread_local std::mt19937_64 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
-  const std::string tmp = fmt::format("{}/.tmp-{}-{}-{:x}", root_, key, getpid(), rng());
+  const std::string tmp = fmt::format("{}/.tmp-{}-{}-{:x}", root_, key, getpid(), TempNameBits());
   auto written = WriteFiles(repo_path, *files, tmp,
                             threads > 0 ? threads : DefaultWriterThreads(files->size()));
   if (Status owned = written.ok() ? owner_.ApplyTree(tmp) : Status();

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -330,9 +331,43 @@ std::string ProbeCachePath() {
   return "";
 }
 
+namespace {
+
+/// What KeepProbeForChildren kept: the cache path and the scratch directory's file system it
+/// was read for, and the result.
+struct KeptProbe {
+  std::string cache_path;
+  dev_t fs = 0;
+  ProbeResult probe;
+};
+
+std::optional<KeptProbe>& Kept() {
+  static std::optional<KeptProbe> kept;
+  return kept;
+}
+
+std::optional<dev_t> FileSystemOf(const std::string& scratch_dir) {
+  struct stat st;
+  if (stat(Dirname(scratch_dir).c_str(), &st) != 0) return std::nullopt;
+  return st.st_dev;
+}
+
+}  // namespace
+
+void KeepProbeForChildren(const std::string& scratch_dir) {
+  const std::string path = ProbeCachePath();
+  const std::optional<dev_t> fs = FileSystemOf(scratch_dir);
+  if (path.empty() || !fs) return;
+  ProbeResult probe = CachedProbe(scratch_dir, path);
+  Kept() = KeptProbe{path, *fs, std::move(probe)};
+}
+
 ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path) {
   const std::string path = cache_path.empty() ? ProbeCachePath() : cache_path;
   if (path.empty()) return RunProbe(scratch_dir);
+  if (const auto& kept = Kept(); kept && kept->cache_path == path) {
+    if (FileSystemOf(scratch_dir) == kept->fs) return kept->probe;
+  }
   UniqueFd dir(open(Dirname(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir || !TrustedDir(dir.get(), false)) return RunProbe(scratch_dir);
   const std::string name = Basename(path);

@@ -60,6 +60,13 @@ std::string ProbeCachePath();
 /// entry for each of the last few such stamps of this boot, the newest first.
 ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path = {});
 
+/// Runs CachedProbe for `scratch_dir` now and keeps its result in this process, for the
+/// processes it forks: the exec server does it once for its build directory, and each worker's
+/// CachedProbe for a scratch directory on the same file system, with the same cache path,
+/// returns it without reading the cache again (the rest of the stamp, the boot, the user, the
+/// cgroups and the binary, is the server's). See docs/exec-server.md.
+void KeepProbeForChildren(const std::string& scratch_dir);
+
 /// Drops the cached probe (ProbeCachePath() when `cache_path` is empty), so that the next
 /// CachedProbe probes again: the machine changed since.
 void ForgetCachedProbe(const std::string& cache_path = {});

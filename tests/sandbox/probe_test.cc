@@ -2,6 +2,7 @@
 #include "sandbox/probe.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -94,6 +95,65 @@ TEST(Probe, CacheKeepsTheNewestEntriesOfThisBootOnly) {
                                  " other-3\n" + json);
 }
 
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = getenv(name)) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(Probe, AProbeKeptForChildrenIsNotReadAgainOnTheSameFileSystem) {
+  // The exec server keeps the probe for its build directory (cli/exec_server.cc); each worker
+  // it forks then has it without reading the cache.
+  TempDir dir, xdg;
+  ScopedEnv r("XDG_RUNTIME_DIR", "/nonexistent-runtime-dir");
+  ScopedEnv c("XDG_CACHE_HOME", xdg.path());
+  const std::string cache = sandbox::ProbeCachePath();
+  ASSERT_FALSE(cache.empty());
+  sandbox::KeepProbeForChildren(dir / "scratch");
+  const ProbeResult real = sandbox::CachedProbe(dir / "scratch", cache);
+  ASSERT_EQ(real.kernel.rfind("cached-", 0), std::string::npos);
+  // Every entry doctored: a read of the cache would now say "cached-".
+  WriteFile(cache, Doctored(ReadFile(cache)));
+  ASSERT_EQ(chmod(cache.c_str(), 0600), 0);
+  // The control: the same file under another path is read, and its entry used.
+  const std::string copy = xdg / "copy.json";
+  WriteFile(copy, ReadFile(cache));
+  ASSERT_EQ(chmod(copy.c_str(), 0600), 0);
+  EXPECT_EQ(sandbox::CachedProbe(dir / "scratch", copy).kernel, "cached-" + real.kernel);
+  // The kept probe, for another scratch directory on the same file system, in this process
+  // and in a child forked from it.
+  EXPECT_EQ(sandbox::CachedProbe(dir / "other-scratch").kernel, real.kernel);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(sandbox::CachedProbe(dir / "scratch").kernel == real.kernel ? 0 : 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  // Another file system is not the kept one's: its own entry, or a probe of its own.
+  char shm_template[] = "/dev/shm/fanout-probe-test.XXXXXX";
+  ASSERT_NE(mkdtemp(shm_template), nullptr) << "cannot make a directory in /dev/shm";
+  const std::string other = shm_template;
+  WriteFile(cache, ReadFile(copy) + ReadFile(copy));  // not read for the kept one either way
+  sandbox::CachedProbe(other + "/scratch");
+  EXPECT_NE(ReadFile(cache), ReadFile(copy) + ReadFile(copy)) << "another file system's probe "
+                                                                 "was not written to the cache";
+  rmdir(other.c_str());
+}
+
 // A cache entry that says it was cached (its kernel is "cached-..."), with a good stamp.
 class ProbeCacheTrust : public ::testing::Test {
  protected:
@@ -158,26 +218,6 @@ TEST_F(ProbeCacheTrust, StampNamesTheFanoutBinary) {
   planted_.replace(planted_.find(" exe="), 5, " exe=9");  // as written by another build
   EXPECT_FALSE(Used(0644));
 }
-
-// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(ProbeCachePath, RuntimeDirThenCacheDirThenTmp) {
   TempDir run, cache;
