@@ -71,16 +71,40 @@ void AddBuildDirOption(CLI::App* app, CommonOptions* opts) {
   app->parse_complete_callback([opts] { opts->build_dir = BuildDirForReading(opts->build_dir); });
 }
 
-int RunCli(int argc, char** argv) {
-  CLI::App app{
-      "fanout: build a monorepo's artifacts in parallel, in isolation, only when affected"};
-  app.require_subcommand(1);
+CommandLine::CommandLine(std::string_view only)
+    : app_(std::make_unique<CLI::App>(
+          "fanout: build a monorepo's artifacts in parallel, in isolation, only when affected")) {
+  app_->require_subcommand(1);
   // The version, and the libgit2 this process runs with: the system's shared library or the
   // one this project builds (git/libgit2_version.h), so a packager or a bug report can tell.
-  app.set_version_flag("--version", std::function<std::string()>([] {
-                         return fmt::format("fanout {}\n{}", FANOUT_VERSION, Libgit2Description());
-                       }));
-  CommandFn chosen;
+  app_->set_version_flag("--version", std::function<std::string()>([] {
+                           return fmt::format("fanout {}\n{}", FANOUT_VERSION,
+                                              Libgit2Description());
+                         }));
+  for (const Subcommand& sub : kSubcommands) {
+    if (!only.empty() && only != sub.name) continue;
+    CLI::App* s = app_->add_subcommand(sub.name, sub.help);
+    CommandFn fn = sub.setup(s);
+    s->callback([this, fn] { chosen_ = fn; });
+  }
+  std::string footer = "\nExit codes (docs/cli.md has each command's):\n";
+  for (const ExitCodeMeaning& e : kExitCodes) {
+    footer += fmt::format("  {:<5}{}\n", e.code, e.meaning);
+  }
+  app_->footer(footer);
+}
+
+int CommandLine::Run(int argc, char** argv) {
+  try {
+    app_->parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app_->exit(e);
+    return rc == 0 ? kExitSuccess : kExitUsage;
+  }
+  return chosen_ ? chosen_() : kExitUsage;
+}
+
+int RunCli(int argc, char** argv) {
   // Setting up every subcommand's options is a tenth of a short command's start, so when the
   // first argument names a subcommand only that one is set up; anything else (`--help`,
   // `--version`, a typo) gets them all, for the full help and "did you mean" errors.
@@ -88,24 +112,8 @@ int RunCli(int argc, char** argv) {
                                              [&](const Subcommand& sub) {
                                                return std::string_view(argv[1]) == sub.name;
                                              });
-  for (const Subcommand& sub : kSubcommands) {
-    if (named && std::string_view(argv[1]) != sub.name) continue;
-    CLI::App* s = app.add_subcommand(sub.name, sub.help);
-    CommandFn fn = sub.setup(s);
-    s->callback([&chosen, fn] { chosen = fn; });
-  }
-  std::string footer = "\nExit codes (docs/cli.md has each command's):\n";
-  for (const ExitCodeMeaning& e : kExitCodes) {
-    footer += fmt::format("  {:<5}{}\n", e.code, e.meaning);
-  }
-  app.footer(footer);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitSuccess : kExitUsage;
-  }
-  return chosen ? chosen() : kExitUsage;
+  CommandLine cli(named ? std::string_view(argv[1]) : std::string_view());
+  return cli.Run(argc, argv);
 }
 
 }  // namespace fanout

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -70,7 +72,26 @@ CommandFn SetupCache(CLI::App* app);
 CommandFn SetupExplain(CLI::App* app);
 CommandFn SetupAudit(CLI::App* app);
 
-/// Parses argv, runs the chosen subcommand, returns the exit code.
+/// The command line, set up for every subcommand, or for the one named alone. Setting up is a
+/// tenth of a short command's start: the exec server sets up `exec` once, and each worker it
+/// forks only parses (cli/exec_server.cc).
+class CommandLine {
+ public:
+  /// Every subcommand when `only` is empty (for the full help and "did you mean" errors).
+  explicit CommandLine(std::string_view only = {});
+  CommandLine(const CommandLine&) = delete;
+  CommandLine& operator=(const CommandLine&) = delete;
+
+  /// Parses argv, runs the chosen subcommand, returns the exit code. Once per object.
+  int Run(int argc, char** argv);
+
+ private:
+  std::unique_ptr<CLI::App> app_;
+  CommandFn chosen_;
+};
+
+/// Parses argv, runs the chosen subcommand, returns the exit code: CommandLine set up for the
+/// subcommand argv[1] names, or for all when it names none.
 int RunCli(int argc, char** argv);
 
 }  // namespace fanout

@@ -124,12 +124,15 @@ int RunExecServer(int listen_fd, const std::string& build_dir) {
   // What every worker would do first is done once here: libgit2 set up as for any fanout
   // command (git/libgit2_init.cc reads the same environment the edges have, fanout build's),
   // simdjson's choice of implementation for this CPU (by CPUID, a trap to the hypervisor in a
-  // virtual machine), and the sandbox probe read from its cache (sandbox/probe.h).
+  // virtual machine), the sandbox probe read from its cache (sandbox/probe.h), and the command
+  // line.
   EnsureLibgit2();
   PrepareJsonParser();
   if (!build_dir.empty()) {
     sandbox::KeepProbeForChildren(fmt::format("{}/.fanout/probe-{}", build_dir, getpid()));
   }
+  // The command line of `fanout exec`, set up once: each worker only parses its request's.
+  CommandLine exec_command_line("exec");
   UniqueFd listener(listen_fd);
   std::map<pid_t, Worker> workers;
   bool stopping = false;
@@ -206,7 +209,7 @@ int RunExecServer(int listen_fd, const std::string& build_dir) {
         listener.reset();
         sigfd.reset();
         for (auto& [p, w] : workers) w.conn.reset();
-        ServeEdge(std::move(conn), token);
+        ServeEdge(std::move(conn), token, &exec_command_line);
       }
       if (pid < 0) {
         Tell(conn.get(), edge::kEdgeRefused, edge::kRefusedUnavailable);

@@ -17,6 +17,8 @@
 
 namespace fanout {
 
+class CommandLine;  // cli/cli.h
+
 /// The name `fanout build` gives its server's socket directory, then six random characters
 /// (mkdtemp); the server removes only a directory so named when it ends.
 inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
@@ -32,8 +34,10 @@ inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
 int RunExecServer(int listen_fd, const std::string& build_dir);
 
 /// One accepted connection, in the worker forked for it: reads and checks the request, runs
-/// its `fanout exec` and sends the exit code. Never returns.
-[[noreturn]] void ServeEdge(UniqueFd conn, const std::string& token);
+/// its `fanout exec` by `exec_command_line` (set up for `exec` by the server, once) and sends
+/// the exit code. Never returns.
+[[noreturn]] void ServeEdge(UniqueFd conn, const std::string& token,
+                            CommandLine* exec_command_line);
 
 /// The server as `fanout build` holds it: its process, socket and secret. Stopping it (or
 /// destroying it) sends SIGTERM, waits for it and removes its socket's directory.

@@ -135,7 +135,7 @@ void AnswerClient(int exit_code) {
 
 }  // namespace
 
-void ServeEdge(UniqueFd conn, const std::string& token) {
+void ServeEdge(UniqueFd conn, const std::string& token, CommandLine* exec_command_line) {
   const int c = conn.get();
   edge::EdgeRequest req;
   std::vector<UniqueFd> fds;
@@ -193,7 +193,7 @@ void ServeEdge(UniqueFd conn, const std::string& token) {
   // target's lock follow, off the edge's clock (`fanout build` waits for every worker).
   g_client = c;
   sandbox::SetRecordedHook(&AnswerClient);
-  const int rc = RunCli(static_cast<int>(req.argc), argv.data());
+  const int rc = exec_command_line->Run(static_cast<int>(req.argc), argv.data());
   AnswerClient(rc);
   std::exit(rc);
 }
