@@ -42,6 +42,11 @@ WEAKENED = os.environ.get("FANOUT_WEAKENED")
 # Another fanout binary (an earlier commit's build) timed alternately with this one, warm, so a
 # change is compared with what it replaced in the same run.
 BASELINE = os.environ.get("FANOUT_BASELINE")
+# Its edge client, when it has one beside it: then its served edges are timed too, against this
+# build's, alternately.
+BASELINE_EDGE = None
+if BASELINE and os.path.exists(os.path.join(os.path.dirname(BASELINE), "fanout-edge")):
+    BASELINE_EDGE = os.path.join(os.path.dirname(BASELINE), "fanout-edge")
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 30
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 
@@ -88,15 +93,19 @@ class ExecServer:
     socket in a private directory, `fanout exec-server` serving it, and the variables that send
     an edge's client to it."""
 
-    def __init__(self, tmp, env, build_dir):
+    def __init__(self, tmp, env, build_dir, binary=None):
         self.dir = tempfile.mkdtemp(dir=tmp)
         path = os.path.join(self.dir, "socket")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(128)
         token = secrets.token_hex(32)
+        # An earlier build (FANOUT_BASELINE) may predate --build-dir.
+        argv = [binary or FANOUT, "exec-server", "--socket-fd", str(self.sock.fileno())]
+        if binary is None:
+            argv += ["--build-dir", build_dir]
         self.proc = subprocess.Popen(
-            [FANOUT, "exec-server", "--socket-fd", str(self.sock.fileno()), "--build-dir", build_dir],
+            argv,
             pass_fds=(self.sock.fileno(),), env=dict(env, FANOUT_EXEC_SERVER_TOKEN=token))
         self.env = {"FANOUT_EXEC_SERVER": path, "FANOUT_EXEC_SERVER_TOKEN": token}
 
@@ -167,6 +176,7 @@ def edge(tmp):
         warm_env = dict(env, FANOUT_EXEC_PROFILE=profile)
         argv = [FANOUT, "exec", "-B", ".", "t"]
         warm, cold, spans, baseline, alongside = [], [], [], [], []
+        baseline_served, alongside_served = [], []
         # The same edge as a build started by `fanout build` runs it: the client, and a worker
         # forked from the exec server.
         server = ExecServer(tmp, env, build)
@@ -196,12 +206,31 @@ def edge(tmp):
                 bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
                 baseline.append(once(as_ninja([BASELINE] + argv[1:]), build, base_env))
                 alongside.append(once(as_ninja(argv), build, env))
+            if BASELINE_EDGE:
+                # Each server's worker keeps the target's lock through its sandbox's teardown
+                # after answering (docs/exec-server.md): a bare run between two served ones.
+                base_server = ExecServer(tmp, base_env, build, binary=BASELINE)
+                server = ExecServer(tmp, env, build)
+                base_served_env = dict(base_env, **base_server.env)
+                this_served_env = dict(env, **server.env)
+                for _ in range(RUNS):
+                    bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+                    baseline_served.append(once(as_ninja([BASELINE_EDGE, BASELINE] + argv[1:]),
+                                                build, base_served_env))
+                    bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+                    alongside_served.append(once(as_ninja([EDGE] + argv), build, this_served_env))
+                base_server.stop()
+                server.stop()
         results.append((tier, "warm", statistics.median(warm) * 1000))
         results.append((tier, "warm, exec server", statistics.median(served) * 1000))
         results.append((tier, "cold", statistics.median(cold) * 1000))
         if baseline:
             results.append((tier, "warm, baseline", statistics.median(baseline) * 1000))
             results.append((tier, "warm, beside it", statistics.median(alongside) * 1000))
+        if baseline_served:
+            results.append((tier, "served, baseline", statistics.median(baseline_served) * 1000))
+            results.append((tier, "served, beside it",
+                            statistics.median(alongside_served) * 1000))
         profiles[tier] = phase_medians(profile, spans)
         profiles[tier + ", exec server"] = phase_medians(served_profile, served_spans)
     bare = statistics.median(bare_times) * 1000

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include <fmt/format.h>
@@ -149,10 +150,13 @@ SandboxSpec Exec::BuildSpec(int attempt) {
   }
   if (owner_.active) {
     // Ancestors the build uid could not search are hidden too; what lies under them and is
-    // kept is put back beneath a searchable cover.
+    // kept is put back beneath a searchable cover. The kept paths share most ancestors: an
+    // ancestor seen already had its own looked at.
+    std::set<std::string> seen;
     for (const std::string& k : spec.mounts.keep) {
       for (std::string a = k; a.size() > 1;) {
         a = a.substr(0, std::max<size_t>(1, a.find_last_of('/')));
+        if (!seen.insert(a).second) break;
         struct stat st;
         if (stat(a.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) spec.mounts.hide.push_back(a);
       }
