@@ -100,13 +100,17 @@ class ExecServer:
         self.sock.bind(path)
         self.sock.listen(128)
         token = secrets.token_hex(32)
-        # An earlier build (FANOUT_BASELINE) may predate --build-dir.
+        # As `fanout build` starts it (cli/exec_server_process.cc): its build directory, and the
+        # loader binding every symbol at its start. An earlier build (FANOUT_BASELINE) gets
+        # what its own `fanout build` gave it: neither.
         argv = [binary or FANOUT, "exec-server", "--socket-fd", str(self.sock.fileno())]
+        extra = {}
         if binary is None:
             argv += ["--build-dir", build_dir]
+            extra["LD_BIND_NOW"] = "1"
         self.proc = subprocess.Popen(
             argv,
-            pass_fds=(self.sock.fileno(),), env=dict(env, FANOUT_EXEC_SERVER_TOKEN=token))
+            pass_fds=(self.sock.fileno(),), env=dict(env, FANOUT_EXEC_SERVER_TOKEN=token, **extra))
         self.env = {"FANOUT_EXEC_SERVER": path, "FANOUT_EXEC_SERVER_TOKEN": token}
 
     def stop(self):

@@ -92,6 +92,7 @@ int RunExecServer(int listen_fd, const std::string& build_dir) {
   const std::string token = t ? t : "";
   unsetenv(edge::kTokenVariable);
   unsetenv(edge::kServerVariable);
+  unsetenv("LD_BIND_NOW");  // set by `fanout build` for the loader alone (exec_server_process.cc)
   if (token.size() != edge::kTokenBytes) {
     fmt::print(stderr,
                "fanout exec-server: error: ${} is not set to a {}-character secret; "

@@ -281,9 +281,9 @@ TEST_P(ExecServerTiersE2E, TheSecretNeverReachesATargetsCommand) {
   // `pass_env` passes what it names.
   Describe(
       "  t:\n    command: 'env; cat /proc/[0-9]*/environ 2>/dev/null | tr \"\\\\0\" \"\\\\n\" | "
-      "grep ^FANOUT_EXEC_SERVER || true'\n"
+      "grep -E \"^(FANOUT_EXEC_SERVER|LD_BIND_NOW)\" || true'\n"
       "    inputs: [src/**]\n"
-      "    pass_env: [MARKER, FANOUT_EXEC_SERVER, FANOUT_EXEC_SERVER_TOKEN]\n");
+      "    pass_env: [MARKER, FANOUT_EXEC_SERVER, FANOUT_EXEC_SERVER_TOKEN, LD_BIND_NOW]\n");
   const std::vector<std::string> env = {"FANOUT_CACHE=off", "MARKER=passed",
                                         "FANOUT_SANDBOX=" + tier};
   RunResult r = ::fanout::testing::Run({FanoutBinary(), "build"}, repo_.path(), env);
@@ -291,6 +291,9 @@ TEST_P(ExecServerTiersE2E, TheSecretNeverReachesATargetsCommand) {
   std::string log = ReadFile(Build("targets/t/log.txt"));
   EXPECT_TRUE(Contains(log, "MARKER=passed")) << log;
   EXPECT_FALSE(Contains(log, "FANOUT_EXEC_SERVER")) << log;
+  // The loader's switch the build gives its server (cli/exec_server_process.cc) is the
+  // server's alone: the build's own environment has none.
+  EXPECT_FALSE(Contains(log, "LD_BIND_NOW")) << log;
 
   // A build.ninja that starts fanout itself under `fanout build` (the variables then reach the
   // runner): the runner removes them. The attack works where that is turned off.
