@@ -11,7 +11,9 @@ included), with every protection on:
     worker forked from the build's exec server (cli/exec_server.h);
   - cold: the build directory's workspace bases are removed before each run;
 
-in each sandbox tier. Bare and fanout runs alternate, so load on the machine falls on both;
+in each sandbox tier. Bare and fanout runs alternate, so load on the machine falls on both,
+and each starts once the last run's worker has ended (`settle`: a served worker's sandbox
+ends after it answers);
 the warm runs come before the cold ones, as in an incremental build, so no cold run's removal
 of the bases lands on a warm run's clock.
 Each fanout run also writes its phases (FANOUT_EXEC_PROFILE, sandbox/exec_profile.h); the
@@ -21,6 +23,7 @@ the same N commands from a hand-written build.ninja.
 
 Usage (through scripts/bench-edge): edge_bench.py [RUNS] [N]
 """
+import fcntl
 import json
 import os
 import secrets
@@ -63,8 +66,23 @@ def as_ninja(argv):
     return ["/bin/sh", "-c", "exec " + shlex.join(argv)]
 
 
+def settle(build):
+    """Waits until the last run's worker has ended: a served worker answers its client once
+    the records are written and ends its sandbox after (docs/exec-server.md), holding the
+    target's lock until then. Without this the next run, bare or not, would share the machine
+    with that end. (A pause on top, to let the kernel finish a namespace's teardown, made every
+    run slower on this VM, bare ones too: an idle virtual CPU is slow to wake.)"""
+    lock = os.path.join(build, ".fanout", "ws", "t.lock")
+    if os.path.exists(lock):
+        with open(lock) as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def once(argv, cwd, env, before=None, spans=None):
-    """Wall seconds of one run; `spans` gets its (start, end) on CLOCK_MONOTONIC in us."""
+    """Wall seconds of one run, started on a settled machine; `spans` gets its (start, end) on
+    CLOCK_MONOTONIC in us."""
+    settle(cwd)
     if before:
         before()
     t0 = time.perf_counter()
@@ -211,8 +229,6 @@ def edge(tmp):
                 baseline.append(once(as_ninja([BASELINE] + argv[1:]), build, base_env))
                 alongside.append(once(as_ninja(argv), build, env))
             if BASELINE_EDGE:
-                # Each server's worker keeps the target's lock through its sandbox's teardown
-                # after answering (docs/exec-server.md): a bare run between two served ones.
                 base_server = ExecServer(tmp, base_env, build, binary=BASELINE)
                 server = ExecServer(tmp, env, build)
                 base_served_env = dict(base_env, **base_server.env)
