@@ -24,13 +24,13 @@ class CommandLine;  // cli/cli.h
 inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
 
 /// `fanout exec-server --socket-fd N [--build-dir DIR]`: serves the listening Unix socket N
-/// until SIGTERM,
-/// SIGINT or SIGHUP (or its parent's death), then stops its workers as Ninja would stop edges
-/// (SIGTERM; each records its target as interrupted) and waits for them. The secret a request
-/// must carry is read from $FANOUT_EXEC_SERVER_TOKEN, which is then removed from the
-/// environment. Only a peer of this process's own uid is served. What every edge would do
-/// first is done once, before the first fork: libgit2's set-up, the JSON parser's choice of
-/// implementation, and, for the build directory DIR when given, the sandbox probe.
+/// until SIGTERM, SIGINT or SIGHUP (or its parent's death), then stops its workers as Ninja
+/// would stop edges (SIGTERM; each records its target as interrupted) and waits for them. The
+/// secret a request must carry is read from $FANOUT_EXEC_SERVER_TOKEN, which is then removed
+/// from the environment. Only a peer of this process's own uid is served. What every edge
+/// would do first is done once, before the first fork: libgit2's set-up, the JSON parser's
+/// choice of implementation, the command line of `fanout exec`, and, for the build directory
+/// DIR when given, the sandbox probe.
 int RunExecServer(int listen_fd, const std::string& build_dir);
 
 /// One accepted connection, in the worker forked for it: reads and checks the request, runs

@@ -333,10 +333,29 @@ std::string ProbeCachePath() {
 
 namespace {
 
-/// What KeepProbeForChildren kept: the cache path and the scratch directory's file system it
-/// was read for, and the result.
+/// The cache file as it was when read: a rewrite (a new probe, by rename) or its removal
+/// (ForgetCachedProbe, after a sandbox failed to start) changes it.
+struct FileVersion {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  struct timespec mtime = {};
+  bool operator==(const FileVersion& o) const {
+    return dev == o.dev && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec &&
+           mtime.tv_nsec == o.mtime.tv_nsec;
+  }
+};
+
+std::optional<FileVersion> VersionOf(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileVersion{st.st_dev, st.st_ino, st.st_mtim};
+}
+
+/// What KeepProbeForChildren kept: the cache path, the version of the file it was read from,
+/// the scratch directory's file system it was read for, and the result.
 struct KeptProbe {
   std::string cache_path;
+  FileVersion file;
   dev_t fs = 0;
   ProbeResult probe;
 };
@@ -359,14 +378,17 @@ void KeepProbeForChildren(const std::string& scratch_dir) {
   const std::optional<dev_t> fs = FileSystemOf(scratch_dir);
   if (path.empty() || !fs) return;
   ProbeResult probe = CachedProbe(scratch_dir, path);
-  Kept() = KeptProbe{path, *fs, std::move(probe)};
+  const std::optional<FileVersion> file = VersionOf(path);
+  if (file) Kept() = KeptProbe{path, *file, *fs, std::move(probe)};
 }
 
 ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache_path) {
   const std::string path = cache_path.empty() ? ProbeCachePath() : cache_path;
   if (path.empty()) return RunProbe(scratch_dir);
   if (const auto& kept = Kept(); kept && kept->cache_path == path) {
-    if (FileSystemOf(scratch_dir) == kept->fs) return kept->probe;
+    if (FileSystemOf(scratch_dir) == kept->fs && VersionOf(path) == kept->file) {
+      return kept->probe;
+    }
   }
   UniqueFd dir(open(Dirname(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir || !TrustedDir(dir.get(), false)) return RunProbe(scratch_dir);

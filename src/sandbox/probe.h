@@ -63,8 +63,10 @@ ProbeResult CachedProbe(const std::string& scratch_dir, const std::string& cache
 /// Runs CachedProbe for `scratch_dir` now and keeps its result in this process, for the
 /// processes it forks: the exec server does it once for its build directory, and each worker's
 /// CachedProbe for a scratch directory on the same file system, with the same cache path,
-/// returns it without reading the cache again (the rest of the stamp, the boot, the user, the
-/// cgroups and the binary, is the server's). See docs/exec-server.md.
+/// returns it without reading the cache again while the cache file is the one it was read
+/// from (a worker whose sandbox failed to start removes it, ForgetCachedProbe, and the next
+/// probes again); the rest of the stamp, the boot, the user, the cgroups and the binary, is
+/// the server's. See docs/exec-server.md.
 void KeepProbeForChildren(const std::string& scratch_dir);
 
 /// Drops the cached probe (ProbeCachePath() when `cache_path` is empty), so that the next
