@@ -210,4 +210,18 @@ bool Background::Running() {
   return pid_ > 0 && waitpid(pid_, &status, WNOHANG) == 0;
 }
 
+ScopedEnv::ScopedEnv(const char* name) : name_(name) {
+  if (const char* v = std::getenv(name)) old_ = v;
+}
+
+ScopedEnv::~ScopedEnv() { Set(old_ ? old_->c_str() : nullptr); }
+
+void ScopedEnv::Set(const char* value) {
+  if (value) {
+    setenv(name_, value, 1);
+  } else {
+    unsetenv(name_);
+  }
+}
+
 }  // namespace fanout::testing

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,23 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+/// An environment variable set for one scope, and put back as it was (or removed) after.
+class ScopedEnv {
+ public:
+  /// Remembers the variable; Set changes it.
+  explicit ScopedEnv(const char* name);
+  ScopedEnv(const char* name, const std::string& value) : ScopedEnv(name) { Set(value.c_str()); }
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  /// Sets the variable to `value`, or removes it when `value` is null.
+  void Set(const char* value);
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
 };
 
 /// The outcome of running a program.

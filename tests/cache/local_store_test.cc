@@ -555,33 +555,8 @@ TEST_F(LocalStoreTest, VerifyRemovesCorruptBlobsUndecodableEntriesAndDanglingOne
   EXPECT_EQ(again->actions_checked, 1u);
 }
 
-class EnvGuard {
- public:
-  explicit EnvGuard(const char* name) : name_(name) {
-    if (const char* v = std::getenv(name)) old_ = v;
-  }
-  ~EnvGuard() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  void Set(const char* value) {
-    if (value) {
-      setenv(name_, value, 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
-
 TEST(DefaultCacheDir, FollowsTheVariablesInOrder) {
-  EnvGuard dir("FANOUT_CACHE_DIR"), xdg("XDG_CACHE_HOME"), home("HOME");
+  testing::ScopedEnv dir("FANOUT_CACHE_DIR"), xdg("XDG_CACHE_HOME"), home("HOME");
   dir.Set("/d");
   xdg.Set("/x");
   home.Set("/h");

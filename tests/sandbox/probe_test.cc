@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -95,26 +94,6 @@ TEST(Probe, CacheKeepsTheNewestEntriesOfThisBootOnly) {
   EXPECT_EQ(ReadFile(cache), text + boot + " other-1\n" + json + boot + " other-2\n" + json + boot +
                                  " other-3\n" + json);
 }
-
-// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = getenv(name)) old_ = old;
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(Probe, AProbeKeptForChildrenIsNotReadAgainOnTheSameFileSystem) {
   // The exec server keeps the probe for its build directory (cli/exec_server.cc); each worker
