@@ -27,6 +27,11 @@ inline constexpr const char* kObjectStore = ".fanout/objects";
 inline std::string ObjectStorePath(const std::string& build_dir) {
   return build_dir + "/" + kObjectStore;
 }
+/// Where the process `pid` runs the sandbox probe (sandbox/probe.h) for the build directory
+/// `build_dir`: on the file system of its workspaces, made and removed by the probe.
+inline std::string ProbeScratchPath(const std::string& build_dir, long pid) {
+  return build_dir + "/" + kInternalDir + "/probe-" + std::to_string(pid);
+}
 inline constexpr const char* kManifest = "manifest.json";
 inline constexpr const char* kArtifactsDir = "artifacts";
 inline constexpr const char* kJunit = "junit.xml";

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "base/build_layout.h"
 #include "base/child_processes.h"
 #include "base/edge_wire.h"
 #include "base/exit_codes.h"
@@ -92,7 +93,7 @@ int RunExecServer(int listen_fd, const std::string& build_dir) {
   const std::string token = t ? t : "";
   unsetenv(edge::kTokenVariable);
   unsetenv(edge::kServerVariable);
-  unsetenv("LD_BIND_NOW");  // set by `fanout build` for the loader alone (exec_server_process.cc)
+  unsetenv(kBindNowVariable);  // for the loader alone
   if (token.size() != edge::kTokenBytes) {
     fmt::print(stderr,
                "fanout exec-server: error: ${} is not set to a {}-character secret; "
@@ -130,7 +131,7 @@ int RunExecServer(int listen_fd, const std::string& build_dir) {
   EnsureLibgit2();
   PrepareJsonParser();
   if (!build_dir.empty()) {
-    sandbox::KeepProbeForChildren(fmt::format("{}/.fanout/probe-{}", build_dir, getpid()));
+    sandbox::KeepProbeForChildren(layout::ProbeScratchPath(build_dir, getpid()));
   }
   // The command line of `fanout exec`, set up once: each worker only parses its request's.
   CommandLine exec_command_line("exec");

@@ -23,6 +23,11 @@ class CommandLine;  // cli/cli.h
 /// (mkdtemp); the server removes only a directory so named when it ends.
 inline constexpr std::string_view kExecServerDirPrefix = "fanout-exec-";
 
+/// The dynamic loader's switch (ld.so(8)) `fanout build` starts its server with, set to 1:
+/// every symbol bound once at the server's start instead of in each process it forks
+/// (ExecServerProcess::Start says why). The server removes it from its environment first thing.
+inline constexpr const char* kBindNowVariable = "LD_BIND_NOW";
+
 /// `fanout exec-server --socket-fd N [--build-dir DIR]`: serves the listening Unix socket N
 /// until SIGTERM, SIGINT or SIGHUP (or its parent's death), then stops its workers as Ninja
 /// would stop edges (SIGTERM; each records its target as interrupted) and waits for them. The

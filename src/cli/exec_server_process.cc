@@ -77,7 +77,7 @@ Expected<ExecServerProcess> ExecServerProcess::Start(const std::string& build_di
     const std::string_view entry(*e);
     if (entry.starts_with(std::string(edge::kServerVariable) + "=") ||
         entry.starts_with(std::string(edge::kTokenVariable) + "=") ||
-        entry.starts_with("LD_BIND_NOW=")) {
+        entry.starts_with(std::string(kBindNowVariable) + "=")) {
       continue;
     }
     env_strings.emplace_back(entry);
@@ -88,7 +88,7 @@ Expected<ExecServerProcess> ExecServerProcess::Start(const std::string& build_di
   // sandbox's PID 1 and its command), where each first call of a function resolves it and
   // writes the resolution into a copied page: 0.26-0.41 ms an edge on the project's VM
   // (docs/edge-cost.md). The workers take their edge's environment, without it.
-  env_strings.emplace_back("LD_BIND_NOW=1");
+  env_strings.push_back(std::string(kBindNowVariable) + "=1");
   std::vector<char*> envp;
   for (std::string& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);

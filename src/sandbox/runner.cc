@@ -226,7 +226,7 @@ Status Exec::TakeSlotOfPool() {
 
 Status Exec::ChooseSandbox() {
   // Cached per user outside the build directory, which a checkout could plant state in.
-  probe_ = CachedProbe(fmt::format("{}/.fanout/probe-{}", build_dir_, getpid()));
+  probe_ = CachedProbe(layout::ProbeScratchPath(build_dir_, getpid()));
   std::string mode = opts_.sandbox_mode;
   if (mode.empty() && getenv("FANOUT_SANDBOX")) mode = getenv("FANOUT_SANDBOX");
   auto choice = ChooseTier(
