@@ -350,4 +350,5 @@ def main():
         full_build(tmp)
 
 
-main()
+if __name__ == "__main__":
+    main()

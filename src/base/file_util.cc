@@ -21,11 +21,13 @@ Expected<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return MakeError(fmt::format("cannot read '{}': {}", path, std::strerror(errno)));
   // Read straight into a buffer of the file's size (one more byte sees it growing): a 3.5 MB
-  // plan read through a small buffer spent more time growing and copying than reading.
+  // plan read through a small buffer spent more time growing and copying than reading. A file
+  // that says it is empty (most of /proc, an empty /etc/subuid) starts at a page, doubling: a
+  // larger start is zeroed page by page, and in a process just forked each page is a fault.
   struct stat st;
   std::size_t capacity = fstat(fd.get(), &st) == 0 && st.st_size > 0
                              ? static_cast<std::size_t>(st.st_size) + 1
-                             : std::size_t{65536};
+                             : std::size_t{4096};
   std::string out;
   std::size_t size = 0;
   for (;;) {

@@ -223,13 +223,14 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   spec.output_fd = (*relay)->write_fd();
   profile::Mark("sandbox_spec_and_log_relay");
   auto sandbox = Sandbox::Start(spec);
-  (*relay)->Run();
+  (*relay)->CloseWriteEnd();
   if (!sandbox.ok()) {
     ForgetCachedProbe();  // the machine changed since the probe: probe again next time
     return sandbox.error();
   }
   const double timeout = def.timeout_seconds ? static_cast<double>(*def.timeout_seconds) : 0;
-  Supervision sv = Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds);
+  Supervision sv =
+      Supervise(**sandbox, signal_fd_, timeout, opts_.kill_grace_seconds, relay->get());
   // The sandbox's own points split the supervision: set-up, the command, collection, end.
   profile::Point("sandbox_setup_done", sv.exit.setup_done);
   profile::Point("command_done", sv.exit.command_done);

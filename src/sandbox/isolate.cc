@@ -27,6 +27,7 @@
 #include "sandbox/fd_passing.h"
 #include "sandbox/isolate_tiers.h"
 #include "sandbox/landlock.h"
+#include "sandbox/log_relay.h"
 #include "sandbox/metadata_guard.h"
 #include "sandbox/weaken.h"
 
@@ -132,8 +133,8 @@ Expected<std::unique_ptr<Sandbox>> Sandbox::Start(const SandboxSpec& spec) {
   return StartNamespaceSandbox(spec, geteuid() != 0);
 }
 
-Supervision Supervise(Sandbox& sandbox, int signal_fd, double timeout_seconds,
-                      double grace_seconds) {
+Supervision Supervise(Sandbox& sandbox, int signal_fd, double timeout_seconds, double grace_seconds,
+                      LogRelay* relay) {
   Supervision s;
   const double start = MonotonicSeconds();
   const double deadline = timeout_seconds > 0 ? start + timeout_seconds : 0;
@@ -145,11 +146,14 @@ Supervision Supervise(Sandbox& sandbox, int signal_fd, double timeout_seconds,
     if (deadline > 0 && !s.timed_out) wake = deadline;
     if (kill_at > 0 && (wake == 0 || kill_at < wake)) wake = kill_at;
     int timeout_ms = wake > 0 ? static_cast<int>(std::max(0.0, (wake - now) * 1000) + 1) : -1;
-    struct pollfd fds[2] = {{signal_fd, POLLIN, 0}, {sandbox.report_fd(), POLLIN, 0}};
-    int nfds = sandbox.report_fd() >= 0 ? 2 : 1;
-    int rc = poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
+    // A descriptor of -1 is left out by poll: the report once closed, the log's pipe once ended.
+    struct pollfd fds[3] = {{signal_fd, POLLIN, 0},
+                            {sandbox.report_fd(), POLLIN, 0},
+                            {relay ? relay->read_fd() : -1, POLLIN, 0}};
+    int rc = poll(fds, 3, timeout_ms);
     if (rc < 0 && errno != EINTR) break;
-    if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP))) sandbox.ReadReport();
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) relay->Drain();
+    if (fds[1].revents & (POLLIN | POLLHUP)) sandbox.ReadReport();
     if (fds[0].revents & POLLIN) {
       struct signalfd_siginfo si;
       while (read(signal_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {

@@ -35,6 +35,8 @@
 
 namespace fanout::sandbox {
 
+class LogRelay;  // sandbox/log_relay.h
+
 /// Where the command finds SandboxSpec::inherit_fds: 3, 4, ... A POSIX shell's redirections
 /// name single digits, so at most kMaxInheritedFds.
 inline constexpr int kFirstInheritedFd = 3;
@@ -128,9 +130,9 @@ struct Supervision {
 
 /// Runs the sandbox to its end: on timeout (`timeout_seconds` > 0) or on a signal read from
 /// `signal_fd` it sends SIGTERM (or the received signal) to everything, and SIGKILL after
-/// `grace_seconds`.
-Supervision Supervise(Sandbox& sandbox, int signal_fd, double timeout_seconds,
-                      double grace_seconds);
+/// `grace_seconds`. Meanwhile it relays the command's output through `relay` (when given).
+Supervision Supervise(Sandbox& sandbox, int signal_fd, double timeout_seconds, double grace_seconds,
+                      LogRelay* relay = nullptr);
 
 /// Sends `sig` to every descendant of this process; returns how many there were.
 int SignalDescendants(int sig);

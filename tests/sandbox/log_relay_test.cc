@@ -1,6 +1,7 @@
 #include "sandbox/log_relay.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,7 +34,13 @@ std::string RelayChild(const std::string& log, std::uint64_t limit, std::size_t 
     }
     _exit(write(out, "END", 3) == 3 ? 0 : 1);
   }
-  (*relay)->Run();
+  // As Supervise does (sandbox/isolate.h): poll the pipe and drain it until it ends.
+  (*relay)->CloseWriteEnd();
+  while ((*relay)->read_fd() >= 0) {
+    pollfd pfd = {(*relay)->read_fd(), POLLIN, 0};
+    EXPECT_GE(poll(&pfd, 1, -1), 0);
+    (*relay)->Drain();
+  }
   int status = 0;
   EXPECT_EQ(waitpid(pid, &status, 0), pid);
   // The writer finished: it never blocked on the pipe past the limit.
@@ -49,6 +56,22 @@ TEST(LogRelayTest, PastTheLimitOutputIsDroppedWithANoteWhereCut) {
   EXPECT_EQ(dropped, (1u << 20) + 3 - 1000);
   EXPECT_EQ(log, std::string(1000, 'x') + LogCutNote(1000, dropped));
   EXPECT_EQ(LogCutNote(1000, 5), "\n[fanout: log cut at 1000 bytes; 5 bytes dropped]\n");
+}
+
+TEST(LogRelayTest, WhatIsLeftInThePipeIsRelayedAtTheEnd) {
+  // A command whose output was not drained while it ran (its sandbox ended first): Finish
+  // relays what the pipe still holds, without waiting for more.
+  TempDir dir;
+  const std::string log = dir / "log.txt";
+  UniqueFd fd(open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+  ASSERT_TRUE(fd);
+  auto relay = LogRelay::Create(fd.get(), 1 << 20);
+  ASSERT_TRUE(relay.ok());
+  UniqueFd writer(dup((*relay)->write_fd()));  // a process of the sandbox that is still there
+  ASSERT_EQ(write(writer.get(), "left", 4), 4);
+  (*relay)->CloseWriteEnd();
+  EXPECT_EQ((*relay)->Finish(), 0u);
+  EXPECT_EQ(ReadFile(log), "left");
 }
 
 TEST(LogRelayTest, UnderTheLimitEverythingIsKept) {
