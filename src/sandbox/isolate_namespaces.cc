@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -57,6 +58,43 @@ void Report(int fd, const SandboxExit& r) {
   WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+/// What the command's first process needs: it starts sharing PID 1's memory (Pid1Main).
+struct CommandStart {
+  const SandboxSpec* spec;
+  bool nest;  ///< in a user namespace of its own, which PID 1 maps
+  bool subordinate;
+  pid_t pid1;
+  int go_fd;  ///< PID 1 writes 'k' once the command's namespace is mapped
+};
+
+/// The command's first process, cloned with CLONE_VM (and, nested, into its own user and mount
+/// namespaces): it runs on PID 1's memory while PID 1 waits, blocked, for its exec or its end.
+/// It waits for PID 1 to map its namespace, becomes the build uid there and execs the command.
+int CommandMain(void* arg) {
+  const auto* start = static_cast<const CommandStart*>(arg);
+  const SandboxSpec& spec = *start->spec;
+  char c = 0;
+  // PID 1 kills this process when the mapping fails: no answer but 'k' comes.
+  if (read(start->go_fd, &c, 1) != 1 || c != 'k') _exit(127);
+  std::string err;
+  // Nested: become the namespace's root, that is the build uid outside, with the sockets'
+  // groups (the list replaces the one inherited from PID 1).
+  if (start->nest && (spec.identity.active || start->subordinate)) {
+    std::vector<gid_t> groups;
+    for (size_t i = 0; i < spec.extra_gids.size(); ++i) {
+      groups.push_back(static_cast<gid_t>(spec.identity.count + i));
+    }
+    if (setresgid(0, 0, 0) != 0 || setgroups(groups.size(), groups.data()) != 0 ||
+        setresuid(0, 0, 0) != 0) {
+      err = std::string("switching to the build uid: ") + std::strerror(errno);
+    }
+  }
+  setsid();
+  if (err.empty()) err = ExecCommand(spec, -1, start->pid1);
+  WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
+  _exit(127);
+}
+
 int Pid1Main(void* arg) {
   auto* ctx = static_cast<Pid1Context*>(arg);
   const SandboxSpec& spec = *ctx->spec;
@@ -102,71 +140,55 @@ int Pid1Main(void* arg) {
   // PID 1's own namespace, it could undo the mounts above.
   const bool nest = !ctx->user_ns || (subordinate && !Weakened("subordinate-nest"));
   if (nest && !proc) return fail("a fresh /proc is needed to map the command's user namespace");
-  int to_parent[2], to_child[2];
-  if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(to_child, O_CLOEXEC) != 0) return fail("pipe");
-  const pid_t pid1 = getpid();
+  // The command's first process shares PID 1's memory until its exec (CommandMain): no copy
+  // of PID 1's page tables, and no copy of each page it writes before the exec. PID 1 maps its
+  // namespace, says go, and then does nothing but wait for the exec.
+  int go[2], exec_seen[2];
+  if (pipe2(go, O_CLOEXEC) != 0 || pipe2(exec_seen, O_CLOEXEC) != 0) return fail("pipe");
+  UniqueFd go_read(go[0]), go_write(go[1]), exec_read(exec_seen[0]), exec_write(exec_seen[1]);
+  CommandStart start{&spec, nest, subordinate, getpid(), go_read.get()};
+  constexpr size_t kStackSize = 1 << 20;
+  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return fail(std::string("mmap: ") + std::strerror(errno));
+  // PID 1, root of a user namespace only, may open the maps of a dumpable process alone (one
+  // that is not has its /proc files owned by the host's root); the command's first process is
+  // dumpable with PID 1's memory, so until mapped, as above.
+  if (nest && subordinate) prctl(PR_SET_DUMPABLE, 1);
   r.setup_done = MonotonicSeconds();
-  pid_t child = fork();
-  if (child < 0) return fail(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    close(to_parent[0]);
-    close(to_child[1]);
-    std::string err;
-    if (nest) {
-      // Root's supplementary groups would follow it into the namespace: drop them first.
-      if ((spec.identity.active || subordinate) && setgroups(0, nullptr) != 0) {
-        err = std::string("setgroups: ") + std::strerror(errno);
-      }
-      char c = err.empty() && unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'u' : 'x';
-      if (c == 'x' && err.empty()) {
-        err = std::string("unshare(CLONE_NEWUSER): ") + std::strerror(errno);
-      }
-      // PID 1, root of a user namespace only, may open the maps of a dumpable process alone
-      // (one that is not has its /proc files owned by the host's root): until mapped, as above.
-      if (subordinate) prctl(PR_SET_DUMPABLE, 1);
-      if (write(to_parent[1], &c, 1) != 1 || c != 'u' || read(to_child[0], &c, 1) != 1 ||
-          c != 'k') {
-        if (err.empty()) err = "mapping the command's user namespace failed";
-      }
-      if (subordinate && !Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
-      // Become the namespace's root, that is the build uid outside, with the sockets' groups.
-      if (err.empty() && (spec.identity.active || subordinate)) {
-        std::vector<gid_t> groups;
-        for (size_t i = 0; i < spec.extra_gids.size(); ++i) {
-          groups.push_back(static_cast<gid_t>(spec.identity.count + i));
-        }
-        if (setresgid(0, 0, 0) != 0 || setgroups(groups.size(), groups.data()) != 0 ||
-            setresuid(0, 0, 0) != 0) {
-          err = std::string("switching to the build uid: ") + std::strerror(errno);
-        }
-      }
-    }
-    setsid();
-    if (err.empty()) err = ExecCommand(spec, -1, pid1);
-    WriteAllToFd(spec.output_fd, "fanout: sandbox setup failed: " + err + "\n");
-    _exit(127);
+  const pid_t child = clone(CommandMain, static_cast<char*>(stack) + kStackSize,
+                            CLONE_VM | (nest ? CLONE_NEWUSER | CLONE_NEWNS : 0) | SIGCHLD, &start);
+  if (child < 0) {
+    const int err = errno;
+    munmap(stack, kStackSize);
+    return fail(std::string(nest ? "clone(CLONE_NEWUSER): " : "clone: ") + std::strerror(err));
   }
-  close(to_parent[1]);
-  close(to_child[0]);
+  exec_write.reset();
+  go_read.reset();
   if (nest) {
-    char c = 0;
-    bool ok = read(to_parent[0], &c, 1) == 1 && c == 'u';
-    std::string e = !ok                    ? "unshare failed"
-                    : subordinate          ? WriteIdentityIdMaps(child, spec.subordinate->count())
+    std::string e = subordinate            ? WriteIdentityIdMaps(child, spec.subordinate->count())
                     : spec.identity.active ? WriteRangeIdMaps(child, spec.identity, spec.extra_gids)
                                            : WriteIdMaps(child, true, 0, 0);
-    c = e.empty() ? 'k' : 'x';
-    if (write(to_child[1], &c, 1) != 1) {
-    }
+    if (subordinate && !Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
     if (!e.empty()) {
-      kill(-1, SIGKILL);
-      while (waitpid(-1, nullptr, 0) > 0) {
+      kill(child, SIGKILL);
+      while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
       }
+      munmap(stack, kStackSize);
       return fail("mapping the command's user namespace: " + e);
     }
   }
-  close(to_parent[0]);
-  close(to_child[1]);
+  // From "go" to the exec, the command's process runs on this memory: nothing here but system
+  // calls (no allocation, no object freed). The pipe ends at its exec (close-on-exec) or at its
+  // exit.
+  const char go_ahead = 'k';
+  if (write(go_write.get(), &go_ahead, 1) != 1) kill(child, SIGKILL);  // it waits for this
+  char seen;
+  while (read(exec_read.get(), &seen, 1) < 0 && errno == EINTR) {
+  }
+  munmap(stack, kStackSize);
+  go_write.reset();
+  exec_read.reset();
 
   // Signals are blocked (inherited from the runner); wait for them synchronously.
   sigset_t set;

@@ -171,6 +171,22 @@ TEST_P(LimitsE2E, NoMemoryOrPidsLimits_NoCgroupIsMade) {
   EXPECT_EQ(Json("bare", "result.json")["sandbox"]["limits"], json::object());
 }
 
+TEST_P(LimitsE2E, Nofile_AboveWhatTheKernelAllowsFailsTheTargetBeforeItsCommand) {
+  // setrlimit refuses a nofile limit above fs.nr_open, root or not: the command's process fails
+  // between its start and its exec (in the namespaces tier, while it shares PID 1's memory),
+  // says why in the log, and the sandbox ends as with any failed command.
+  const long nr_open = std::stol(ReadFile("/proc/sys/fs/nr_open"));
+  fx_.AddTarget("t", "echo COMMAND-RAN").limits.nofile = static_cast<std::uint64_t>(nr_open) + 1;
+  fx_.Write();
+  RunResult r = Exec("t");
+  EXPECT_NE(r.exit_code, 0) << r.err;  // the target failed (a set-up error in the process tier)
+  EXPECT_TRUE(Exists(fx_.Build("targets/t/failure.json")));
+  EXPECT_NE(Log("t").find("fanout: sandbox setup failed: setrlimit(RLIMIT_NOFILE)"),
+            std::string::npos)
+      << Log("t");
+  EXPECT_EQ(Log("t").find("COMMAND-RAN"), std::string::npos) << Log("t");
+}
+
 INSTANTIATE_TEST_SUITE_P(Tiers, LimitsE2E, ::testing::Values("namespaces", "process"),
                          [](const auto& info) { return info.param; });
 
