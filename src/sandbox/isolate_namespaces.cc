@@ -58,6 +58,21 @@ void Report(int fd, const SandboxExit& r) {
   WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+// ThreadSanitizer's runtime keeps per-thread state that a process sharing PID 1's memory (and
+// its thread pointer) would corrupt: under TSan the command's first process gets a copy of PID
+// 1's memory, as a fork would. Everything else about its start is the same.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kShareMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kShareMemory = false;
+#else
+constexpr bool kShareMemory = true;
+#endif
+#else
+constexpr bool kShareMemory = true;
+#endif
+
 /// What the command's first process needs: it starts sharing PID 1's memory (Pid1Main).
 struct CommandStart {
   const SandboxSpec* spec;
@@ -76,6 +91,8 @@ int CommandMain(void* arg) {
   char c = 0;
   // PID 1 kills this process when the mapping fails: no answer but 'k' comes.
   if (read(start->go_fd, &c, 1) != 1 || c != 'k') _exit(127);
+  // Mapped: not dumpable again (PID 1 already made its memory so; a copy is made so here).
+  if (start->nest && start->subordinate && !Weakened("dumpable")) prctl(PR_SET_DUMPABLE, 0);
   std::string err;
   // Nested: become the namespace's root, that is the build uid outside, with the sockets'
   // groups (the list replaces the one inherited from PID 1).
@@ -156,8 +173,9 @@ int Pid1Main(void* arg) {
   // dumpable with PID 1's memory, so until mapped, as above.
   if (nest && subordinate) prctl(PR_SET_DUMPABLE, 1);
   r.setup_done = MonotonicSeconds();
-  const pid_t child = clone(CommandMain, static_cast<char*>(stack) + kStackSize,
-                            CLONE_VM | (nest ? CLONE_NEWUSER | CLONE_NEWNS : 0) | SIGCHLD, &start);
+  const pid_t child = clone(
+      CommandMain, static_cast<char*>(stack) + kStackSize,
+      (kShareMemory ? CLONE_VM : 0) | (nest ? CLONE_NEWUSER | CLONE_NEWNS : 0) | SIGCHLD, &start);
   if (child < 0) {
     const int err = errno;
     munmap(stack, kStackSize);
