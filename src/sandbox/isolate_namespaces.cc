@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -30,6 +29,7 @@
 #include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
+#include "sandbox/spawn.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -57,21 +57,6 @@ void Report(int fd, const SandboxExit& r) {
                       {"after_done", r.after_done}};
   WriteAllToFd(fd, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
-
-// ThreadSanitizer's runtime keeps per-thread state that a process sharing PID 1's memory (and
-// its thread pointer) would corrupt: under TSan the command's first process gets a copy of PID
-// 1's memory, as a fork would. Everything else about its start is the same.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kShareMemory = false;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kShareMemory = false;
-#else
-constexpr bool kShareMemory = true;
-#endif
-#else
-constexpr bool kShareMemory = true;
-#endif
 
 /// What the command's first process needs: it starts sharing PID 1's memory (Pid1Main).
 struct CommandStart {
@@ -164,22 +149,18 @@ int Pid1Main(void* arg) {
   if (pipe2(go, O_CLOEXEC) != 0 || pipe2(exec_seen, O_CLOEXEC) != 0) return fail("pipe");
   UniqueFd go_read(go[0]), go_write(go[1]), exec_read(exec_seen[0]), exec_write(exec_seen[1]);
   CommandStart start{&spec, nest, subordinate, getpid(), go_read.get()};
-  constexpr size_t kStackSize = 1 << 20;
-  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return fail(std::string("mmap: ") + std::strerror(errno));
+  const SpawnStack stack;
+  if (!stack.ok()) return fail(std::string("mmap: ") + std::strerror(errno));
   // PID 1, root of a user namespace only, may open the maps of a dumpable process alone (one
   // that is not has its /proc files owned by the host's root); the command's first process is
   // dumpable with PID 1's memory, so until mapped, as above.
   if (nest && subordinate) prctl(PR_SET_DUMPABLE, 1);
   r.setup_done = MonotonicSeconds();
-  const pid_t child = clone(
-      CommandMain, static_cast<char*>(stack) + kStackSize,
-      (kShareMemory ? CLONE_VM : 0) | (nest ? CLONE_NEWUSER | CLONE_NEWNS : 0) | SIGCHLD, &start);
+  // Not CLONE_VFORK: PID 1 writes the maps while the child waits for them.
+  const pid_t child =
+      SpawnSharingMemory(CommandMain, &start, nest ? CLONE_NEWUSER | CLONE_NEWNS : 0, stack);
   if (child < 0) {
-    const int err = errno;
-    munmap(stack, kStackSize);
-    return fail(std::string(nest ? "clone(CLONE_NEWUSER): " : "clone: ") + std::strerror(err));
+    return fail(std::string(nest ? "clone(CLONE_NEWUSER): " : "clone: ") + std::strerror(errno));
   }
   exec_write.reset();
   go_read.reset();
@@ -192,7 +173,6 @@ int Pid1Main(void* arg) {
       kill(child, SIGKILL);
       while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
       }
-      munmap(stack, kStackSize);
       return fail("mapping the command's user namespace: " + e);
     }
   }
@@ -204,7 +184,6 @@ int Pid1Main(void* arg) {
   char seen;
   while (read(exec_read.get(), &seen, 1) < 0 && errno == EINTR) {
   }
-  munmap(stack, kStackSize);
   go_write.reset();
   exec_read.reset();
 

@@ -29,6 +29,7 @@
 #include "sandbox/fd_passing.h"
 #include "sandbox/landlock.h"
 #include "sandbox/metadata_guard.h"
+#include "sandbox/spawn.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -36,6 +37,26 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Process tier.
+
+/// What the command's process needs (CommandMain).
+struct CommandStart {
+  const SandboxSpec* spec;
+  int landlock_fd;  ///< the ruleset to enforce, or -1
+  pid_t parent;
+  int guard_fd;  ///< where the metadata guard's listener goes, or -1
+  int err_fd;    ///< why the command could not be started, when it could not
+};
+
+/// The command's process: joins its cgroups, confines itself and executes the command.
+int CommandMain(void* arg) {
+  const auto* start = static_cast<const CommandStart*>(arg);
+  std::string err = JoinCgroups(start->spec->cgroups);
+  setsid();  // own session and process group: Ninja's and the terminal's signals stay out
+  if (err.empty())
+    err = ExecCommand(*start->spec, start->landlock_fd, start->parent, start->guard_fd);
+  WriteAllToFd(start->err_fd, err);
+  _exit(127);
+}
 
 class ProcessSandbox : public Sandbox {
  public:
@@ -78,20 +99,15 @@ class ProcessSandbox : public Sandbox {
       return MakeError(std::string("socketpair: ") + std::strerror(errno));
     }
     UniqueFd guard_mine(guard_pair[0]), guard_theirs(guard_pair[1]);
-    const pid_t parent = getpid();
+    // The command's process shares this memory until its exec, this process suspended until
+    // then (CLONE_VFORK, as posix_spawn does): no copy of the runner for it.
+    CommandStart start{&spec_, landlock ? landlock.get() : -1, getpid(), guard_theirs.get(),
+                       err_pipe[1]};
+    const SpawnStack stack;
+    if (!stack.ok()) return MakeError(std::string("mmap: ") + std::strerror(errno));
     result_.setup_done = MonotonicSeconds();
-    pid_ = fork();
-    if (pid_ < 0) return MakeError(std::string("fork: ") + std::strerror(errno));
-    if (pid_ == 0) {
-      close(err_pipe[0]);
-      std::string err = JoinCgroups(spec_.cgroups);
-      setsid();  // own session and process group: Ninja's and the terminal's signals stay out
-      if (err.empty()) {
-        err = ExecCommand(spec_, landlock ? landlock.get() : -1, parent, guard_theirs.get());
-      }
-      WriteAllToFd(err_pipe[1], err);
-      _exit(127);
-    }
+    pid_ = SpawnSharingMemory(CommandMain, &start, CLONE_VFORK, stack);
+    if (pid_ < 0) return MakeError(std::string("clone: ") + std::strerror(errno));
     close(err_pipe[1]);
     guard_theirs.reset();
     if (guarded) {
