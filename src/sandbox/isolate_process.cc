@@ -104,10 +104,14 @@ class ProcessSandbox : public Sandbox {
     CommandStart start{&spec_, landlock ? landlock.get() : -1, getpid(), guard_theirs.get(),
                        err_pipe[1]};
     const SpawnStack stack;
-    if (!stack.ok()) return MakeError(std::string("mmap: ") + std::strerror(errno));
     result_.setup_done = MonotonicSeconds();
-    pid_ = SpawnSharingMemory(CommandMain, &start, CLONE_VFORK, stack);
-    if (pid_ < 0) return MakeError(std::string("clone: ") + std::strerror(errno));
+    pid_ = stack.ok() ? SpawnSharingMemory(CommandMain, &start, CLONE_VFORK, stack) : -1;
+    if (pid_ < 0) {
+      const int err = errno;
+      close(err_pipe[0]);
+      close(err_pipe[1]);
+      return MakeError(std::string(stack.ok() ? "clone: " : "mmap: ") + std::strerror(err));
+    }
     close(err_pipe[1]);
     guard_theirs.reset();
     if (guarded) {
