@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -79,12 +80,8 @@ std::uint64_t LogRelay::Finish() {
   finished_ = true;
   write_.reset();
   // What is in the pipe now is all there is: the sandbox's processes are gone (or were never
-  // started, and what was written is still relayed).
-  for (;;) {
-    const std::uint64_t before = kept_ + dropped_;
-    Relay(16);
-    if (ended_ || kept_ + dropped_ == before) break;
-  }
+  // started, and what was written is still relayed). Relay stops once it is empty.
+  Relay(std::numeric_limits<int>::max());
   if (dropped_ > 0) (void)WriteAllToFd(log_fd_, LogCutNote(limit_, dropped_));
   return dropped_;
 }

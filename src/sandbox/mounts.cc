@@ -5,7 +5,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 
 #include "base/unique_fd.h"
 #include "sandbox/fs_util.h"
+#include "sandbox/spawn.h"
 #include "sandbox/weaken.h"
 
 namespace fanout::sandbox {
@@ -353,15 +353,9 @@ std::string WriteIdentityIdMaps(pid_t pid, std::uint32_t count) {
 
 pid_t CloneProcess(int (*fn)(void*), void* arg, int flags) {
   // The child runs on a copy of this stack (no CLONE_VM), so it can be freed right after.
-  constexpr size_t kStackSize = 1 << 20;
-  void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (stack == MAP_FAILED) return -1;
-  pid_t pid = clone(fn, static_cast<char*>(stack) + kStackSize, flags | SIGCHLD, arg);
-  int err = errno;
-  munmap(stack, kStackSize);
-  errno = err;
-  return pid;
+  const SpawnStack stack;
+  if (!stack.ok()) return -1;
+  return clone(fn, stack.top(), flags | SIGCHLD, arg);
 }
 
 std::string LoopbackUp() {
