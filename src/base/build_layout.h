@@ -60,6 +60,10 @@ inline std::string OutDir(const std::string& t) { return "targets/" + t + "/out"
 inline std::string FailurePath(const std::string& t) { return "targets/" + t + "/failure.json"; }
 /// The target's private workspace root (sandbox-owned; may be recreated each run).
 inline std::string WorkspaceDir(const std::string& t) { return ".fanout/ws/" + t; }
+/// Where a run moves the result it replaces, until its own records are written.
+inline std::string SupersededResultPath(const std::string& t) {
+  return WorkspaceDir(t) + "/superseded-result.json";
+}
 /// The buildah engine's layer store, shared by the build directory's image targets
 /// (image/buildah_build.h); owned by the build uid when fanout runs as root.
 inline constexpr const char* kBuildahStore = ".fanout/buildah";

@@ -41,6 +41,11 @@ std::string DescribeExit(int exit_code, int signal);
 class Exec {
  public:
   Exec(const ExecOptions& opts, int signal_fd) : opts_(opts), signal_fd_(signal_fd) {}
+  /// Waits for the last sandbox's end, then removes what the run replaced (the overlay's work
+  /// directory, the earlier result), before the target's lock goes (sandbox/exec_attempt.cc).
+  ~Exec();
+  Exec(const Exec&) = delete;
+  Exec& operator=(const Exec&) = delete;
   /// Runs the steps; returns the exit code (sandbox/runner.h).
   int Run();
 
@@ -130,6 +135,7 @@ class Exec {
   std::string build_dir_;
   std::string target_;
   std::string log_path_, out_dir_;
+  std::string superseded_result_;  ///< the earlier result, removed after this run's records
   UniqueFd log_;
   double started_wall_ = 0;
   std::optional<records::SandboxRecord> sandbox_;  ///< known once the tier is chosen

@@ -238,8 +238,10 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
   profile::Mark("sandbox");
   (*relay)->Finish();
   if (owner_.active) (void)fchown(log_.get(), geteuid(), getegid());
-  // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge.
-  if (!Weakened("tmp")) (void)EmptyDir(ws_.tmp);
+  // Nothing the command left in $TMPDIR (a secret a build step wrote) outlives the edge. In
+  // the namespaces tier $TMPDIR is the sandbox's private /tmp (sandbox/mounts.cc), mounted over
+  // this directory and gone with the sandbox: nothing reaches the disk there.
+  if (!Weakened("tmp") && choice_.tier == Tier::kProcess) (void)EmptyDir(ws_.tmp);
   // Read what the limits did before the cgroup goes; it must go before an interrupt re-raises.
   const bool memory_hit = cgroup && cgroup->MemoryLimitHit();
   const bool pids_hit = cgroup && cgroup->PidsLimitHit();
@@ -310,6 +312,18 @@ Expected<std::optional<CollectOutcome>> Exec::Attempt(int attempt, int max_attem
     return std::optional<CollectOutcome>();
   }
   return std::optional<CollectOutcome>(std::move(*outcome));
+}
+
+Exec::~Exec() {
+  const bool overlay = ending_sandbox_ && ws_mode_ == WorkspaceMode::kOverlay;
+  ending_sandbox_.reset();  // PID 1 reaped: the overlay is unmounted with its namespace
+  // The overlay's mount makes its work directory (work/work) afresh and removes any it finds
+  // first. Removing a directory, as removing a file, frees blocks on the build directory's
+  // disk, one of the dearer steps of an edge (docs/edge-cost.md): both are done here, once the
+  // records are written, and not on the edge's path. A run killed before this leaves them to
+  // the next run (PrepareWorkspace, PrepareTargetDir).
+  if (overlay) (void)EmptyDir(ws_.work);
+  if (!superseded_result_.empty()) unlink(superseded_result_.c_str());
 }
 
 }  // namespace fanout::sandbox

@@ -159,8 +159,16 @@ std::string SetUpMounts(const MountPlan& plan) {
     if (std::string e = bind_writable(w); !e.empty()) return e;
   }
   if (plan.overlay) {
+    // `volatile` (Linux 5.10): overlayfs never syncs the upper layer, not even when it is
+    // unmounted. Without it the end of every sandbox syncs the whole file system the build
+    // directory is on, waiting for its disk to write every other edge's files too. The upper
+    // layer is scratch (PrepareWorkspace empties it before each run), so nothing needs it on
+    // disk. A kernel that does not know the option refuses it: mounted without it.
     const std::string opts = OverlayOptions(plan.lower, plan.upper, plan.work, plan.userxattr);
-    if (mount("overlay", plan.workspace.c_str(), "overlay", nosuid, opts.c_str()) != 0) {
+    const std::string volatile_opts = opts + ",volatile";
+    if (mount("overlay", plan.workspace.c_str(), "overlay", nosuid, volatile_opts.c_str()) != 0 &&
+        (errno != EINVAL ||
+         mount("overlay", plan.workspace.c_str(), "overlay", nosuid, opts.c_str()) != 0)) {
       return Errno("mount overlay on " + plan.workspace);
     }
   } else if (std::string e = bind_writable(plan.workspace); !e.empty()) {

@@ -169,8 +169,13 @@ std::optional<int> Exec::LoadPlan() {
 }
 
 Status Exec::PrepareTargetDir() {
-  // Nothing stale may be taken as this run's outcome.
-  unlink((build_dir_ + "/" + layout::ResultPath(target_)).c_str());
+  // Nothing stale may be taken as this run's outcome: the earlier result leaves its name at
+  // once, renamed into the target's workspace, and is removed once this run's records are
+  // written (~Exec). Removing a file frees its blocks, which on a file system mounted with
+  // `discard` and without a journal waits for the disk (docs/edge-cost.md).
+  const std::string result = build_dir_ + "/" + layout::ResultPath(target_);
+  superseded_result_ = build_dir_ + "/" + layout::SupersededResultPath(target_);
+  if (rename(result.c_str(), superseded_result_.c_str()) != 0) unlink(result.c_str());
   unlink((build_dir_ + "/" + layout::FailurePath(target_)).c_str());
   log_path_ = build_dir_ + "/" + layout::LogPath(target_);
   out_dir_ = build_dir_ + "/" + layout::OutDir(target_);
@@ -190,8 +195,12 @@ Status Exec::ReadInputDigest() {
 
 Status Exec::LockWorkspace() {
   ws_ = WorkspacePaths::For(build_dir_, target_);
-  FANOUT_TRY(MakeDirs(build_dir_ + "/.fanout/ws"));
-  lock_.reset(open((ws_.root + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  const std::string path = ws_.root + ".lock";
+  lock_.reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock_ && errno == ENOENT) {  // the first run in this build directory
+    FANOUT_TRY(MakeDirs(build_dir_ + "/.fanout/ws"));
+    lock_.reset(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  }
   if (!lock_) {
     return MakeError(fmt::format("cannot open '{}.lock': {}", ws_.root, std::strerror(errno)));
   }

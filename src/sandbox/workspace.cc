@@ -242,6 +242,7 @@ Expected<PrepareStats> PrepareWorkspace(const WorkspacePaths& ws, const BaseLeas
 }
 
 Status LinkDeps(const WorkspacePaths& ws, const std::map<std::string, std::string>& dep_out_dirs) {
+  if (dep_out_dirs.empty()) return {};
   FANOUT_TRY(MakeDirs(ws.deps));
   for (const auto& [dep, dir] : dep_out_dirs) {
     std::string link = ws.deps + "/" + dep;

@@ -1,6 +1,7 @@
 // End-to-end tests of `fanout exec` through the real binary, in every sandbox tier this
 // machine can run (the namespaces tier is skipped, with the probe's reason, where it cannot).
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -402,6 +404,76 @@ TEST_P(ExecE2E, Rerun_ReusesBaseAndLeavesNoStaleResult) {
       Log("t").find("undeclared file(s) written in the workspace were not collected: leftover"),
       std::string::npos)
       << Log("t");
+}
+
+/// The names in `dir`, sorted; empty when it does not exist.
+std::vector<std::string> NamesIn(const std::string& dir) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") {
+        names.push_back(e->d_name);
+      }
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A rerun takes the earlier result's name away before anything else and removes the file once
+// its own records are written, as it empties the overlay's work directory then
+// (sandbox/exec_attempt.cc, ~Exec); what a run killed before that leaves is removed by the next.
+TEST_P(ExecE2E, Rerun_RemovesWhatItReplacedAndWhatAKilledRunLeft) {
+  fx_.AddTarget("t", "grep -q hello src/main.txt");
+  fx_.Write();
+  const std::string superseded = fx_.Build(".fanout/ws/t/superseded-result.json");
+  const std::string work = fx_.Build(".fanout/ws/t/work");
+  ASSERT_EQ(Exec("t").exit_code, 0) << Log("t");
+  EXPECT_TRUE(Exists(fx_.Build("targets/t/result.json")));
+  EXPECT_FALSE(Exists(superseded));
+  EXPECT_EQ(NamesIn(work), std::vector<std::string>{});
+
+  // A failing rerun leaves no result, under either name.
+  fx_.repo().Write("src/main.txt", "bye\n");
+  fx_.Write();
+  ASSERT_EQ(Exec("t").exit_code, 1) << Log("t");
+  EXPECT_FALSE(Exists(fx_.Build("targets/t/result.json")));
+  EXPECT_FALSE(Exists(superseded));
+  EXPECT_EQ(Failure("t")["status"], "failed");
+
+  // What a run killed after its records leaves: the result it replaced, and the overlay's work
+  // directory with the marker of a `volatile` mount, its directories mode 0 as the kernel
+  // makes them.
+  WriteFile(superseded, "{}\n");
+  const std::string marker = work + "/work/incompat/volatile";
+  ASSERT_EQ(system(("mkdir -p '" + marker + "'").c_str()), 0);
+  for (const std::string& d : {marker, work + "/work/incompat", work + "/work"}) {
+    ASSERT_EQ(chmod(d.c_str(), 0), 0) << d;
+  }
+  fx_.repo().Write("src/main.txt", "hello\n");
+  fx_.Write();
+  ASSERT_EQ(Exec("t").exit_code, 0) << Log("t");
+  EXPECT_TRUE(Exists(fx_.Build("targets/t/result.json")));
+  EXPECT_FALSE(Exists(superseded));
+  EXPECT_EQ(NamesIn(work), std::vector<std::string>{});
+}
+
+// The workspace's overlay is mounted `volatile` where the kernel knows the option (5.10): its
+// unmount at the sandbox's end does not sync the build directory's whole file system.
+TEST(ExecE2EOverlay, IsMountedVolatile) {
+  std::string why;
+  if (!NamespacesAvailable(&why)) GTEST_SKIP() << "namespaces tier cannot run here: " << why;
+  ExecFixture fx;
+  fx.AddTarget("t", "grep ' overlay ' /proc/self/mountinfo || echo NO-OVERLAY");
+  fx.Write();
+  RunResult r = fx.Exec("t", {"FANOUT_SANDBOX=namespaces"});
+  const std::string log = ReadFile(fx.Build("targets/t/log.txt"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << log;
+  if (log.find("NO-OVERLAY") != std::string::npos) {
+    GTEST_SKIP() << "the workspace is a copy here (no overlay on this file system)";
+  }
+  EXPECT_NE(log.find("volatile"), std::string::npos) << log;
 }
 
 TEST_P(ExecE2E, CheckoutFull_HoldsTheWholeTree) {
