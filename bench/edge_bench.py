@@ -341,11 +341,16 @@ def full_build(tmp):
     t0 = time.perf_counter()
     run(["ninja", "-j2"], build, dict(os.environ))
     fanout_s = time.perf_counter() - t0
-    server = ExecServer(tmp, os.environ, served_build)
-    t0 = time.perf_counter()
-    run(["ninja", "-j2"], served_build, dict(os.environ, **server.env))
-    served_s = time.perf_counter() - t0
-    server.stop()
+    def served(build_dir, env, binary=None):
+        """Seconds of `ninja -j2` in build_dir with its edges forked from an exec server."""
+        server = ExecServer(tmp, env, build_dir, binary=binary)
+        t0 = time.perf_counter()
+        run(["ninja", "-j2"], build_dir, dict(env, **server.env))
+        secs = time.perf_counter() - t0
+        server.stop()
+        return secs
+
+    served_s = served(served_build, os.environ)
     baseline_s = None
     if BASELINE_EDGE:
         # The same served build by the earlier binary, in a build directory it generated.
@@ -353,11 +358,7 @@ def full_build(tmp):
         base_env = dict(os.environ, XDG_CACHE_HOME=os.path.join(tmp, "baseline-cache"))
         os.makedirs(base_env["XDG_CACHE_HOME"], mode=0o700, exist_ok=True)
         run([BASELINE, "gen", "-B", base_build], repo, base_env)
-        server = ExecServer(tmp, base_env, base_build, binary=BASELINE)
-        t0 = time.perf_counter()
-        run(["ninja", "-j2"], base_build, dict(base_env, **server.env))
-        baseline_s = time.perf_counter() - t0
-        server.stop()
+        baseline_s = served(base_build, base_env, binary=BASELINE)
     print(f"\n## a full build of {N} targets running `true`, ninja -j2 on 2 cores")
     print(f"  plain ninja, the same commands            {plain_s:8.2f} s")
     for label, secs in (("fanout's build directory, each edge starts fanout", fanout_s),
