@@ -151,10 +151,23 @@ std::size_t BaseCache::Count() const {
   DIR* d = opendir(root_.c_str());
   if (!d) return 0;
   while (dirent* e = readdir(d)) {
-    if (e->d_name[0] != '.' && !std::strstr(e->d_name, kManifestSuffix)) ++n;
+    if (e->d_name[0] == '.' || std::strstr(e->d_name, kManifestSuffix)) continue;
+    struct stat st;
+    if (e->d_type == DT_DIR ||
+        (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(st.st_mode))) {
+      ++n;
+    }
   }
   closedir(d);
   return n;
+}
+
+bool BaseCache::CountExceeds(std::size_t limit) const {
+  struct stat st;
+  if (stat(root_.c_str(), &st) != 0) return false;  // no cache yet: no base
+  if (st.st_nlink >= 2 && st.st_nlink - 2 <= limit) return false;
+  return Count() > limit;
 }
 
 void BaseCache::CollectGarbage(const std::set<std::string>& keep, std::size_t keep_recent) {

@@ -65,8 +65,17 @@ class BaseCache {
   /// `keep_recent` most recently used of them.
   void CollectGarbage(const std::set<std::string>& keep, std::size_t keep_recent);
 
-  /// The number of bases in the cache.
+  /// The number of bases in the cache (its directories; a base is one).
   std::size_t Count() const;
+
+  /// Whether the cache holds more than `limit` bases: Count() > limit, without listing the
+  /// cache when its directory's link count already rules it out. A directory's link count is
+  /// two plus its subdirectories on the file systems that keep the Unix convention (ext4,
+  /// XFS, tmpfs; GNU find's leaf optimization relies on it too), so it bounds the bases from
+  /// above; where it says nothing (1 on btrfs, and on ext4 past 65,000 subdirectories) the
+  /// cache is listed. Every edge asks (sandbox/runner.cc), and a cold build of N targets
+  /// holds N bases: listing them each time made that build quadratic.
+  bool CountExceeds(std::size_t limit) const;
 
  private:
   Expected<bool> TryLock(const std::string& key, BaseLease* lease) const;

@@ -136,7 +136,7 @@ int Exec::Run() {
                                     finished - started_wall_, std::nullopt});
 
   // Housekeeping after the result is safe: keep the bases the targets last used.
-  if (cache_->Count() > plan_->target_count + 8) {
+  if (cache_->CountExceeds(plan_->target_count + 8)) {
     std::set<std::string> keep = {base_->key()};
     cache_->CollectGarbage(keep, plan_->target_count + 4);
   }

@@ -166,6 +166,24 @@ TEST_F(MaterializeTest, BaseCache_GarbageCollectionSparesLeasesAndKeptKeys) {
   EXPECT_TRUE(Exists(c->dir()));
 }
 
+TEST_F(MaterializeTest, BaseCache_CountExceedsAgreesWithTheCountAroundItsLimit) {
+  TempDir build;
+  BaseCache cache(build / "bases");
+  EXPECT_FALSE(cache.CountExceeds(0));  // no cache directory yet
+  auto a = cache.Acquire({repo_.path(), ""}, oid_, InputSelection{{"python/**"}, {}, false});
+  auto b = cache.Acquire({repo_.path(), ""}, oid_, InputSelection{{"docker/**"}, {}, false});
+  ASSERT_TRUE(a.ok() && b.ok());
+  // What is not a base: an interrupted materialization's directory (it adds to the link
+  // count, so the count is listed), a manifest's leftover and a stray file.
+  ASSERT_EQ(mkdir((build / "bases/.tmp-interrupted").c_str(), 0755), 0);
+  WriteFile(build / "bases/stray", "x");
+  WriteFile(build / "bases/0123.manifest", "x");
+  ASSERT_EQ(cache.Count(), 2u);
+  for (std::size_t limit = 0; limit < 5; ++limit) {
+    EXPECT_EQ(cache.CountExceeds(limit), limit < 2) << "limit " << limit;
+  }
+}
+
 class WorkspaceTest : public MaterializeTest {
  protected:
   void SetUp() override {
