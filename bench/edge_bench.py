@@ -16,7 +16,9 @@ and each starts once the last run's worker has ended (`settle`: a served worker'
 ends after it answers); each way of running the edge has a loop of its own (served runs
 follow served runs, as in a build);
 the warm runs come before the cold ones, as in an incremental build, so no cold run's removal
-of the bases lands on a warm run's clock.
+of the bases lands on a warm run's clock. Each row is compared with the bare runs of the whole
+bench ("over bare") and with those of its own loop, which ran alternately with it ("its loop"):
+this VM's speed drifts from one loop to the next.
 Each fanout run also writes its phases (FANOUT_EXEC_PROFILE, sandbox/exec_profile.h); the
 medians of the warm runs say where the time goes. Last, a full build of N such targets by
 `ninja` in fanout's build directory, without and with an exec server, against `ninja` running
@@ -213,17 +215,33 @@ def edge(tmp):
         # served edge follows served edges in a build, as a started one follows started ones.
         # (A served run right after a started one paid for the kernel's end of the started
         # run's namespaces, 0.5-1.5 ms on this VM, which no build of either kind has.)
+        # Each loop's own bare runs are kept too: this VM's speed drifts between loops, and a
+        # row is also compared with the bare runs it alternated with.
+        loop_bare = {}
+
+        def bare_run(kind):
+            t = once(["/bin/sh", "-c", "true"], build, env)
+            bare_times.append(t)
+            loop_bare.setdefault(kind, []).append(t)
+
         for _ in range(RUNS):
-            bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+            bare_run("warm")
             warm.append(once(as_ninja(argv), build, warm_env, spans=spans))
         for _ in range(RUNS):
-            bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+            bare_run("warm, exec server")
             served.append(once(as_ninja([EDGE] + argv), build, served_env, spans=served_spans))
-        server.stop()
         if not all(json.loads(line)["served"] for line in open(served_profile)):
             sys.exit("an edge given the exec server's variables was not served by it")
+        # Cold and served: what an edge of `fanout build` is after a commit, since a base is
+        # made for a tree (sandbox/base_cache.h) and the targets a change reruns have new ones.
+        served_cold = []
         for _ in range(RUNS):
-            bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+            bare_run("cold, exec server")
+            served_cold.append(once(as_ninja([EDGE] + argv), build, dict(env, **server.env),
+                                    before=lambda: remove_bases(build)))
+        server.stop()
+        for _ in range(RUNS):
+            bare_run("cold")
             cold.append(once(as_ninja(argv), build, env, before=lambda: remove_bases(build)))
         if BASELINE:
             # Another binary has another probe cache stamp (sandbox/probe.h): each would probe
@@ -237,41 +255,42 @@ def edge(tmp):
             run([FANOUT, "build", "-B", base_build], repo, env)
             run([BASELINE, "exec", "-B", ".", "t"], base_build, base_env)
             for _ in range(RUNS):
-                bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+                bare_run("warm, baseline")
                 baseline.append(once(as_ninja([BASELINE] + argv[1:]), base_build, base_env))
                 alongside.append(once(as_ninja(argv), build, env))
+            loop_bare["warm, beside it"] = loop_bare["warm, baseline"]
             if BASELINE_EDGE:
                 base_server = ExecServer(tmp, base_env, base_build, binary=BASELINE)
                 server = ExecServer(tmp, env, build)
                 base_served_env = dict(base_env, **base_server.env)
                 this_served_env = dict(env, **server.env)
                 for _ in range(RUNS):
-                    bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+                    bare_run("served, baseline")
                     baseline_served.append(once(as_ninja([BASELINE_EDGE, BASELINE] + argv[1:]),
                                                 base_build, base_served_env))
-                    bare_times.append(once(["/bin/sh", "-c", "true"], build, env))
+                    bare_run("served, baseline")
                     alongside_served.append(once(as_ninja([EDGE] + argv), build, this_served_env))
+                loop_bare["served, beside it"] = loop_bare["served, baseline"]
                 base_server.stop()
                 server.stop()
-        results.append((tier, "warm", statistics.median(warm) * 1000))
-        results.append((tier, "warm, exec server", statistics.median(served) * 1000))
-        results.append((tier, "cold", statistics.median(cold) * 1000))
-        if baseline:
-            results.append((tier, "warm, baseline", statistics.median(baseline) * 1000))
-            results.append((tier, "warm, beside it", statistics.median(alongside) * 1000))
-        if baseline_served:
-            results.append((tier, "served, baseline", statistics.median(baseline_served) * 1000))
-            results.append((tier, "served, beside it",
-                            statistics.median(alongside_served) * 1000))
+        rows = [("warm", warm), ("warm, exec server", served), ("cold", cold),
+                ("cold, exec server", served_cold), ("warm, baseline", baseline),
+                ("warm, beside it", alongside), ("served, baseline", baseline_served),
+                ("served, beside it", alongside_served)]
+        for kind, times in rows:
+            if times:
+                results.append((tier, kind, statistics.median(times) * 1000,
+                                statistics.median(loop_bare[kind]) * 1000))
         profiles[tier] = phase_medians(profile, spans)
         profiles[tier + ", exec server"] = phase_medians(served_profile, served_spans)
     bare = statistics.median(bare_times) * 1000
     print(f"## one edge: `fanout exec` of `true` as Ninja starts it, median of {RUNS} runs, "
           f"uid {os.geteuid()}")
-    print(f"{'':<40}{'ms':>9}{'over bare':>12}{'ratio':>9}")
+    print(f"{'':<40}{'ms':>9}{'over bare':>12}{'ratio':>9}{'its loop: bare, over':>24}")
     print(f"{'bare /bin/sh -c true':<40}{bare:>9.2f}")
-    for tier, kind, ms in results:
-        print(f"{tier + ', ' + kind:<40}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x")
+    for tier, kind, ms, own_bare in results:
+        print(f"{tier + ', ' + kind:<40}{ms:>9.2f}{ms - bare:>12.2f}{ms / bare:>8.1f}x"
+              f"{own_bare:>14.2f}{ms - own_bare:>10.2f}")
     if BASELINE:
         print(f"(baseline: {BASELINE})")
     for tier, (phases, inside) in profiles.items():
