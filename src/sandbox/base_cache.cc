@@ -120,7 +120,7 @@ Expected<BaseLease> BaseCache::Acquire(const RepoLocation& repo_path, const git_
 
   const std::string tmp = fmt::format("{}/.tmp-{}-{}-{:x}", root_, key, getpid(), TempNameBits());
   auto written = WriteFiles(repo_path, *files, tmp,
-                            threads > 0 ? threads : DefaultWriterThreads(files->size()));
+                            threads > 0 ? threads : DefaultWriterThreads(files->size()), &*repo);
   if (Status owned = written.ok() ? owner_.ApplyTree(tmp) : Status();
       !written.ok() || !owned.ok()) {
     (void)RemoveTree(tmp);

@@ -131,15 +131,17 @@ Expected<std::vector<TreeFile>> SelectFiles(const Repository& repo, const git_oi
 }
 
 int DefaultWriterThreads(std::size_t file_count) {
-  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   // Opening a repository and starting a thread cost about as much as writing a few dozen
-  // small files; below that one thread wins.
-  size_t useful = std::max<size_t>(1, file_count / 64);
+  // small files; below that one thread wins (and the processor count, a file read, is not
+  // asked for).
+  const size_t useful = std::max<size_t>(1, file_count / 64);
+  if (useful == 1) return 1;
+  unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   return static_cast<int>(std::min<size_t>({hw, 8, useful}));
 }
 
 Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector<TreeFile>& files,
-                                const std::string& dir, int threads) {
+                                const std::string& dir, int threads, const Repository* opened) {
   FANOUT_TRY(MakeDirs(dir, files));
   const mode_t umask_bits = umask(022);
   umask(umask_bits);
@@ -151,17 +153,21 @@ Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector
   std::vector<WriteStats> stats(static_cast<size_t>(threads));
   // Each thread takes one contiguous run of the (path-ordered) files, so threads mostly
   // create files in different directories: creations in one directory serialize on its lock.
+  // The calling thread writes the first run, with the caller's repository when given; each
+  // other thread opens its own (a repository is not shared between threads).
   auto work = [&](int index) {
-    auto repo = Repository::Open(repo_path);
+    std::optional<Expected<Repository>> own;
+    if (index != 0 || !opened) own.emplace(Repository::Open(repo_path));
     Status st;
     const size_t begin = files.size() * static_cast<size_t>(index) / static_cast<size_t>(threads);
     const size_t end =
         files.size() * (static_cast<size_t>(index) + 1) / static_cast<size_t>(threads);
-    if (!repo.ok()) {
-      st = repo.error();
+    if (own && !own->ok()) {
+      st = own->error();
     } else {
+      const Repository& repo = own ? **own : *opened;
       for (size_t i = begin; i < end && !failed.load(); ++i) {
-        st = WriteOne(*repo, files[i], dir, umask_bits, &stats[static_cast<size_t>(index)]);
+        st = WriteOne(repo, files[i], dir, umask_bits, &stats[static_cast<size_t>(index)]);
         if (!st.ok()) break;
       }
     }
@@ -171,13 +177,10 @@ Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector
       failed = true;
     }
   };
-  if (threads == 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (int i = 0; i < threads; ++i) pool.emplace_back(work, i);
-    for (std::thread& t : pool) t.join();
-  }
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
+  work(0);
+  for (std::thread& t : pool) t.join();
   if (first_error) return *first_error;
   WriteStats total;
   for (const WriteStats& s : stats) {

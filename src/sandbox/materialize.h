@@ -33,10 +33,13 @@ struct WriteStats {
 
 /// Writes `files` (from SelectFiles) under `dir`, which must be empty or absent: regular files
 /// 0644 or 0755 as git records them, symlinks as symlinks, gitlinks as empty directories.
-/// Uses up to `threads` threads, each with its own Repository opened at `repo_path`.
+/// Uses up to `threads` threads: the calling one with `opened` when given (the repository at
+/// `repo_path` the caller has open already: SelectFiles' own), each other with a Repository of
+/// its own opened at `repo_path`.
 /// A missing blob (a partial clone) is an error naming the path and the object (exit code 3).
 Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector<TreeFile>& files,
-                                const std::string& dir, int threads);
+                                const std::string& dir, int threads,
+                                const Repository* opened = nullptr);
 
 /// The number of writer threads worth using on this machine for `file_count` files.
 int DefaultWriterThreads(std::size_t file_count);

@@ -106,6 +106,25 @@ TEST_F(MaterializeTest, WriteFiles_KeepsModesAndSymlinks) {
   EXPECT_EQ(repo_.Git({"status", "--porcelain"}), "");
 }
 
+TEST_F(MaterializeTest, WriteFiles_WithTheCallersRepositoryWritesTheSameFiles) {
+  auto repo = Repository::Open(repo_.path());
+  ASSERT_TRUE(repo.ok());
+  auto files = sandbox::SelectFiles(*repo, oid_, InputSelection{{}, {}, true});
+  ASSERT_TRUE(files.ok());
+  // One thread (the caller's, with its repository), and three (the caller's and two more,
+  // each with its own).
+  for (int threads : {1, 3}) {
+    TempDir out;
+    auto st = sandbox::WriteFiles({repo_.path(), ""}, *files, out / "ws", threads, &*repo);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(st->files, 11u) << threads;
+    EXPECT_EQ(ReadFile(out / "ws/docker/base/files/a.txt"), "a\n");
+    struct stat s;
+    ASSERT_EQ(lstat((out / "ws/python/link.py").c_str(), &s), 0);
+    EXPECT_TRUE(S_ISLNK(s.st_mode));
+  }
+}
+
 TEST_F(MaterializeTest, WriteFiles_MissingBlobNamesPathAndObject) {
   const std::string blob = Trim(repo_.Git({"rev-parse", "HEAD:python/x.py"}));
   // Loose objects: delete the blob's file, as a partial clone would lack it.
