@@ -150,8 +150,10 @@ std::size_t BaseCache::Count() const {
   size_t n = 0;
   DIR* d = opendir(root_.c_str());
   if (!d) return 0;
+  // A base is a directory named by its key; temporaries and trash start with '.', and a
+  // manifest is a file.
   while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.' || std::strstr(e->d_name, kManifestSuffix)) continue;
+    if (e->d_name[0] == '.') continue;
     struct stat st;
     if (e->d_type == DT_DIR ||
         (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&

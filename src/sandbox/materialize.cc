@@ -153,33 +153,33 @@ Expected<WriteStats> WriteFiles(const RepoLocation& repo_path, const std::vector
   std::vector<WriteStats> stats(static_cast<size_t>(threads));
   // Each thread takes one contiguous run of the (path-ordered) files, so threads mostly
   // create files in different directories: creations in one directory serialize on its lock.
-  // The calling thread writes the first run, with the caller's repository when given; each
-  // other thread opens its own (a repository is not shared between threads).
-  auto work = [&](int index) {
-    std::optional<Expected<Repository>> own;
-    if (index != 0 || !opened) own.emplace(Repository::Open(repo_path));
-    Status st;
+  auto write_run = [&](int index, const Repository& repo) -> Status {
     const size_t begin = files.size() * static_cast<size_t>(index) / static_cast<size_t>(threads);
     const size_t end =
         files.size() * (static_cast<size_t>(index) + 1) / static_cast<size_t>(threads);
-    if (own && !own->ok()) {
-      st = own->error();
-    } else {
-      const Repository& repo = own ? **own : *opened;
-      for (size_t i = begin; i < end && !failed.load(); ++i) {
-        st = WriteOne(repo, files[i], dir, umask_bits, &stats[static_cast<size_t>(index)]);
-        if (!st.ok()) break;
-      }
+    for (size_t i = begin; i < end && !failed.load(); ++i) {
+      FANOUT_TRY(WriteOne(repo, files[i], dir, umask_bits, &stats[static_cast<size_t>(index)]));
     }
-    if (!st.ok()) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!first_error) first_error = st.error();
-      failed = true;
-    }
+    return {};
+  };
+  auto record = [&](const Status& st) {
+    if (st.ok()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!first_error) first_error = st.error();
+    failed = true;
+  };
+  // A repository is not shared between threads: each other thread opens its own.
+  auto write_run_with_own_repository = [&](int index) {
+    auto repo = Repository::Open(repo_path);
+    record(repo.ok() ? write_run(index, *repo) : Status(repo.error()));
   };
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(work, i);
-  work(0);
+  for (int i = 1; i < threads; ++i) pool.emplace_back(write_run_with_own_repository, i);
+  if (opened) {
+    record(write_run(0, *opened));
+  } else {
+    write_run_with_own_repository(0);
+  }
   for (std::thread& t : pool) t.join();
   if (first_error) return *first_error;
   WriteStats total;
